@@ -1,0 +1,20 @@
+//! tessera-core: Tessera's domain and store.
+//!
+//! It owns users, roles, scopes, tokens (format, keyed hashing, status), policy, the audit
+//! log, usage events and the verification decision, and the SQLite store under them. It knows
+//! nothing of terminals, HTTP or windows: the CLI, the HTTPS API and the desktop app are thin
+//! front ends over [`service::Tessera`].
+
+pub mod error;
+pub mod keys;
+pub mod model;
+pub mod password;
+pub mod policy;
+pub mod service;
+pub mod store;
+pub mod text;
+pub mod token;
+pub mod verify;
+
+pub use error::{Error, Result};
+pub use service::{Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo};

@@ -1,0 +1,236 @@
+//! Installation-wide policy (lifetimes, rate limits, query-parameter tokens) and the expiry
+//! rules that follow from it. Stored as one JSON row by [`crate::store::meta`]; this module
+//! owns the defaults and the checks.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{Error, Result};
+use crate::text::clip;
+
+/// What administrators set for the whole installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Policy {
+    /// The longest lifetime a new token may have, in days.
+    pub max_lifetime_days: u32,
+    /// When true, every token must expire ("no expiry" is refused).
+    pub expiry_required: bool,
+    /// Lifetime given to a token created without an expiry choice, in days.
+    pub default_lifetime_days: u32,
+    /// Suggested idle-expiry period for new tokens, in days.
+    pub default_idle_days: u32,
+    /// The API's maximum requests per minute for one token.
+    pub max_rate_limit: u32,
+    /// Requests per minute given to a token created without a choice (50% of the maximum).
+    pub default_rate_limit: u32,
+    /// Whether tokens presented in a URL query parameter are accepted (risky: URLs get logged).
+    pub query_param_tokens: bool,
+    /// How many live personal tokens one user may hold.
+    pub max_personal_tokens: u32,
+    /// Seconds before the app clears a copied token from the clipboard.
+    pub clipboard_seconds: u32,
+    /// Days usage events are kept.
+    pub usage_retention_days: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_lifetime_days: 365,
+            expiry_required: true,
+            default_lifetime_days: 90,
+            default_idle_days: 30,
+            max_rate_limit: 1200,
+            default_rate_limit: 600,
+            query_param_tokens: false,
+            max_personal_tokens: 100,
+            clipboard_seconds: 30,
+            usage_retention_days: 90,
+        }
+    }
+}
+
+impl Policy {
+    /// Check that the values make sense together.
+    pub fn validate(&self) -> Result<()> {
+        let range = |name: &str, v: u32, lo: u32, hi: u32| {
+            if v < lo || v > hi {
+                Err(Error::invalid(format!("{name}: {v} is out of range; use {lo} to {hi}")))
+            } else {
+                Ok(())
+            }
+        };
+        range("max_lifetime_days", self.max_lifetime_days, 1, 3650)?;
+        range("default_lifetime_days", self.default_lifetime_days, 1, self.max_lifetime_days)?;
+        range("default_idle_days", self.default_idle_days, 1, 3650)?;
+        range("max_rate_limit", self.max_rate_limit, 1, 1_000_000)?;
+        range("default_rate_limit", self.default_rate_limit, 1, self.max_rate_limit)?;
+        range("max_personal_tokens", self.max_personal_tokens, 1, 10_000)?;
+        range("clipboard_seconds", self.clipboard_seconds, 5, 600)?;
+        range("usage_retention_days", self.usage_retention_days, 1, 3650)?;
+        Ok(())
+    }
+
+    /// Resolve an expiry request against this policy at `now`.
+    pub fn resolve_expiry(
+        &self,
+        req: &ExpiryRequest,
+        now: OffsetDateTime,
+    ) -> Result<Option<OffsetDateTime>> {
+        let max = now + Duration::days(self.max_lifetime_days.into());
+        let at = match req {
+            ExpiryRequest::Default => now + Duration::days(self.default_lifetime_days.into()),
+            ExpiryRequest::In(d) => now + *d,
+            ExpiryRequest::At(t) => *t,
+            ExpiryRequest::Never => {
+                if self.expiry_required {
+                    return Err(Error::invalid(format!(
+                        "expiry: policy requires every token to expire; choose a lifetime of at most {} days",
+                        self.max_lifetime_days
+                    )));
+                }
+                return Ok(None);
+            }
+        };
+        if at <= now {
+            return Err(Error::invalid(
+                "expiry: the date is in the past; choose a future date or a lifetime like 30d",
+            ));
+        }
+        // A minute of slack so "365d" at the limit is not refused by rounding.
+        if at > max + Duration::minutes(1) {
+            return Err(Error::invalid(format!(
+                "expiry: beyond the policy maximum of {} days; choose an earlier date",
+                self.max_lifetime_days
+            )));
+        }
+        Ok(Some(at))
+    }
+
+    pub fn check_rate_limit(&self, per_minute: u32) -> Result<u32> {
+        if per_minute == 0 || per_minute > self.max_rate_limit {
+            return Err(Error::invalid(format!(
+                "rate-limit: {per_minute} requests per minute is not allowed; use 1 to {}",
+                self.max_rate_limit
+            )));
+        }
+        Ok(per_minute)
+    }
+
+    pub fn check_idle_days(&self, days: u32) -> Result<u32> {
+        if days == 0 || days > 3650 {
+            return Err(Error::invalid(format!(
+                "idle-days: {days} is not allowed; use 1 to 3650 days"
+            )));
+        }
+        Ok(days)
+    }
+}
+
+/// How the creator asked a token to expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpiryRequest {
+    /// No choice made: the policy's default lifetime.
+    Default,
+    /// A lifetime from now.
+    In(Duration),
+    /// An exact date and time.
+    At(OffsetDateTime),
+    /// Never (only where policy allows).
+    Never,
+}
+
+impl ExpiryRequest {
+    /// Parse a lifetime like `90s`, `45m`, `12h`, `30d`, `2w` or `1y` (365 days).
+    pub fn parse_in(s: &str) -> Result<Self> {
+        let t = s.trim();
+        let bad = || {
+            Error::invalid(format!(
+                "expires-in: '{}' is not a lifetime; use a number and a unit, like 90s, 45m, 12h, 30d, 2w or 1y",
+                clip(s)
+            ))
+        };
+        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let (num, unit) = t.split_at(split);
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        if n <= 0 || n > 100_000 {
+            return Err(bad());
+        }
+        let d = match unit {
+            "s" => Duration::seconds(n),
+            "m" => Duration::minutes(n),
+            "h" => Duration::hours(n),
+            "d" => Duration::days(n),
+            "w" => Duration::weeks(n),
+            "y" => Duration::days(365 * n),
+            _ => return Err(bad()),
+        };
+        Ok(Self::In(d))
+    }
+
+    /// Parse an RFC 3339 date and time, like `2027-01-31T17:00:00Z`.
+    pub fn parse_at(s: &str) -> Result<Self> {
+        OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+            .map(|t| Self::At(t.to_offset(time::UtcOffset::UTC)))
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "expires-at: '{}' is not an RFC 3339 date and time; use a form like 2027-01-31T17:00:00Z",
+                    clip(s)
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2026-11-23 12:00 UTC)
+    }
+
+    #[test]
+    fn lifetimes_parse_in_every_unit() {
+        for (s, secs) in [("90s", 90), ("45m", 2700), ("12h", 43200), ("30d", 2_592_000), ("2w", 1_209_600), ("1y", 31_536_000)] {
+            assert_eq!(ExpiryRequest::parse_in(s).expect(s), ExpiryRequest::In(Duration::seconds(secs)));
+        }
+        for bad in ["", "30", "d", "-1d", "0d", "3 days", "1.5d", "30x"] {
+            assert!(ExpiryRequest::parse_in(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn expiry_is_bounded_by_policy() {
+        let p = Policy::default();
+        let at = p.resolve_expiry(&ExpiryRequest::Default, now()).expect("default");
+        assert_eq!(at, Some(now() + Duration::days(90)));
+        assert!(p.resolve_expiry(&ExpiryRequest::parse_in("1y").expect("1y"), now()).is_ok());
+        let e = p.resolve_expiry(&ExpiryRequest::parse_in("366d").expect("366d"), now()).expect_err("too long");
+        assert!(e.to_string().contains("maximum of 365"));
+        let e = p.resolve_expiry(&ExpiryRequest::At(now() - Duration::hours(1)), now()).expect_err("past");
+        assert!(e.to_string().contains("past"));
+        let e = p.resolve_expiry(&ExpiryRequest::Never, now()).expect_err("required");
+        assert!(e.to_string().contains("requires"));
+        let open = Policy { expiry_required: false, ..Policy::default() };
+        assert_eq!(open.resolve_expiry(&ExpiryRequest::Never, now()).expect("never"), None);
+    }
+
+    #[test]
+    fn rfc3339_dates_parse_and_others_do_not() {
+        assert!(ExpiryRequest::parse_at("2027-01-31T17:00:00Z").is_ok());
+        assert!(ExpiryRequest::parse_at("2027-01-31T17:00:00+02:00").is_ok());
+        for bad in ["2027-01-31", "tomorrow", "31/01/2027"] {
+            assert!(ExpiryRequest::parse_at(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rate_limits_are_bounded() {
+        let p = Policy::default();
+        assert!(p.check_rate_limit(0).is_err());
+        assert!(p.check_rate_limit(1201).is_err());
+        assert_eq!(p.check_rate_limit(60).expect("ok"), 60);
+        assert!(Policy { default_rate_limit: 2000, ..Policy::default() }.validate().is_err());
+    }
+}

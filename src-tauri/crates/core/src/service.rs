@@ -1,0 +1,929 @@
+//! The operations people and programs perform, with their rights checks and audit entries.
+//! Every front end (CLI, HTTPS API, desktop app) calls these and nothing below them, so a
+//! rule enforced here is enforced everywhere. Rows are read and written through
+//! [`crate::store`]; each multi-row rule runs in one `BEGIN IMMEDIATE` transaction.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
+use crate::model::{
+    builtin_scope, scopes_from_text, scopes_to_text, Email, Networks, Role, Scope, Scopes,
+    TokenId, TokenStatus, UserId, BUILTIN_SCOPES,
+};
+use crate::password::{self, Password};
+use crate::policy::{ExpiryRequest, Policy};
+use crate::store::audit::{AuditEntry, AuditFilter};
+use crate::store::tokens::{TokenFilter, TokenRow, Visibility};
+use crate::store::usage::{UsageEntry, UseEvent};
+use crate::store::users::User;
+use crate::store::{self, from_ts, meta, ts, Store};
+use crate::text::clip;
+use crate::token::{TokenKind, TokenSecret};
+use crate::verify::{self, Decision, Reason};
+
+const MAX_NAME: usize = 100;
+const MAX_DESCRIPTION: usize = 1000;
+
+/// Who is acting.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The local operator: the `tessera` CLI without `--as`. Full rights; audited as such.
+    Operator,
+    /// A signed-in person, or the owner of a presented token.
+    User(User),
+    /// A company token acting for the company, with the rights of its scopes and of a
+    /// vrm_admin (company tokens only), never of a user administrator.
+    Company { token_id: TokenId },
+}
+
+impl Actor {
+    /// How the audit log names this actor.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Operator => "operator".to_owned(),
+            Self::User(u) => u.email.to_string(),
+            Self::Company { token_id } => format!("company-token:{token_id}"),
+        }
+    }
+
+    fn user_id(&self) -> Option<UserId> {
+        match self {
+            Self::User(u) => Some(u.id),
+            _ => None,
+        }
+    }
+
+    fn is_admin(&self) -> bool {
+        match self {
+            Self::Operator => true,
+            Self::User(u) => u.role == Role::Admin,
+            Self::Company { .. } => false,
+        }
+    }
+
+    fn manages_company_tokens(&self) -> bool {
+        match self {
+            Self::Operator | Self::Company { .. } => true,
+            Self::User(u) => u.role.manages_company_tokens(),
+        }
+    }
+
+    fn require_admin(&self, what: &str) -> Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!("only an admin may {what}")))
+        }
+    }
+}
+
+/// How to open Tessera.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub data_dir: PathBuf,
+    pub keystore: KeyStoreChoice,
+}
+
+/// The owner of a token, for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerRef {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// Everything about a token except its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub owner: Option<OwnerRef>,
+    /// The creator's e-mail, or `operator`.
+    pub created_by: String,
+    pub scopes: Vec<String>,
+    pub status: TokenStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub idle_days: Option<u32>,
+    /// When idle expiry will strike if the token stays unused.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub idle_expires_at: Option<OffsetDateTime>,
+    pub allowed_networks: Vec<String>,
+    pub rate_limit: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub status_changed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub last_used_ip: Option<String>,
+    pub last_used_agent: Option<String>,
+    pub use_count: i64,
+    pub refused_count: i64,
+}
+
+impl TokenInfo {
+    fn from_row(r: TokenRow, now: OffsetDateTime) -> Self {
+        let idle_expires_at = r
+            .idle_days
+            .map(|d| from_ts(r.idle_anchor_at.saturating_add(d.saturating_mul(86_400))));
+        let expired = r.expires_at.is_some_and(|e| e <= now.unix_timestamp())
+            || idle_expires_at.is_some_and(|t| t <= now);
+        let status = match r.status.as_str() {
+            "revoked" => TokenStatus::Revoked,
+            "deactivated" => TokenStatus::Deactivated,
+            _ if expired => TokenStatus::Expired,
+            _ => TokenStatus::Active,
+        };
+        Self {
+            id: TokenId(r.id),
+            kind: r.kind.parse().unwrap_or(TokenKind::Personal),
+            name: r.name,
+            description: r.description,
+            hint: r.hint,
+            owner: match (r.owner_id, r.owner_email, r.owner_name) {
+                (Some(id), Some(email), Some(name)) => Some(OwnerRef { id: UserId(id), email, name }),
+                _ => None,
+            },
+            created_by: r.creator_email.unwrap_or_else(|| "operator".to_owned()),
+            scopes: scopes_from_text(&r.scopes).into_iter().map(|s| s.to_string()).collect(),
+            status,
+            created_at: from_ts(r.created_at),
+            expires_at: r.expires_at.map(from_ts),
+            idle_days: r.idle_days.and_then(|d| u32::try_from(d).ok()),
+            idle_expires_at,
+            allowed_networks: Networks::from_text(&r.allowed_networks)
+                .as_slice()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            rate_limit: u32::try_from(r.rate_limit).unwrap_or(1),
+            status_changed_at: r.status_changed_at.map(from_ts),
+            last_used_at: r.last_used_at.map(from_ts),
+            last_used_ip: r.last_used_ip,
+            last_used_agent: r.last_used_agent,
+            use_count: r.use_count,
+            refused_count: r.refused_count,
+        }
+    }
+}
+
+/// The reply to "create": the metadata and, this once, the plaintext.
+#[derive(Debug)]
+pub struct CreatedToken {
+    pub info: TokenInfo,
+    pub token: TokenSecret,
+    /// Set when this replaced (revoked) a previous user API token.
+    pub replaced: Option<TokenId>,
+}
+
+/// A request to create a token.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub kind: TokenKind,
+    /// Owner e-mail for user and personal tokens; None means the actor.
+    pub owner: Option<Email>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Empty means `me:read`.
+    pub scopes: Vec<Scope>,
+    pub expiry: ExpiryRequest,
+    pub idle_days: Option<u32>,
+    pub networks: Networks,
+    pub rate_limit: Option<u32>,
+}
+
+/// A request to add a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+    pub password: Password,
+    pub source_group: String,
+}
+
+/// A scope with its description, for pickers and listings.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeInfo {
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    /// Roles that may hold it.
+    pub roles: Vec<Role>,
+}
+
+/// What can be done to a token's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    Revoke,
+    Deactivate,
+    Activate,
+}
+
+impl StatusAction {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Deactivate => "deactivate",
+            Self::Activate => "activate",
+        }
+    }
+}
+
+/// The Tessera core, opened on one data dir.
+#[derive(Clone, Debug)]
+pub struct Tessera {
+    store: Store,
+    hasher: TokenHasher,
+    key_location: KeyLocation,
+    data_dir: PathBuf,
+}
+
+impl Tessera {
+    /// Open the data dir: database, migrations, and the token-hashing key.
+    pub async fn open(opts: OpenOptions) -> Result<Self> {
+        let store = Store::open(&opts.data_dir).await?;
+        let (install_id, check) = {
+            let mut tx = store.begin().await?;
+            let mut id = [0u8; 16];
+            rand::fill(&mut id);
+            let install_id = meta::get_or_insert(&mut tx, "install_id", &hex::encode(id)).await?;
+            let check = meta::get(&mut tx, "key_check").await?;
+            tx.commit().await?;
+            (install_id, check)
+        };
+        let dir = opts.data_dir.clone();
+        let choice = opts.keystore;
+        let expected = check.clone();
+        let (hasher, key_location) = tokio::task::spawn_blocking(move || {
+            keys::load_or_create(choice, &dir, &install_id, expected.as_deref())
+        })
+        .await
+        .map_err(|e| Error::internal("loading the key stopped", e))??;
+        if check.is_none() {
+            let mut tx = store.begin().await?;
+            meta::set(&mut tx, "key_check", &hasher.check_value()).await?;
+            tx.commit().await?;
+        }
+        Ok(Self { store, hasher, key_location, data_dir: opts.data_dir })
+    }
+
+    pub fn key_location(&self) -> &KeyLocation {
+        &self.key_location
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.store.reader().acquire().await?)
+    }
+
+    /// The company name, or None before `init`.
+    pub async fn company(&self) -> Result<Option<String>> {
+        meta::company_name(&mut *self.reader().await?).await
+    }
+
+    async fn require_init(&self) -> Result<()> {
+        if self.company().await?.is_none() {
+            return Err(Error::state(
+                "Tessera is not set up yet; run `tessera init --company NAME --admin-email EMAIL --admin-name NAME` first",
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn policy(&self) -> Result<Policy> {
+        let raw = meta::get(&mut *self.reader().await?, "policy").await?;
+        Ok(raw.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    /// Replace the policy (admin).
+    pub async fn set_policy(&self, actor: &Actor, p: Policy) -> Result<Policy> {
+        actor.require_admin("change the policy")?;
+        p.validate()?;
+        let old = self.policy().await?;
+        let mut tx = self.store.begin().await?;
+        let text = serde_json::to_string(&p).map_err(|e| Error::internal("cannot encode policy", e))?;
+        meta::set(&mut tx, "policy", &text).await?;
+        store::audit::append(&mut tx, now_ts(), &actor.label(), "policy.change", "policy", &json!({"from": old, "to": p})).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// First run: create the company and its first admin.
+    pub async fn init(&self, company: &str, admin: NewUser) -> Result<User> {
+        let company = company.trim();
+        check_text("company", company, 1, MAX_NAME)?;
+        check_text("name", admin.name.trim(), 1, MAX_NAME)?;
+        if admin.role != Role::Admin {
+            return Err(Error::invalid("role: the first user must be an admin"));
+        }
+        let phc = password::hash(admin.password.clone()).await?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        if meta::company_name(&mut tx).await?.is_some() {
+            return Err(Error::state(
+                "Tessera is already set up in this data dir; sign in, or use another --data-dir",
+            ));
+        }
+        meta::insert_company(&mut tx, company, now).await?;
+        meta::set(&mut tx, "policy", &serde_json::to_string(&Policy::default()).unwrap_or_default()).await?;
+        for b in BUILTIN_SCOPES {
+            sqlx::query("INSERT OR IGNORE INTO scopes (name, description, created_at) VALUES (?, ?, ?)")
+                .bind(b.name)
+                .bind(b.description)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id = store::users::insert(&mut tx, store::users::NewUserRow {
+            email: &admin.email,
+            name: admin.name.trim(),
+            role: Role::Admin,
+            password_hash: &phc,
+            source_group: admin.source_group.trim(),
+            now,
+        })
+        .await?;
+        store::audit::append(&mut tx, now, "operator", "company.init", &format!("company:{company}"), &json!({})).await?;
+        store::audit::append(&mut tx, now, "operator", "user.create", &format!("user:{}", admin.email), &json!({"role": "admin"})).await?;
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<User> {
+        store::users::find(&mut *self.reader().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("the user no longer exists"))
+    }
+
+    /// Find a user by e-mail.
+    pub async fn find_user(&self, email: &Email) -> Result<User> {
+        store::users::find_by_email(&mut *self.reader().await?, email)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`"))
+            })
+    }
+
+    /// Resolve `--as EMAIL` (None: the operator). A deactivated user cannot act.
+    pub async fn actor(&self, as_email: Option<&Email>) -> Result<Actor> {
+        self.require_init().await?;
+        let Some(email) = as_email else { return Ok(Actor::Operator) };
+        let u = self.find_user(email).await?;
+        if !u.active {
+            return Err(Error::forbidden(format!(
+                "as: {email} is deactivated and cannot act; an admin can reactivate the account"
+            )));
+        }
+        Ok(Actor::User(u))
+    }
+
+    /// Check a person's password and record the sign-in (or the failed attempt).
+    pub async fn sign_in(&self, email: &Email, pw: Password) -> Result<User> {
+        let failed = || Error::forbidden("sign-in: wrong e-mail or password");
+        let user = store::users::find_by_email(&mut *self.reader().await?, email).await?;
+        let phc = match &user {
+            Some(u) => store::users::password_hash(&mut *self.reader().await?, u.id).await?,
+            None => None,
+        };
+        let ok = match phc {
+            Some(phc) => password::verify(pw, phc).await?,
+            None => false,
+        };
+        let mut tx = self.store.begin().await?;
+        let action = if ok && user.as_ref().is_some_and(|u| u.active) { "user.sign_in" } else { "user.sign_in_failed" };
+        store::audit::append(&mut tx, now_ts(), &email.to_string(), action, &format!("user:{email}"), &json!({})).await?;
+        tx.commit().await?;
+        match user {
+            Some(u) if ok && u.active => Ok(u),
+            Some(u) if ok => Err(Error::forbidden(format!("sign-in: {} is deactivated; ask an admin", u.email))),
+            _ => Err(failed()),
+        }
+    }
+
+    /// Add a user (admin).
+    pub async fn add_user(&self, actor: &Actor, u: NewUser) -> Result<User> {
+        actor.require_admin("add users")?;
+        let name = u.name.trim();
+        check_text("name", name, 1, MAX_NAME)?;
+        check_text("source group", u.source_group.trim(), 0, MAX_NAME)?;
+        let phc = password::hash(u.password.clone()).await?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        if store::users::find_by_email(&mut tx, &u.email).await?.is_some() {
+            return Err(Error::conflict(format!("email: a user with e-mail {} already exists", u.email)));
+        }
+        let id = store::users::insert(&mut tx, store::users::NewUserRow {
+            email: &u.email,
+            name,
+            role: u.role,
+            password_hash: &phc,
+            source_group: u.source_group.trim(),
+            now,
+        })
+        .await?;
+        store::audit::append(&mut tx, now, &actor.label(), "user.create", &format!("user:{}", u.email), &json!({"role": u.role})).await?;
+        tx.commit().await?;
+        self.user(id).await
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.require_admin("list users")?;
+        store::users::list(&mut *self.reader().await?).await
+    }
+
+    /// Change a user's role (admin). Their tokens follow at once: verification intersects
+    /// token scopes with the role current at each request. Returns the user and the scopes
+    /// their live tokens lose.
+    pub async fn set_role(&self, actor: &Actor, email: &Email, role: Role) -> Result<(User, Vec<String>)> {
+        actor.require_admin("change roles")?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let u = store::users::find_by_email(&mut tx, email)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+        if u.role == role {
+            return Ok((u, vec![]));
+        }
+        if u.role == Role::Admin && u.active && store::users::count_admins(&mut tx).await? <= 1 {
+            return Err(Error::invalid(
+                "role: this is the last active admin; make another user admin first",
+            ));
+        }
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
+            .bind(u.id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut lost: Scopes = Scopes::new();
+        for (s,) in rows {
+            lost.extend(scopes_from_text(&s).into_iter().filter(|s| u.role.allows(s) && !role.allows(s)));
+        }
+        store::users::update_role(&mut tx, u.id, role).await?;
+        store::audit::append(&mut tx, now, &actor.label(), "user.role_change", &format!("user:{email}"),
+            &json!({"from": u.role, "to": role, "scopes_lost": lost})).await?;
+        tx.commit().await?;
+        Ok((self.user(u.id).await?, lost.into_iter().map(|s| s.to_string()).collect()))
+    }
+
+    /// How many tokens deactivating this user would revoke.
+    pub async fn deprovision_count(&self, actor: &Actor, email: &Email) -> Result<i64> {
+        actor.require_admin("deactivate users")?;
+        let u = self.find_user(email).await?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM tokens WHERE owner_id = ? AND kind IN ('user', 'personal') AND status <> 'revoked'",
+        )
+        .bind(u.id.0)
+        .fetch_one(&mut *self.reader().await?)
+        .await?;
+        Ok(n)
+    }
+
+    /// Deactivate a user (admin) and revoke their user and personal tokens in the same
+    /// transaction. Company tokens they created stay. Returns how many were revoked.
+    pub async fn deactivate_user(&self, actor: &Actor, email: &Email) -> Result<(User, usize)> {
+        actor.require_admin("deactivate users")?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let u = store::users::find_by_email(&mut tx, email)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+        if !u.active {
+            return Err(Error::invalid(format!("user: {email} is already deactivated")));
+        }
+        if actor.user_id() == Some(u.id) {
+            return Err(Error::invalid("user: you cannot deactivate yourself; ask another admin"));
+        }
+        if u.role == Role::Admin && store::users::count_admins(&mut tx).await? <= 1 {
+            return Err(Error::invalid("user: this is the last active admin; make another user admin first"));
+        }
+        store::users::update_active(&mut tx, u.id, false, now).await?;
+        let revoked = store::tokens::revoke_owned(&mut tx, u.id, &["user", "personal"], now).await?;
+        store::audit::append(&mut tx, now, &actor.label(), "user.deactivate", &format!("user:{email}"),
+            &json!({"tokens_revoked": revoked})).await?;
+        tx.commit().await?;
+        Ok((self.user(u.id).await?, revoked.len()))
+    }
+
+    /// Reactivate a user (admin). Their revoked tokens stay revoked.
+    pub async fn reactivate_user(&self, actor: &Actor, email: &Email) -> Result<User> {
+        actor.require_admin("reactivate users")?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let u = store::users::find_by_email(&mut tx, email)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+        if u.active {
+            return Err(Error::invalid(format!("user: {email} is already active")));
+        }
+        store::users::update_active(&mut tx, u.id, true, now).await?;
+        store::audit::append(&mut tx, now, &actor.label(), "user.reactivate", &format!("user:{email}"), &json!({})).await?;
+        tx.commit().await?;
+        self.user(u.id).await
+    }
+
+    /// Add a custom scope (admin).
+    pub async fn add_scope(&self, actor: &Actor, name: &Scope, description: &str) -> Result<ScopeInfo> {
+        actor.require_admin("add scopes")?;
+        check_text("description", description.trim(), 0, MAX_DESCRIPTION)?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT name FROM scopes WHERE name = ?")
+            .bind(name.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() || builtin_scope(name.as_str()).is_some() {
+            return Err(Error::conflict(format!("scope: {name} already exists")));
+        }
+        sqlx::query("INSERT INTO scopes (name, description, created_at) VALUES (?, ?, ?)")
+            .bind(name.as_str())
+            .bind(description.trim())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        store::audit::append(&mut tx, now, &actor.label(), "scope.create", &format!("scope:{name}"), &json!({})).await?;
+        tx.commit().await?;
+        Ok(scope_info(name.as_str(), description.trim()))
+    }
+
+    /// Every scope, built-in first.
+    pub async fn list_scopes(&self) -> Result<Vec<ScopeInfo>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, description FROM scopes")
+            .fetch_all(&mut *self.reader().await?)
+            .await?;
+        let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES.iter().map(|b| scope_info(b.name, b.description)).collect();
+        let mut custom: Vec<ScopeInfo> = rows
+            .into_iter()
+            .filter(|(n, _)| builtin_scope(n).is_none())
+            .map(|(n, d)| scope_info(&n, &d))
+            .collect();
+        custom.sort_by(|a, b| a.name.cmp(&b.name));
+        out.extend(custom);
+        Ok(out)
+    }
+
+    async fn check_scopes_exist(&self, scopes: &[Scope]) -> Result<()> {
+        let known = self.list_scopes().await?;
+        for s in scopes {
+            if !known.iter().any(|k| k.name == s.as_str()) {
+                return Err(Error::invalid(format!(
+                    "scope: unknown scope '{s}'; see `tessera scope list`, or an admin can add it with `tessera scope add`"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Create a token. The plaintext is generated here, only its keyed hash is stored, and it
+    /// is returned once, after the row is committed.
+    pub async fn create_token(&self, actor: &Actor, req: NewToken) -> Result<CreatedToken> {
+        self.require_init().await?;
+        let policy = self.policy().await?;
+        let now = OffsetDateTime::now_utc();
+        let scopes: Vec<Scope> = if req.scopes.is_empty() {
+            vec!["me:read".parse()?]
+        } else {
+            req.scopes.clone()
+        };
+        self.check_scopes_exist(&scopes).await?;
+        let description = req.description.as_deref().unwrap_or("").trim().to_owned();
+        check_text("description", &description, 0, MAX_DESCRIPTION)?;
+
+        // Whose token, and may the actor make it?
+        let owner: Option<User> = match req.kind {
+            TokenKind::Company => {
+                if req.owner.is_some() {
+                    return Err(Error::invalid("owner: company tokens belong to the company; leave out --owner"));
+                }
+                if !actor.manages_company_tokens() {
+                    return Err(Error::forbidden("only admins and VRM admins may create company tokens"));
+                }
+                if description.is_empty() {
+                    return Err(Error::invalid("description: required for company tokens; say what service uses it and why"));
+                }
+                None
+            }
+            TokenKind::User | TokenKind::Personal => {
+                let u = match (&req.owner, actor) {
+                    (Some(email), _) => self.find_user(email).await?,
+                    (None, Actor::User(u)) => u.clone(),
+                    (None, _) => {
+                        return Err(Error::invalid(format!(
+                            "owner: say whose {} token this is with --owner EMAIL (or act as that user with --as EMAIL)",
+                            req.kind
+                        )))
+                    }
+                };
+                match actor {
+                    Actor::Operator => {}
+                    Actor::User(a) if a.id == u.id => {}
+                    _ => {
+                        return Err(Error::forbidden(
+                            "tokens of people are created by their owners; sign in as the owner (the plaintext is shown only to its creator)",
+                        ))
+                    }
+                }
+                if !u.active {
+                    return Err(Error::invalid(format!("owner: {} is deactivated", u.email)));
+                }
+                Some(u)
+            }
+        };
+
+        // Scopes the granting role allows.
+        let granting_role = match (&owner, actor) {
+            (Some(u), _) => Some(u.role),
+            (None, Actor::User(a)) => Some(a.role),
+            (None, _) => None,
+        };
+        if let Some(role) = granting_role {
+            if let Some(s) = scopes.iter().find(|s| !role.allows(s)) {
+                return Err(Error::forbidden(format!(
+                    "scope: the role {role} may not grant {s}; choose scopes the role allows (see `tessera scope list`)"
+                )));
+            }
+        }
+
+        let name = match (req.kind, req.name.as_deref().map(str::trim)) {
+            (TokenKind::User, None) | (TokenKind::User, Some("")) => "User API token".to_owned(),
+            (_, Some(n)) => n.to_owned(),
+            (k, None) => {
+                return Err(Error::invalid(format!(
+                    "name: required for {k} tokens; give a name that says where the token is used"
+                )))
+            }
+        };
+        check_text("name", &name, 1, MAX_NAME)?;
+        let expires_at = policy.resolve_expiry(&req.expiry, now)?;
+        let idle_days = req.idle_days.map(|d| policy.check_idle_days(d)).transpose()?;
+        let rate_limit = policy.check_rate_limit(req.rate_limit.unwrap_or(policy.default_rate_limit))?;
+        let scope_set: Scopes = scopes.into_iter().collect();
+
+        let secret = TokenSecret::generate(req.kind);
+        let hash = self.hasher.hash(&secret);
+        let hint = secret.hint();
+        let now_s = ts(now);
+
+        let mut tx = self.store.begin().await?;
+        let owner_id = owner.as_ref().map(|u| u.id);
+        let mut replaced = None;
+        match req.kind {
+            TokenKind::User => {
+                let ids = store::tokens::revoke_owned(&mut tx, owner_id.unwrap_or(UserId(0)), &["user"], now_s).await?;
+                replaced = ids.first().copied();
+            }
+            TokenKind::Personal => {
+                let n = store::tokens::count_live_personal(&mut tx, owner_id.unwrap_or(UserId(0))).await?;
+                if n >= i64::from(policy.max_personal_tokens) {
+                    return Err(Error::invalid(format!(
+                        "name: policy allows at most {} personal tokens per user; revoke or delete one first",
+                        policy.max_personal_tokens
+                    )));
+                }
+            }
+            TokenKind::Company => {}
+        }
+        if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name).await? {
+            return Err(Error::conflict(format!(
+                "name: a live token named '{}' already exists for this owner; choose another name",
+                clip(&name)
+            )));
+        }
+        let id = store::tokens::insert(&mut tx, store::tokens::NewTokenRow {
+            kind: req.kind.as_str(),
+            owner_id,
+            created_by: actor.user_id(),
+            name: &name,
+            description: &description,
+            hash: &hash,
+            hint: &hint,
+            scopes: &scopes_to_text(&scope_set),
+            now: now_s,
+            expires_at: expires_at.map(ts),
+            idle_days: idle_days.map(i64::from),
+            allowed_networks: &req.networks.to_text(),
+            rate_limit: i64::from(rate_limit),
+        })
+        .await?;
+        let action = if replaced.is_some() { "token.regenerate" } else { "token.create" };
+        store::audit::append(&mut tx, now_s, &actor.label(), action, &format!("token:{id}"), &json!({
+            "kind": req.kind,
+            "name": name,
+            "hint": hint,
+            "owner": owner.as_ref().map(|u| u.email.to_string()),
+            "scopes": scope_set,
+            "expires_at": expires_at.map(ts),
+            "replaced": replaced,
+        }))
+        .await?;
+        tx.commit().await?;
+        let row = store::tokens::find(&mut *self.reader().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("the new token vanished"))?;
+        Ok(CreatedToken { info: TokenInfo::from_row(row, now), token: secret, replaced })
+    }
+
+    fn visibility(&self, actor: &Actor) -> Visibility {
+        match actor {
+            Actor::Operator => Visibility { all: true, ..Default::default() },
+            Actor::User(u) if u.role == Role::Admin => Visibility { all: true, ..Default::default() },
+            Actor::User(u) => Visibility { all: false, owner: Some(u.id), company: u.role == Role::VrmAdmin },
+            Actor::Company { .. } => Visibility { all: false, owner: None, company: true },
+        }
+    }
+
+    fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
+        match actor {
+            Actor::Operator => true,
+            Actor::User(u) if u.role == Role::Admin => true,
+            Actor::User(u) => {
+                row.owner_id == Some(u.id.0) || (row.kind == "company" && u.role == Role::VrmAdmin)
+            }
+            Actor::Company { .. } => row.kind == "company",
+        }
+    }
+
+    /// List the tokens the actor may see.
+    pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
+        let now = OffsetDateTime::now_utc();
+        let rows = store::tokens::list(&mut *self.reader().await?, &self.visibility(actor), filter, ts(now)).await?;
+        Ok(rows.into_iter().map(|r| TokenInfo::from_row(r, now)).collect())
+    }
+
+    async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
+        let row = store::tokens::find(&mut *self.reader().await?, id).await?;
+        match row {
+            Some(r) if self.may_manage(actor, &r) => Ok(r),
+            // Someone else's token answers like a missing one, so ids reveal nothing.
+            _ => Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+        }
+    }
+
+    pub async fn get_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
+        let row = self.managed_row(actor, id).await?;
+        Ok(TokenInfo::from_row(row, OffsetDateTime::now_utc()))
+    }
+
+    /// Revoke (final), deactivate or activate a token.
+    pub async fn set_token_status(&self, actor: &Actor, id: TokenId, action: StatusAction) -> Result<TokenInfo> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let row = match store::tokens::find(&mut tx, id).await? {
+            Some(r) if self.may_manage(actor, &r) => r,
+            _ => return Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+        };
+        let info = TokenInfo::from_row(row.clone(), now);
+        let new_status = match (action, info.status) {
+            (_, TokenStatus::Revoked) => {
+                return Err(Error::invalid(format!("token: {id} is revoked, which is final; create a new token")))
+            }
+            (StatusAction::Revoke, _) => "revoked",
+            (StatusAction::Deactivate, TokenStatus::Deactivated) => {
+                return Err(Error::invalid(format!("token: {id} is already deactivated")))
+            }
+            (StatusAction::Deactivate, _) => "deactivated",
+            (StatusAction::Activate, TokenStatus::Active) => {
+                return Err(Error::invalid(format!("token: {id} is already active")))
+            }
+            (StatusAction::Activate, TokenStatus::Expired) => {
+                return Err(Error::invalid(format!("token: {id} has expired and cannot be activated; create a new token")))
+            }
+            (StatusAction::Activate, _) => {
+                if row.kind != "company" && row.owner_active != Some(true) {
+                    return Err(Error::invalid(format!("token: the owner of {id} is deactivated")));
+                }
+                "active"
+            }
+        };
+        store::tokens::update_status(&mut tx, id, new_status, ts(now)).await?;
+        store::audit::append(&mut tx, ts(now), &actor.label(), &format!("token.{}", action.word()), &format!("token:{id}"),
+            &json!({"hint": row.hint, "from": info.status, "to": new_status})).await?;
+        tx.commit().await?;
+        self.get_token(actor, id).await
+    }
+
+    /// Delete a token and its usage history. The audit log keeps a record.
+    pub async fn delete_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let row = match store::tokens::find(&mut tx, id).await? {
+            Some(r) if self.may_manage(actor, &r) => r,
+            _ => return Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+        };
+        store::tokens::delete(&mut tx, id).await?;
+        store::audit::append(&mut tx, now, &actor.label(), "token.delete", &format!("token:{id}"),
+            &json!({"hint": row.hint, "name": row.name, "kind": row.kind, "owner": row.owner_email})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Recent usage of a token the actor may see.
+    pub async fn token_usage(&self, actor: &Actor, id: TokenId, limit: u32) -> Result<Vec<UsageEntry>> {
+        self.managed_row(actor, id).await?;
+        store::usage::list(&mut *self.reader().await?, id, limit).await
+    }
+
+    /// Decide whether a presented string is an acceptable token. One keyed hash and one
+    /// indexed read; no Argon2, no write. Record the use with [`Tessera::record_uses`].
+    pub async fn verify(&self, presented: &str, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Result<Decision> {
+        let Ok(secret) = TokenSecret::parse(presented) else {
+            return Ok(Decision::refused(Reason::Malformed));
+        };
+        let hash = self.hasher.hash(&secret);
+        let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
+        Ok(match row {
+            None => Decision::refused(Reason::Unknown),
+            Some(r) => verify::decide(&r, required, ip, now),
+        })
+    }
+
+    /// The hasher, for front ends that cache decisions by hash.
+    pub fn hasher(&self) -> &TokenHasher {
+        &self.hasher
+    }
+
+    /// Write usage events in one transaction.
+    pub async fn record_uses(&self, events: &[UseEvent]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        store::usage::record(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Delete usage events older than the policy's retention.
+    pub async fn prune_usage(&self) -> Result<u64> {
+        let days = self.policy().await?.usage_retention_days;
+        let cut = now_ts() - i64::from(days) * 86_400;
+        let mut tx = self.store.begin().await?;
+        let n = store::usage::prune(&mut tx, cut).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Read the audit log (admin).
+    pub async fn audit(&self, actor: &Actor, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        actor.require_admin("read the audit log")?;
+        store::audit::list(&mut *self.reader().await?, filter).await
+    }
+}
+
+fn scope_info(name: &str, description: &str) -> ScopeInfo {
+    let roles = match builtin_scope(name) {
+        None => vec![Role::Admin, Role::VrmAdmin, Role::User],
+        Some(b) => {
+            let mut r = vec![Role::Admin];
+            if b.vrm_admin {
+                r.push(Role::VrmAdmin);
+            }
+            if b.user {
+                r.push(Role::User);
+            }
+            r
+        }
+    };
+    ScopeInfo { name: name.to_owned(), description: description.to_owned(), builtin: builtin_scope(name).is_some(), roles }
+}
+
+fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    let n = s.chars().count();
+    if n < min {
+        return Err(Error::invalid(format!("{field}: required; it cannot be empty")));
+    }
+    if n > max {
+        return Err(Error::invalid(format!("{field}: too long ({n} characters); use at most {max}")));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Error::invalid(format!("{field}: contains control characters; use plain text")));
+    }
+    if s.contains("tsr_") && crate::token::looks_like_token(s.split_whitespace().find(|w| w.contains("tsr_")).unwrap_or("")) {
+        return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description")));
+    }
+    Ok(())
+}
+
+fn now_ts() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,246 @@
+//! The token format: `tsr_<kind>_` + a base62 body of 30 characters from the OS CSPRNG
+//! (about 178 bits) + a 6-character base62 CRC32 of everything before it.
+//!
+//! This module owns generation, parsing and the display hint. It never touches the store:
+//! a mistyped or truncated token is refused here without a database look-up. Hashing lives
+//! in [`crate::keys`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// The fixed product prefix every Tessera token starts with.
+pub const PREFIX: &str = "tsr_";
+const BODY_LEN: usize = 30;
+const CHECK_LEN: usize = 6;
+/// Total length of a token string: prefix, kind letter, underscore, body, checksum.
+pub const TOKEN_LEN: usize = PREFIX.len() + 2 + BODY_LEN + CHECK_LEN;
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// What a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// One per user; a new one revokes the old.
+    User,
+    /// Named tokens a user makes for themselves.
+    Personal,
+    /// Owned by the company (a service account), not a person.
+    Company,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 3] = [TokenKind::User, TokenKind::Personal, TokenKind::Company];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Personal => "personal",
+            Self::Company => "company",
+        }
+    }
+    fn letter(self) -> char {
+        match self {
+            Self::User => 'u',
+            Self::Personal => 'p',
+            Self::Company => 'c',
+        }
+    }
+    fn from_letter(c: u8) -> Option<Self> {
+        match c {
+            b'u' => Some(Self::User),
+            b'p' => Some(Self::Personal),
+            b'c' => Some(Self::Company),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for TokenKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "user" => Ok(Self::User),
+            "personal" => Ok(Self::Personal),
+            "company" => Ok(Self::Company),
+            _ => Err(Error::invalid(format!(
+                "kind: unknown token kind '{}'; use user, personal or company",
+                crate::text::clip(s)
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A token's plaintext. Its `Debug` and `Display` never show it; read it with
+/// [`TokenSecret::expose`] only to hand it to the person who created it, once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSecret(Zeroizing<String>);
+
+impl fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TokenSecret({}…)", self.hint())
+    }
+}
+
+impl TokenSecret {
+    /// A new random token of this kind.
+    pub fn generate(kind: TokenKind) -> Self {
+        let mut s = String::with_capacity(TOKEN_LEN);
+        s.push_str(PREFIX);
+        s.push(kind.letter());
+        s.push('_');
+        // Rejection sampling over bytes keeps every character uniform (248 = 4 * 62).
+        let mut buf = [0u8; 64];
+        let mut filled = 0;
+        while filled < BODY_LEN {
+            rand::fill(&mut buf[..]);
+            for &b in buf.iter() {
+                if filled == BODY_LEN {
+                    break;
+                }
+                if b < 248 {
+                    s.push(ALPHABET[(b % 62) as usize] as char);
+                    filled += 1;
+                }
+            }
+        }
+        buf.fill(0);
+        let check = checksum(s.as_bytes());
+        s.push_str(&check);
+        Self(Zeroizing::new(s))
+    }
+
+    /// Parse a presented string: right length, prefix, kind, alphabet and checksum.
+    /// Surrounding whitespace (a pasted newline) is ignored. Never echoes the input.
+    pub fn parse(input: &str) -> Result<Self, Malformed> {
+        let s = input.trim();
+        let b = s.as_bytes();
+        if b.len() != TOKEN_LEN || !s.starts_with(PREFIX) {
+            return Err(Malformed);
+        }
+        if TokenKind::from_letter(b[PREFIX.len()]).is_none() || b[PREFIX.len() + 1] != b'_' {
+            return Err(Malformed);
+        }
+        let rest = &b[PREFIX.len() + 2..];
+        if !rest.iter().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Malformed);
+        }
+        let (payload, check) = b.split_at(TOKEN_LEN - CHECK_LEN);
+        if checksum(payload).as_bytes() != check {
+            return Err(Malformed);
+        }
+        Ok(Self(Zeroizing::new(s.to_owned())))
+    }
+
+    pub fn kind(&self) -> TokenKind {
+        // Checked in `parse` and `generate`.
+        TokenKind::from_letter(self.0.as_bytes()[PREFIX.len()]).unwrap_or(TokenKind::Personal)
+    }
+
+    /// The plaintext. Only for the one reply to create, and for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A short display hint: the prefix with kind and the last 4 characters.
+    pub fn hint(&self) -> String {
+        let s: &str = &self.0;
+        format!("{}…{}", &s[..PREFIX.len() + 2], &s[s.len() - 4..])
+    }
+}
+
+/// The presented string is not a well-formed Tessera token (wrong shape or checksum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a well-formed Tessera token (check that it was copied whole)")]
+pub struct Malformed;
+
+/// CRC32 of the bytes, as 6 base62 characters (62^6 > 2^32).
+fn checksum(bytes: &[u8]) -> String {
+    let mut n = crc32fast::hash(bytes) as u64;
+    let mut out = [b'0'; CHECK_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(n % 62) as usize];
+        n /= 62;
+    }
+    out.iter().map(|&c| c as char).collect()
+}
+
+/// Whether a string looks like a Tessera token, for secret scanners and log scrubbing.
+pub fn looks_like_token(s: &str) -> bool {
+    TokenSecret::parse(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_parse_and_keep_their_kind() {
+        for kind in TokenKind::ALL {
+            let t = TokenSecret::generate(kind);
+            assert_eq!(t.expose().len(), TOKEN_LEN);
+            let parsed = TokenSecret::parse(t.expose()).expect("parses");
+            assert_eq!(parsed.kind(), kind);
+            assert!(t.expose().starts_with(&format!("tsr_{}_", kind.letter())));
+        }
+    }
+
+    #[test]
+    fn every_single_character_typo_is_caught_by_the_checksum() {
+        let t = TokenSecret::generate(TokenKind::Personal);
+        let s = t.expose().to_owned();
+        for i in 6..s.len() {
+            let mut b = s.clone().into_bytes();
+            b[i] = if b[i] == b'a' { b'b' } else { b'a' };
+            let typo = String::from_utf8(b).expect("ascii");
+            assert_eq!(TokenSecret::parse(&typo), Err(Malformed), "position {i}");
+        }
+    }
+
+    #[test]
+    fn wrong_shapes_are_malformed() {
+        let t = TokenSecret::generate(TokenKind::User);
+        let s = t.expose();
+        for bad in [
+            "",
+            "tsr_",
+            &s[..s.len() - 1],
+            &format!("{s}x"),
+            &s.replace("tsr_", "tsx_"),
+            &s.replacen("_u_", "_x_", 1),
+            "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+        ] {
+            assert!(TokenSecret::parse(bad).is_err(), "{bad}");
+        }
+        assert!(TokenSecret::parse(&format!(" {s}\n")).is_ok());
+    }
+
+    #[test]
+    fn debug_and_hint_never_show_the_body() {
+        let t = TokenSecret::generate(TokenKind::Company);
+        let body = &t.expose()[6..30];
+        assert!(!format!("{t:?}").contains(body));
+        assert!(!t.hint().contains(body));
+        assert!(t.hint().starts_with("tsr_c_"));
+        assert_eq!(t.hint().chars().count(), 6 + 1 + 4);
+    }
+
+    #[test]
+    fn bodies_are_spread_over_the_whole_alphabet() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let t = TokenSecret::generate(TokenKind::Personal);
+            seen.extend(t.expose()[6..36].bytes());
+        }
+        assert_eq!(seen.len(), 62);
+    }
+}

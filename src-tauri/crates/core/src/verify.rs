@@ -1,0 +1,291 @@
+//! The verification decision: is this presented string a token we accept, for these scopes,
+//! from this address, now? Pure rules over one stored row; the look-up and usage recording
+//! are the caller's ([`crate::service::Tessera::verify`]).
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::model::{Networks, Role, Scope, Scopes, TokenId, UserId};
+use crate::store::{from_ts, tokens::TokenRow};
+use crate::token::TokenKind;
+
+/// Why a token was refused. The order here is the order rules are checked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Malformed,
+    Unknown,
+    Revoked,
+    Deactivated,
+    Expired,
+    IdleExpired,
+    OwnerInactive,
+    Network,
+    Scope,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Unknown => "unknown",
+            Self::Revoked => "revoked",
+            Self::Deactivated => "deactivated",
+            Self::Expired => "expired",
+            Self::IdleExpired => "idle_expired",
+            Self::OwnerInactive => "owner_inactive",
+            Self::Network => "network",
+            Self::Scope => "scope",
+        }
+    }
+
+    /// Whether the refusal is about identity (401) rather than rights or network (403).
+    pub fn is_identity(self) -> bool {
+        !matches!(self, Self::Network | Self::Scope)
+    }
+
+    /// A sentence for the person or program that presented the token. Never quotes it.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Malformed => "the token is not well-formed; check that it was copied whole",
+            Self::Unknown => "the token is not known to this Tessera",
+            Self::Revoked => "the token was revoked; create a new one",
+            Self::Deactivated => "the token is deactivated; ask its owner or an admin to activate it",
+            Self::Expired => "the token has expired; create a new one",
+            Self::IdleExpired => "the token expired after going unused; create a new one",
+            Self::OwnerInactive => "the token's owner is deactivated",
+            Self::Network => "the token may not be used from this address",
+            Self::Scope => "the token lacks a scope this request needs",
+        }
+    }
+}
+
+/// The owner of a verified token, as of this request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Owner {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// What verification learned about a known token.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifiedToken {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub name: String,
+    pub hint: String,
+    /// None for company tokens.
+    pub owner: Option<Owner>,
+    /// Token scopes intersected with the owner's current role.
+    pub scopes: Scopes,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub rate_limit: u32,
+}
+
+/// The answer to one presentation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    /// None when accepted.
+    pub refused: Option<Reason>,
+    /// Present whenever the token was found, accepted or not.
+    pub token: Option<VerifiedToken>,
+}
+
+impl Decision {
+    pub fn accepted(&self) -> bool {
+        self.refused.is_none()
+    }
+
+    pub fn refused(reason: Reason) -> Self {
+        Self { refused: Some(reason), token: None }
+    }
+
+    /// `accepted` or the reason word.
+    pub fn outcome(&self) -> &'static str {
+        self.refused.map(Reason::as_str).unwrap_or("accepted")
+    }
+}
+
+/// Apply every rule to a stored row.
+pub fn decide(row: &TokenRow, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Decision {
+    let kind: TokenKind = row.kind.parse().unwrap_or(TokenKind::Personal);
+    let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
+    let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
+    let scopes: Scopes = match (kind, owner_role) {
+        (TokenKind::Company, _) => stored,
+        (_, Some(role)) => stored.into_iter().filter(|s| role.allows(s)).collect(),
+        (_, None) => BTreeSet::new(),
+    };
+    let owner = match (row.owner_id, &row.owner_email, &row.owner_name, owner_role) {
+        (Some(id), Some(email), Some(name), Some(role)) => Some(Owner {
+            id: UserId(id),
+            email: email.clone(),
+            name: name.clone(),
+            role,
+        }),
+        _ => None,
+    };
+    let token = VerifiedToken {
+        id: TokenId(row.id),
+        kind,
+        name: row.name.clone(),
+        hint: row.hint.clone(),
+        owner,
+        scopes,
+        expires_at: row.expires_at.map(from_ts),
+        rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
+    };
+    let reason = refusal(row, kind, &token.scopes, required, ip, now);
+    Decision { refused: reason, token: Some(token) }
+}
+
+fn refusal(
+    row: &TokenRow,
+    kind: TokenKind,
+    scopes: &Scopes,
+    required: &[Scope],
+    ip: Option<IpAddr>,
+    now: OffsetDateTime,
+) -> Option<Reason> {
+    let now = now.unix_timestamp();
+    match row.status.as_str() {
+        "active" => {}
+        "deactivated" => return Some(Reason::Deactivated),
+        _ => return Some(Reason::Revoked),
+    }
+    if row.expires_at.is_some_and(|e| e <= now) {
+        return Some(Reason::Expired);
+    }
+    if let Some(days) = row.idle_days {
+        if row.idle_anchor_at.saturating_add(days.saturating_mul(86_400)) <= now {
+            return Some(Reason::IdleExpired);
+        }
+    }
+    if kind != TokenKind::Company && row.owner_active != Some(true) {
+        return Some(Reason::OwnerInactive);
+    }
+    let nets = Networks::from_text(&row.allowed_networks);
+    if !nets.is_empty() {
+        match ip {
+            Some(ip) if nets.allows(ip) => {}
+            _ => return Some(Reason::Network),
+        }
+    }
+    if !required.iter().all(|s| scopes.contains(s)) {
+        return Some(Reason::Scope);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> TokenRow {
+        TokenRow {
+            id: 7,
+            kind: "personal".into(),
+            owner_id: Some(1),
+            owner_email: Some("ada@example.com".into()),
+            owner_name: Some("Ada".into()),
+            owner_role: Some("user".into()),
+            owner_active: Some(true),
+            created_by: Some(1),
+            creator_email: Some("ada@example.com".into()),
+            name: "ci".into(),
+            description: String::new(),
+            hint: "tsr_p_…abcd".into(),
+            scopes: "me:read tokens:read users:read".into(),
+            status: "active".into(),
+            created_at: 1_000,
+            expires_at: Some(10_000),
+            idle_days: None,
+            idle_anchor_at: 1_000,
+            allowed_networks: String::new(),
+            rate_limit: 60,
+            status_changed_at: None,
+            last_used_at: None,
+            last_used_ip: None,
+            last_used_agent: None,
+            use_count: 0,
+            refused_count: 0,
+        }
+    }
+
+    fn at(s: i64) -> OffsetDateTime {
+        from_ts(s)
+    }
+
+    fn scope(s: &str) -> Scope {
+        s.parse().expect("scope")
+    }
+
+    #[test]
+    fn an_active_token_in_date_is_accepted_with_role_bounded_scopes() {
+        let d = decide(&row(), &[scope("me:read")], None, at(2_000));
+        assert!(d.accepted());
+        let t = d.token.expect("token");
+        // users:read is stored but the owner's role (user) does not allow it.
+        assert!(!t.scopes.contains(&scope("users:read")));
+        assert!(t.scopes.contains(&scope("tokens:read")));
+    }
+
+    #[test]
+    fn each_rule_gives_its_own_reason() {
+        let cases: Vec<(Box<dyn Fn(&mut TokenRow)>, Reason)> = vec![
+            (Box::new(|r| r.status = "revoked".into()), Reason::Revoked),
+            (Box::new(|r| r.status = "deactivated".into()), Reason::Deactivated),
+            (Box::new(|r| r.expires_at = Some(1_500)), Reason::Expired),
+            (Box::new(|r| { r.idle_days = Some(1); r.idle_anchor_at = 2_000 - 86_400; }), Reason::IdleExpired),
+            (Box::new(|r| r.owner_active = Some(false)), Reason::OwnerInactive),
+            (Box::new(|r| r.allowed_networks = "10.0.0.0/8".into()), Reason::Network),
+        ];
+        for (change, reason) in cases {
+            let mut r = row();
+            change(&mut r);
+            let d = decide(&r, &[], Some("192.0.2.1".parse().expect("ip")), at(2_000));
+            assert_eq!(d.refused, Some(reason));
+            assert!(d.token.is_some());
+        }
+        let d = decide(&row(), &[scope("users:read")], None, at(2_000));
+        assert_eq!(d.refused, Some(Reason::Scope));
+    }
+
+    #[test]
+    fn idle_expiry_counts_from_the_last_accepted_use() {
+        let mut r = row();
+        r.idle_days = Some(1);
+        r.idle_anchor_at = 2_000;
+        r.expires_at = None;
+        assert!(decide(&r, &[], None, at(2_000 + 86_399)).accepted());
+        assert_eq!(decide(&r, &[], None, at(2_000 + 86_400)).refused, Some(Reason::IdleExpired));
+    }
+
+    #[test]
+    fn a_network_restricted_token_needs_a_known_allowed_address() {
+        let mut r = row();
+        r.allowed_networks = "10.0.0.0/8 2001:db8::/32".into();
+        assert!(decide(&r, &[], Some("10.9.9.9".parse().expect("ip")), at(2_000)).accepted());
+        assert!(decide(&r, &[], Some("2001:db8::5".parse().expect("ip")), at(2_000)).accepted());
+        assert_eq!(decide(&r, &[], None, at(2_000)).refused, Some(Reason::Network));
+    }
+
+    #[test]
+    fn company_tokens_keep_their_scopes_without_an_owner() {
+        let mut r = row();
+        r.kind = "company".into();
+        r.owner_id = None;
+        r.owner_email = None;
+        r.owner_name = None;
+        r.owner_role = None;
+        r.owner_active = None;
+        let d = decide(&r, &[scope("users:read")], None, at(2_000));
+        assert!(d.accepted());
+    }
+}
