@@ -73,7 +73,9 @@ impl Error {
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         let msg = match &e {
-            sqlx::Error::Database(db) if db.message().contains("locked") || db.message().contains("busy") => {
+            sqlx::Error::Database(db)
+                if db.message().contains("locked") || db.message().contains("busy") =>
+            {
                 "the database stayed busy (another Tessera process held it too long); try again"
             }
             _ => "the database failed; see the log for detail and try again",

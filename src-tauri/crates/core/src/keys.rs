@@ -115,11 +115,17 @@ pub fn load_or_create(
 
     let from_file = |create: bool| -> Result<Option<(TokenHasher, KeyLocation)>> {
         match read_key_file(&file)? {
-            Some(k) => Ok(Some((TokenHasher::new(&k), KeyLocation::File(file.clone())))),
+            Some(k) => Ok(Some((
+                TokenHasher::new(&k),
+                KeyLocation::File(file.clone()),
+            ))),
             None if create => {
                 let k = new_key();
                 write_key_file(&file, &k)?;
-                Ok(Some((TokenHasher::new(&k), KeyLocation::File(file.clone()))))
+                Ok(Some((
+                    TokenHasher::new(&k),
+                    KeyLocation::File(file.clone()),
+                )))
             }
             None => Ok(None),
         }
@@ -175,7 +181,10 @@ pub fn load_or_create(
     })?;
     if let Some(expected) = expected_check {
         let actual = hasher.check_value();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(actual.as_bytes(), expected.as_bytes())) {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            actual.as_bytes(),
+            expected.as_bytes(),
+        )) {
             return Err(Error::state(format!(
                 "the token-hashing key found ({}) does not belong to this database; restore the right key or start a new data dir",
                 match &loc {
@@ -200,14 +209,18 @@ fn read_key_file(path: &Path) -> Result<Option<Zeroizing<[u8; 32]>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(Error::internal(
-                format!("cannot read the key file {}: check its permissions", path.display()),
+                format!(
+                    "cannot read the key file {}: check its permissions",
+                    path.display()
+                ),
                 e,
             ))
         }
     };
-    let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|e| {
-        Error::internal(format!("the key file {} is damaged", path.display()), e)
-    })?);
+    let bytes =
+        Zeroizing::new(hex::decode(text.trim()).map_err(|e| {
+            Error::internal(format!("the key file {} is damaged", path.display()), e)
+        })?);
     let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
         Error::state(format!(
             "the key file {} does not hold a 256-bit key",
@@ -229,7 +242,10 @@ fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<()> {
     let text = Zeroizing::new(hex::encode(key));
     let mut f = opts.open(path).map_err(|e| {
         Error::internal(
-            format!("cannot create the key file {}: check that the data dir is writable", path.display()),
+            format!(
+                "cannot create the key file {}: check that the data dir is writable",
+                path.display()
+            ),
             e,
         )
     })?;
@@ -305,7 +321,9 @@ mod tests {
     fn a_file_key_is_created_0600_and_must_match_the_database() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (h, loc) = load_or_create(KeyStoreChoice::File, dir.path(), "x", None).expect("create");
-        let KeyLocation::File(path) = loc else { panic!("file expected") };
+        let KeyLocation::File(path) = loc else {
+            panic!("file expected")
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -313,12 +331,15 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let check = h.check_value();
-        let (h2, _) = load_or_create(KeyStoreChoice::File, dir.path(), "x", Some(&check)).expect("load");
+        let (h2, _) =
+            load_or_create(KeyStoreChoice::File, dir.path(), "x", Some(&check)).expect("load");
         assert_eq!(h2.check_value(), check);
-        let err = load_or_create(KeyStoreChoice::File, dir.path(), "x", Some("00")).expect_err("mismatch");
+        let err = load_or_create(KeyStoreChoice::File, dir.path(), "x", Some("00"))
+            .expect_err("mismatch");
         assert!(err.to_string().contains("does not belong"));
         std::fs::remove_file(&path).expect("rm");
-        let err = load_or_create(KeyStoreChoice::File, dir.path(), "x", Some(&check)).expect_err("missing");
+        let err = load_or_create(KeyStoreChoice::File, dir.path(), "x", Some(&check))
+            .expect_err("missing");
         assert!(err.to_string().contains("missing"), "{err}");
     }
 }

@@ -17,4 +17,6 @@ pub mod token;
 pub mod verify;
 
 pub use error::{Error, Result};
-pub use service::{Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo};
+pub use service::{
+    Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo,
+};

@@ -167,14 +167,54 @@ pub struct BuiltinScope {
 
 /// The scopes Tessera's own API understands.
 pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
-    BuiltinScope { name: "me:read", description: "Read the owner's profile and this token's details", vrm_admin: true, user: true },
-    BuiltinScope { name: "tokens:read", description: "List and read tokens the owner may see", vrm_admin: true, user: true },
-    BuiltinScope { name: "tokens:write", description: "Create, revoke, deactivate, activate and delete tokens the owner manages", vrm_admin: true, user: true },
-    BuiltinScope { name: "users:read", description: "List users", vrm_admin: false, user: false },
-    BuiltinScope { name: "users:write", description: "Create users, change roles, deactivate users", vrm_admin: false, user: false },
-    BuiltinScope { name: "usage:read", description: "Read usage of tokens the owner may see", vrm_admin: true, user: true },
-    BuiltinScope { name: "audit:read", description: "Read the audit log", vrm_admin: false, user: false },
-    BuiltinScope { name: "tokens:verify", description: "Ask whether another token is valid (introspection)", vrm_admin: true, user: true },
+    BuiltinScope {
+        name: "me:read",
+        description: "Read the owner's profile and this token's details",
+        vrm_admin: true,
+        user: true,
+    },
+    BuiltinScope {
+        name: "tokens:read",
+        description: "List and read tokens the owner may see",
+        vrm_admin: true,
+        user: true,
+    },
+    BuiltinScope {
+        name: "tokens:write",
+        description: "Create, revoke, deactivate, activate and delete tokens the owner manages",
+        vrm_admin: true,
+        user: true,
+    },
+    BuiltinScope {
+        name: "users:read",
+        description: "List users",
+        vrm_admin: false,
+        user: false,
+    },
+    BuiltinScope {
+        name: "users:write",
+        description: "Create users, change roles, deactivate users",
+        vrm_admin: false,
+        user: false,
+    },
+    BuiltinScope {
+        name: "usage:read",
+        description: "Read usage of tokens the owner may see",
+        vrm_admin: true,
+        user: true,
+    },
+    BuiltinScope {
+        name: "audit:read",
+        description: "Read the audit log",
+        vrm_admin: false,
+        user: false,
+    },
+    BuiltinScope {
+        name: "tokens:verify",
+        description: "Ask whether another token is valid (introspection)",
+        vrm_admin: true,
+        user: true,
+    },
 ];
 
 pub fn builtin_scope(name: &str) -> Option<&'static BuiltinScope> {
@@ -199,7 +239,9 @@ impl FromStr for Scope {
         let ok = !t.is_empty()
             && t.len() <= 64
             && t.bytes().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b':' | b'.' | b'_' | b'-')
+                c.is_ascii_lowercase()
+                    || c.is_ascii_digit()
+                    || matches!(c, b':' | b'.' | b'_' | b'-')
             })
             && t.as_bytes()[0].is_ascii_lowercase();
         if !ok {
@@ -337,7 +379,11 @@ impl Networks {
     }
 
     pub fn from_text(s: &str) -> Self {
-        Self(s.split_whitespace().filter_map(|x| x.parse().ok()).collect())
+        Self(
+            s.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect(),
+        )
     }
 }
 
@@ -349,7 +395,16 @@ mod tests {
     fn emails_are_normalised_and_bad_ones_refused() {
         let e: Email = "  Ada@Example.COM ".parse().expect("valid");
         assert_eq!(e.as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@example..com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+        ] {
             assert!(bad.parse::<Email>().is_err(), "{bad}");
         }
     }

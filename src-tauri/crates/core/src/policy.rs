@@ -56,16 +56,28 @@ impl Policy {
     pub fn validate(&self) -> Result<()> {
         let range = |name: &str, v: u32, lo: u32, hi: u32| {
             if v < lo || v > hi {
-                Err(Error::invalid(format!("{name}: {v} is out of range; use {lo} to {hi}")))
+                Err(Error::invalid(format!(
+                    "{name}: {v} is out of range; use {lo} to {hi}"
+                )))
             } else {
                 Ok(())
             }
         };
         range("max_lifetime_days", self.max_lifetime_days, 1, 3650)?;
-        range("default_lifetime_days", self.default_lifetime_days, 1, self.max_lifetime_days)?;
+        range(
+            "default_lifetime_days",
+            self.default_lifetime_days,
+            1,
+            self.max_lifetime_days,
+        )?;
         range("default_idle_days", self.default_idle_days, 1, 3650)?;
         range("max_rate_limit", self.max_rate_limit, 1, 1_000_000)?;
-        range("default_rate_limit", self.default_rate_limit, 1, self.max_rate_limit)?;
+        range(
+            "default_rate_limit",
+            self.default_rate_limit,
+            1,
+            self.max_rate_limit,
+        )?;
         range("max_personal_tokens", self.max_personal_tokens, 1, 10_000)?;
         range("clipboard_seconds", self.clipboard_seconds, 5, 600)?;
         range("usage_retention_days", self.usage_retention_days, 1, 3650)?;
@@ -192,8 +204,18 @@ mod tests {
 
     #[test]
     fn lifetimes_parse_in_every_unit() {
-        for (s, secs) in [("90s", 90), ("45m", 2700), ("12h", 43200), ("30d", 2_592_000), ("2w", 1_209_600), ("1y", 31_536_000)] {
-            assert_eq!(ExpiryRequest::parse_in(s).expect(s), ExpiryRequest::In(Duration::seconds(secs)));
+        for (s, secs) in [
+            ("90s", 90),
+            ("45m", 2700),
+            ("12h", 43200),
+            ("30d", 2_592_000),
+            ("2w", 1_209_600),
+            ("1y", 31_536_000),
+        ] {
+            assert_eq!(
+                ExpiryRequest::parse_in(s).expect(s),
+                ExpiryRequest::In(Duration::seconds(secs))
+            );
         }
         for bad in ["", "30", "d", "-1d", "0d", "3 days", "1.5d", "30x"] {
             assert!(ExpiryRequest::parse_in(bad).is_err(), "{bad}");
@@ -203,17 +225,34 @@ mod tests {
     #[test]
     fn expiry_is_bounded_by_policy() {
         let p = Policy::default();
-        let at = p.resolve_expiry(&ExpiryRequest::Default, now()).expect("default");
+        let at = p
+            .resolve_expiry(&ExpiryRequest::Default, now())
+            .expect("default");
         assert_eq!(at, Some(now() + Duration::days(90)));
-        assert!(p.resolve_expiry(&ExpiryRequest::parse_in("1y").expect("1y"), now()).is_ok());
-        let e = p.resolve_expiry(&ExpiryRequest::parse_in("366d").expect("366d"), now()).expect_err("too long");
+        assert!(p
+            .resolve_expiry(&ExpiryRequest::parse_in("1y").expect("1y"), now())
+            .is_ok());
+        let e = p
+            .resolve_expiry(&ExpiryRequest::parse_in("366d").expect("366d"), now())
+            .expect_err("too long");
         assert!(e.to_string().contains("maximum of 365"));
-        let e = p.resolve_expiry(&ExpiryRequest::At(now() - Duration::hours(1)), now()).expect_err("past");
+        let e = p
+            .resolve_expiry(&ExpiryRequest::At(now() - Duration::hours(1)), now())
+            .expect_err("past");
         assert!(e.to_string().contains("past"));
-        let e = p.resolve_expiry(&ExpiryRequest::Never, now()).expect_err("required");
+        let e = p
+            .resolve_expiry(&ExpiryRequest::Never, now())
+            .expect_err("required");
         assert!(e.to_string().contains("requires"));
-        let open = Policy { expiry_required: false, ..Policy::default() };
-        assert_eq!(open.resolve_expiry(&ExpiryRequest::Never, now()).expect("never"), None);
+        let open = Policy {
+            expiry_required: false,
+            ..Policy::default()
+        };
+        assert_eq!(
+            open.resolve_expiry(&ExpiryRequest::Never, now())
+                .expect("never"),
+            None
+        );
     }
 
     #[test]
@@ -231,6 +270,11 @@ mod tests {
         assert!(p.check_rate_limit(0).is_err());
         assert!(p.check_rate_limit(1201).is_err());
         assert_eq!(p.check_rate_limit(60).expect("ok"), 60);
-        assert!(Policy { default_rate_limit: 2000, ..Policy::default() }.validate().is_err());
+        assert!(Policy {
+            default_rate_limit: 2000,
+            ..Policy::default()
+        }
+        .validate()
+        .is_err());
     }
 }

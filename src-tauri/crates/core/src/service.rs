@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
 use crate::model::{
-    builtin_scope, scopes_from_text, scopes_to_text, Email, Networks, Role, Scope, Scopes,
-    TokenId, TokenStatus, UserId, BUILTIN_SCOPES,
+    builtin_scope, scopes_from_text, scopes_to_text, Email, Networks, Role, Scope, Scopes, TokenId,
+    TokenStatus, UserId, BUILTIN_SCOPES,
 };
 use crate::password::{self, Password};
 use crate::policy::{ExpiryRequest, Policy};
@@ -151,11 +151,18 @@ impl TokenInfo {
             description: r.description,
             hint: r.hint,
             owner: match (r.owner_id, r.owner_email, r.owner_name) {
-                (Some(id), Some(email), Some(name)) => Some(OwnerRef { id: UserId(id), email, name }),
+                (Some(id), Some(email), Some(name)) => Some(OwnerRef {
+                    id: UserId(id),
+                    email,
+                    name,
+                }),
                 _ => None,
             },
             created_by: r.creator_email.unwrap_or_else(|| "operator".to_owned()),
-            scopes: scopes_from_text(&r.scopes).into_iter().map(|s| s.to_string()).collect(),
+            scopes: scopes_from_text(&r.scopes)
+                .into_iter()
+                .map(|s| s.to_string())
+                .collect(),
             status,
             created_at: from_ts(r.created_at),
             expires_at: r.expires_at.map(from_ts),
@@ -275,7 +282,12 @@ impl Tessera {
             meta::set(&mut tx, "key_check", &hasher.check_value()).await?;
             tx.commit().await?;
         }
-        Ok(Self { store, hasher, key_location, data_dir: opts.data_dir })
+        Ok(Self {
+            store,
+            hasher,
+            key_location,
+            data_dir: opts.data_dir,
+        })
     }
 
     pub fn key_location(&self) -> &KeyLocation {
@@ -314,7 +326,9 @@ impl Tessera {
 
     pub async fn policy(&self) -> Result<Policy> {
         let raw = meta::get(&mut *self.reader().await?, "policy").await?;
-        Ok(raw.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+        Ok(raw
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
     }
 
     /// Replace the policy (admin).
@@ -323,9 +337,18 @@ impl Tessera {
         p.validate()?;
         let old = self.policy().await?;
         let mut tx = self.store.begin().await?;
-        let text = serde_json::to_string(&p).map_err(|e| Error::internal("cannot encode policy", e))?;
+        let text =
+            serde_json::to_string(&p).map_err(|e| Error::internal("cannot encode policy", e))?;
         meta::set(&mut tx, "policy", &text).await?;
-        store::audit::append(&mut tx, now_ts(), &actor.label(), "policy.change", "policy", &json!({"from": old, "to": p})).await?;
+        store::audit::append(
+            &mut tx,
+            now_ts(),
+            &actor.label(),
+            "policy.change",
+            "policy",
+            &json!({"from": old, "to": p}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(p)
     }
@@ -347,26 +370,52 @@ impl Tessera {
             ));
         }
         meta::insert_company(&mut tx, company, now).await?;
-        meta::set(&mut tx, "policy", &serde_json::to_string(&Policy::default()).unwrap_or_default()).await?;
-        for b in BUILTIN_SCOPES {
-            sqlx::query("INSERT OR IGNORE INTO scopes (name, description, created_at) VALUES (?, ?, ?)")
-                .bind(b.name)
-                .bind(b.description)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let id = store::users::insert(&mut tx, store::users::NewUserRow {
-            email: &admin.email,
-            name: admin.name.trim(),
-            role: Role::Admin,
-            password_hash: &phc,
-            source_group: admin.source_group.trim(),
-            now,
-        })
+        meta::set(
+            &mut tx,
+            "policy",
+            &serde_json::to_string(&Policy::default()).unwrap_or_default(),
+        )
         .await?;
-        store::audit::append(&mut tx, now, "operator", "company.init", &format!("company:{company}"), &json!({})).await?;
-        store::audit::append(&mut tx, now, "operator", "user.create", &format!("user:{}", admin.email), &json!({"role": "admin"})).await?;
+        for b in BUILTIN_SCOPES {
+            sqlx::query(
+                "INSERT OR IGNORE INTO scopes (name, description, created_at) VALUES (?, ?, ?)",
+            )
+            .bind(b.name)
+            .bind(b.description)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let id = store::users::insert(
+            &mut tx,
+            store::users::NewUserRow {
+                email: &admin.email,
+                name: admin.name.trim(),
+                role: Role::Admin,
+                password_hash: &phc,
+                source_group: admin.source_group.trim(),
+                now,
+            },
+        )
+        .await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            "operator",
+            "company.init",
+            &format!("company:{company}"),
+            &json!({}),
+        )
+        .await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            "operator",
+            "user.create",
+            &format!("user:{}", admin.email),
+            &json!({"role": "admin"}),
+        )
+        .await?;
         tx.commit().await?;
         self.user(id).await
     }
@@ -382,14 +431,18 @@ impl Tessera {
         store::users::find_by_email(&mut *self.reader().await?, email)
             .await?
             .ok_or_else(|| {
-                Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`"))
+                Error::not_found(format!(
+                    "user: no user with e-mail {email}; see `tessera user list`"
+                ))
             })
     }
 
     /// Resolve `--as EMAIL` (None: the operator). A deactivated user cannot act.
     pub async fn actor(&self, as_email: Option<&Email>) -> Result<Actor> {
         self.require_init().await?;
-        let Some(email) = as_email else { return Ok(Actor::Operator) };
+        let Some(email) = as_email else {
+            return Ok(Actor::Operator);
+        };
         let u = self.find_user(email).await?;
         if !u.active {
             return Err(Error::forbidden(format!(
@@ -412,12 +465,27 @@ impl Tessera {
             None => false,
         };
         let mut tx = self.store.begin().await?;
-        let action = if ok && user.as_ref().is_some_and(|u| u.active) { "user.sign_in" } else { "user.sign_in_failed" };
-        store::audit::append(&mut tx, now_ts(), &email.to_string(), action, &format!("user:{email}"), &json!({})).await?;
+        let action = if ok && user.as_ref().is_some_and(|u| u.active) {
+            "user.sign_in"
+        } else {
+            "user.sign_in_failed"
+        };
+        store::audit::append(
+            &mut tx,
+            now_ts(),
+            &email.to_string(),
+            action,
+            &format!("user:{email}"),
+            &json!({}),
+        )
+        .await?;
         tx.commit().await?;
         match user {
             Some(u) if ok && u.active => Ok(u),
-            Some(u) if ok => Err(Error::forbidden(format!("sign-in: {} is deactivated; ask an admin", u.email))),
+            Some(u) if ok => Err(Error::forbidden(format!(
+                "sign-in: {} is deactivated; ask an admin",
+                u.email
+            ))),
             _ => Err(failed()),
         }
     }
@@ -431,19 +499,36 @@ impl Tessera {
         let phc = password::hash(u.password.clone()).await?;
         let now = now_ts();
         let mut tx = self.store.begin().await?;
-        if store::users::find_by_email(&mut tx, &u.email).await?.is_some() {
-            return Err(Error::conflict(format!("email: a user with e-mail {} already exists", u.email)));
+        if store::users::find_by_email(&mut tx, &u.email)
+            .await?
+            .is_some()
+        {
+            return Err(Error::conflict(format!(
+                "email: a user with e-mail {} already exists",
+                u.email
+            )));
         }
-        let id = store::users::insert(&mut tx, store::users::NewUserRow {
-            email: &u.email,
-            name,
-            role: u.role,
-            password_hash: &phc,
-            source_group: u.source_group.trim(),
-            now,
-        })
+        let id = store::users::insert(
+            &mut tx,
+            store::users::NewUserRow {
+                email: &u.email,
+                name,
+                role: u.role,
+                password_hash: &phc,
+                source_group: u.source_group.trim(),
+                now,
+            },
+        )
         .await?;
-        store::audit::append(&mut tx, now, &actor.label(), "user.create", &format!("user:{}", u.email), &json!({"role": u.role})).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            &actor.label(),
+            "user.create",
+            &format!("user:{}", u.email),
+            &json!({"role": u.role}),
+        )
+        .await?;
         tx.commit().await?;
         self.user(id).await
     }
@@ -456,13 +541,22 @@ impl Tessera {
     /// Change a user's role (admin). Their tokens follow at once: verification intersects
     /// token scopes with the role current at each request. Returns the user and the scopes
     /// their live tokens lose.
-    pub async fn set_role(&self, actor: &Actor, email: &Email, role: Role) -> Result<(User, Vec<String>)> {
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        email: &Email,
+        role: Role,
+    ) -> Result<(User, Vec<String>)> {
         actor.require_admin("change roles")?;
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         let u = store::users::find_by_email(&mut tx, email)
             .await?
-            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "user: no user with e-mail {email}; see `tessera user list`"
+                ))
+            })?;
         if u.role == role {
             return Ok((u, vec![]));
         }
@@ -471,19 +565,34 @@ impl Tessera {
                 "role: this is the last active admin; make another user admin first",
             ));
         }
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
-            .bind(u.id.0)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
+                .bind(u.id.0)
+                .fetch_all(&mut *tx)
+                .await?;
         let mut lost: Scopes = Scopes::new();
         for (s,) in rows {
-            lost.extend(scopes_from_text(&s).into_iter().filter(|s| u.role.allows(s) && !role.allows(s)));
+            lost.extend(
+                scopes_from_text(&s)
+                    .into_iter()
+                    .filter(|s| u.role.allows(s) && !role.allows(s)),
+            );
         }
         store::users::update_role(&mut tx, u.id, role).await?;
-        store::audit::append(&mut tx, now, &actor.label(), "user.role_change", &format!("user:{email}"),
-            &json!({"from": u.role, "to": role, "scopes_lost": lost})).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            &actor.label(),
+            "user.role_change",
+            &format!("user:{email}"),
+            &json!({"from": u.role, "to": role, "scopes_lost": lost}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok((self.user(u.id).await?, lost.into_iter().map(|s| s.to_string()).collect()))
+        Ok((
+            self.user(u.id).await?,
+            lost.into_iter().map(|s| s.to_string()).collect(),
+        ))
     }
 
     /// How many tokens deactivating this user would revoke.
@@ -507,20 +616,38 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let u = store::users::find_by_email(&mut tx, email)
             .await?
-            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "user: no user with e-mail {email}; see `tessera user list`"
+                ))
+            })?;
         if !u.active {
-            return Err(Error::invalid(format!("user: {email} is already deactivated")));
+            return Err(Error::invalid(format!(
+                "user: {email} is already deactivated"
+            )));
         }
         if actor.user_id() == Some(u.id) {
-            return Err(Error::invalid("user: you cannot deactivate yourself; ask another admin"));
+            return Err(Error::invalid(
+                "user: you cannot deactivate yourself; ask another admin",
+            ));
         }
         if u.role == Role::Admin && store::users::count_admins(&mut tx).await? <= 1 {
-            return Err(Error::invalid("user: this is the last active admin; make another user admin first"));
+            return Err(Error::invalid(
+                "user: this is the last active admin; make another user admin first",
+            ));
         }
         store::users::update_active(&mut tx, u.id, false, now).await?;
-        let revoked = store::tokens::revoke_owned(&mut tx, u.id, &["user", "personal"], now).await?;
-        store::audit::append(&mut tx, now, &actor.label(), "user.deactivate", &format!("user:{email}"),
-            &json!({"tokens_revoked": revoked})).await?;
+        let revoked =
+            store::tokens::revoke_owned(&mut tx, u.id, &["user", "personal"], now).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            &actor.label(),
+            "user.deactivate",
+            &format!("user:{email}"),
+            &json!({"tokens_revoked": revoked}),
+        )
+        .await?;
         tx.commit().await?;
         Ok((self.user(u.id).await?, revoked.len()))
     }
@@ -532,18 +659,35 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let u = store::users::find_by_email(&mut tx, email)
             .await?
-            .ok_or_else(|| Error::not_found(format!("user: no user with e-mail {email}; see `tessera user list`")))?;
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "user: no user with e-mail {email}; see `tessera user list`"
+                ))
+            })?;
         if u.active {
             return Err(Error::invalid(format!("user: {email} is already active")));
         }
         store::users::update_active(&mut tx, u.id, true, now).await?;
-        store::audit::append(&mut tx, now, &actor.label(), "user.reactivate", &format!("user:{email}"), &json!({})).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            &actor.label(),
+            "user.reactivate",
+            &format!("user:{email}"),
+            &json!({}),
+        )
+        .await?;
         tx.commit().await?;
         self.user(u.id).await
     }
 
     /// Add a custom scope (admin).
-    pub async fn add_scope(&self, actor: &Actor, name: &Scope, description: &str) -> Result<ScopeInfo> {
+    pub async fn add_scope(
+        &self,
+        actor: &Actor,
+        name: &Scope,
+        description: &str,
+    ) -> Result<ScopeInfo> {
         actor.require_admin("add scopes")?;
         check_text("description", description.trim(), 0, MAX_DESCRIPTION)?;
         let now = now_ts();
@@ -561,7 +705,15 @@ impl Tessera {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        store::audit::append(&mut tx, now, &actor.label(), "scope.create", &format!("scope:{name}"), &json!({})).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            &actor.label(),
+            "scope.create",
+            &format!("scope:{name}"),
+            &json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(scope_info(name.as_str(), description.trim()))
     }
@@ -571,7 +723,10 @@ impl Tessera {
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, description FROM scopes")
             .fetch_all(&mut *self.reader().await?)
             .await?;
-        let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES.iter().map(|b| scope_info(b.name, b.description)).collect();
+        let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES
+            .iter()
+            .map(|b| scope_info(b.name, b.description))
+            .collect();
         let mut custom: Vec<ScopeInfo> = rows
             .into_iter()
             .filter(|(n, _)| builtin_scope(n).is_none())
@@ -613,10 +768,14 @@ impl Tessera {
         let owner: Option<User> = match req.kind {
             TokenKind::Company => {
                 if req.owner.is_some() {
-                    return Err(Error::invalid("owner: company tokens belong to the company; leave out --owner"));
+                    return Err(Error::invalid(
+                        "owner: company tokens belong to the company; leave out --owner",
+                    ));
                 }
                 if !actor.manages_company_tokens() {
-                    return Err(Error::forbidden("only admins and VRM admins may create company tokens"));
+                    return Err(Error::forbidden(
+                        "only admins and VRM admins may create company tokens",
+                    ));
                 }
                 if description.is_empty() {
                     return Err(Error::invalid("description: required for company tokens; say what service uses it and why"));
@@ -675,8 +834,12 @@ impl Tessera {
         };
         check_text("name", &name, 1, MAX_NAME)?;
         let expires_at = policy.resolve_expiry(&req.expiry, now)?;
-        let idle_days = req.idle_days.map(|d| policy.check_idle_days(d)).transpose()?;
-        let rate_limit = policy.check_rate_limit(req.rate_limit.unwrap_or(policy.default_rate_limit))?;
+        let idle_days = req
+            .idle_days
+            .map(|d| policy.check_idle_days(d))
+            .transpose()?;
+        let rate_limit =
+            policy.check_rate_limit(req.rate_limit.unwrap_or(policy.default_rate_limit))?;
         let scope_set: Scopes = scopes.into_iter().collect();
 
         let secret = TokenSecret::generate(req.kind);
@@ -689,11 +852,18 @@ impl Tessera {
         let mut replaced = None;
         match req.kind {
             TokenKind::User => {
-                let ids = store::tokens::revoke_owned(&mut tx, owner_id.unwrap_or(UserId(0)), &["user"], now_s).await?;
+                let ids = store::tokens::revoke_owned(
+                    &mut tx,
+                    owner_id.unwrap_or(UserId(0)),
+                    &["user"],
+                    now_s,
+                )
+                .await?;
                 replaced = ids.first().copied();
             }
             TokenKind::Personal => {
-                let n = store::tokens::count_live_personal(&mut tx, owner_id.unwrap_or(UserId(0))).await?;
+                let n = store::tokens::count_live_personal(&mut tx, owner_id.unwrap_or(UserId(0)))
+                    .await?;
                 if n >= i64::from(policy.max_personal_tokens) {
                     return Err(Error::invalid(format!(
                         "name: policy allows at most {} personal tokens per user; revoke or delete one first",
@@ -703,52 +873,86 @@ impl Tessera {
             }
             TokenKind::Company => {}
         }
-        if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name).await? {
+        if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name)
+            .await?
+        {
             return Err(Error::conflict(format!(
                 "name: a live token named '{}' already exists for this owner; choose another name",
                 clip(&name)
             )));
         }
-        let id = store::tokens::insert(&mut tx, store::tokens::NewTokenRow {
-            kind: req.kind.as_str(),
-            owner_id,
-            created_by: actor.user_id(),
-            name: &name,
-            description: &description,
-            hash: &hash,
-            hint: &hint,
-            scopes: &scopes_to_text(&scope_set),
-            now: now_s,
-            expires_at: expires_at.map(ts),
-            idle_days: idle_days.map(i64::from),
-            allowed_networks: &req.networks.to_text(),
-            rate_limit: i64::from(rate_limit),
-        })
+        let id = store::tokens::insert(
+            &mut tx,
+            store::tokens::NewTokenRow {
+                kind: req.kind.as_str(),
+                owner_id,
+                created_by: actor.user_id(),
+                name: &name,
+                description: &description,
+                hash: &hash,
+                hint: &hint,
+                scopes: &scopes_to_text(&scope_set),
+                now: now_s,
+                expires_at: expires_at.map(ts),
+                idle_days: idle_days.map(i64::from),
+                allowed_networks: &req.networks.to_text(),
+                rate_limit: i64::from(rate_limit),
+            },
+        )
         .await?;
-        let action = if replaced.is_some() { "token.regenerate" } else { "token.create" };
-        store::audit::append(&mut tx, now_s, &actor.label(), action, &format!("token:{id}"), &json!({
-            "kind": req.kind,
-            "name": name,
-            "hint": hint,
-            "owner": owner.as_ref().map(|u| u.email.to_string()),
-            "scopes": scope_set,
-            "expires_at": expires_at.map(ts),
-            "replaced": replaced,
-        }))
+        let action = if replaced.is_some() {
+            "token.regenerate"
+        } else {
+            "token.create"
+        };
+        store::audit::append(
+            &mut tx,
+            now_s,
+            &actor.label(),
+            action,
+            &format!("token:{id}"),
+            &json!({
+                "kind": req.kind,
+                "name": name,
+                "hint": hint,
+                "owner": owner.as_ref().map(|u| u.email.to_string()),
+                "scopes": scope_set,
+                "expires_at": expires_at.map(ts),
+                "replaced": replaced,
+            }),
+        )
         .await?;
         tx.commit().await?;
         let row = store::tokens::find(&mut *self.reader().await?, id)
             .await?
             .ok_or_else(|| Error::not_found("the new token vanished"))?;
-        Ok(CreatedToken { info: TokenInfo::from_row(row, now), token: secret, replaced })
+        Ok(CreatedToken {
+            info: TokenInfo::from_row(row, now),
+            token: secret,
+            replaced,
+        })
     }
 
     fn visibility(&self, actor: &Actor) -> Visibility {
         match actor {
-            Actor::Operator => Visibility { all: true, ..Default::default() },
-            Actor::User(u) if u.role == Role::Admin => Visibility { all: true, ..Default::default() },
-            Actor::User(u) => Visibility { all: false, owner: Some(u.id), company: u.role == Role::VrmAdmin },
-            Actor::Company { .. } => Visibility { all: false, owner: None, company: true },
+            Actor::Operator => Visibility {
+                all: true,
+                ..Default::default()
+            },
+            Actor::User(u) if u.role == Role::Admin => Visibility {
+                all: true,
+                ..Default::default()
+            },
+            Actor::User(u) => Visibility {
+                all: false,
+                owner: Some(u.id),
+                company: u.role == Role::VrmAdmin,
+            },
+            Actor::Company { .. } => Visibility {
+                all: false,
+                owner: None,
+                company: true,
+            },
         }
     }
 
@@ -766,8 +970,17 @@ impl Tessera {
     /// List the tokens the actor may see.
     pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
         let now = OffsetDateTime::now_utc();
-        let rows = store::tokens::list(&mut *self.reader().await?, &self.visibility(actor), filter, ts(now)).await?;
-        Ok(rows.into_iter().map(|r| TokenInfo::from_row(r, now)).collect())
+        let rows = store::tokens::list(
+            &mut *self.reader().await?,
+            &self.visibility(actor),
+            filter,
+            ts(now),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenInfo::from_row(r, now))
+            .collect())
     }
 
     async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
@@ -775,7 +988,9 @@ impl Tessera {
         match row {
             Some(r) if self.may_manage(actor, &r) => Ok(r),
             // Someone else's token answers like a missing one, so ids reveal nothing.
-            _ => Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+            _ => Err(Error::not_found(format!(
+                "token: no token {id} that you may see; see `tessera token list`"
+            ))),
         }
     }
 
@@ -785,39 +1000,63 @@ impl Tessera {
     }
 
     /// Revoke (final), deactivate or activate a token.
-    pub async fn set_token_status(&self, actor: &Actor, id: TokenId, action: StatusAction) -> Result<TokenInfo> {
+    pub async fn set_token_status(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        action: StatusAction,
+    ) -> Result<TokenInfo> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let row = match store::tokens::find(&mut tx, id).await? {
             Some(r) if self.may_manage(actor, &r) => r,
-            _ => return Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+            _ => {
+                return Err(Error::not_found(format!(
+                    "token: no token {id} that you may see; see `tessera token list`"
+                )))
+            }
         };
         let info = TokenInfo::from_row(row.clone(), now);
         let new_status = match (action, info.status) {
             (_, TokenStatus::Revoked) => {
-                return Err(Error::invalid(format!("token: {id} is revoked, which is final; create a new token")))
+                return Err(Error::invalid(format!(
+                    "token: {id} is revoked, which is final; create a new token"
+                )))
             }
             (StatusAction::Revoke, _) => "revoked",
             (StatusAction::Deactivate, TokenStatus::Deactivated) => {
-                return Err(Error::invalid(format!("token: {id} is already deactivated")))
+                return Err(Error::invalid(format!(
+                    "token: {id} is already deactivated"
+                )))
             }
             (StatusAction::Deactivate, _) => "deactivated",
             (StatusAction::Activate, TokenStatus::Active) => {
                 return Err(Error::invalid(format!("token: {id} is already active")))
             }
             (StatusAction::Activate, TokenStatus::Expired) => {
-                return Err(Error::invalid(format!("token: {id} has expired and cannot be activated; create a new token")))
+                return Err(Error::invalid(format!(
+                    "token: {id} has expired and cannot be activated; create a new token"
+                )))
             }
             (StatusAction::Activate, _) => {
                 if row.kind != "company" && row.owner_active != Some(true) {
-                    return Err(Error::invalid(format!("token: the owner of {id} is deactivated")));
+                    return Err(Error::invalid(format!(
+                        "token: the owner of {id} is deactivated"
+                    )));
                 }
                 "active"
             }
         };
         store::tokens::update_status(&mut tx, id, new_status, ts(now)).await?;
-        store::audit::append(&mut tx, ts(now), &actor.label(), &format!("token.{}", action.word()), &format!("token:{id}"),
-            &json!({"hint": row.hint, "from": info.status, "to": new_status})).await?;
+        store::audit::append(
+            &mut tx,
+            ts(now),
+            &actor.label(),
+            &format!("token.{}", action.word()),
+            &format!("token:{id}"),
+            &json!({"hint": row.hint, "from": info.status, "to": new_status}),
+        )
+        .await?;
         tx.commit().await?;
         self.get_token(actor, id).await
     }
@@ -828,7 +1067,11 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let row = match store::tokens::find(&mut tx, id).await? {
             Some(r) if self.may_manage(actor, &r) => r,
-            _ => return Err(Error::not_found(format!("token: no token {id} that you may see; see `tessera token list`"))),
+            _ => {
+                return Err(Error::not_found(format!(
+                    "token: no token {id} that you may see; see `tessera token list`"
+                )))
+            }
         };
         store::tokens::delete(&mut tx, id).await?;
         store::audit::append(&mut tx, now, &actor.label(), "token.delete", &format!("token:{id}"),
@@ -838,14 +1081,25 @@ impl Tessera {
     }
 
     /// Recent usage of a token the actor may see.
-    pub async fn token_usage(&self, actor: &Actor, id: TokenId, limit: u32) -> Result<Vec<UsageEntry>> {
+    pub async fn token_usage(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        limit: u32,
+    ) -> Result<Vec<UsageEntry>> {
         self.managed_row(actor, id).await?;
         store::usage::list(&mut *self.reader().await?, id, limit).await
     }
 
     /// Decide whether a presented string is an acceptable token. One keyed hash and one
     /// indexed read; no Argon2, no write. Record the use with [`Tessera::record_uses`].
-    pub async fn verify(&self, presented: &str, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Result<Decision> {
+    pub async fn verify(
+        &self,
+        presented: &str,
+        required: &[Scope],
+        ip: Option<IpAddr>,
+        now: OffsetDateTime,
+    ) -> Result<Decision> {
         let Ok(secret) = TokenSecret::parse(presented) else {
             return Ok(Decision::refused(Reason::Malformed));
         };
@@ -904,21 +1158,38 @@ fn scope_info(name: &str, description: &str) -> ScopeInfo {
             r
         }
     };
-    ScopeInfo { name: name.to_owned(), description: description.to_owned(), builtin: builtin_scope(name).is_some(), roles }
+    ScopeInfo {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        builtin: builtin_scope(name).is_some(),
+        roles,
+    }
 }
 
 fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
     let n = s.chars().count();
     if n < min {
-        return Err(Error::invalid(format!("{field}: required; it cannot be empty")));
+        return Err(Error::invalid(format!(
+            "{field}: required; it cannot be empty"
+        )));
     }
     if n > max {
-        return Err(Error::invalid(format!("{field}: too long ({n} characters); use at most {max}")));
+        return Err(Error::invalid(format!(
+            "{field}: too long ({n} characters); use at most {max}"
+        )));
     }
     if s.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("{field}: contains control characters; use plain text")));
+        return Err(Error::invalid(format!(
+            "{field}: contains control characters; use plain text"
+        )));
     }
-    if s.contains("tsr_") && crate::token::looks_like_token(s.split_whitespace().find(|w| w.contains("tsr_")).unwrap_or("")) {
+    if s.contains("tsr_")
+        && crate::token::looks_like_token(
+            s.split_whitespace()
+                .find(|w| w.contains("tsr_"))
+                .unwrap_or(""),
+        )
+    {
         return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description")));
     }
     Ok(())

@@ -53,7 +53,9 @@ impl Reason {
             Self::Malformed => "the token is not well-formed; check that it was copied whole",
             Self::Unknown => "the token is not known to this Tessera",
             Self::Revoked => "the token was revoked; create a new one",
-            Self::Deactivated => "the token is deactivated; ask its owner or an admin to activate it",
+            Self::Deactivated => {
+                "the token is deactivated; ask its owner or an admin to activate it"
+            }
             Self::Expired => "the token has expired; create a new one",
             Self::IdleExpired => "the token expired after going unused; create a new one",
             Self::OwnerInactive => "the token's owner is deactivated",
@@ -103,7 +105,10 @@ impl Decision {
     }
 
     pub fn refused(reason: Reason) -> Self {
-        Self { refused: Some(reason), token: None }
+        Self {
+            refused: Some(reason),
+            token: None,
+        }
     }
 
     /// `accepted` or the reason word.
@@ -113,7 +118,12 @@ impl Decision {
 }
 
 /// Apply every rule to a stored row.
-pub fn decide(row: &TokenRow, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Decision {
+pub fn decide(
+    row: &TokenRow,
+    required: &[Scope],
+    ip: Option<IpAddr>,
+    now: OffsetDateTime,
+) -> Decision {
     let kind: TokenKind = row.kind.parse().unwrap_or(TokenKind::Personal);
     let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
     let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
@@ -142,7 +152,10 @@ pub fn decide(row: &TokenRow, required: &[Scope], ip: Option<IpAddr>, now: Offse
         rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
     };
     let reason = refusal(row, kind, &token.scopes, required, ip, now);
-    Decision { refused: reason, token: Some(token) }
+    Decision {
+        refused: reason,
+        token: Some(token),
+    }
 }
 
 fn refusal(
@@ -163,7 +176,11 @@ fn refusal(
         return Some(Reason::Expired);
     }
     if let Some(days) = row.idle_days {
-        if row.idle_anchor_at.saturating_add(days.saturating_mul(86_400)) <= now {
+        if row
+            .idle_anchor_at
+            .saturating_add(days.saturating_mul(86_400))
+            <= now
+        {
             return Some(Reason::IdleExpired);
         }
     }
@@ -238,13 +255,29 @@ mod tests {
 
     #[test]
     fn each_rule_gives_its_own_reason() {
-        let cases: Vec<(Box<dyn Fn(&mut TokenRow)>, Reason)> = vec![
+        type Change = Box<dyn Fn(&mut TokenRow)>;
+        let cases: Vec<(Change, Reason)> = vec![
             (Box::new(|r| r.status = "revoked".into()), Reason::Revoked),
-            (Box::new(|r| r.status = "deactivated".into()), Reason::Deactivated),
+            (
+                Box::new(|r| r.status = "deactivated".into()),
+                Reason::Deactivated,
+            ),
             (Box::new(|r| r.expires_at = Some(1_500)), Reason::Expired),
-            (Box::new(|r| { r.idle_days = Some(1); r.idle_anchor_at = 2_000 - 86_400; }), Reason::IdleExpired),
-            (Box::new(|r| r.owner_active = Some(false)), Reason::OwnerInactive),
-            (Box::new(|r| r.allowed_networks = "10.0.0.0/8".into()), Reason::Network),
+            (
+                Box::new(|r| {
+                    r.idle_days = Some(1);
+                    r.idle_anchor_at = 2_000 - 86_400;
+                }),
+                Reason::IdleExpired,
+            ),
+            (
+                Box::new(|r| r.owner_active = Some(false)),
+                Reason::OwnerInactive,
+            ),
+            (
+                Box::new(|r| r.allowed_networks = "10.0.0.0/8".into()),
+                Reason::Network,
+            ),
         ];
         for (change, reason) in cases {
             let mut r = row();
@@ -264,7 +297,10 @@ mod tests {
         r.idle_anchor_at = 2_000;
         r.expires_at = None;
         assert!(decide(&r, &[], None, at(2_000 + 86_399)).accepted());
-        assert_eq!(decide(&r, &[], None, at(2_000 + 86_400)).refused, Some(Reason::IdleExpired));
+        assert_eq!(
+            decide(&r, &[], None, at(2_000 + 86_400)).refused,
+            Some(Reason::IdleExpired)
+        );
     }
 
     #[test]
@@ -273,7 +309,10 @@ mod tests {
         r.allowed_networks = "10.0.0.0/8 2001:db8::/32".into();
         assert!(decide(&r, &[], Some("10.9.9.9".parse().expect("ip")), at(2_000)).accepted());
         assert!(decide(&r, &[], Some("2001:db8::5".parse().expect("ip")), at(2_000)).accepted());
-        assert_eq!(decide(&r, &[], None, at(2_000)).refused, Some(Reason::Network));
+        assert_eq!(
+            decide(&r, &[], None, at(2_000)).refused,
+            Some(Reason::Network)
+        );
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub async fn list(conn: &mut SqliteConnection, f: &AuditFilter) -> Result<Vec<Au
     if let Some(b) = f.before_id {
         qb.push(" AND id < ").push_bind(b);
     }
-    qb.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(f.limit.clamp(1, 10_000)));
+    qb.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(f.limit.clamp(1, 10_000)));
     let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(conn).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

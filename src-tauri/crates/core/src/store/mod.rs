@@ -97,7 +97,12 @@ fn prepare_dir(dir: &Path) -> Result<()> {
         // Best effort: the directory holds the database and maybe the key file.
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
     }
-    let probe = dir.join(".write-test");
+    // A name of our own: concurrent processes must not remove each other's probe.
+    let probe = dir.join(format!(
+        ".write-test-{}-{:x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
     std::fs::write(&probe, b"")
         .and_then(|_| std::fs::remove_file(&probe))
         .map_err(|e| {

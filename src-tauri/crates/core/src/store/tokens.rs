@@ -52,7 +52,10 @@ pub async fn find(conn: &mut SqliteConnection, id: TokenId) -> Result<Option<Tok
 }
 
 /// The verification look-up: one indexed read by hash.
-pub async fn find_by_hash(conn: &mut SqliteConnection, hash: &TokenHash) -> Result<Option<TokenRow>> {
+pub async fn find_by_hash(
+    conn: &mut SqliteConnection,
+    hash: &TokenHash,
+) -> Result<Option<TokenRow>> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE t.hash = ?"))
         .bind(&hash.0[..])
         .fetch_optional(conn)
@@ -152,7 +155,12 @@ pub async fn revoke_owned(
     Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
 }
 
-pub async fn update_status(conn: &mut SqliteConnection, id: TokenId, status: &str, now: i64) -> Result<()> {
+pub async fn update_status(
+    conn: &mut SqliteConnection,
+    id: TokenId,
+    status: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE tokens SET status = ?, status_changed_at = ? WHERE id = ?")
         .bind(status)
         .bind(now)
@@ -207,7 +215,8 @@ pub async fn list(
     let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SELECT);
     qb.push(" WHERE 1 = 1");
     if !vis.all {
-        qb.push(" AND (t.owner_id = ").push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
+        qb.push(" AND (t.owner_id = ")
+            .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
         if vis.company {
             qb.push(" OR t.kind = 'company'");
         }
@@ -234,20 +243,35 @@ pub async fn list(
         None => {}
     }
     if let Some(s) = &f.scope {
-        qb.push(" AND (' ' || t.scopes || ' ') LIKE ").push_bind(format!("% {s} %"));
+        qb.push(" AND (' ' || t.scopes || ' ') LIKE ")
+            .push_bind(format!("% {s} %"));
     }
     if let Some(text) = &f.text {
-        let pat = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        qb.push(" AND (t.name LIKE ").push_bind(pat.clone()).push(" ESCAPE '\\' OR t.description LIKE ")
-            .push_bind(pat.clone()).push(" ESCAPE '\\' OR t.hint LIKE ").push_bind(pat.clone())
-            .push(" ESCAPE '\\' OR o.email LIKE ").push_bind(pat).push(" ESCAPE '\\')");
+        let pat = format!(
+            "%{}%",
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        qb.push(" AND (t.name LIKE ")
+            .push_bind(pat.clone())
+            .push(" ESCAPE '\\' OR t.description LIKE ")
+            .push_bind(pat.clone())
+            .push(" ESCAPE '\\' OR t.hint LIKE ")
+            .push_bind(pat.clone())
+            .push(" ESCAPE '\\' OR o.email LIKE ")
+            .push_bind(pat)
+            .push(" ESCAPE '\\')");
     }
     if let Some(d) = f.expiring_within_days {
-        qb.push(" AND t.status = 'active' AND t.expires_at > ").push_bind(now)
-            .push(" AND t.expires_at <= ").push_bind(now + d * 86400);
+        qb.push(" AND t.status = 'active' AND t.expires_at > ")
+            .push_bind(now)
+            .push(" AND t.expires_at <= ")
+            .push_bind(now + d * 86400);
     }
     if let Some(d) = f.unused_for_days {
-        qb.push(" AND IFNULL(t.last_used_at, t.created_at) <= ").push_bind(now - d * 86400);
+        qb.push(" AND IFNULL(t.last_used_at, t.created_at) <= ")
+            .push_bind(now - d * 86400);
     }
     if f.never_used {
         qb.push(" AND t.last_used_at IS NULL");
@@ -255,6 +279,7 @@ pub async fn list(
     if let Some(a) = f.after_id {
         qb.push(" AND t.id > ").push_bind(a);
     }
-    qb.push(" ORDER BY t.id LIMIT ").push_bind(i64::from(f.limit.clamp(1, 100_000)));
+    qb.push(" ORDER BY t.id LIMIT ")
+        .push_bind(i64::from(f.limit.clamp(1, 100_000)));
     Ok(qb.build_query_as().fetch_all(conn).await?)
 }

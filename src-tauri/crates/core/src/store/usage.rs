@@ -108,7 +108,11 @@ pub struct UsageEntry {
     pub via: String,
 }
 
-pub async fn list(conn: &mut SqliteConnection, token: TokenId, limit: u32) -> Result<Vec<UsageEntry>> {
+pub async fn list(
+    conn: &mut SqliteConnection,
+    token: TokenId,
+    limit: u32,
+) -> Result<Vec<UsageEntry>> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, at, ip, user_agent, method, path, status, outcome, via FROM usage_events \
          WHERE token_id = ? ORDER BY at DESC, id DESC LIMIT ?",

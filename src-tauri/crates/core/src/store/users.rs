@@ -123,7 +123,12 @@ pub async fn update_role(conn: &mut SqliteConnection, id: UserId, role: Role) ->
     Ok(())
 }
 
-pub async fn update_active(conn: &mut SqliteConnection, id: UserId, active: bool, now: i64) -> Result<()> {
+pub async fn update_active(
+    conn: &mut SqliteConnection,
+    id: UserId,
+    active: bool,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE users SET active = ?, deactivated_at = CASE WHEN ? THEN NULL ELSE ? END WHERE id = ?")
         .bind(active)
         .bind(active)
@@ -143,7 +148,12 @@ pub async fn update_password(conn: &mut SqliteConnection, id: UserId, phc: &str)
     Ok(())
 }
 
-pub async fn update_profile(conn: &mut SqliteConnection, id: UserId, name: &str, source_group: &str) -> Result<()> {
+pub async fn update_profile(
+    conn: &mut SqliteConnection,
+    id: UserId,
+    name: &str,
+    source_group: &str,
+) -> Result<()> {
     sqlx::query("UPDATE users SET name = ?, source_group = ? WHERE id = ?")
         .bind(name)
         .bind(source_group)
@@ -154,8 +164,9 @@ pub async fn update_profile(conn: &mut SqliteConnection, id: UserId, name: &str,
 }
 
 pub async fn count_admins(conn: &mut SqliteConnection) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
-        .fetch_one(conn)
-        .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_one(conn)
+            .await?;
     Ok(n)
 }

@@ -1,0 +1,301 @@
+//! The command-line grammar. The contract (names, flags, exit codes) is documented in the
+//! README; tests and scripts rely on it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Issue, store and verify API tokens",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Data directory (database, certificates). Default: $TESSERA_DATA_DIR, else the platform data dir.
+    #[arg(long, global = true, env = "TESSERA_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the company and its first admin (password from $TESSERA_PASSWORD or a prompt).
+    Init {
+        #[arg(long)]
+        company: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_name: String,
+    },
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Manage scopes.
+    #[command(subcommand)]
+    Scope(ScopeCmd),
+    /// Create, list and manage tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Show the audit log (newest first).
+    Audit {
+        /// Only entries by this actor (an e-mail or `operator`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action, e.g. token.create.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Show or change the installation's policy.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Run the HTTPS API.
+    Serve {
+        /// Address to listen on. Another address than loopback must be asked for explicitly.
+        #[arg(long, env = "TESSERA_API_LISTEN", default_value = "127.0.0.1:8443")]
+        listen: String,
+    },
+    /// Certificates of the HTTPS API.
+    #[command(subcommand)]
+    Cert(CertCmd),
+    /// Postman files.
+    #[command(subcommand)]
+    Postman(PostmanCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct As {
+    /// Act as this user, with that user's rights (default: the local operator, full rights).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_email: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Add a user (password from $TESSERA_PASSWORD or a prompt).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, vrm_admin or user.
+        #[arg(long)]
+        role: String,
+        /// Default source group applied to what the user's tokens create.
+        #[arg(long, default_value = "")]
+        source_group: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Change a user's role; their tokens follow at once.
+    SetRole {
+        email: String,
+        role: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Deactivate a user and revoke their user and personal tokens.
+    Deactivate {
+        email: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Reactivate a user (their revoked tokens stay revoked).
+    Reactivate {
+        email: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScopeCmd {
+    /// Add a custom scope.
+    Add {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// List scopes and which roles may hold them.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    User,
+    Personal,
+    Company,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long, value_enum)]
+    pub kind: Kind,
+    /// Owner of a user or personal token (default: the --as user).
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A scope to grant; repeat for several (default: me:read).
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// Lifetime: 90s, 45m, 12h, 30d, 2w or 1y.
+    #[arg(long, group = "expiry")]
+    pub expires_in: Option<String>,
+    /// Exact expiry, RFC 3339 (2027-01-31T17:00:00Z).
+    #[arg(long, group = "expiry")]
+    pub expires_at: Option<String>,
+    /// Never expire (only where policy allows).
+    #[arg(long, group = "expiry")]
+    pub no_expiry: bool,
+    /// Expire after this many days unused; each accepted use renews it.
+    #[arg(long)]
+    pub idle_days: Option<u32>,
+    /// An IP address or CIDR range the token may be used from; repeat for several.
+    #[arg(long = "allow", value_name = "IP_OR_CIDR")]
+    pub allow: Vec<String>,
+    /// Requests per minute (default: the policy's default, 50% of the maximum).
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Also write a Postman environment holding the new token to this file.
+    #[arg(long, value_name = "FILE")]
+    pub postman_env: Option<std::path::PathBuf>,
+    /// Base URL written into the Postman environment.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    pub base_url: String,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub who: As,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Create a token and print it once.
+    Create(Box<CreateArgs>),
+    /// List tokens you may see.
+    List {
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long, value_enum)]
+        kind: Option<Kind>,
+        /// active, deactivated, revoked or expired.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Show one token's details (never the token itself).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Revoke a token for good.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Deactivate a token (it can be activated again).
+    Deactivate {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Activate a deactivated token.
+    Activate {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Delete a token and its usage history (the audit log keeps a record).
+    Delete {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Check a token read from standard input. Exit 0 when accepted, 1 when refused.
+    Verify {
+        /// A scope the token must have; repeat for several.
+        #[arg(long = "scope", value_name = "S")]
+        scopes: Vec<String>,
+        /// The address the token is presented from (checked against its networks).
+        #[arg(long)]
+        ip: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recent uses of a token.
+    Usage {
+        id: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Show the policy.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change one policy value, e.g. `tessera policy set expiry_required false`.
+    Set {
+        key: String,
+        value: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCmd {
+    /// Write the API's CA certificate (PEM) for Postman and curl.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PostmanCmd {
+    /// Write a Postman v2.1 collection of the API.
+    Collection {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
+}

@@ -1,0 +1,612 @@
+//! One function per subcommand: unpack arguments into core types, call the core, print.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use tessera_core::keys::{KeyLocation, KeyStoreChoice};
+use tessera_core::model::{Email, Networks, Role, Scope, TokenId};
+use tessera_core::password::Password;
+use tessera_core::policy::{ExpiryRequest, Policy};
+use tessera_core::store::audit::AuditFilter;
+use tessera_core::store::tokens::TokenFilter;
+use tessera_core::token::TokenKind;
+use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, Tessera};
+
+use crate::args::{
+    As, CertCmd, Cli, Command, CreateArgs, Kind, PolicyCmd, PostmanCmd, ScopeCmd, TokenCmd, UserCmd,
+};
+use crate::output;
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let data_dir = data_dir(cli.data_dir)?;
+    let t = open(&data_dir).await?;
+    let code = dispatch(&t, &data_dir, cli.command).await;
+    t.close().await;
+    code
+}
+
+fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(d) = flag.filter(|d| !d.as_os_str().is_empty()) {
+        return Ok(d);
+    }
+    dirs::data_dir().map(|d| d.join("tessera")).ok_or_else(|| {
+        Error::state(
+            "no platform data dir is known here; pass --data-dir DIR or set TESSERA_DATA_DIR",
+        )
+    })
+}
+
+async fn open(data_dir: &Path) -> Result<Tessera> {
+    let keystore: KeyStoreChoice = std::env::var("TESSERA_KEYSTORE")
+        .unwrap_or_default()
+        .parse()?;
+    let t = Tessera::open(OpenOptions {
+        data_dir: data_dir.to_owned(),
+        keystore,
+    })
+    .await?;
+    if let KeyLocation::File(p) = t.key_location() {
+        eprintln!(
+            "warning: no OS keyring is in use; the token-hashing key is kept in {} (mode 0600). \
+             Protect and back up this file together with the database.",
+            p.display()
+        );
+    }
+    Ok(t)
+}
+
+async fn actor(t: &Tessera, who: &As) -> Result<tessera_core::Actor> {
+    let email = who
+        .as_email
+        .as_deref()
+        .map(str::parse::<Email>)
+        .transpose()?;
+    t.actor(email.as_ref()).await
+}
+
+fn read_password(confirm: bool) -> Result<Password> {
+    if let Ok(p) = std::env::var("TESSERA_PASSWORD") {
+        return Password::new(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "password: no terminal to ask on; set TESSERA_PASSWORD in the environment",
+        ));
+    }
+    let ask = |prompt: &str| {
+        rpassword::prompt_password(prompt)
+            .map_err(|e| Error::internal("cannot read the password from the terminal", e))
+    };
+    let first = ask("Password (at least 12 characters): ")?;
+    let pw = Password::new(first.clone())?;
+    if confirm && ask("Repeat the password: ")? != first {
+        return Err(Error::invalid(
+            "password: the two entries differ; try again",
+        ));
+    }
+    Ok(pw)
+}
+
+fn token_id(s: &str) -> Result<TokenId> {
+    s.parse()
+}
+
+fn write_out(out: Option<&Path>, text: &str, what: &str) -> Result<()> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).map_err(|e| {
+                Error::invalid(format!(
+                    "out: cannot write {} ({e}); choose a writable path",
+                    p.display()
+                ))
+            })?;
+            eprintln!("Wrote {what} to {}", p.display());
+            Ok(())
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Init {
+            company,
+            admin_email,
+            admin_name,
+        } => {
+            let email: Email = admin_email.parse()?;
+            let pw = read_password(true)?;
+            let u = t
+                .init(
+                    &company,
+                    NewUser {
+                        email,
+                        name: admin_name,
+                        role: Role::Admin,
+                        password: pw,
+                        source_group: String::new(),
+                    },
+                )
+                .await?;
+            println!(
+                "Set up {company} in {} with admin {}.",
+                data_dir.display(),
+                u.email
+            );
+        }
+        Command::User(c) => user(t, c).await?,
+        Command::Scope(c) => scope(t, c).await?,
+        Command::Token(c) => return token(t, c).await,
+        Command::Audit {
+            actor: by,
+            action,
+            limit,
+            json,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let rows = t
+                .audit(
+                    &a,
+                    &AuditFilter {
+                        actor: by,
+                        action,
+                        limit,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            if json {
+                output::json(&rows)?;
+            } else {
+                output::audit_table(&rows);
+            }
+        }
+        Command::Policy(PolicyCmd::Show { json }) => {
+            let p = t.policy().await?;
+            if json {
+                output::json(&p)?;
+            } else {
+                output::policy(&p)?;
+            }
+        }
+        Command::Policy(PolicyCmd::Set { key, value, who }) => {
+            let a = actor(t, &who).await?;
+            let p = set_policy_value(t.policy().await?, &key, &value)?;
+            t.set_policy(&a, p).await?;
+            println!("Policy {key} set to {value}.");
+        }
+        Command::Serve { listen } => return serve(t, data_dir, &listen).await,
+        Command::Cert(CertCmd::Export { out }) => {
+            let pem = tessera_api::export_ca(data_dir)?;
+            write_out(out.as_deref(), &pem, "the CA certificate")?;
+        }
+        Command::Postman(PostmanCmd::Collection { out }) => {
+            let c = tessera_api::postman::collection();
+            let text = serde_json::to_string_pretty(&c)
+                .map_err(|e| Error::internal("cannot encode JSON", e))?
+                + "\n";
+            write_out(out.as_deref(), &text, "the Postman collection")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn set_policy_value(p: Policy, key: &str, value: &str) -> Result<Policy> {
+    let mut v = serde_json::to_value(&p).map_err(|e| Error::internal("cannot encode policy", e))?;
+    let obj = v
+        .as_object_mut()
+        .ok_or_else(|| Error::internal("policy is not an object", "shape"))?;
+    let current = obj.get(key).ok_or_else(|| {
+        Error::invalid(format!(
+            "key: unknown policy key '{key}'; use one of: {}",
+            obj.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let new = match current {
+        serde_json::Value::Bool(_) => serde_json::Value::Bool(match value {
+            "true" | "yes" | "on" => true,
+            "false" | "no" | "off" => false,
+            _ => return Err(Error::invalid(format!("value: {key} takes true or false"))),
+        }),
+        _ => serde_json::Value::from(
+            value
+                .parse::<u32>()
+                .map_err(|_| Error::invalid(format!("value: {key} takes a whole number")))?,
+        ),
+    };
+    obj.insert(key.to_owned(), new);
+    serde_json::from_value(v).map_err(|e| Error::invalid(format!("value: {e}")))
+}
+
+async fn user(t: &Tessera, c: UserCmd) -> Result<()> {
+    match c {
+        UserCmd::Add {
+            email,
+            name,
+            role,
+            source_group,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let email: Email = email.parse()?;
+            let role: Role = role.parse()?;
+            let pw = read_password(true)?;
+            let u = t
+                .add_user(
+                    &a,
+                    NewUser {
+                        email,
+                        name,
+                        role,
+                        password: pw,
+                        source_group,
+                    },
+                )
+                .await?;
+            println!("Added {} ({}) as {}.", u.name, u.email, u.role);
+        }
+        UserCmd::List { json, who } => {
+            let a = actor(t, &who).await?;
+            let users = t.list_users(&a).await?;
+            if json {
+                output::json(&users)?;
+            } else {
+                output::users_table(&users);
+            }
+        }
+        UserCmd::SetRole { email, role, who } => {
+            let a = actor(t, &who).await?;
+            let (u, lost) = t.set_role(&a, &email.parse()?, role.parse()?).await?;
+            println!("{} is now {}.", u.email, u.role);
+            if !lost.is_empty() {
+                println!("Their tokens no longer grant: {}", lost.join(" "));
+            }
+        }
+        UserCmd::Deactivate { email, who } => {
+            let a = actor(t, &who).await?;
+            let (u, n) = t.deactivate_user(&a, &email.parse()?).await?;
+            println!(
+                "Deactivated {}; revoked {n} user and personal token(s). Company tokens stay.",
+                u.email
+            );
+        }
+        UserCmd::Reactivate { email, who } => {
+            let a = actor(t, &who).await?;
+            let u = t.reactivate_user(&a, &email.parse()?).await?;
+            println!(
+                "Reactivated {}. Their earlier tokens stay revoked.",
+                u.email
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn scope(t: &Tessera, c: ScopeCmd) -> Result<()> {
+    match c {
+        ScopeCmd::Add {
+            name,
+            description,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let s = t.add_scope(&a, &name.parse()?, &description).await?;
+            println!("Added scope {}.", s.name);
+        }
+        ScopeCmd::List { json } => {
+            let scopes = t.list_scopes().await?;
+            if json {
+                output::json(&scopes)?;
+            } else {
+                output::scopes_table(&scopes);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn kind(k: Kind) -> TokenKind {
+    match k {
+        Kind::User => TokenKind::User,
+        Kind::Personal => TokenKind::Personal,
+        Kind::Company => TokenKind::Company,
+    }
+}
+
+async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
+    let a = actor(t, &c.who).await?;
+    let expiry = match (&c.expires_in, &c.expires_at, c.no_expiry) {
+        (Some(s), _, _) => ExpiryRequest::parse_in(s)?,
+        (_, Some(s), _) => ExpiryRequest::parse_at(s)?,
+        (_, _, true) => ExpiryRequest::Never,
+        _ => ExpiryRequest::Default,
+    };
+    let scopes = c
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>>>()?;
+    let owner = c.owner.as_deref().map(str::parse::<Email>).transpose()?;
+    let networks = Networks::parse(&c.allow)?;
+    // Check the Postman file can be written before the token exists, so a bad path loses nothing.
+    if let Some(p) = &c.postman_env {
+        check_writable(p)?;
+    }
+    let created = t
+        .create_token(
+            &a,
+            NewToken {
+                kind: kind(c.kind),
+                owner,
+                name: c.name,
+                description: c.description,
+                scopes,
+                expiry,
+                idle_days: c.idle_days,
+                networks,
+                rate_limit: c.rate_limit,
+            },
+        )
+        .await?;
+    if let Some(p) = &c.postman_env {
+        let env =
+            tessera_api::postman::environment(&c.base_url, &created.token, &created.info.name);
+        let text = serde_json::to_string_pretty(&env)
+            .map_err(|e| Error::internal("cannot encode JSON", e))?;
+        write_secret_file(p, &text)?;
+        eprintln!(
+            "Wrote a Postman environment holding the token to {} (mode 0600).",
+            p.display()
+        );
+    }
+    if let Some(old) = created.replaced {
+        eprintln!("The previous user API token ({old}) was revoked and stops working now.");
+    }
+    if c.json {
+        let mut v = serde_json::to_value(&created.info)
+            .map_err(|e| Error::internal("cannot encode JSON", e))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("token".into(), created.token.expose().into());
+            o.insert(
+                "replaced".into(),
+                serde_json::to_value(created.replaced).unwrap_or_default(),
+            );
+        }
+        output::json(&v)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", created.token.expose())
+            .map_err(|e| Error::internal("cannot write", e))?;
+        if std::io::stderr().is_terminal() {
+            eprintln!(
+                "Token {} created. Copy it now: it will not be shown again.",
+                created.info.id
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_writable(p: &Path) -> Result<()> {
+    let dir = p
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!(
+            "postman-env: the folder {} does not exist; choose an existing folder",
+            dir.display()
+        )));
+    }
+    if p.is_dir() {
+        return Err(Error::invalid(format!(
+            "postman-env: {} is a folder; give a file name",
+            p.display()
+        )));
+    }
+    Ok(())
+}
+
+fn write_secret_file(p: &Path, text: &str) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(p).map_err(|e| {
+        Error::invalid(format!(
+            "postman-env: cannot write {} ({e}); the token was created, so revoke it and try again",
+            p.display()
+        ))
+    })?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| Error::internal("cannot write the Postman environment", e))
+}
+
+async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
+    match c {
+        TokenCmd::Create(args) => return create(t, *args).await,
+        TokenCmd::List {
+            owner,
+            kind: k,
+            status,
+            json,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let owner = match owner {
+                Some(e) => Some(t.find_user(&e.parse()?).await?.id),
+                None => None,
+            };
+            let rows = t
+                .list_tokens(
+                    &a,
+                    &TokenFilter {
+                        owner,
+                        kind: k.map(|k| kind(k).as_str().to_owned()),
+                        status: status
+                            .map(|s| s.parse::<tessera_core::model::TokenStatus>())
+                            .transpose()?
+                            .map(|s| s.as_str().to_owned()),
+                        limit: 100_000,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            if json {
+                output::json(&rows)?;
+            } else {
+                output::tokens_table(&rows);
+            }
+        }
+        TokenCmd::Show { id, json, who } => {
+            let a = actor(t, &who).await?;
+            let info = t.get_token(&a, token_id(&id)?).await?;
+            if json {
+                output::json(&info)?;
+            } else {
+                output::token_details(&info);
+            }
+        }
+        TokenCmd::Revoke { id, who } => status(t, &id, &who, StatusAction::Revoke).await?,
+        TokenCmd::Deactivate { id, who } => status(t, &id, &who, StatusAction::Deactivate).await?,
+        TokenCmd::Activate { id, who } => status(t, &id, &who, StatusAction::Activate).await?,
+        TokenCmd::Delete { id, who } => {
+            let a = actor(t, &who).await?;
+            let id = token_id(&id)?;
+            t.delete_token(&a, id).await?;
+            println!("Deleted token {id}.");
+        }
+        TokenCmd::Verify { scopes, ip, json } => return verify(t, scopes, ip, json).await,
+        TokenCmd::Usage {
+            id,
+            limit,
+            json,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let rows = t.token_usage(&a, token_id(&id)?, limit).await?;
+            if json {
+                output::json(&rows)?;
+            } else {
+                output::usage_table(&rows);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn status(t: &Tessera, id: &str, who: &As, action: StatusAction) -> Result<()> {
+    let a = actor(t, who).await?;
+    let info = t.set_token_status(&a, token_id(id)?, action).await?;
+    println!("Token {} ({}) is now {}.", info.id, info.name, info.status);
+    Ok(())
+}
+
+async fn verify(
+    t: &Tessera,
+    scopes: Vec<String>,
+    ip: Option<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let scopes = scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>>>()?;
+    let ip = ip
+        .map(|s| {
+            s.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                Error::invalid("ip: not an IP address; use a form like 203.0.113.7 or 2001:db8::1")
+            })
+        })
+        .transpose()?;
+    let mut input = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .map_err(|_| {
+            Error::invalid("token: cannot read the token from standard input; pipe it in as text")
+        })?;
+    let now = time::OffsetDateTime::now_utc();
+    let d = t.verify(&input, &scopes, ip, now).await?;
+    if let Some(tok) = &d.token {
+        t.record_uses(&[tessera_core::store::usage::UseEvent {
+            token_id: tok.id,
+            at: now,
+            ip: ip.map(|i| i.to_string()),
+            user_agent: Some(format!("tessera-cli/{}", env!("CARGO_PKG_VERSION"))),
+            method: "CLI".into(),
+            path: "token verify".into(),
+            status: if d.accepted() { 0 } else { 1 },
+            outcome: d.outcome().into(),
+            via: "cli".into(),
+        }])
+        .await?;
+    }
+    if json {
+        output::json(&output::DecisionOut::from(&d))?;
+    } else {
+        output::decision(&d);
+    }
+    Ok(if d.accepted() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+async fn serve(t: &Tessera, data_dir: &Path, listen: &str) -> Result<ExitCode> {
+    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+        Error::invalid(format!(
+            "listen: '{listen}' is not an address and port; use a form like 127.0.0.1:8443"
+        ))
+    })?;
+    if !addr.ip().is_loopback() {
+        eprintln!("warning: listening on {addr}, which is reachable from other machines.");
+    }
+    let server = tessera_api::start(
+        t.clone(),
+        tessera_api::ServerConfig {
+            listen: addr,
+            data_dir: data_dir.to_owned(),
+        },
+    )
+    .await?;
+    println!("Tessera API listening on https://{}", server.addr);
+    println!("CA SHA-256 fingerprint: {}", server.fingerprint);
+    println!("Export the CA for Postman or curl with: tessera cert export --out tessera-ca.pem");
+    let _ = std::io::stdout().flush();
+    wait_for_stop().await;
+    eprintln!("Stopping: finishing requests and saving usage...");
+    server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

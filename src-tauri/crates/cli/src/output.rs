@@ -1,0 +1,266 @@
+//! Printing: JSON for scripts, aligned tables for people. Dates are UTC RFC 3339 here.
+
+use serde::Serialize;
+use tessera_core::policy::Policy;
+use tessera_core::service::ScopeInfo;
+use tessera_core::store::audit::AuditEntry;
+use tessera_core::store::usage::UsageEntry;
+use tessera_core::store::users::User;
+use tessera_core::verify::{Decision, Reason};
+use tessera_core::{Error, Result, TokenInfo};
+use time::OffsetDateTime;
+
+pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
+    let s =
+        serde_json::to_string_pretty(v).map_err(|e| Error::internal("cannot encode JSON", e))?;
+    println!("{s}");
+    Ok(())
+}
+
+fn date(t: Option<OffsetDateTime>) -> String {
+    t.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .unwrap_or_else(|| "-".to_owned())
+}
+
+fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let s: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
+        println!("{}", s.join("  ").trim_end());
+    };
+    line(headers.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r);
+    }
+}
+
+pub fn users_table(users: &[User]) {
+    table(
+        &["ID", "EMAIL", "NAME", "ROLE", "STATUS", "CREATED"],
+        users
+            .iter()
+            .map(|u| {
+                vec![
+                    u.id.to_string(),
+                    u.email.to_string(),
+                    u.name.clone(),
+                    u.role.to_string(),
+                    if u.active { "active" } else { "deactivated" }.to_owned(),
+                    date(Some(u.created_at)),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn scopes_table(scopes: &[ScopeInfo]) {
+    table(
+        &["SCOPE", "ROLES", "DESCRIPTION"],
+        scopes
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    s.description.clone(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn tokens_table(tokens: &[TokenInfo]) {
+    table(
+        &[
+            "ID",
+            "KIND",
+            "NAME",
+            "OWNER",
+            "HINT",
+            "SCOPES",
+            "STATUS",
+            "EXPIRES",
+            "LAST USED",
+        ],
+        tokens
+            .iter()
+            .map(|t| {
+                vec![
+                    t.id.to_string(),
+                    t.kind.to_string(),
+                    t.name.clone(),
+                    t.owner
+                        .as_ref()
+                        .map(|o| o.email.clone())
+                        .unwrap_or_else(|| "(company)".into()),
+                    t.hint.clone(),
+                    t.scopes.join(" "),
+                    t.status.to_string(),
+                    date(t.expires_at),
+                    date(t.last_used_at),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn token_details(t: &TokenInfo) {
+    let rows: Vec<(&str, String)> = vec![
+        ("id", t.id.to_string()),
+        ("kind", t.kind.to_string()),
+        ("name", t.name.clone()),
+        ("description", t.description.clone()),
+        ("hint", t.hint.clone()),
+        (
+            "owner",
+            t.owner
+                .as_ref()
+                .map(|o| o.email.clone())
+                .unwrap_or_else(|| "(company)".into()),
+        ),
+        ("created by", t.created_by.clone()),
+        ("scopes", t.scopes.join(" ")),
+        ("status", t.status.to_string()),
+        ("created", date(Some(t.created_at))),
+        ("expires", date(t.expires_at)),
+        (
+            "idle expiry",
+            t.idle_days
+                .map(|d| format!("{d} days (next: {})", date(t.idle_expires_at)))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "networks",
+            if t.allowed_networks.is_empty() {
+                "any".into()
+            } else {
+                t.allowed_networks.join(" ")
+            },
+        ),
+        ("rate limit", format!("{}/min", t.rate_limit)),
+        ("last used", date(t.last_used_at)),
+        (
+            "last address",
+            t.last_used_ip.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "last client",
+            t.last_used_agent.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "uses",
+            format!("{} accepted, {} refused", t.use_count, t.refused_count),
+        ),
+    ];
+    for (k, v) in rows {
+        println!("{k:<13} {v}");
+    }
+}
+
+pub fn usage_table(rows: &[UsageEntry]) {
+    table(
+        &[
+            "TIME", "OUTCOME", "ADDRESS", "METHOD", "PATH", "STATUS", "VIA", "CLIENT",
+        ],
+        rows.iter()
+            .map(|u| {
+                vec![
+                    date(Some(u.at)),
+                    u.outcome.clone(),
+                    u.ip.clone().unwrap_or_else(|| "-".into()),
+                    u.method.clone(),
+                    u.path.clone(),
+                    u.status.to_string(),
+                    u.via.clone(),
+                    u.user_agent.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn audit_table(rows: &[AuditEntry]) {
+    table(
+        &["ID", "TIME", "ACTOR", "ACTION", "TARGET", "DETAILS"],
+        rows.iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    date(Some(a.at)),
+                    a.actor.clone(),
+                    a.action.clone(),
+                    a.target.clone(),
+                    a.details.to_string(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn policy(p: &Policy) -> Result<()> {
+    let v = serde_json::to_value(p).map_err(|e| Error::internal("cannot encode policy", e))?;
+    if let Some(o) = v.as_object() {
+        for (k, v) in o {
+            println!("{k:<24} {v}");
+        }
+    }
+    Ok(())
+}
+
+/// The decision as printed by `token verify --json`.
+#[derive(Serialize)]
+pub struct DecisionOut<'a> {
+    pub active: bool,
+    pub reason: &'static str,
+    pub message: Option<&'static str>,
+    pub token: Option<&'a tessera_core::verify::VerifiedToken>,
+}
+
+impl<'a> From<&'a Decision> for DecisionOut<'a> {
+    fn from(d: &'a Decision) -> Self {
+        Self {
+            active: d.accepted(),
+            reason: d.outcome(),
+            message: d.refused.map(Reason::message),
+            token: d.token.as_ref(),
+        }
+    }
+}
+
+pub fn decision(d: &Decision) {
+    println!("{}", d.outcome());
+    match (&d.token, d.refused) {
+        (Some(t), None) => {
+            let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+            println!(
+                "token {} ({}, {}) owner {} scopes {}",
+                t.id,
+                t.kind,
+                t.hint,
+                t.owner
+                    .as_ref()
+                    .map(|o| o.email.as_str())
+                    .unwrap_or("(company)"),
+                scopes.join(" ")
+            );
+        }
+        (_, Some(r)) => println!("{}", r.message()),
+        _ => {}
+    }
+}

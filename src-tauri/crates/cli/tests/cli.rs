@@ -1,0 +1,1527 @@
+//! The `tessera` command line, run as a user would: the real binary, a real SQLite file in a
+//! temp dir, the key in a 0600 file (TESSERA_KEYSTORE=file) unless a test says otherwise.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const PW: &str = "correct horse battery staple";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+    /// The one `error:` line.
+    fn error(&self) -> &str {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one error line, stderr: {}",
+            self.stderr
+        );
+        lines[0]
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tessera")
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .env("TESSERA_DATA_DIR", self.data())
+            .env("TESSERA_KEYSTORE", "file")
+            .env("TESSERA_PASSWORD", PW)
+            .env_remove("TESSERA_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn run_with(&self, mut c: Command, stdin: &str) -> Run {
+        let mut child = c.spawn().expect("spawn tessera");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
+        let out: Output = child.wait_with_output().expect("wait");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_with(self.cmd(args), "")
+    }
+
+    fn stdin(&self, args: &[&str], input: &str) -> Run {
+        self.run_with(self.cmd(args), input)
+    }
+
+    /// An installation with an admin, a vrm_admin and a user.
+    fn setup() -> Self {
+        let e = Self::new();
+        e.run(&[
+            "init",
+            "--company",
+            "Acme",
+            "--admin-email",
+            "admin@acme.test",
+            "--admin-name",
+            "Ada Admin",
+        ])
+        .ok();
+        e.run(&[
+            "user",
+            "add",
+            "--email",
+            "vrm@acme.test",
+            "--name",
+            "Vera",
+            "--role",
+            "vrm_admin",
+        ])
+        .ok();
+        e.run(&[
+            "user",
+            "add",
+            "--email",
+            "user@acme.test",
+            "--name",
+            "Uli",
+            "--role",
+            "user",
+        ])
+        .ok();
+        e
+    }
+
+    /// Create a token; returns (id, plaintext).
+    fn create(&self, args: &[&str]) -> (i64, String) {
+        let mut all = vec!["token", "create", "--json"];
+        all.extend_from_slice(args);
+        let v = self.run(&all).ok().json();
+        (
+            v["id"].as_i64().expect("id"),
+            v["token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    fn verify(&self, token: &str, extra: &[&str]) -> Run {
+        let mut all = vec!["token", "verify"];
+        all.extend_from_slice(extra);
+        self.stdin(&all, token)
+    }
+
+    fn sql(&self, statement: &str) {
+        let path = self.data().join("tessera.db");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("connect");
+            sqlx::query(statement).execute(&mut c).await.expect("sql");
+            c.close().await.expect("close");
+        });
+    }
+
+    /// A fingerprint of every table's content, to prove a failed command changed nothing.
+    fn snapshot(&self) -> String {
+        let path = self.data().join("tessera.db");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .expect("connect");
+            let mut out = String::new();
+            for table in [
+                "company",
+                "users",
+                "scopes",
+                "tokens",
+                "usage_events",
+                "audit",
+                "meta",
+            ] {
+                let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY rowid"))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("select");
+                out.push_str(&format!("{table}:{}\n", rows.len()));
+                for r in rows {
+                    for i in 0..r.len() {
+                        let v: Option<Vec<u8>> = r.try_get_unchecked(i).ok();
+                        out.push_str(&format!("{:?}|", v));
+                    }
+                    out.push('\n');
+                }
+            }
+            c.close().await.expect("close");
+            out
+        })
+    }
+}
+
+fn reason(r: &Run) -> &str {
+    r.stdout.lines().next().unwrap_or("")
+}
+
+#[test]
+fn init_sets_up_once_and_a_second_init_is_refused() {
+    let e = Env::setup();
+    let r = e.run(&[
+        "init",
+        "--company",
+        "Other",
+        "--admin-email",
+        "x@acme.test",
+        "--admin-name",
+        "X",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("already set up"), "{}", r.stderr);
+    let users = e.run(&["user", "list", "--json"]).ok().json();
+    assert_eq!(users.as_array().expect("array").len(), 3);
+}
+
+#[test]
+fn commands_before_init_say_to_run_init() {
+    let e = Env::new();
+    let r = e.run(&["token", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("tessera init"), "{}", r.stderr);
+}
+
+#[test]
+fn a_created_token_verifies_and_reports_its_owner_and_scopes() {
+    let e = Env::setup();
+    let v = e
+        .run(&[
+            "token",
+            "create",
+            "--json",
+            "--kind",
+            "personal",
+            "--as",
+            "user@acme.test",
+            "--name",
+            "ci",
+            "--scope",
+            "tokens:read",
+            "--scope",
+            "me:read",
+            "--expires-in",
+            "30d",
+        ])
+        .ok()
+        .json();
+    for field in [
+        "id",
+        "token",
+        "hint",
+        "kind",
+        "owner",
+        "scopes",
+        "expires_at",
+        "status",
+        "rate_limit",
+    ] {
+        assert!(!v[field].is_null(), "missing {field}: {v}");
+    }
+    assert_eq!(v["kind"], "personal");
+    assert_eq!(v["owner"]["email"], "user@acme.test");
+    let token = v["token"].as_str().expect("token");
+    assert!(token.starts_with("tsr_p_"));
+    let r = e.verify(token, &["--scope", "tokens:read", "--json"]).ok();
+    let d = r.json();
+    assert_eq!(d["active"], true);
+    assert_eq!(d["token"]["owner"]["email"], "user@acme.test");
+    // Plain output: the token alone on stdout.
+    let r = e
+        .run(&[
+            "token",
+            "create",
+            "--kind",
+            "personal",
+            "--as",
+            "user@acme.test",
+            "--name",
+            "plain",
+        ])
+        .ok();
+    assert_eq!(r.stdout.trim().len(), 42);
+    assert_eq!(r.stdout.lines().count(), 1);
+}
+
+#[test]
+fn malformed_and_unknown_tokens_are_refused_with_their_reason() {
+    let e = Env::setup();
+    let (_, token) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "a",
+    ]);
+    let r = e.verify("not-a-token", &[]);
+    assert_eq!((r.code, reason(&r)), (1, "malformed"));
+    // One changed character: the checksum fails before any look-up.
+    let mut typo = token.clone().into_bytes();
+    typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+    let r = e.verify(&String::from_utf8(typo).expect("ascii"), &[]);
+    assert_eq!((r.code, reason(&r)), (1, "malformed"));
+    // Well-formed but never issued here.
+    let other = Env::setup();
+    let (_, foreign) = other.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "a",
+    ]);
+    let r = e.verify(&foreign, &[]);
+    assert_eq!((r.code, reason(&r)), (1, "unknown"));
+}
+
+#[test]
+fn regenerating_a_user_token_revokes_the_old_one() {
+    let e = Env::setup();
+    let (old_id, old) = e.create(&["--kind", "user", "--as", "user@acme.test"]);
+    e.verify(&old, &[]).ok();
+    let v = e
+        .run(&[
+            "token",
+            "create",
+            "--json",
+            "--kind",
+            "user",
+            "--as",
+            "user@acme.test",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["replaced"], old_id);
+    let new = v["token"].as_str().expect("token");
+    let r = e.verify(&old, &[]);
+    assert_eq!((r.code, reason(&r)), (1, "revoked"));
+    e.verify(new, &[]).ok();
+    let live: Vec<Value> = e
+        .run(&[
+            "token",
+            "list",
+            "--json",
+            "--kind",
+            "user",
+            "--status",
+            "active",
+            "--as",
+            "user@acme.test",
+        ])
+        .ok()
+        .json()
+        .as_array()
+        .expect("array")
+        .clone();
+    assert_eq!(live.len(), 1);
+    let audit = e
+        .run(&["audit", "--json", "--action", "token.regenerate"])
+        .ok()
+        .json();
+    assert_eq!(audit.as_array().expect("array").len(), 1);
+}
+
+#[test]
+fn users_may_grant_only_what_their_role_allows() {
+    let e = Env::setup();
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "x",
+        "--scope",
+        "users:read",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error().contains("may not grant users:read"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "personal",
+        "--owner",
+        "vrm@acme.test",
+        "--name",
+        "x",
+        "--scope",
+        "audit:read",
+    ]);
+    assert_eq!(r.code, 1);
+    e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "admin@acme.test",
+        "--name",
+        "x",
+        "--scope",
+        "audit:read",
+    ]);
+}
+
+#[test]
+fn only_admins_and_vrm_admins_create_company_tokens_and_they_outlive_their_creator() {
+    let e = Env::setup();
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "company",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "svc",
+        "--description",
+        "billing sync",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error().contains("only admins and VRM admins"),
+        "{}",
+        r.stderr
+    );
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "company",
+        "--as",
+        "vrm@acme.test",
+        "--name",
+        "svc",
+    ]);
+    assert!(r.error().contains("description: required"), "{}", r.stderr);
+    let (id, token) = e.create(&[
+        "--kind",
+        "company",
+        "--as",
+        "vrm@acme.test",
+        "--name",
+        "svc",
+        "--description",
+        "billing sync",
+        "--scope",
+        "tokens:read",
+    ]);
+    assert!(token.starts_with("tsr_c_"));
+    let shown = e
+        .run(&["token", "show", &id.to_string(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["created_by"], "vrm@acme.test");
+    assert!(shown["owner"].is_null());
+    // A plain user can neither see nor revoke it.
+    let r = e.run(&["token", "revoke", &id.to_string(), "--as", "user@acme.test"]);
+    assert_eq!(r.code, 1);
+    let mine = e
+        .run(&["token", "list", "--json", "--as", "user@acme.test"])
+        .ok()
+        .json();
+    assert!(mine.as_array().expect("array").is_empty());
+    e.run(&["user", "deactivate", "vrm@acme.test"]).ok();
+    e.verify(&token, &["--scope", "tokens:read"]).ok();
+}
+
+#[test]
+fn deactivating_a_user_deprovisions_their_tokens_and_says_how_many() {
+    let e = Env::setup();
+    let (_, u) = e.create(&["--kind", "user", "--as", "user@acme.test"]);
+    let (_, p1) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "one",
+    ]);
+    let (_, p2) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "two",
+    ]);
+    let (_, other) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "vrm@acme.test",
+        "--name",
+        "one",
+    ]);
+    let r = e.run(&["user", "deactivate", "user@acme.test"]).ok();
+    assert!(r.stdout.contains("revoked 3 "), "{}", r.stdout);
+    for t in [&u, &p1, &p2] {
+        let r = e.verify(t, &[]);
+        assert_eq!((r.code, reason(&r)), (1, "revoked"));
+    }
+    e.verify(&other, &[]).ok();
+    let r = e.run(&["token", "list", "--as", "user@acme.test"]);
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("deactivated"), "{}", r.stderr);
+}
+
+#[test]
+fn a_role_change_narrows_and_widens_rights_at_once() {
+    let e = Env::setup();
+    e.run(&[
+        "user",
+        "add",
+        "--email",
+        "boss@acme.test",
+        "--name",
+        "Boss",
+        "--role",
+        "admin",
+    ])
+    .ok();
+    let (_, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "boss@acme.test",
+        "--name",
+        "ops",
+        "--scope",
+        "users:read",
+        "--scope",
+        "me:read",
+    ]);
+    e.verify(&t, &["--scope", "users:read"]).ok();
+    let r = e.run(&["user", "set-role", "boss@acme.test", "user"]).ok();
+    assert!(r.stdout.contains("users:read"), "{}", r.stdout);
+    let r = e.verify(&t, &["--scope", "users:read"]);
+    assert_eq!((r.code, reason(&r)), (1, "scope"));
+    e.verify(&t, &["--scope", "me:read"]).ok();
+    e.run(&["user", "set-role", "boss@acme.test", "admin"]).ok();
+    e.verify(&t, &["--scope", "users:read"]).ok();
+}
+
+#[test]
+fn the_last_admin_cannot_be_demoted_or_deactivated() {
+    let e = Env::setup();
+    let r = e.run(&["user", "set-role", "admin@acme.test", "user"]);
+    assert!(r.error().contains("last active admin"), "{}", r.stderr);
+    let r = e.run(&["user", "deactivate", "admin@acme.test"]);
+    assert!(r.error().contains("last active admin"), "{}", r.stderr);
+}
+
+#[test]
+fn non_admins_cannot_manage_users_scopes_policy_or_audit() {
+    let e = Env::setup();
+    for args in [
+        vec![
+            "user",
+            "add",
+            "--email",
+            "z@acme.test",
+            "--name",
+            "Z",
+            "--role",
+            "user",
+            "--as",
+            "vrm@acme.test",
+        ],
+        vec!["user", "list", "--as", "user@acme.test"],
+        vec![
+            "user",
+            "set-role",
+            "user@acme.test",
+            "admin",
+            "--as",
+            "user@acme.test",
+        ],
+        vec![
+            "user",
+            "deactivate",
+            "admin@acme.test",
+            "--as",
+            "vrm@acme.test",
+        ],
+        vec!["scope", "add", "billing:read", "--as", "vrm@acme.test"],
+        vec![
+            "policy",
+            "set",
+            "expiry_required",
+            "false",
+            "--as",
+            "vrm@acme.test",
+        ],
+        vec!["audit", "--as", "user@acme.test"],
+    ] {
+        let before = e.snapshot();
+        let r = e.run(&args);
+        assert_eq!(r.code, 1, "{args:?}");
+        assert!(
+            r.error().contains("only an admin"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(before, e.snapshot(), "{args:?} changed the database");
+    }
+}
+
+#[test]
+fn expired_tokens_are_refused() {
+    let e = Env::setup();
+    let (id, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "short",
+        "--expires-in",
+        "90s",
+    ]);
+    e.verify(&t, &[]).ok();
+    e.sql(&format!(
+        "UPDATE tokens SET expires_at = strftime('%s','now') - 1 WHERE id = {id}"
+    ));
+    let r = e.verify(&t, &[]);
+    assert_eq!((r.code, reason(&r)), (1, "expired"));
+    let shown = e
+        .run(&["token", "show", &id.to_string(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "expired");
+    let r = e.run(&["token", "activate", &id.to_string()]);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn idle_expiry_strikes_after_n_unused_days_and_each_use_renews_it() {
+    let e = Env::setup();
+    let (id, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "idle",
+        "--idle-days",
+        "2",
+    ]);
+    // Unused for a day and a half: still fine, and the use renews the clock.
+    e.sql(&format!(
+        "UPDATE tokens SET idle_anchor_at = strftime('%s','now') - 129600 WHERE id = {id}"
+    ));
+    e.verify(&t, &[]).ok();
+    let shown = e
+        .run(&["token", "show", &id.to_string(), "--json"])
+        .ok()
+        .json();
+    let next = shown["idle_expires_at"].as_str().expect("idle_expires_at");
+    let next = time::OffsetDateTime::parse(next, &time::format_description::well_known::Rfc3339)
+        .expect("date");
+    assert!(
+        next > time::OffsetDateTime::now_utc() + time::Duration::hours(47),
+        "renewed to {next}"
+    );
+    // Unused for more than two days: idle-expired.
+    e.sql(&format!(
+        "UPDATE tokens SET idle_anchor_at = strftime('%s','now') - 172801 WHERE id = {id}"
+    ));
+    let r = e.verify(&t, &[]);
+    assert_eq!((r.code, reason(&r)), (1, "idle_expired"));
+    // A refused use does not renew it.
+    let r = e.verify(&t, &[]);
+    assert_eq!(reason(&r), "idle_expired");
+}
+
+#[test]
+fn network_restrictions_allow_only_listed_addresses_and_ranges() {
+    let e = Env::setup();
+    let (_, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "net",
+        "--allow",
+        "10.0.0.0/8",
+        "--allow",
+        "2001:db8::/32",
+        "--allow",
+        "192.0.2.7",
+    ]);
+    for ok in ["10.1.2.3", "2001:db8::42", "192.0.2.7"] {
+        e.verify(&t, &["--ip", ok]).ok();
+    }
+    for bad in ["192.0.2.8", "11.0.0.1", "2001:db9::1"] {
+        let r = e.verify(&t, &["--ip", bad]);
+        assert_eq!((r.code, reason(&r)), (1, "network"), "{bad}");
+    }
+    let r = e.verify(&t, &[]);
+    assert_eq!(reason(&r), "network");
+}
+
+#[test]
+fn custom_scopes_can_be_added_listed_and_granted() {
+    let e = Env::setup();
+    e.run(&[
+        "scope",
+        "add",
+        "billing:read",
+        "--description",
+        "Read invoices",
+    ])
+    .ok();
+    let list = e.run(&["scope", "list", "--json"]).ok().json();
+    assert!(list
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|s| s["name"] == "billing:read" && s["builtin"] == false));
+    let (_, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "b",
+        "--scope",
+        "billing:read",
+    ]);
+    e.verify(&t, &["--scope", "billing:read"]).ok();
+    let r = e.verify(&t, &["--scope", "billing:write"]);
+    assert_eq!(reason(&r), "scope");
+}
+
+#[test]
+fn deactivate_activate_revoke_and_delete_follow_their_rules() {
+    let e = Env::setup();
+    let (id, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "life",
+    ]);
+    let id = id.to_string();
+    e.run(&["token", "deactivate", &id, "--as", "user@acme.test"])
+        .ok();
+    assert_eq!(reason(&e.verify(&t, &[])), "deactivated");
+    e.run(&["token", "activate", &id, "--as", "user@acme.test"])
+        .ok();
+    e.verify(&t, &[]).ok();
+    // Another user cannot touch it; it answers as if missing.
+    let r = e.run(&["token", "revoke", &id, "--as", "vrm@acme.test"]);
+    assert!(r.error().contains("no token"), "{}", r.stderr);
+    e.run(&["token", "revoke", &id, "--as", "admin@acme.test"])
+        .ok();
+    assert_eq!(reason(&e.verify(&t, &[])), "revoked");
+    let r = e.run(&["token", "activate", &id]);
+    assert!(r.error().contains("final"), "{}", r.stderr);
+    e.run(&["token", "delete", &id, "--as", "user@acme.test"])
+        .ok();
+    assert_eq!(reason(&e.verify(&t, &[])), "unknown");
+    let audit = e.run(&["audit", "--json"]).ok().json();
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    for a in [
+        "token.deactivate",
+        "token.activate",
+        "token.revoke",
+        "token.delete",
+        "token.create",
+        "user.create",
+        "company.init",
+    ] {
+        assert!(actions.contains(&a), "audit lacks {a}: {actions:?}");
+    }
+}
+
+#[test]
+fn verify_records_last_use_and_usage_lists_it() {
+    let e = Env::setup();
+    let (id, t) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "u",
+    ]);
+    e.verify(&t, &["--ip", "203.0.113.9"]).ok();
+    let r = e.verify(&t, &["--scope", "audit:read"]);
+    assert_eq!(r.code, 1);
+    let shown = e
+        .run(&["token", "show", &id.to_string(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["use_count"], 1);
+    assert_eq!(shown["refused_count"], 1);
+    assert!(shown["last_used_at"].is_string());
+    let usage = e
+        .run(&["token", "usage", &id.to_string(), "--json"])
+        .ok()
+        .json();
+    let rows = usage.as_array().expect("array");
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().any(|u| u["outcome"] == "scope"));
+    assert!(rows
+        .iter()
+        .any(|u| u["ip"] == "203.0.113.9" && u["outcome"] == "accepted"));
+}
+
+#[test]
+fn policy_can_allow_tokens_without_expiry() {
+    let e = Env::setup();
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "forever",
+        "--no-expiry",
+    ]);
+    assert!(r.error().contains("policy requires"), "{}", r.stderr);
+    e.run(&["policy", "set", "expiry_required", "false"]).ok();
+    let v = e
+        .run(&[
+            "token",
+            "create",
+            "--json",
+            "--kind",
+            "personal",
+            "--owner",
+            "user@acme.test",
+            "--name",
+            "forever",
+            "--no-expiry",
+        ])
+        .ok()
+        .json();
+    assert!(v["expires_at"].is_null());
+    let r = e.run(&["policy", "set", "max_rate_limit", "zero"]);
+    assert_eq!(r.code, 1);
+    let audit = e
+        .run(&["audit", "--json", "--action", "policy.change"])
+        .ok()
+        .json();
+    assert_eq!(audit.as_array().expect("array").len(), 1);
+}
+
+#[test]
+fn bad_input_gets_one_clear_error_and_changes_nothing() {
+    let e = Env::setup();
+    e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "taken",
+    ]);
+    let long = "x".repeat(101);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "not-an-email",
+                "--name",
+                "N",
+                "--role",
+                "user",
+            ],
+            "email:",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "user@acme.test",
+                "--name",
+                "N",
+                "--role",
+                "user",
+            ],
+            "email: a user with e-mail",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "--email",
+                "new@acme.test",
+                "--name",
+                "N",
+                "--role",
+                "boss",
+            ],
+            "role: unknown role",
+        ),
+        (
+            vec!["user", "set-role", "user@acme.test", "root"],
+            "role: unknown role",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--scope",
+                "nope:read",
+            ],
+            "scope: unknown scope",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--scope",
+                "Bad Scope",
+            ],
+            "scope:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "",
+            ],
+            "name: required",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+            ],
+            "name: required",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                &long,
+            ],
+            "name: too long",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "taken",
+            ],
+            "name: a live token named",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--expires-at",
+                "2001-01-01T00:00:00Z",
+            ],
+            "expiry: the date is in the past",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--expires-in",
+                "400d",
+            ],
+            "expiry: beyond the policy maximum",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--expires-in",
+                "soon",
+            ],
+            "expires-in:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--expires-at",
+                "31/12/2030",
+            ],
+            "expires-at:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--allow",
+                "10.0.0.0/33",
+            ],
+            "allow:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--allow",
+                "example.com",
+            ],
+            "allow:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--rate-limit",
+                "0",
+            ],
+            "rate-limit:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                "n",
+                "--rate-limit",
+                "100000",
+            ],
+            "rate-limit:",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "ghost@acme.test",
+                "--name",
+                "n",
+            ],
+            "user: no user",
+        ),
+        (
+            vec![
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--as",
+                "ghost@acme.test",
+                "--name",
+                "n",
+            ],
+            "user: no user",
+        ),
+        (vec!["token", "show", "999"], "token: no token 999"),
+        (vec!["token", "revoke", "abc"], "id:"),
+        (
+            vec!["user", "deactivate", "ghost@acme.test"],
+            "user: no user",
+        ),
+        (vec!["token", "list", "--status", "weird"], "status:"),
+    ];
+    for (args, expect) in cases {
+        let before = e.snapshot();
+        let r = e.run(&args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        let line = r.error();
+        assert!(
+            line.contains(expect),
+            "{args:?}: expected '{expect}' in '{line}'"
+        );
+        assert!(
+            !line.contains("panicked") && !r.stderr.contains("panicked"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(before, e.snapshot(), "{args:?} changed the database");
+    }
+}
+
+#[test]
+fn passwords_under_twelve_characters_are_refused() {
+    let e = Env::setup();
+    let mut c = e.cmd(&[
+        "user",
+        "add",
+        "--email",
+        "p@acme.test",
+        "--name",
+        "P",
+        "--role",
+        "user",
+    ]);
+    c.env("TESSERA_PASSWORD", "short");
+    let before = e.snapshot();
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("password: too short"), "{}", r.stderr);
+    assert_eq!(before, e.snapshot());
+    // No TESSERA_PASSWORD and no terminal: say how to give one.
+    let mut c = e.cmd(&[
+        "user",
+        "add",
+        "--email",
+        "p@acme.test",
+        "--name",
+        "P",
+        "--role",
+        "user",
+    ]);
+    c.env_remove("TESSERA_PASSWORD");
+    let r = e.run_with(c, "");
+    assert!(r.error().contains("TESSERA_PASSWORD"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let e = Env::setup();
+    for args in [
+        vec!["frobnicate"],
+        vec!["token", "create"],
+        vec!["token", "create", "--kind", "bogus"],
+        vec![
+            "token",
+            "create",
+            "--kind",
+            "personal",
+            "--expires-in",
+            "1d",
+            "--no-expiry",
+        ],
+    ] {
+        let r = e.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn acting_as_a_deactivated_user_is_refused() {
+    let e = Env::setup();
+    e.run(&["user", "deactivate", "user@acme.test"]).ok();
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "x",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error().contains("as: user@acme.test is deactivated"),
+        "{}",
+        r.stderr
+    );
+    e.run(&["user", "reactivate", "user@acme.test"]).ok();
+    e.create(&[
+        "--kind",
+        "personal",
+        "--as",
+        "user@acme.test",
+        "--name",
+        "x",
+    ]);
+}
+
+#[test]
+fn a_data_dir_that_cannot_be_written_is_reported() {
+    let e = Env::new();
+    let file = e.dir.path().join("plain-file");
+    std::fs::write(&file, b"not a dir").expect("write");
+    let mut c = e.cmd(&["token", "list"]);
+    c.env("TESSERA_DATA_DIR", file.join("sub"));
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("data dir"), "{}", r.stderr);
+    assert!(r.error().contains("--data-dir"), "{}", r.stderr);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let e = Env::setup();
+    e.sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99991231235959, 'future', 1, x'00', 0)");
+    let r = e.run(&["token", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error().contains("newer version of Tessera"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_missing_key_is_reported_instead_of_breaking_tokens() {
+    let e = Env::setup();
+    std::fs::remove_file(e.data().join("token-hmac.key")).expect("rm key");
+    let r = e.run(&["token", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.error().contains("key for this database is missing"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_key_file_fallback_is_0600_and_warned_about_on_every_start() {
+    let e = Env::setup();
+    let r = e.run(&["token", "list"]).ok();
+    assert!(r.stderr.contains("warning: no OS keyring"), "{}", r.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(e.data().join("token-hmac.key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn auto_keystore_without_a_session_bus_falls_back_to_the_key_file() {
+    let e = Env::new();
+    let mut c = e.cmd(&[
+        "init",
+        "--company",
+        "Acme",
+        "--admin-email",
+        "a@acme.test",
+        "--admin-name",
+        "A",
+    ]);
+    c.env("TESSERA_KEYSTORE", "auto")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("DISPLAY")
+        .env("XDG_RUNTIME_DIR", e.dir.path());
+    let r = e.run_with(c, "").ok();
+    assert!(r.stderr.contains("warning: no OS keyring"), "{}", r.stderr);
+    assert!(e.data().join("token-hmac.key").exists());
+}
+
+/// The real OS keyring: a private D-Bus session with gnome-keyring's Secret Service.
+#[test]
+fn the_key_lives_in_the_os_keyring_when_one_answers() {
+    let have = |p: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {p}"))
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !(have("dbus-run-session") && have("gnome-keyring-daemon")) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install dbus and gnome-keyring for this test"
+        );
+        eprintln!("skipping: dbus-run-session or gnome-keyring-daemon missing");
+        return;
+    }
+    let e = Env::new();
+    let data = e.data();
+    let home = e.dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let script = format!(
+        r#"set -e
+export HOME={home} XDG_DATA_HOME={home}/.local/share XDG_RUNTIME_DIR={home}
+echo -n unlock-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+T={bin}
+$T init --company Acme --admin-email a@acme.test --admin-name A
+TOKEN=$($T token create --kind personal --owner a@acme.test --name k)
+echo "$TOKEN" | $T token verify
+"#,
+        home = home.display(),
+        bin = bin()
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .env("TESSERA_DATA_DIR", &data)
+        .env("TESSERA_KEYSTORE", "keyring")
+        .env("TESSERA_PASSWORD", PW)
+        .output()
+        .expect("dbus-run-session");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("accepted"), "{stdout}");
+    assert!(
+        !data.join("token-hmac.key").exists(),
+        "the key must not be written to a file"
+    );
+    assert!(!stderr.contains("warning: no OS keyring"), "{stderr}");
+}
+
+#[test]
+fn concurrent_cli_processes_never_see_a_locked_database() {
+    let e = Env::setup();
+    let children: Vec<_> = (0..12)
+        .map(|i| {
+            let name = format!("parallel-{i}");
+            e.cmd(&[
+                "token",
+                "create",
+                "--kind",
+                "personal",
+                "--owner",
+                "user@acme.test",
+                "--name",
+                &name,
+            ])
+            .spawn()
+            .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("locked"), "{stderr}");
+    }
+    let list = e
+        .run(&["token", "list", "--json", "--owner", "user@acme.test"])
+        .ok()
+        .json();
+    assert_eq!(list.as_array().expect("array").len(), 12);
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+#[test]
+fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
+    let e = Env::setup();
+    e.run(&["policy", "set", "max_personal_tokens", "1000"])
+        .ok();
+    let mut tokens = Vec::with_capacity(1000);
+    let mut stderr = String::new();
+    let mut i = 0;
+    while tokens.len() < 1000 {
+        // A few processes at a time, so this takes seconds rather than minutes.
+        let batch: Vec<_> = (0..8)
+            .map(|_| {
+                i += 1;
+                let name = format!("t{i}");
+                let kind = ["personal", "company", "user"][i % 3];
+                let mut args = vec!["token", "create", "--kind", kind];
+                match kind {
+                    "company" => args.extend(["--description", "scan test"]),
+                    _ => args.extend(["--owner", "user@acme.test"]),
+                }
+                args.extend(["--name", &name]);
+                e.cmd(&args).spawn().expect("spawn")
+            })
+            .collect();
+        for c in batch {
+            let out = c.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stderr.push_str(&String::from_utf8_lossy(&out.stderr));
+            tokens.push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+        }
+    }
+    // Verify a few, so usage rows exist too.
+    for t in tokens.iter().step_by(97) {
+        let r = e.verify(t, &["--ip", "127.0.0.1"]);
+        stderr.push_str(&r.stderr);
+    }
+    // Hold the database open in another process state: read everything at rest.
+    let mut blobs: Vec<(PathBuf, Vec<u8>)> = files_in(&e.data())
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).expect("read");
+            (p, b)
+        })
+        .collect();
+    let audit = e.run(&["audit", "--json", "--limit", "10000"]).ok();
+    blobs.push((PathBuf::from("audit output"), audit.stdout.into_bytes()));
+    let listing = e.run(&["token", "list", "--json"]).ok();
+    blobs.push((
+        PathBuf::from("token list output"),
+        listing.stdout.into_bytes(),
+    ));
+    blobs.push((PathBuf::from("CLI stderr"), stderr.into_bytes()));
+    assert!(blobs.iter().any(|(p, _)| p.ends_with("tessera.db")));
+    assert_eq!(tokens.len(), 1000);
+    for t in &tokens {
+        assert_eq!(t.len(), 42);
+        // The body without prefix and checksum is what must never be stored.
+        let body = &t.as_bytes()[6..36];
+        for (p, b) in &blobs {
+            assert!(
+                !contains(b, body),
+                "a token body was found in {}",
+                p.display()
+            );
+        }
+    }
+}
