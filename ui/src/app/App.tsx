@@ -1,0 +1,67 @@
+// Chooses the screen from app_status: first run -> setup, signed out -> sign-in, else the shell.
+import { QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useState } from "react";
+import * as ipc from "../lib/ipc";
+import type { AppStatus } from "../lib/contract";
+import { SetupPage } from "../features/setup/SetupPage";
+import { SignInPage } from "../features/sign-in/SignInPage";
+import { AppShell } from "./AppShell";
+import { clearUserData, createQueryClient, setSessionEndedListener, statusKey } from "./queryClient";
+import { ErrorBanner } from "../components/ui/ErrorBanner";
+
+const client = createQueryClient();
+
+export function App() {
+  return (
+    <QueryClientProvider client={client}>
+      <Screens />
+    </QueryClientProvider>
+  );
+}
+
+function Screens() {
+  const queryClient = useQueryClient();
+  const status = useQuery({ queryKey: statusKey, queryFn: ipc.appStatus });
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const endSession = useCallback(
+    (reason: string | null) => {
+      clearUserData(queryClient);
+      queryClient.setQueryData<AppStatus>(statusKey, (s) => (s ? { ...s, me: null } : s));
+      setNotice(reason);
+      void queryClient.invalidateQueries({ queryKey: statusKey });
+    },
+    [queryClient],
+  );
+
+  useEffect(() => {
+    setSessionEndedListener((reason) => endSession(reason));
+  }, [endSession]);
+
+  const signedIn = useCallback(() => {
+    setNotice(null);
+    void queryClient.invalidateQueries({ queryKey: statusKey });
+  }, [queryClient]);
+
+  if (status.isPending) {
+    return (
+      <main className="center-page" aria-busy="true">
+        <p className="muted">Starting Tessera…</p>
+      </main>
+    );
+  }
+  if (status.isError) {
+    return (
+      <main className="center-page">
+        <ErrorBanner error={status.error} prefix="Tessera could not read its state" />
+        <button className="btn" type="button" onClick={() => void status.refetch()}>
+          Try again
+        </button>
+      </main>
+    );
+  }
+  const s = status.data;
+  if (!s.initialised) return <SetupPage keyWarning={s.keyWarning} onDone={signedIn} />;
+  if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} />;
+  return <AppShell status={s} me={s.me} onSessionEnd={endSession} />;
+}

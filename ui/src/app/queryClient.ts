@@ -1,0 +1,36 @@
+// Backend state lives in TanStack Query. A command answering Unauthenticated (session expired
+// or locked elsewhere) sends the app back to sign-in: we refetch app_status, whose `me` is
+// then null, and drop every cached user-specific answer.
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import { isIpcFailure } from "../lib/ipc";
+
+export const statusKey = ["status"] as const;
+
+type SessionEndedListener = (reason: string) => void;
+let onSessionEnded: SessionEndedListener = () => {};
+export function setSessionEndedListener(listener: SessionEndedListener) {
+  onSessionEnded = listener;
+}
+
+function handleError(error: unknown) {
+  if (isIpcFailure(error, "Unauthenticated")) {
+    onSessionEnded("Your session has ended. Sign in again.");
+  }
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    queryCache: new QueryCache({ onError: handleError }),
+    mutationCache: new MutationCache({ onError: handleError }),
+    defaultOptions: {
+      // Local IPC: a failure is an answer, not a flaky network, so don't retry it.
+      queries: { retry: false, staleTime: 5_000, refetchOnWindowFocus: true },
+      mutations: { retry: false },
+    },
+  });
+}
+
+/** Forget everything but the app status, so no data of a signed-out user stays in memory. */
+export function clearUserData(client: QueryClient) {
+  client.removeQueries({ predicate: (q) => q.queryKey[0] !== statusKey[0] });
+}

@@ -1,0 +1,18 @@
+import type { TokenStatus } from "../../lib/contract";
+
+const LABELS: Record<TokenStatus, string> = {
+  active: "Active",
+  deactivated: "Deactivated",
+  revoked: "Revoked",
+  expired: "Expired",
+};
+
+/** Token status as a word with a colour and a shape, never colour alone. */
+export function StatusBadge({ status }: { status: TokenStatus }) {
+  return (
+    <span className={`badge badge-${status}`}>
+      <span className="badge-dot" aria-hidden="true" />
+      {LABELS[status]}
+    </span>
+  );
+}

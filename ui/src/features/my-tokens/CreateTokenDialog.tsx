@@ -1,0 +1,228 @@
+// Create a personal token: validated inline as typed; the backend's `field: message` errors
+// land next to the field they name. On success the caller shows the one-time reveal.
+import { useMemo, useState, type FormEvent } from "react";
+import { Field } from "../../components/ui/Field";
+import { Modal } from "../../components/ui/Modal";
+import { ErrorBanner } from "../../components/ui/ErrorBanner";
+import type { PolicyView, Revealed, ScopeView } from "../../lib/contract";
+import { fieldKey, formError } from "../../lib/errors";
+import { defaultSelection, resolveExpiry, type ExpirySelection } from "../../lib/expiry";
+import { parseNetworks } from "../../lib/networks";
+import { ExpiryPicker } from "./ExpiryPicker";
+import { useCreatePersonalToken, useGrantableScopes, usePolicy } from "./useMyTokens";
+
+export const NAME_MAX = 100;
+export const DESCRIPTION_MAX = 1000;
+
+type Props = { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (r: Revealed) => void };
+
+export function CreateTokenDialog({ open, onOpenChange, onCreated }: Props) {
+  const policy = usePolicy();
+  const scopes = useGrantableScopes();
+  return (
+    <Modal open={open} onOpenChange={onOpenChange} title="Create personal token" size="wide" description="A token for a script or tool to call the API as you, with only the scopes you choose.">
+      <ErrorBanner error={policy.error ?? scopes.error} />
+      {(policy.isPending || scopes.isPending) && <p className="muted">Loading policy…</p>}
+      {open && policy.data && scopes.data && (
+        <CreateTokenForm policy={policy.data} scopes={scopes.data} onCancel={() => onOpenChange(false)} onCreated={onCreated} />
+      )}
+    </Modal>
+  );
+}
+
+type FieldName = "name" | "description" | "scopes" | "expiry" | "idleDays" | "networks" | "rateLimit";
+type Errors = Partial<Record<FieldName | "form", string>>;
+
+const FIELD_ALIASES: Record<string, FieldName> = {
+  name: "name",
+  description: "description",
+  scopes: "scopes",
+  scope: "scopes",
+  expiry: "expiry",
+  expiresAt: "expiry",
+  idleDays: "idleDays",
+  networks: "networks",
+  allowedNetworks: "networks",
+  rateLimit: "rateLimit",
+};
+
+function CreateTokenForm({
+  policy,
+  scopes,
+  onCancel,
+  onCreated,
+}: {
+  policy: PolicyView;
+  scopes: ScopeView[];
+  onCancel: () => void;
+  onCreated: (r: Revealed) => void;
+}) {
+  const [now] = useState(() => new Date());
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
+  const [expiry, setExpiry] = useState<ExpirySelection>(() => defaultSelection(policy));
+  const [idleOn, setIdleOn] = useState(policy.defaultIdleDays > 0);
+  const [idleDays, setIdleDays] = useState(String(policy.defaultIdleDays > 0 ? policy.defaultIdleDays : 30));
+  const [networksText, setNetworksText] = useState("");
+  const [rateLimit, setRateLimit] = useState(String(policy.defaultRateLimit));
+  const [errors, setErrors] = useState<Errors>({});
+  const create = useCreatePersonalToken();
+
+  const networks = useMemo(() => parseNetworks(networksText), [networksText]);
+  const networkError = networks.errors.length
+    ? networks.errors.map((e) => `Line ${e.line}: ${e.error}`).join(" ")
+    : null;
+
+  const toggleScope = (scope: string, on: boolean) => {
+    setChosen((prev) => {
+      const next = new Set(prev);
+      if (on) next.add(scope);
+      else next.delete(scope);
+      return next;
+    });
+    setErrors((e) => ({ ...e, scopes: undefined }));
+  };
+
+  const validate = (): Errors => {
+    const errs: Errors = {};
+    const trimmed = name.trim();
+    if (!trimmed) errs.name = "Give the token a name, such as “CI deploy” or “Postman”.";
+    else if (trimmed.length > NAME_MAX) errs.name = `Use at most ${NAME_MAX} characters (now ${trimmed.length}).`;
+    if (description.length > DESCRIPTION_MAX) errs.description = `Use at most ${DESCRIPTION_MAX} characters.`;
+    if (chosen.size === 0) errs.scopes = "Choose at least one scope.";
+    const resolved = resolveExpiry(expiry, policy, new Date());
+    if (!resolved.ok) errs.expiry = resolved.error;
+    if (idleOn) {
+      const d = Number(idleDays);
+      if (!/^\d+$/.test(idleDays.trim()) || d < 1 || d > 3650) errs.idleDays = "Enter a whole number of days from 1 to 3650.";
+    }
+    if (networkError) errs.networks = networkError;
+    const r = Number(rateLimit);
+    if (!/^\d+$/.test(rateLimit.trim()) || r < 1) errs.rateLimit = "Enter a whole number of requests per minute, at least 1.";
+    else if (policy.maxRateLimit > 0 && r > policy.maxRateLimit) errs.rateLimit = `The maximum is ${policy.maxRateLimit} requests per minute.`;
+    return errs;
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errs = validate();
+    setErrors(errs);
+    if (Object.keys(errs).length > 0) {
+      const first = document.querySelector<HTMLElement>(".create-token [aria-invalid='true']");
+      first?.focus();
+      return;
+    }
+    const resolved = resolveExpiry(expiry, policy, new Date());
+    if (!resolved.ok) return;
+    create.mutate(
+      {
+        name: name.trim(),
+        description: description.trim(),
+        scopes: scopes.map((s) => s.name).filter((s) => chosen.has(s)),
+        expiry: resolved.choice,
+        idleDays: idleOn ? Number(idleDays) : null,
+        networks: networks.networks,
+        rateLimit: Number(rateLimit),
+      },
+      {
+        onSuccess: onCreated,
+        onError: (err) => {
+          const f = formError(err);
+          const key = f.field ? FIELD_ALIASES[fieldKey(f.field)] : undefined;
+          setErrors(key ? { [key]: f.message } : { form: f.message });
+        },
+      },
+    );
+  };
+
+  const nameLength = name.trim().length;
+  return (
+    <form className="create-token form-grid" onSubmit={submit} noValidate>
+      <Field label="Name" error={errors.name} hint={`Required. Unique among your tokens. ${nameLength}/${NAME_MAX}`}>
+        <input
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            if (errors.name) setErrors((x) => ({ ...x, name: undefined }));
+          }}
+          maxLength={NAME_MAX + 20}
+          autoFocus
+          autoComplete="off"
+        />
+      </Field>
+      <Field label="Description" error={errors.description} hint="Optional. What uses it, so you recognise it later.">
+        <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={2} />
+      </Field>
+      <fieldset className="field scopes" aria-invalid={errors.scopes ? true : undefined}>
+        <legend>Scopes</legend>
+        {scopes.length === 0 ? (
+          <p className="muted">Your role cannot grant any scopes. Ask an administrator.</p>
+        ) : (
+          <ul className="checklist">
+            {scopes.map((s) => (
+              <li key={s.name}>
+                <label className="check">
+                  <input type="checkbox" checked={chosen.has(s.name)} onChange={(e) => toggleScope(s.name, e.target.checked)} />
+                  <span>
+                    <span className="mono scope-name">{s.name}</span>
+                    <span className="scope-description">{s.description}</span>
+                  </span>
+                </label>
+              </li>
+            ))}
+          </ul>
+        )}
+        {errors.scopes && (
+          <div className="field-error" role="alert">
+            {errors.scopes}
+          </div>
+        )}
+      </fieldset>
+      <ExpiryPicker
+        policy={policy}
+        value={expiry}
+        onChange={(s) => {
+          setExpiry(s);
+          setErrors((x) => ({ ...x, expiry: undefined }));
+        }}
+        now={now}
+        error={errors.expiry}
+      />
+      <div className="field idle">
+        <label className="check">
+          <input type="checkbox" checked={idleOn} onChange={(e) => setIdleOn(e.target.checked)} />
+          Expire when unused
+        </label>
+        {idleOn && (
+          <Field label="Days without use" error={errors.idleDays} hint="Every successful use starts the count again." className="inline-field">
+            <input type="number" inputMode="numeric" min={1} max={3650} value={idleDays} onChange={(e) => setIdleDays(e.target.value)} />
+          </Field>
+        )}
+      </div>
+      <Field
+        label="Allowed networks"
+        error={errors.networks ?? networkError}
+        hint={`Optional. One IPv4 or IPv6 address or CIDR range per line, e.g. 10.0.0.0/8 or 2001:db8::/32. Empty allows any address.${networks.networks.length ? ` ${networks.networks.length} valid.` : ""}`}
+      >
+        <textarea className="mono" value={networksText} onChange={(e) => setNetworksText(e.target.value)} rows={3} spellCheck={false} />
+      </Field>
+      <Field label="Rate limit (requests per minute)" error={errors.rateLimit} hint={`Default ${policy.defaultRateLimit}, maximum ${policy.maxRateLimit}.`}>
+        <input type="number" inputMode="numeric" min={1} max={policy.maxRateLimit} value={rateLimit} onChange={(e) => setRateLimit(e.target.value)} />
+      </Field>
+      {errors.form && (
+        <p className="form-error" role="alert">
+          {errors.form}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" className="btn" onClick={onCancel} disabled={create.isPending}>
+          Cancel
+        </button>
+        <button type="submit" className="btn primary" disabled={create.isPending} aria-busy={create.isPending}>
+          {create.isPending ? "Creating…" : "Create token"}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,204 @@
+// Everything known about one token, its recent uses, and the status actions (each confirmed).
+import type { ReactNode } from "react";
+import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
+import { ErrorBanner } from "../../components/ui/ErrorBanner";
+import { Modal } from "../../components/ui/Modal";
+import { RelativeTime } from "../../components/ui/RelativeTime";
+import { StatusBadge } from "../../components/ui/StatusBadge";
+import type { TokenDetail, TokenView, UsageView } from "../../lib/contract";
+import { formatExact, parseDate } from "../../lib/dates";
+import { useDeleteToken, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
+
+export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose: () => void }) {
+  const detail = useTokenDetail(id);
+  const name = detail.data?.token.name;
+  return (
+    <Modal open={id !== null} onOpenChange={(o) => !o && onClose()} title={name ?? "Token"} variant="sheet" description="Token details">
+      {detail.isPending && <p className="muted">Loading…</p>}
+      <ErrorBanner error={detail.error} />
+      {detail.data && <DetailBody detail={detail.data} onDeleted={onClose} />}
+    </Modal>
+  );
+}
+
+function Exact({ value, empty }: { value: string | null; empty: string }) {
+  const d = parseDate(value);
+  return d ? (
+    <>
+      <RelativeTime value={value} /> <span className="muted small">({formatExact(d)})</span>
+    </>
+  ) : (
+    <span className="muted">{empty}</span>
+  );
+}
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
+function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () => void }) {
+  const t = detail.token;
+  return (
+    <div className="details">
+      <div className="details-status">
+        <StatusBadge status={t.status} />
+        <span className="mono">{t.hint}</span>
+      </div>
+      <TokenActions token={t} onDeleted={onDeleted} />
+      <dl className="meta-grid">
+        <Row label="Description">{t.description ? t.description : <span className="muted">No description</span>}</Row>
+        <Row label="Scopes">
+          {t.scopes.length ? (
+            <span className="scope-list">
+              {t.scopes.map((s) => (
+                <span key={s} className="scope-chip mono">
+                  {s}
+                </span>
+              ))}
+            </span>
+          ) : (
+            <span className="muted">None</span>
+          )}
+        </Row>
+        <Row label="Created">
+          <Exact value={t.createdAt} empty="Unknown" /> <span className="muted small">by {t.createdBy}</span>
+        </Row>
+        <Row label="Expires">
+          <Exact value={t.expiresAt} empty="No expiry" />
+        </Row>
+        <Row label="Idle expiry">
+          {t.idleDays ? (
+            <>
+              After {t.idleDays} {t.idleDays === 1 ? "day" : "days"} unused
+              {t.idleExpiresAt && (
+                <>
+                  {" "}
+                  (next: <Exact value={t.idleExpiresAt} empty="" />)
+                </>
+              )}
+            </>
+          ) : (
+            <span className="muted">Off</span>
+          )}
+        </Row>
+        <Row label="Allowed networks">
+          {t.allowedNetworks.length ? <span className="mono">{t.allowedNetworks.join(", ")}</span> : <span className="muted">Any address</span>}
+        </Row>
+        <Row label="Rate limit">{t.rateLimit} requests per minute</Row>
+        {t.statusChangedAt && (
+          <Row label="Status changed">
+            <Exact value={t.statusChangedAt} empty="" />
+          </Row>
+        )}
+        <Row label="Last used">
+          <Exact value={t.lastUsedAt} empty="Never used" />
+        </Row>
+        <Row label="Last address">{t.lastUsedIp ? <span className="mono">{t.lastUsedIp}</span> : <span className="muted">None</span>}</Row>
+        <Row label="Last client">{t.lastUsedAgent ? <span className="mono">{t.lastUsedAgent}</span> : <span className="muted">None</span>}</Row>
+        <Row label="Uses">
+          {t.useCount} accepted, {t.refusedCount} refused
+        </Row>
+      </dl>
+      <h3>Recent uses</h3>
+      <RecentUses uses={detail.recentUses} />
+    </div>
+  );
+}
+
+function RecentUses({ uses }: { uses: UsageView[] }) {
+  if (uses.length === 0) return <p className="empty-inline">This token has not been used yet.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="data-table compact">
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Address</th>
+            <th scope="col">Method</th>
+            <th scope="col">Path</th>
+            <th scope="col">Client</th>
+          </tr>
+        </thead>
+        <tbody>
+          {uses.map((u, i) => (
+            <tr key={`${u.at}-${i}`}>
+              <td>
+                <RelativeTime value={u.at} />
+              </td>
+              <td>
+                <span className={`outcome ${u.status < 400 ? "outcome-ok" : "outcome-refused"}`}>
+                  <span aria-hidden="true">{u.status < 400 ? "✓" : "✕"}</span> {u.outcome}{" "}
+                  <span className="muted small">
+                    ({u.status}
+                    {u.via ? `, ${u.via}` : ""})
+                  </span>
+                </span>
+              </td>
+              <td className="mono">{u.ip ?? "—"}</td>
+              <td className="mono">{u.method}</td>
+              <td className="mono path">{u.path}</td>
+              <td className="mono client">{u.userAgent ?? "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TokenActions({ token, onDeleted }: { token: TokenView; onDeleted: () => void }) {
+  const setStatus = useSetTokenStatus();
+  const del = useDeleteToken();
+  const canDeactivate = token.status === "active";
+  const canActivate = token.status === "deactivated";
+  const canRevoke = token.status === "active" || token.status === "deactivated";
+  return (
+    <div className="actions start token-actions">
+      {canDeactivate && (
+        <ConfirmDialog
+          trigger={<button className="btn" type="button">Deactivate</button>}
+          title={`Deactivate “${token.name}”?`}
+          description="Requests with this token are refused until you activate it again."
+          confirmLabel="Deactivate"
+          onConfirm={() => setStatus.mutateAsync({ id: token.id, action: "deactivate" })}
+        />
+      )}
+      {canActivate && (
+        <ConfirmDialog
+          trigger={<button className="btn" type="button">Activate</button>}
+          title={`Activate “${token.name}”?`}
+          description="The token works again from now on, within its scopes, networks and expiry."
+          confirmLabel="Activate"
+          onConfirm={() => setStatus.mutateAsync({ id: token.id, action: "activate" })}
+        />
+      )}
+      {canRevoke && (
+        <ConfirmDialog
+          trigger={<button className="btn danger" type="button">Revoke</button>}
+          title={`Revoke “${token.name}”?`}
+          description="Revoking is final: the token stops working now and cannot be activated again. Its history stays."
+          confirmLabel="Revoke"
+          tone="danger"
+          onConfirm={() => setStatus.mutateAsync({ id: token.id, action: "revoke" })}
+        />
+      )}
+      <ConfirmDialog
+        trigger={<button className="btn danger" type="button">Delete</button>}
+        title={`Delete “${token.name}”?`}
+        description="The token stops working and disappears from this list. The audit log keeps a record."
+        confirmLabel="Delete"
+        tone="danger"
+        onConfirm={async () => {
+          await del.mutateAsync(token.id);
+          onDeleted();
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import * as ipc from "../../lib/ipc";
+import type { StatusAction, TokenView } from "../../lib/contract";
+
+export const myTokensKey = ["my-tokens"] as const;
+export const tokenKey = (id: number) => ["token", id] as const;
+
+export function useMyTokens() {
+  return useQuery({ queryKey: myTokensKey, queryFn: ipc.listMyTokens });
+}
+
+export function useTokenDetail(id: number | null) {
+  return useQuery({
+    queryKey: tokenKey(id ?? -1),
+    queryFn: () => ipc.getToken(id ?? -1),
+    enabled: id !== null,
+  });
+}
+
+export function usePolicy() {
+  return useQuery({ queryKey: ["policy"], queryFn: ipc.getPolicy, staleTime: 60_000 });
+}
+
+export function useGrantableScopes() {
+  return useQuery({ queryKey: ["grantable-scopes"], queryFn: ipc.listGrantableScopes, staleTime: 60_000 });
+}
+
+export function useCreatePersonalToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ipc.createPersonalToken,
+    onSuccess: (revealed) => {
+      qc.setQueryData<TokenView[]>(myTokensKey, (list) => (list ? [revealed.token, ...list] : list));
+      void qc.invalidateQueries({ queryKey: myTokensKey });
+    },
+  });
+}
+
+export function useSetTokenStatus() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, action }: { id: number; action: StatusAction }) => ipc.setTokenStatus(id, action),
+    onSuccess: (token) => {
+      qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
+      void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
+      void qc.invalidateQueries({ queryKey: myTokensKey });
+    },
+  });
+}
+
+export function useDeleteToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => ipc.deleteToken(id),
+    onSuccess: (_null, id) => {
+      qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.filter((t) => t.id !== id));
+      qc.removeQueries({ queryKey: tokenKey(id) });
+      void qc.invalidateQueries({ queryKey: myTokensKey });
+    },
+  });
+}

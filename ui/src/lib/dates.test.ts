@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { formatExact, formatRelative, parseDate } from "./dates";
+
+const now = new Date("2026-03-01T12:00:00Z");
+const at = (deltaSeconds: number) => new Date(now.getTime() + deltaSeconds * 1000);
+
+describe("relative dates", () => {
+  it.each([
+    [-10, "now"],
+    [-120, "2 minutes ago"],
+    [-3 * 3600, "3 hours ago"],
+    [-86_400, "yesterday"],
+    [-3 * 86_400, "3 days ago"],
+    [-14 * 86_400, "2 weeks ago"],
+    [-90 * 86_400, "3 months ago"],
+    [-800 * 86_400, "2 years ago"],
+    [30 * 86_400, "next month"],
+    [7 * 86_400, "next week"],
+    [5 * 86_400, "in 5 days"],
+    [2 * 3600, "in 2 hours"],
+  ])("%i seconds reads as %s", (delta, text) => {
+    expect(formatRelative(at(delta), now, "en")).toBe(text);
+  });
+
+  it("formats the exact date with the time zone", () => {
+    expect(formatExact(now, "en-GB")).toMatch(/1 March 2026/);
+  });
+
+  it("parses RFC 3339 and rejects garbage", () => {
+    expect(parseDate("2026-03-01T12:00:00Z")?.getTime()).toBe(now.getTime());
+    expect(parseDate("nope")).toBeNull();
+    expect(parseDate(null)).toBeNull();
+  });
+});

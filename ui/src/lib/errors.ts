@@ -1,0 +1,24 @@
+// Presenting backend errors: an `Invalid` message reads "field: what is wrong", so a form can
+// show it next to the field it names.
+import { isIpcFailure } from "./ipc";
+
+export type FieldError = { field: string | null; message: string };
+
+/** Splits "rateLimit: must be at most 600" into field and message; field is null when absent. */
+export function splitFieldMessage(text: string): FieldError {
+  const m = /^([A-Za-z][A-Za-z0-9_.]*):\s*(.+)$/s.exec(text.trim());
+  return m ? { field: m[1], message: m[2] } : { field: null, message: text };
+}
+
+/** The error a form should show, attached to a field when the backend named one. */
+export function formError(e: unknown): FieldError {
+  if (isIpcFailure(e) && (e.type === "Invalid" || e.type === "Conflict")) return splitFieldMessage(e.data);
+  if (isIpcFailure(e)) return { field: null, message: e.data || "Something went wrong." };
+  return { field: null, message: e instanceof Error ? e.message : "Something went wrong." };
+}
+
+/** Normalises a backend field name ("rate_limit", "req.rateLimit") to the form's camelCase key. */
+export function fieldKey(field: string): string {
+  const last = field.split(".").pop() ?? field;
+  return last.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
