@@ -1,0 +1,135 @@
+//! The one table of the API's routes: method, path, what access each needs, and what it is
+//! for. The authentication gate, the OpenAPI document and the Postman collection all read it,
+//! so they cannot disagree; a test checks the router serves every entry.
+
+use serde_json::{json, Value};
+
+/// What a route requires of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token.
+    Public,
+    /// Any valid token.
+    AnyToken,
+    /// A valid token whose effective scopes include this one.
+    Scope(&'static str),
+}
+
+/// One route of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// In axum's syntax (`{id}`), which is also OpenAPI's.
+    pub path: &'static str,
+    pub access: Access,
+    pub operation_id: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Query parameters (name, description).
+    pub query: &'static [(&'static str, &'static str)],
+    /// An example JSON body for routes that take one (also the Postman body).
+    pub body: Option<fn() -> Value>,
+    /// Name of the request body schema in the OpenAPI components.
+    pub body_schema: Option<&'static str>,
+    /// The success status.
+    pub ok: u16,
+}
+
+const LIST_TOKENS_QUERY: &[(&str, &str)] = &[
+    ("limit", "Page size, 1 to 500 (default 100)"),
+    (
+        "cursor",
+        "Return tokens with an id greater than this (the previous page's next_cursor)",
+    ),
+    ("owner", "Owner e-mail"),
+    ("kind", "user, personal or company"),
+    ("status", "active, deactivated, revoked or expired"),
+    ("scope", "Tokens carrying this scope"),
+    ("q", "Text in the name, description, hint or owner e-mail"),
+];
+const AUDIT_QUERY: &[(&str, &str)] = &[
+    ("limit", "Page size, 1 to 500 (default 100)"),
+    (
+        "cursor",
+        "Return entries with an id lower than this (the previous page's next_cursor)",
+    ),
+    (
+        "actor",
+        "Who acted (an e-mail, operator or company-token:ID)",
+    ),
+    ("action", "The action, like token.create"),
+    (
+        "target",
+        "The target, like token:12 or user:ada@example.com",
+    ),
+];
+const USAGE_QUERY: &[(&str, &str)] =
+    &[("limit", "How many recent events, 1 to 1000 (default 100)")];
+
+const fn spec(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    operation_id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
+        operation_id,
+        tag,
+        summary,
+        query: &[],
+        body: None,
+        body_schema: None,
+        ok: 200,
+    }
+}
+
+pub const ROUTES: &[RouteSpec] = &[
+    spec("GET", "/healthz", Access::Public, "health", "meta", "Liveness check"),
+    spec("GET", "/openapi.json", Access::Public, "openapi", "meta", "This OpenAPI document"),
+    spec("GET", "/v1/me", Access::AnyToken, "me", "me", "The presented token: owner, id, kind, effective scopes and expiry"),
+    RouteSpec {
+        body: Some(|| json!({"token": "{{apiToken}}", "scopes": ["me:read"]})),
+        body_schema: Some("VerifyRequest"),
+        ..spec("POST", "/v1/verify", Access::Scope("tokens:verify"), "verify", "verify",
+            "Introspect another token: whether it is active, its scopes and owner (counts as a use of that token)")
+    },
+    RouteSpec { query: LIST_TOKENS_QUERY, ..spec("GET", "/v1/tokens", Access::Scope("tokens:read"), "listTokens", "tokens", "List the tokens the caller may see, a page at a time") },
+    RouteSpec {
+        body: Some(|| json!({"kind": "personal", "name": "postman-{{$timestamp}}", "scopes": ["me:read"], "expires_in": "1d"})),
+        body_schema: Some("CreateTokenRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/tokens", Access::Scope("tokens:write"), "createToken", "tokens", "Create a token; the plaintext is in the reply, this once")
+    },
+    spec("GET", "/v1/tokens/{id}", Access::Scope("tokens:read"), "getToken", "tokens", "One token's metadata"),
+    spec("POST", "/v1/tokens/{id}/revoke", Access::Scope("tokens:write"), "revokeToken", "tokens", "Revoke a token (final)"),
+    spec("POST", "/v1/tokens/{id}/deactivate", Access::Scope("tokens:write"), "deactivateToken", "tokens", "Deactivate a token (it can be activated again)"),
+    spec("POST", "/v1/tokens/{id}/activate", Access::Scope("tokens:write"), "activateToken", "tokens", "Activate a deactivated token"),
+    spec("DELETE", "/v1/tokens/{id}", Access::Scope("tokens:write"), "deleteToken", "tokens", "Delete a token and its usage history"),
+    RouteSpec { query: USAGE_QUERY, ..spec("GET", "/v1/tokens/{id}/usage", Access::Scope("usage:read"), "tokenUsage", "tokens", "Recent uses of a token, newest first") },
+    spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),
+    RouteSpec {
+        body: Some(|| json!({"email": "new-{{$timestamp}}@example.com", "name": "New Person", "role": "user", "password": "a long enough passphrase"})),
+        body_schema: Some("CreateUserRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/users", Access::Scope("users:write"), "createUser", "users", "Add a user (admin)")
+    },
+    spec("POST", "/v1/users/{id}/deactivate", Access::Scope("users:write"), "deactivateUser", "users", "Deactivate a user and revoke their tokens (admin); id is the numeric id or the e-mail"),
+    RouteSpec {
+        body: Some(|| json!({"role": "user"})),
+        body_schema: Some("SetRoleRequest"),
+        ..spec("PUT", "/v1/users/{id}/role", Access::Scope("users:write"), "setUserRole", "users", "Change a user's role (admin); id is the numeric id or the e-mail")
+    },
+    RouteSpec { query: AUDIT_QUERY, ..spec("GET", "/v1/audit", Access::Scope("audit:read"), "audit", "audit", "Read the audit log, newest first (admin)") },
+];
+
+/// The route a request matched, by method and axum's matched path.
+pub fn find(method: &str, path: &str) -> Option<&'static RouteSpec> {
+    ROUTES
+        .iter()
+        .find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+}

@@ -1,0 +1,228 @@
+//! The check every guarded request passes, in the order the issue gives: find the token
+//! ([`crate::auth`]), verify it (format, hash, status, expiry, owner, network: the core), the
+//! per-token rate limit, then the route's scope from [`crate::catalog`]. Every presentation
+//! of a known token, accepted or refused, is handed to the usage writer with its final status.
+//! Handlers behind the gate receive the verified token as a [`Caller`] extension.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::header::{HeaderName, HeaderValue, USER_AGENT};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tessera_core::model::Email;
+use tessera_core::store::usage::UseEvent;
+use tessera_core::token::TokenKind;
+use tessera_core::verify::{Reason, VerifiedToken};
+use tessera_core::{Actor, Tessera};
+use time::OffsetDateTime;
+
+use crate::auth::{self, ExtractError, Via};
+use crate::catalog::{self, Access};
+use crate::error::{scrub, ApiError, ApiResult};
+use crate::ratelimit::Admit;
+use crate::AppState;
+
+/// The verified token behind a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: VerifiedToken,
+    pub via: Via,
+}
+
+impl Caller {
+    /// Who acts in the core: the owner of a user or personal token, the company for a
+    /// company token. The owner is read afresh, so a role change applies at once.
+    pub async fn actor(&self, tessera: &Tessera) -> ApiResult<Actor> {
+        if self.token.kind == TokenKind::Company {
+            return Ok(Actor::Company {
+                token_id: self.token.id,
+            });
+        }
+        let inactive = || {
+            ApiError::unauthorized(
+                Reason::OwnerInactive.as_str(),
+                Reason::OwnerInactive.message(),
+            )
+        };
+        let owner = self.token.owner.as_ref().ok_or_else(inactive)?;
+        let email: Email = owner.email.parse().map_err(|_| inactive())?;
+        match tessera.find_user(&email).await {
+            Ok(u) if u.active => Ok(Actor::User(u)),
+            Ok(_) | Err(tessera_core::Error::NotFound(_)) => Err(inactive()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The address to check against a token's networks: the socket's peer, never a header.
+pub fn peer_ip(req: &Request) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical())
+}
+
+/// The user agent for the usage log, without control characters or any token in it.
+pub fn user_agent(req: &Request, secret: &str) -> Option<String> {
+    let ua = req.headers().get(USER_AGENT)?.to_str().ok()?;
+    let ua = if !secret.is_empty() && ua.contains(secret) {
+        ua.replace(secret, "[token]")
+    } else {
+        ua.to_owned()
+    };
+    Some(scrub(&ua))
+}
+
+/// Build a usage event for a presentation.
+pub fn use_event(
+    token: &VerifiedToken,
+    req_info: &ReqInfo,
+    status: StatusCode,
+    outcome: &str,
+    via: &str,
+) -> UseEvent {
+    UseEvent {
+        token_id: token.id,
+        at: req_info.at,
+        ip: req_info.ip.map(|i| i.to_string()),
+        user_agent: req_info.user_agent.clone(),
+        method: req_info.method.clone(),
+        path: req_info.path.clone(),
+        status: status.as_u16(),
+        outcome: outcome.to_owned(),
+        via: via.to_owned(),
+    }
+}
+
+/// What the usage log keeps of a request.
+#[derive(Debug, Clone)]
+pub struct ReqInfo {
+    pub at: OffsetDateTime,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub method: String,
+    /// The path only: a query string may hold a token.
+    pub path: String,
+}
+
+/// The refusal for a known token's rule.
+pub fn refusal(reason: Reason) -> ApiError {
+    if reason.is_identity() {
+        ApiError::unauthorized(reason.as_str(), reason.message())
+    } else {
+        ApiError::forbidden(reason.as_str(), reason.message())
+    }
+}
+
+/// Middleware over every route; passes through routes the catalog marks public or does not
+/// know (axum then answers 404 or 405).
+pub async fn gate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let spec = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|m| catalog::find(req.method().as_str(), m.as_str()));
+    let access = match spec {
+        None
+        | Some(catalog::RouteSpec {
+            access: Access::Public,
+            ..
+        }) => return next.run(req).await,
+        Some(s) => s.access,
+    };
+    let query = req.uri().query();
+    let query_allowed = if auth::query_has_token(query) {
+        match app.tessera.policy().await {
+            Ok(p) => p.query_param_tokens,
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else {
+        false
+    };
+    let presented = match auth::extract(req.headers(), query, query_allowed) {
+        Ok(p) => p,
+        Err(ExtractError::Conflict) => {
+            return ApiError::bad_request(ExtractError::Conflict.message()).into_response();
+        }
+        Err(e) => {
+            let code = match e {
+                ExtractError::QueryOff => "query_tokens_off",
+                ExtractError::Unreadable => "malformed",
+                _ => "missing_token",
+            };
+            return ApiError::unauthorized(code, e.message()).into_response();
+        }
+    };
+    let info = ReqInfo {
+        at: OffsetDateTime::now_utc(),
+        ip: peer_ip(&req),
+        user_agent: user_agent(&req, presented.secret.trim()),
+        method: req.method().as_str().to_owned(),
+        path: scrub(req.uri().path()),
+    };
+    let decision = match app
+        .tessera
+        .verify(&presented.secret, &[], info.ip, info.at)
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let via_kind = presented.via;
+    let via = via_kind.as_str();
+    drop(presented);
+    let Some(token) = decision.token else {
+        // Unknown or malformed: nothing to record against.
+        let reason = decision.refused.unwrap_or(Reason::Unknown);
+        return refusal(reason).into_response();
+    };
+    if let Some(reason) = decision.refused {
+        let err = refusal(reason);
+        app.usage
+            .send(use_event(&token, &info, err.status, reason.as_str(), via));
+        return err.into_response();
+    }
+    let remaining = match app.limits.check(token.id, token.rate_limit) {
+        Admit::Yes { remaining } => remaining,
+        Admit::No { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            let err = ApiError::rate_limited(token.rate_limit, secs);
+            app.usage
+                .send(use_event(&token, &info, err.status, "rate_limited", via));
+            return err.into_response();
+        }
+    };
+    if let Access::Scope(needed) = access {
+        if !token.scopes.iter().any(|s| s.as_str() == needed) {
+            let err = ApiError::forbidden(
+                Reason::Scope.as_str(),
+                format!("this route needs the scope {needed}, which the token does not carry (or its owner's role no longer allows)"),
+            );
+            app.usage.send(use_event(
+                &token,
+                &info,
+                err.status,
+                Reason::Scope.as_str(),
+                via,
+            ));
+            return err.into_response();
+        }
+    }
+    req.extensions_mut().insert(Caller {
+        token: token.clone(),
+        via: via_kind,
+    });
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        HeaderName::from_static("x-ratelimit-limit"),
+        HeaderValue::from(token.rate_limit),
+    );
+    h.insert(
+        HeaderName::from_static("x-ratelimit-remaining"),
+        HeaderValue::from(remaining),
+    );
+    app.usage
+        .send(use_event(&token, &info, res.status(), "accepted", via));
+    res
+}

@@ -1,0 +1,256 @@
+//! The OpenAPI 3 document served at `/openapi.json`, built from [`crate::catalog`] so every
+//! route is in it with its scope, parameters and bodies. Postman can import it.
+
+use serde_json::{json, Map, Value};
+
+use crate::catalog::{Access, ROUTES};
+
+fn error_ref(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+fn schemas() -> Value {
+    let string = json!({"type": "string"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let date = json!({"type": "string", "format": "date-time", "nullable": true});
+    json!({
+        "Error": {
+            "type": "object", "required": ["error", "message"],
+            "properties": {
+                "error": {"type": "string", "description": "A machine-readable code: the rule that refused the request (malformed, unknown, revoked, expired, network, scope, rate_limited...) or the kind of error"},
+                "message": {"type": "string", "description": "What was wrong and what to do"}
+            }
+        },
+        "Owner": {
+            "type": "object", "nullable": true,
+            "properties": {"id": {"type": "integer"}, "email": string, "name": string, "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
+        },
+        "Me": {
+            "type": "object",
+            "properties": {
+                "token_id": {"type": "integer"}, "token_name": string, "hint": string,
+                "kind": {"type": "string", "enum": ["user", "personal", "company"]},
+                "owner": {"$ref": "#/components/schemas/Owner"},
+                "scopes": strings, "expires_at": date, "rate_limit": {"type": "integer"},
+                "via": {"type": "string", "description": "How the token was presented"}
+            }
+        },
+        "VerifyRequest": {
+            "type": "object", "required": ["token"], "additionalProperties": false,
+            "properties": {
+                "token": {"type": "string", "description": "The token to check"},
+                "scopes": {"type": "array", "items": {"type": "string"}, "description": "Scopes the token must carry"},
+                "ip": {"type": "string", "description": "The address the token was presented from (default: the caller's)"}
+            }
+        },
+        "Introspection": {
+            "type": "object", "required": ["active", "reason"],
+            "properties": {
+                "active": {"type": "boolean"},
+                "reason": {"type": "string", "description": "accepted, or the rule that refused the token"},
+                "message": string,
+                "token_id": {"type": "integer", "nullable": true},
+                "kind": {"type": "string", "nullable": true},
+                "owner": {"$ref": "#/components/schemas/Owner"},
+                "scopes": strings, "expires_at": date
+            }
+        },
+        "Token": {
+            "type": "object", "description": "A token's metadata; never its secret",
+            "properties": {
+                "id": {"type": "integer"}, "kind": string, "name": string, "description": string, "hint": string,
+                "owner": {"$ref": "#/components/schemas/Owner"}, "created_by": string, "scopes": strings,
+                "status": {"type": "string", "enum": ["active", "deactivated", "revoked", "expired"]},
+                "created_at": {"type": "string", "format": "date-time"}, "expires_at": date,
+                "idle_days": {"type": "integer", "nullable": true}, "idle_expires_at": date,
+                "allowed_networks": strings, "rate_limit": {"type": "integer"},
+                "last_used_at": date, "last_used_ip": {"type": "string", "nullable": true},
+                "last_used_agent": {"type": "string", "nullable": true},
+                "use_count": {"type": "integer"}, "refused_count": {"type": "integer"}
+            }
+        },
+        "CreatedToken": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Token"},
+                {"type": "object", "required": ["token"], "properties": {
+                    "token": {"type": "string", "description": "The plaintext token, shown only in this reply"},
+                    "replaced": {"type": "integer", "nullable": true}
+                }}
+            ]
+        },
+        "CreateTokenRequest": {
+            "type": "object", "required": ["kind"], "additionalProperties": false,
+            "properties": {
+                "kind": {"type": "string", "enum": ["user", "personal", "company"]},
+                "name": string, "description": string,
+                "owner": {"type": "string", "description": "Owner e-mail (user and personal tokens); default the caller"},
+                "scopes": strings,
+                "expires_in": {"type": "string", "description": "A lifetime like 30d, 12h or 1y"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "never_expires": {"type": "boolean"},
+                "idle_days": {"type": "integer", "minimum": 1},
+                "allowed_networks": {"type": "array", "items": {"type": "string"}, "description": "Addresses or CIDR ranges"},
+                "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute"}
+            }
+        },
+        "User": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "email": string, "name": string,
+                "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]},
+                "active": {"type": "boolean"}, "source_group": string,
+                "created_at": {"type": "string", "format": "date-time"}, "deactivated_at": date
+            }
+        },
+        "CreateUserRequest": {
+            "type": "object", "required": ["email", "name", "role", "password"], "additionalProperties": false,
+            "properties": {
+                "email": string, "name": string,
+                "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]},
+                "password": {"type": "string", "minLength": 12}, "source_group": string
+            }
+        },
+        "SetRoleRequest": {
+            "type": "object", "required": ["role"], "additionalProperties": false,
+            "properties": {"role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
+        },
+        "UsageEvent": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                "ip": {"type": "string", "nullable": true}, "user_agent": {"type": "string", "nullable": true},
+                "method": string, "path": string, "status": {"type": "integer"},
+                "outcome": {"type": "string", "description": "accepted or the refusal reason"},
+                "via": {"type": "string", "description": "bearer, basic, token, api-token, ssws, x-api-key, query or verify"}
+            }
+        },
+        "AuditEntry": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                "actor": string, "action": string, "target": string, "details": {"type": "object"}
+            }
+        },
+        "Page": {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "items": {"type": "object"}},
+                "next_cursor": {"type": "integer", "nullable": true, "description": "Pass as cursor for the next page; null at the end"}
+            }
+        }
+    })
+}
+
+fn response_schema(operation_id: &str) -> Value {
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let page = |name: &str| {
+        json!({
+            "allOf": [r("Page"), {"type": "object", "properties": {"items": {"type": "array", "items": r(name)}}}]
+        })
+    };
+    match operation_id {
+        "me" => r("Me"),
+        "verify" => r("Introspection"),
+        "listTokens" => page("Token"),
+        "createToken" => r("CreatedToken"),
+        "getToken" | "revokeToken" | "deactivateToken" | "activateToken" => r("Token"),
+        "tokenUsage" => page("UsageEvent"),
+        "listUsers" => page("User"),
+        "createUser" => r("User"),
+        "audit" => page("AuditEntry"),
+        _ => json!({"type": "object"}),
+    }
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for r in ROUTES {
+        let mut params: Vec<Value> = Vec::new();
+        if r.path.contains("{id}") {
+            params.push(json!({
+                "name": "id", "in": "path", "required": true,
+                "schema": {"type": "string"},
+                "description": if r.tag == "users" { "The user's numeric id or e-mail" } else { "The token's id" }
+            }));
+        }
+        for (name, description) in r.query {
+            params.push(json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description}));
+        }
+        let mut responses = Map::new();
+        responses.insert(
+            r.ok.to_string(),
+            json!({"description": "Success", "content": {"application/json": {"schema": response_schema(r.operation_id)}}}),
+        );
+        let description = match r.access {
+            Access::Public => "No token needed.".to_owned(),
+            Access::AnyToken => "Any valid token.".to_owned(),
+            Access::Scope(s) => format!("Needs the scope `{s}`."),
+        };
+        if r.body.is_some() {
+            responses.insert(
+                "400".into(),
+                error_ref("Bad input; the message names the field"),
+            );
+            responses.insert("413".into(), error_ref("Body over 64 KiB"));
+            responses.insert("415".into(), error_ref("Body not sent as application/json"));
+        }
+        let mut op = json!({
+            "operationId": r.operation_id,
+            "tags": [r.tag],
+            "summary": r.summary,
+            "description": description,
+            "parameters": params,
+        });
+        if r.access != Access::Public {
+            responses.insert("401".into(), error_ref("No token, or a token that is malformed, unknown, revoked, deactivated or expired, or whose owner is deactivated"));
+            responses.insert("403".into(), error_ref("The token lacks the scope, may not be used from this address, or its owner may not do this"));
+            responses.insert(
+                "429".into(),
+                error_ref("Over the token's rate limit; see Retry-After"),
+            );
+            if r.path.contains("{id}") {
+                responses.insert(
+                    "404".into(),
+                    error_ref("No such item that the caller may see"),
+                );
+            }
+            op["security"] = json!([{"bearer": []}, {"apiKey": []}, {"basic": []}]);
+        } else {
+            op["security"] = json!([]);
+        }
+        op["responses"] = Value::Object(responses);
+        if let Some(schema) = r.body_schema {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+            });
+        }
+        let item = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+        item[r.method.to_ascii_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Tessera API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Verify Tessera tokens and manage tokens, users and the audit log. Present a token as Authorization: Bearer <token> (or Basic with the token as user name and an empty password, Token, Api-Token, SSWS, or X-API-Key). Errors are {\"error\": CODE, \"message\": TEXT}."
+        },
+        "servers": [{"url": "https://localhost:8443", "description": "tessera serve (default)"}],
+        "tags": [
+            {"name": "meta"}, {"name": "me"}, {"name": "verify"}, {"name": "tokens"}, {"name": "users"}, {"name": "audit"}
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "basic": {"type": "http", "scheme": "basic", "description": "The token as user name, empty password"}
+            },
+            "schemas": schemas()
+        }
+    })
+}

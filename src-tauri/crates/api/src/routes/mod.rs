@@ -1,0 +1,206 @@
+//! The handlers. Each unpacks its input, calls the core as the caller's [`Actor`], and shapes
+//! the reply; the rights checks are the core's, so the API can do nothing the token's owner
+//! could not do in the app. Authentication happened in [`crate::gate`].
+
+pub mod tokens;
+pub mod users;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use tessera_core::model::Scope;
+use tessera_core::store::audit::AuditFilter;
+use tessera_core::verify::Owner;
+use time::OffsetDateTime;
+
+use crate::error::{scrub, ApiError, ApiResult};
+use crate::extract::{JsonBody, QueryParams};
+use crate::gate::{use_event, Caller, ReqInfo};
+use crate::ratelimit::Admit;
+use crate::AppState;
+
+pub const DEFAULT_PAGE: u32 = 100;
+pub const MAX_PAGE: u32 = 500;
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+pub async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document())
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub token_id: tessera_core::model::TokenId,
+    pub token_name: String,
+    pub hint: String,
+    pub kind: tessera_core::token::TokenKind,
+    pub owner: Option<Owner>,
+    pub scopes: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub rate_limit: u32,
+    /// How the token was presented in this request.
+    pub via: &'static str,
+}
+
+pub async fn me(Extension(c): Extension<Caller>) -> Json<Me> {
+    let t = c.token;
+    Json(Me {
+        token_id: t.id,
+        token_name: t.name,
+        hint: t.hint,
+        kind: t.kind,
+        owner: t.owner,
+        scopes: t.scopes.iter().map(ToString::to_string).collect(),
+        expires_at: t.expires_at,
+        rate_limit: t.rate_limit,
+        via: c.via.as_str(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub token: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The address the token was presented from, if not the caller's own.
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+/// `POST /v1/verify`: introspection in the spirit of RFC 7662.
+#[derive(Debug, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    /// `accepted`, or the rule that refused the token.
+    pub reason: &'static str,
+    pub message: &'static str,
+    pub token_id: Option<tessera_core::model::TokenId>,
+    pub kind: Option<tessera_core::token::TokenKind>,
+    pub owner: Option<Owner>,
+    pub scopes: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+pub async fn verify(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    JsonBody(body): JsonBody<VerifyRequest>,
+) -> ApiResult<Json<Introspection>> {
+    let scopes = body
+        .scopes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<Scope>()
+                .map_err(|_| ApiError::bad_request(format!("scopes[{i}]: not a scope name")))
+        })
+        .collect::<ApiResult<Vec<Scope>>>()?;
+    let ip = match body.ip.as_deref() {
+        None => peer.ip().to_canonical(),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::bad_request("ip: not an IP address"))?,
+    };
+    let now = OffsetDateTime::now_utc();
+    let d = app
+        .tessera
+        .verify(&body.token, &scopes, Some(ip), now)
+        .await?;
+    let mut reason = d.refused.map(|r| r.as_str()).unwrap_or("accepted");
+    let mut message = d
+        .refused
+        .map(|r| r.message())
+        .unwrap_or("the token is active");
+    if let Some(t) = &d.token {
+        let limited = matches!(d.refused, None | Some(tessera_core::verify::Reason::Scope))
+            && matches!(app.limits.check(t.id, t.rate_limit), Admit::No { .. });
+        if limited {
+            reason = "rate_limited";
+            message = "the token is over its rate limit";
+        }
+        let ua = headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
+        let info = ReqInfo {
+            at: now,
+            ip: Some(ip),
+            user_agent: ua.map(|u| scrub(&u.replace(body.token.trim(), "[token]"))),
+            method: "POST".to_owned(),
+            path: "/v1/verify".to_owned(),
+        };
+        app.usage
+            .send(use_event(t, &info, StatusCode::OK, reason, "verify"));
+    }
+    let active = reason == "accepted";
+    let (token_id, kind) = match &d.token {
+        Some(t) => (Some(t.id), Some(t.kind)),
+        None => (None, None),
+    };
+    let t = d.token.filter(|_| active);
+    Ok(Json(Introspection {
+        active,
+        reason,
+        message,
+        token_id,
+        kind,
+        owner: t.as_ref().and_then(|t| t.owner.clone()),
+        scopes: t
+            .as_ref()
+            .map(|t| t.scopes.iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
+        expires_at: t.as_ref().and_then(|t| t.expires_at),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<i64>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+}
+
+pub async fn audit(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    QueryParams(q): QueryParams<AuditQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let limit = page_size(q.limit)?;
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        target: q.target,
+        since: None,
+        until: None,
+        before_id: q.cursor,
+        limit,
+    };
+    let items = app.tessera.audit(&actor, &filter).await?;
+    let next = (items.len() == limit as usize)
+        .then(|| items.last().map(|e| e.id))
+        .flatten();
+    Ok(Json(json!({"items": items, "next_cursor": next})))
+}
+
+pub fn page_size(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(format!("limit: use 1 to {MAX_PAGE}"))),
+    }
+}

@@ -1,0 +1,241 @@
+//! `/v1/tokens`: list, create, read, change status, delete, usage.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tessera_core::model::{Email, Networks, Scope, TokenId, TokenStatus};
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::store::tokens::TokenFilter;
+use tessera_core::token::TokenKind;
+use tessera_core::{NewToken, StatusAction, TokenInfo};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, QueryParams};
+use crate::gate::Caller;
+use crate::routes::page_size;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<i64>,
+    pub owner: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub scope: Option<String>,
+    pub q: Option<String>,
+}
+
+pub async fn list(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let limit = page_size(q.limit)?;
+    let owner = match q.owner.as_deref() {
+        None => None,
+        Some(e) => {
+            let email: Email = e.parse()?;
+            match app.tessera.find_user(&email).await {
+                Ok(u) => Some(u.id),
+                // Nobody by that address owns anything.
+                Err(tessera_core::Error::NotFound(_)) => {
+                    return Ok(Json(json!({"items": [], "next_cursor": null})));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let kind = q.kind.as_deref().map(str::parse::<TokenKind>).transpose()?;
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<TokenStatus>)
+        .transpose()?;
+    let scope = q.scope.as_deref().map(str::parse::<Scope>).transpose()?;
+    let filter = TokenFilter {
+        owner,
+        kind: kind.map(|k| k.as_str().to_owned()),
+        status: status.map(|s| s.as_str().to_owned()),
+        scope: scope.map(|s| s.to_string()),
+        text: q.q.filter(|t| !t.trim().is_empty()),
+        after_id: q.cursor,
+        limit,
+        ..TokenFilter::default()
+    };
+    let items = app.tessera.list_tokens(&actor, &filter).await?;
+    let next = (items.len() == limit as usize)
+        .then(|| items.last().map(|t| t.id))
+        .flatten();
+    Ok(Json(json!({"items": items, "next_cursor": next})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    pub kind: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Owner e-mail for user and personal tokens; defaults to the caller.
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// A lifetime like `30d`; or `expires_at`, or `never_expires` where policy allows.
+    pub expires_in: Option<String>,
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub never_expires: bool,
+    pub idle_days: Option<u32>,
+    #[serde(default)]
+    pub allowed_networks: Vec<String>,
+    pub rate_limit: Option<u32>,
+}
+
+/// The reply to create: the token's metadata and, this once, its plaintext.
+#[derive(Serialize)]
+pub struct Created {
+    /// The plaintext token, shown only in this reply.
+    pub token: String,
+    pub replaced: Option<TokenId>,
+    #[serde(flatten)]
+    pub info: TokenInfo,
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    JsonBody(b): JsonBody<CreateTokenRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let kind: TokenKind = b.kind.parse()?;
+    let expiry = match (
+        b.expires_in.as_deref(),
+        b.expires_at.as_deref(),
+        b.never_expires,
+    ) {
+        (None, None, false) => ExpiryRequest::Default,
+        (Some(d), None, false) => ExpiryRequest::parse_in(d)?,
+        (None, Some(t), false) => ExpiryRequest::parse_at(t)?,
+        (None, None, true) => ExpiryRequest::Never,
+        _ => {
+            return Err(ApiError::bad_request(
+                "expires_in: give at most one of expires_in, expires_at and never_expires",
+            ))
+        }
+    };
+    let scopes = b
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let req = NewToken {
+        kind,
+        owner: b.owner.as_deref().map(str::parse::<Email>).transpose()?,
+        name: b.name,
+        description: b.description,
+        scopes,
+        expiry,
+        idle_days: b.idle_days,
+        networks: Networks::parse(&b.allowed_networks)?,
+        rate_limit: b.rate_limit,
+    };
+    let created = app.tessera.create_token(&actor, req).await?;
+    let body = Created {
+        token: created.token.expose().to_owned(),
+        replaced: created.replaced,
+        info: created.info,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+fn token_id(raw: &str) -> ApiResult<TokenId> {
+    Ok(raw.parse::<TokenId>()?)
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(app.tessera.get_token(&actor, token_id(&id)?).await?))
+}
+
+async fn set_status(
+    app: AppState,
+    c: Caller,
+    id: String,
+    action: StatusAction,
+) -> ApiResult<Json<TokenInfo>> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(
+        app.tessera
+            .set_token_status(&actor, token_id(&id)?, action)
+            .await?,
+    ))
+}
+
+pub async fn revoke(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    set_status(app, c, id, StatusAction::Revoke).await
+}
+
+pub async fn deactivate(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    set_status(app, c, id, StatusAction::Deactivate).await
+}
+
+pub async fn activate(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    set_status(app, c, id, StatusAction::Activate).await
+}
+
+pub async fn delete(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let id = token_id(&id)?;
+    app.tessera.delete_token(&actor, id).await?;
+    Ok(Json(json!({"deleted": id})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageQuery {
+    pub limit: Option<u32>,
+}
+
+pub async fn usage(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<UsageQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let limit = match q.limit {
+        None => 100,
+        Some(n) if (1..=1000).contains(&n) => n,
+        Some(_) => return Err(ApiError::bad_request("limit: use 1 to 1000")),
+    };
+    let items = app
+        .tessera
+        .token_usage(&actor, token_id(&id)?, limit)
+        .await?;
+    Ok(Json(json!({"items": items})))
+}

@@ -1,0 +1,106 @@
+//! `/v1/users`: list, add, deactivate, change role (admins; the core checks).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
+use tessera_core::model::{Email, Role};
+use tessera_core::password::Password;
+use tessera_core::{Actor, NewUser};
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+use crate::gate::Caller;
+use crate::AppState;
+
+pub async fn list(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let items = app.tessera.list_users(&actor).await?;
+    Ok(Json(json!({"items": items})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password: String,
+    #[serde(default)]
+    pub source_group: String,
+}
+
+pub async fn create(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    JsonBody(b): JsonBody<CreateUserRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let user = NewUser {
+        email: b.email.parse()?,
+        name: b.name,
+        role: b.role.parse()?,
+        password: Password::new(b.password)?,
+        source_group: b.source_group,
+    };
+    let created = app.tessera.add_user(&actor, user).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A user named in a path by numeric id or by e-mail.
+async fn email_for(app: &AppState, actor: &Actor, raw: &str) -> ApiResult<Email> {
+    if raw.contains('@') {
+        return Ok(raw.parse()?);
+    }
+    let id: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request("id: use the user's numeric id or e-mail"))?;
+    let users = app.tessera.list_users(actor).await?;
+    users
+        .into_iter()
+        .find(|u| u.id.0 == id)
+        .map(|u| u.email)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("user: no user with id {id}"),
+            )
+        })
+}
+
+pub async fn deactivate(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let email = email_for(&app, &actor, &id).await?;
+    let (user, revoked) = app.tessera.deactivate_user(&actor, &email).await?;
+    Ok(Json(json!({"user": user, "tokens_revoked": revoked})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetRoleRequest {
+    pub role: String,
+}
+
+pub async fn set_role(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SetRoleRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let role: Role = b.role.parse()?;
+    let email = email_for(&app, &actor, &id).await?;
+    let (user, lost) = app.tessera.set_role(&actor, &email, role).await?;
+    Ok(Json(json!({"user": user, "scopes_lost": lost})))
+}
