@@ -1,0 +1,176 @@
+//! Shared set-up for the API's black-box tests: a real data dir (SQLite file, key file) in a
+//! temp dir, a real HTTPS server on 127.0.0.1:0, and a reqwest client trusting only the
+//! exported CA.
+
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::time::Duration;
+
+use tessera_api::{RunningServer, ServerConfig};
+use tessera_core::keys::KeyStoreChoice;
+use tessera_core::model::{Networks, Role, Scope};
+use tessera_core::password::Password;
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::store::users::User;
+use tessera_core::token::{TokenKind, TokenSecret};
+use tessera_core::{Actor, CreatedToken, NewToken, NewUser, OpenOptions, Tessera};
+
+pub const ALL_SCOPES: &[&str] = &[
+    "me:read",
+    "tokens:read",
+    "tokens:write",
+    "users:read",
+    "users:write",
+    "usage:read",
+    "audit:read",
+    "tokens:verify",
+];
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub tessera: Tessera,
+    pub server: Option<RunningServer>,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub ca_pem: String,
+    pub admin: User,
+}
+
+pub async fn setup() -> Env {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tessera = Tessera::open(OpenOptions {
+        data_dir: dir.path().to_owned(),
+        keystore: KeyStoreChoice::File,
+    })
+    .await
+    .expect("open");
+    let admin = tessera
+        .init(
+            "Acme",
+            NewUser {
+                email: "ada@example.com".parse().expect("email"),
+                name: "Ada Admin".into(),
+                role: Role::Admin,
+                password: Password::new("correct horse battery staple".into()).expect("pw"),
+                source_group: String::new(),
+            },
+        )
+        .await
+        .expect("init");
+    let server = tessera_api::start(
+        tessera.clone(),
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: dir.path().to_owned(),
+        },
+    )
+    .await
+    .expect("start");
+    let ca_pem = tessera_api::export_ca(dir.path()).expect("ca");
+    let client = client_trusting(&ca_pem);
+    let base = format!("https://127.0.0.1:{}", server.addr.port());
+    Env {
+        dir,
+        tessera,
+        server: Some(server),
+        base,
+        client,
+        ca_pem,
+        admin,
+    }
+}
+
+pub fn client_trusting(ca_pem: &str) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("ca pem");
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .timeout(Duration::from_secs(30))
+        .user_agent("tessera-api-tests")
+        .build()
+        .expect("client")
+}
+
+pub fn scopes(names: &[&str]) -> Vec<Scope> {
+    names.iter().map(|s| s.parse().expect("scope")).collect()
+}
+
+pub fn new_token(
+    kind: TokenKind,
+    owner: Option<&str>,
+    name: &str,
+    scope_names: &[&str],
+) -> NewToken {
+    NewToken {
+        kind,
+        owner: owner.map(|o| o.parse().expect("email")),
+        name: Some(name.into()),
+        description: Some("made by a test".into()),
+        scopes: scopes(scope_names),
+        expiry: ExpiryRequest::Default,
+        idle_days: None,
+        networks: Networks::default(),
+        rate_limit: None,
+    }
+}
+
+impl Env {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A personal token of the admin with these scopes.
+    pub async fn token(&self, name: &str, scope_names: &[&str]) -> CreatedToken {
+        self.token_with(new_token(
+            TokenKind::Personal,
+            Some("ada@example.com"),
+            name,
+            scope_names,
+        ))
+        .await
+    }
+
+    pub async fn token_with(&self, req: NewToken) -> CreatedToken {
+        self.tessera
+            .create_token(&Actor::Operator, req)
+            .await
+            .expect("create token")
+    }
+
+    pub async fn add_user(&self, email: &str, role: Role) -> User {
+        self.tessera
+            .add_user(
+                &Actor::Operator,
+                NewUser {
+                    email: email.parse().expect("email"),
+                    name: "Someone".into(),
+                    role,
+                    password: Password::new("another long passphrase".into()).expect("pw"),
+                    source_group: String::new(),
+                },
+            )
+            .await
+            .expect("add user")
+    }
+
+    pub async fn get(&self, path: &str, t: &TokenSecret) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(t.expose())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Stop the server, flushing usage.
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+}
+
+/// Wait until the usage writer has flushed (it batches every 200 ms).
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
