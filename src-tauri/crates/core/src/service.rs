@@ -420,7 +420,8 @@ impl Tessera {
         self.user(id).await
     }
 
-    async fn user(&self, id: UserId) -> Result<User> {
+    /// A user by id.
+    pub async fn user(&self, id: UserId) -> Result<User> {
         store::users::find(&mut *self.reader().await?, id)
             .await?
             .ok_or_else(|| Error::not_found("the user no longer exists"))
@@ -488,6 +489,70 @@ impl Tessera {
             ))),
             _ => Err(failed()),
         }
+    }
+
+    /// Change one's own name and default source group.
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        name: &str,
+        source_group: &str,
+    ) -> Result<User> {
+        let Actor::User(u) = actor else {
+            return Err(Error::invalid(
+                "profile: only a signed-in person has a profile",
+            ));
+        };
+        let (name, group) = (name.trim(), source_group.trim());
+        check_text("name", name, 1, MAX_NAME)?;
+        check_text("source group", group, 0, MAX_NAME)?;
+        let mut tx = self.store.begin().await?;
+        store::users::update_profile(&mut tx, u.id, name, group).await?;
+        store::audit::append(
+            &mut tx,
+            now_ts(),
+            &actor.label(),
+            "user.profile_change",
+            &format!("user:{}", u.email),
+            &json!({"name": name, "source_group": group}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(u.id).await
+    }
+
+    /// Change one's own password, proving the current one.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: Password,
+        next: Password,
+    ) -> Result<()> {
+        let Actor::User(u) = actor else {
+            return Err(Error::invalid(
+                "password: only a signed-in person has a password",
+            ));
+        };
+        let phc = store::users::password_hash(&mut *self.reader().await?, u.id)
+            .await?
+            .ok_or_else(|| Error::not_found("the user no longer exists"))?;
+        if !password::verify(current, phc).await? {
+            return Err(Error::invalid("current: the current password is wrong"));
+        }
+        let new_phc = password::hash(next).await?;
+        let mut tx = self.store.begin().await?;
+        store::users::update_password(&mut tx, u.id, &new_phc).await?;
+        store::audit::append(
+            &mut tx,
+            now_ts(),
+            &actor.label(),
+            "user.password_change",
+            &format!("user:{}", u.email),
+            &json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Add a user (admin).

@@ -1,0 +1,42 @@
+# Sourced by .ci/app and .ci/test: install what Tessera needs on Debian 12, skipping what
+# is already there, and set the shared environment.
+
+APT_PACKAGES=(
+  build-essential pkg-config libssl-dev libdbus-1-dev
+  libwebkit2gtk-4.1-dev libsoup-3.0-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
+  libsecret-1-dev
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring xclip chromium curl
+)
+
+say() { printf '\n==> %s\n' "$*"; }
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "apt: installing ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+install_ui() {
+  say "npm: installing UI packages"
+  npm --prefix ui install --no-audit --no-fund --loglevel=error
+}
+
+build_ui() {
+  say "UI: build"
+  npm --prefix ui run build
+}
+
+# CI keeps Cargo's target dir outside the clone so repeated runs are incremental.
+if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  export CARGO_TARGET_DIR="${TESSERA_CI_CACHE:-$HOME/.cache/tessera-ci}/target"
+  mkdir -p "$CARGO_TARGET_DIR"
+fi
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

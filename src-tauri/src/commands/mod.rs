@@ -1,0 +1,7 @@
+//! Thin `#[tauri::command]`s, one file per area: session check, core call, error mapping.
+//! Every rights rule is the core's; these only say who is acting.
+
+pub mod clipboard;
+pub mod profile;
+pub mod session;
+pub mod tokens;

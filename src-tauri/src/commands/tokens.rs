@@ -1,0 +1,214 @@
+//! The signed-in person's tokens (user API token, personal tokens) and company tokens.
+
+use tauri::State;
+use tessera_core::model::{Networks, Scope, TokenId};
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::store::tokens::TokenFilter;
+use tessera_core::token::TokenKind;
+use tessera_core::{CreatedToken, NewToken, StatusAction as CoreAction};
+
+use crate::dto::{
+    CreateTokenRequest, ExpiryChoice, PolicyView, Revealed, ScopeView, StatusAction, TokenDetail,
+    TokenView,
+};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+
+fn revealed(state: &AppState, c: CreatedToken) -> Revealed {
+    Revealed {
+        token: c.info.into(),
+        secret: c.token.expose().to_owned(),
+        base_url: state.api_status().base_url,
+    }
+}
+
+fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
+    let expiry = match req.expiry {
+        ExpiryChoice::Days { days } => ExpiryRequest::In(time::Duration::days(i64::from(days))),
+        ExpiryChoice::At { at } => ExpiryRequest::parse_at(&at)?,
+        ExpiryChoice::Never => ExpiryRequest::Never,
+    };
+    let scopes = req
+        .scopes
+        .iter()
+        .map(|s| s.parse::<Scope>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let networks: Vec<&str> = req
+        .networks
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    Ok(NewToken {
+        kind,
+        owner: None,
+        name: Some(req.name),
+        description: Some(req.description),
+        scopes,
+        expiry,
+        idle_days: req.idle_days,
+        networks: Networks::parse(&networks)?,
+        rate_limit: req.rate_limit,
+    })
+}
+
+#[tauri::command]
+pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<TokenView>> {
+    let (actor, u) = state.actor().await?;
+    let filter = TokenFilter {
+        owner: Some(u.id),
+        kind: Some("user".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let mut tokens = state.core.list_tokens(&actor, &filter).await?;
+    tokens.retain(|t| t.status != tessera_core::model::TokenStatus::Revoked);
+    Ok(tokens.pop().map(Into::into))
+}
+
+#[tauri::command]
+pub async fn regenerate_user_token(state: State<'_, AppState>) -> CmdResult<Revealed> {
+    let (actor, _) = state.actor().await?;
+    let req = NewToken {
+        kind: TokenKind::User,
+        owner: None,
+        name: None,
+        description: None,
+        scopes: vec![],
+        expiry: ExpiryRequest::Default,
+        idle_days: None,
+        networks: Networks::default(),
+        rate_limit: None,
+    };
+    let c = state.core.create_token(&actor, req).await?;
+    Ok(revealed(&state, c))
+}
+
+#[tauri::command]
+pub async fn list_my_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenView>> {
+    let (actor, u) = state.actor().await?;
+    let filter = TokenFilter {
+        owner: Some(u.id),
+        kind: Some("personal".into()),
+        limit: 100_000,
+        ..Default::default()
+    };
+    Ok(state
+        .core
+        .list_tokens(&actor, &filter)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command]
+pub async fn list_company_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenView>> {
+    let (actor, u) = state.actor().await?;
+    if !u.role.manages_company_tokens() {
+        return Err(IpcError::Forbidden(
+            "only admins and VRM admins may see company tokens".into(),
+        ));
+    }
+    let filter = TokenFilter {
+        kind: Some("company".into()),
+        limit: 100_000,
+        ..Default::default()
+    };
+    Ok(state
+        .core
+        .list_tokens(&actor, &filter)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+#[tauri::command]
+pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDetail> {
+    let (actor, _) = state.actor().await?;
+    let id = TokenId(i64::from(id));
+    let token = state.core.get_token(&actor, id).await?;
+    let uses = state.core.token_usage(&actor, id, 50).await?;
+    Ok(TokenDetail {
+        token: token.into(),
+        recent_uses: uses.into_iter().map(Into::into).collect(),
+    })
+}
+
+#[tauri::command]
+pub async fn create_personal_token(
+    state: State<'_, AppState>,
+    req: CreateTokenRequest,
+) -> CmdResult<Revealed> {
+    let (actor, _) = state.actor().await?;
+    let c = state
+        .core
+        .create_token(&actor, new_token(TokenKind::Personal, req)?)
+        .await?;
+    Ok(revealed(&state, c))
+}
+
+#[tauri::command]
+pub async fn create_company_token(
+    state: State<'_, AppState>,
+    req: CreateTokenRequest,
+) -> CmdResult<Revealed> {
+    let (actor, _) = state.actor().await?;
+    let c = state
+        .core
+        .create_token(&actor, new_token(TokenKind::Company, req)?)
+        .await?;
+    Ok(revealed(&state, c))
+}
+
+#[tauri::command]
+pub async fn set_token_status(
+    state: State<'_, AppState>,
+    id: i32,
+    action: StatusAction,
+) -> CmdResult<TokenView> {
+    let (actor, _) = state.actor().await?;
+    let action = match action {
+        StatusAction::Revoke => CoreAction::Revoke,
+        StatusAction::Deactivate => CoreAction::Deactivate,
+        StatusAction::Activate => CoreAction::Activate,
+    };
+    Ok(state
+        .core
+        .set_token_status(&actor, TokenId(i64::from(id)), action)
+        .await?
+        .into())
+}
+
+#[tauri::command]
+pub async fn delete_token(state: State<'_, AppState>, id: i32) -> CmdResult<()> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .delete_token(&actor, TokenId(i64::from(id)))
+        .await?)
+}
+
+/// Scopes the signed-in person's role may grant.
+#[tauri::command]
+pub async fn list_grantable_scopes(state: State<'_, AppState>) -> CmdResult<Vec<ScopeView>> {
+    let u = state.user().await?;
+    let scopes = state.core.list_scopes().await?;
+    let role = u.role;
+    Ok(scopes
+        .into_iter()
+        .filter(|s| s.roles.contains(&role))
+        .map(|s| ScopeView {
+            name: s.name,
+            description: s.description,
+            builtin: s.builtin,
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn get_policy(state: State<'_, AppState>) -> CmdResult<PolicyView> {
+    state.user().await?;
+    Ok(state.core.policy().await?.into())
+}

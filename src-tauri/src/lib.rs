@@ -1,0 +1,208 @@
+//! The Tessera desktop app: a Tauri shell over tessera-core. It opens the same data dir as
+//! the CLI, runs the HTTPS API in-process, and exposes thin commands to the window.
+
+mod clipboard;
+pub mod commands;
+pub mod dto;
+pub mod error;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tauri::{Builder, Manager, Runtime};
+use tessera_core::keys::{KeyLocation, KeyStoreChoice};
+use tessera_core::{OpenOptions, Tessera};
+
+use crate::dto::ApiStatus;
+use crate::state::AppState;
+
+/// The running in-app API, kept so it can be stopped (and its usage flushed) on exit.
+#[derive(Default)]
+pub struct ApiHandle(pub Mutex<Option<tessera_api::RunningServer>>);
+
+/// Register state and every command. Generic over the runtime so tests use the mock one.
+pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    builder
+        .manage(state)
+        .manage(ApiHandle::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::session::app_status,
+            commands::session::setup_company,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::profile::get_profile,
+            commands::profile::update_profile,
+            commands::profile::change_password,
+            commands::tokens::get_user_token,
+            commands::tokens::regenerate_user_token,
+            commands::tokens::list_my_tokens,
+            commands::tokens::list_company_tokens,
+            commands::tokens::get_token,
+            commands::tokens::create_personal_token,
+            commands::tokens::create_company_token,
+            commands::tokens::set_token_status,
+            commands::tokens::delete_token,
+            commands::tokens::list_grantable_scopes,
+            commands::tokens::get_policy,
+            commands::clipboard::copy_secret,
+            commands::clipboard::clear_clipboard,
+            commands::clipboard::save_postman_environment,
+        ])
+}
+
+/// The app's context: config, embedded UI, and the capabilities that grant window `main`
+/// our commands. Generic so the mock runtime's tests run under the same ACL.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// The data dir shared with the CLI.
+pub fn data_dir() -> Result<PathBuf, String> {
+    match std::env::var_os("TESSERA_DATA_DIR").filter(|v| !v.is_empty()) {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => dirs::data_dir()
+            .map(|d| d.join("tessera"))
+            .ok_or_else(|| "no platform data dir is known here; set TESSERA_DATA_DIR".to_owned()),
+    }
+}
+
+/// Open the core for the app, returning the key warning to show when no keyring is in use.
+pub async fn open_core(dir: PathBuf) -> Result<(Tessera, Option<String>), String> {
+    let keystore: KeyStoreChoice = std::env::var("TESSERA_KEYSTORE")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: tessera_core::Error| e.to_string())?;
+    let core = Tessera::open(OpenOptions {
+        data_dir: dir,
+        keystore,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let warning = match core.key_location() {
+        KeyLocation::File(p) => Some(format!(
+            "No OS keyring is in use: the token-hashing key is kept in {} (mode 0600). Protect and back it up with the database.",
+            p.display()
+        )),
+        KeyLocation::Keyring => None,
+    };
+    Ok((core, warning))
+}
+
+fn listen_addr() -> String {
+    std::env::var("TESSERA_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8443".to_owned())
+}
+
+/// Start the API in the background; its status lands in the app state either way.
+fn start_api<R: Runtime>(app: &tauri::AppHandle<R>) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<AppState>();
+        let listen = listen_addr();
+        let result = match listen.parse::<SocketAddr>() {
+            Ok(addr) => {
+                let dir = state.core.data_dir().to_owned();
+                tessera_api::start(
+                    state.core.clone(),
+                    tessera_api::ServerConfig {
+                        listen: addr,
+                        data_dir: dir,
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())
+            }
+            Err(_) => Err(format!(
+                "TESSERA_API_LISTEN '{listen}' is not an address and port, like 127.0.0.1:8443"
+            )),
+        };
+        let status = match result {
+            Ok(server) => {
+                let s = ApiStatus {
+                    listen: server.addr.to_string(),
+                    running: true,
+                    error: None,
+                    fingerprint: Some(server.fingerprint.clone()),
+                    base_url: format!("https://{}", server.addr),
+                };
+                if let Ok(mut h) = app.state::<ApiHandle>().0.lock() {
+                    *h = Some(server);
+                }
+                s
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the API did not start");
+                ApiStatus {
+                    listen: listen.clone(),
+                    running: false,
+                    error: Some(format!("The HTTPS API is not running: {e}")),
+                    fingerprint: None,
+                    base_url: format!("https://{listen}"),
+                }
+            }
+        };
+        let saved = state.api.lock().map(|mut a| *a = status).is_ok();
+        if !saved {
+            tracing::error!("cannot record the API status");
+        }
+    });
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let opened = data_dir().and_then(|dir| tauri::async_runtime::block_on(open_core(dir)));
+    let (core, key_warning) = match opened {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let listen = listen_addr();
+    let api = ApiStatus {
+        listen: listen.clone(),
+        running: false,
+        error: Some("starting".into()),
+        fingerprint: None,
+        base_url: format!("https://{listen}"),
+    };
+    let state = AppState::new(core, api, key_warning);
+    let app = build_app(
+        Builder::default().plugin(tauri_plugin_dialog::init()),
+        state,
+    )
+    .setup(|app| {
+        start_api(app.handle());
+        Ok(())
+    })
+    .build(context());
+    let app = match app {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: the window could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let _ = handle.state::<AppState>().clipboard.clear();
+            let server = handle
+                .state::<ApiHandle>()
+                .0
+                .lock()
+                .ok()
+                .and_then(|mut h| h.take());
+            if let Some(server) = server {
+                tauri::async_runtime::block_on(server.shutdown());
+            }
+            let core = handle.state::<AppState>().core.clone();
+            tauri::async_runtime::block_on(core.close());
+        }
+    });
+}

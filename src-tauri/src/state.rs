@@ -1,0 +1,113 @@
+//! What the app holds while it runs: the core, the signed-in session, the clipboard and the
+//! in-app API's status. Commands reach it through `tauri::State<AppState>`.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tessera_core::model::UserId;
+use tessera_core::store::users::User;
+use tessera_core::{Actor, Tessera};
+
+use crate::clipboard::SecretClipboard;
+use crate::dto::{ApiStatus, Me};
+use crate::error::{CmdResult, IpcError};
+
+/// Minutes without any command before the session locks.
+pub const LOCK_AFTER_MINUTES: u32 = 15;
+
+struct Session {
+    user: UserId,
+    last_seen: Instant,
+}
+
+pub struct AppState {
+    pub core: Tessera,
+    session: Mutex<Option<Session>>,
+    /// Consecutive failed sign-ins; each one waits longer.
+    pub failed_sign_ins: Mutex<u32>,
+    pub clipboard: SecretClipboard,
+    pub api: Mutex<ApiStatus>,
+    pub key_warning: Option<String>,
+    lock_after: Duration,
+}
+
+impl AppState {
+    pub fn new(core: Tessera, api: ApiStatus, key_warning: Option<String>) -> Self {
+        Self {
+            core,
+            session: Mutex::new(None),
+            failed_sign_ins: Mutex::new(0),
+            clipboard: SecretClipboard::default(),
+            api: Mutex::new(api),
+            key_warning,
+            lock_after: Duration::from_secs(u64::from(LOCK_AFTER_MINUTES) * 60),
+        }
+    }
+
+    pub fn start_session(&self, user: UserId) {
+        if let Ok(mut s) = self.session.lock() {
+            *s = Some(Session {
+                user,
+                last_seen: Instant::now(),
+            });
+        }
+    }
+
+    pub fn end_session(&self) {
+        if let Ok(mut s) = self.session.lock() {
+            *s = None;
+        }
+    }
+
+    /// The signed-in user, re-read from the store so role changes and deactivation apply
+    /// at once. Locks the session after the idle limit.
+    pub async fn user(&self) -> CmdResult<User> {
+        let id = {
+            let mut guard = self.session.lock().map_err(|_| {
+                IpcError::Internal("session state is damaged; restart Tessera".into())
+            })?;
+            let Some(s) = guard.as_mut() else {
+                return Err(IpcError::Unauthenticated("sign in first".into()));
+            };
+            if s.last_seen.elapsed() > self.lock_after {
+                *guard = None;
+                return Err(IpcError::Unauthenticated(format!(
+                    "the session locked after {LOCK_AFTER_MINUTES} minutes idle; sign in again"
+                )));
+            }
+            s.last_seen = Instant::now();
+            s.user
+        };
+        match self.core.user(id).await {
+            Ok(u) if u.active => Ok(u),
+            _ => {
+                self.end_session();
+                Err(IpcError::Unauthenticated(
+                    "your account was deactivated; ask an admin".into(),
+                ))
+            }
+        }
+    }
+
+    pub async fn actor(&self) -> CmdResult<(Actor, User)> {
+        let u = self.user().await?;
+        Ok((Actor::User(u.clone()), u))
+    }
+
+    pub async fn me(&self, u: &User) -> CmdResult<Me> {
+        Ok(Me::new(u, self.core.company().await?.unwrap_or_default()))
+    }
+
+    pub fn api_status(&self) -> ApiStatus {
+        self.api
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|_| ApiStatus {
+                listen: String::new(),
+                running: false,
+                error: Some("unknown".into()),
+                fingerprint: None,
+                base_url: String::new(),
+            })
+    }
+}

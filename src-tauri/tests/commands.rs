@@ -1,0 +1,332 @@
+//! The app's commands through Tauri's IPC (mock runtime), against a real SQLite file: the
+//! rights rules hold whatever the window sends, because the backend checks them.
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+use tessera_app::dto::ApiStatus;
+use tessera_app::state::AppState;
+
+const PW: &str = "correct horse battery staple";
+
+struct App {
+    _dir: tempfile::TempDir,
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+}
+
+fn app() -> App {
+    std::env::set_var("TESSERA_KEYSTORE", "file");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (core, warning) =
+        tauri::async_runtime::block_on(tessera_app::open_core(dir.path().join("data")))
+            .expect("open");
+    let api = ApiStatus {
+        listen: "127.0.0.1:0".into(),
+        running: false,
+        error: Some("not started in tests".into()),
+        fingerprint: None,
+        base_url: "https://127.0.0.1:8443".into(),
+    };
+    let app = tessera_app::build_app(mock_builder(), AppState::new(core, api, warning))
+        .build(tessera_app::context())
+        .expect("build app");
+    let window = match app.get_webview_window("main") {
+        Some(w) => w,
+        None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("window"),
+    };
+    App {
+        _dir: dir,
+        _app: app,
+        window,
+    }
+}
+
+impl App {
+    fn call(&self, cmd: &str, body: Value) -> Result<Value, Value> {
+        let url = self.window.url().expect("window url");
+        self.call_from(url, cmd, body)
+    }
+
+    fn call_from(&self, url: tauri::Url, cmd: &str, body: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url,
+                body: InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().expect("json"))
+    }
+
+    fn ok(&self, cmd: &str, body: Value) -> Value {
+        self.call(cmd, body)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err(&self, cmd: &str, body: Value) -> Value {
+        match self.call(cmd, body) {
+            Ok(v) => panic!("{cmd} should fail but returned {v}"),
+            Err(e) => e,
+        }
+    }
+
+    fn sign_in(&self, email: &str) {
+        self.ok("sign_in", json!({"req": {"email": email, "password": PW}}));
+    }
+
+    /// First run as admin, plus a user added through the core.
+    fn with_admin_and_user() -> Self {
+        let a = app();
+        a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
+        let state = a.window.state::<AppState>();
+        let core = state.core.clone();
+        tauri::async_runtime::block_on(async {
+            let admin = core
+                .actor(Some(&"admin@acme.test".parse().expect("email")))
+                .await
+                .expect("admin");
+            for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
+                core.add_user(
+                    &admin,
+                    tessera_core::NewUser {
+                        email: email.parse().expect("email"),
+                        name: "Someone".into(),
+                        role: role.parse().expect("role"),
+                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
+                        source_group: String::new(),
+                    },
+                )
+                .await
+                .expect("add user");
+            }
+        });
+        a.ok("sign_out", json!({}));
+        a
+    }
+}
+
+use tauri::Manager;
+
+fn personal(name: &str) -> Value {
+    json!({"req": {"name": name, "description": "", "scopes": ["me:read"], "expiry": {"type": "days", "days": 30},
+                   "idleDays": null, "networks": [], "rateLimit": null}})
+}
+
+fn company(name: &str) -> Value {
+    json!({"req": {"name": name, "description": "billing sync", "scopes": ["tokens:read"], "expiry": {"type": "days", "days": 30},
+                   "idleDays": null, "networks": [], "rateLimit": null}})
+}
+
+#[test]
+fn first_run_creates_the_company_and_signs_the_admin_in() {
+    let a = app();
+    let s = a.ok("app_status", json!({}));
+    assert_eq!(s["initialised"], false);
+    assert!(s["me"].is_null());
+    let me = a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["company"], "Acme");
+    let s = a.ok("app_status", json!({}));
+    assert_eq!(s["initialised"], true);
+    assert_eq!(s["me"]["email"], "admin@acme.test");
+    let e = a.err(
+        "setup_company",
+        json!({"req": {"company": "Evil", "name": "E", "email": "e@acme.test", "password": PW}}),
+    );
+    assert_eq!(e["type"], "Invalid");
+}
+
+#[test]
+fn every_token_command_needs_a_signed_in_user() {
+    let a = App::with_admin_and_user();
+    for (cmd, body) in [
+        ("list_my_tokens", json!({})),
+        ("create_personal_token", personal("x")),
+        ("create_company_token", company("x")),
+        ("regenerate_user_token", json!({})),
+        ("get_token", json!({"id": 1})),
+        ("set_token_status", json!({"id": 1, "action": "revoke"})),
+        ("delete_token", json!({"id": 1})),
+        ("copy_secret", json!({"text": "x"})),
+        ("get_profile", json!({})),
+    ] {
+        let e = a.err(cmd, body);
+        assert_eq!(e["type"], "Unauthenticated", "{cmd}: {e}");
+    }
+}
+
+#[test]
+fn a_wrong_password_is_refused_without_saying_which_part_was_wrong() {
+    let a = App::with_admin_and_user();
+    let e = a.err(
+        "sign_in",
+        json!({"req": {"email": "user@acme.test", "password": "wrong password here"}}),
+    );
+    assert_eq!(e["type"], "Forbidden");
+    assert_eq!(e["data"], "sign-in: wrong e-mail or password");
+    let e = a.err(
+        "sign_in",
+        json!({"req": {"email": "ghost@acme.test", "password": PW}}),
+    );
+    assert_eq!(e["data"], "sign-in: wrong e-mail or password");
+}
+
+#[test]
+fn a_user_cannot_create_company_tokens_through_any_command() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let e = a.err("create_company_token", company("svc"));
+    assert_eq!(e["type"], "Forbidden", "{e}");
+    let e = a.err("list_company_tokens", json!({}));
+    assert_eq!(e["type"], "Forbidden", "{e}");
+    a.ok("sign_out", json!({}));
+    a.sign_in("vrm@acme.test");
+    let r = a.ok("create_company_token", company("svc"));
+    assert!(r["secret"].as_str().expect("secret").starts_with("tsr_c_"));
+}
+
+#[test]
+fn a_user_cannot_see_or_change_another_users_tokens() {
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    let admin_token = a.ok("create_personal_token", personal("admin-ci"));
+    let id = admin_token["token"]["id"].clone();
+    a.ok("sign_out", json!({}));
+    a.sign_in("user@acme.test");
+    let mine = a.ok("list_my_tokens", json!({}));
+    assert!(mine.as_array().expect("array").is_empty());
+    for (cmd, body) in [
+        ("get_token", json!({"id": id})),
+        ("set_token_status", json!({"id": id, "action": "revoke"})),
+        (
+            "set_token_status",
+            json!({"id": id, "action": "deactivate"}),
+        ),
+        ("delete_token", json!({"id": id})),
+    ] {
+        let e = a.err(cmd, body);
+        assert_eq!(e["type"], "NotFound", "{cmd}: {e}");
+    }
+    a.ok("sign_out", json!({}));
+    a.sign_in("admin@acme.test");
+    let detail = a.ok("get_token", json!({"id": id}));
+    assert_eq!(detail["token"]["status"], "active");
+}
+
+#[test]
+fn scopes_offered_and_granted_follow_the_role() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let scopes: Vec<String> = a
+        .ok("list_grantable_scopes", json!({}))
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert!(scopes.contains(&"tokens:read".to_owned()));
+    assert!(!scopes.contains(&"users:write".to_owned()));
+    let mut req = personal("sneaky");
+    req["req"]["scopes"] = json!(["users:write"]);
+    let e = a.err("create_personal_token", req);
+    assert_eq!(e["type"], "Forbidden", "{e}");
+}
+
+#[test]
+fn creating_and_regenerating_tokens_reveals_the_secret_once() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let r = a.ok("create_personal_token", personal("ci"));
+    let secret = r["secret"].as_str().expect("secret");
+    assert!(secret.starts_with("tsr_p_"));
+    let list = a.ok("list_my_tokens", json!({}));
+    assert!(!list.to_string().contains(secret));
+    let detail = a.ok("get_token", json!({"id": r["token"]["id"]}));
+    assert!(!detail.to_string().contains(secret));
+    assert!(a.ok("get_user_token", json!({})).is_null());
+    let first = a.ok("regenerate_user_token", json!({}));
+    let second = a.ok("regenerate_user_token", json!({}));
+    assert_ne!(first["secret"], second["secret"]);
+    let current = a.ok("get_user_token", json!({}));
+    assert_eq!(current["id"], second["token"]["id"]);
+    let e = a.err("create_personal_token", personal(""));
+    assert_eq!(e["type"], "Invalid");
+    assert!(e["data"].as_str().expect("msg").starts_with("name:"), "{e}");
+}
+
+#[test]
+fn a_deactivated_user_loses_the_session_at_once() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    a.ok("list_my_tokens", json!({}));
+    let state = a.window.state::<AppState>();
+    let core = state.core.clone();
+    tauri::async_runtime::block_on(async {
+        let op = core.actor(None).await.expect("operator");
+        core.deactivate_user(&op, &"user@acme.test".parse().expect("email"))
+            .await
+            .expect("deactivate");
+    });
+    let e = a.err("list_my_tokens", json!({}));
+    assert_eq!(e["type"], "Unauthenticated", "{e}");
+}
+
+#[test]
+fn profile_and_password_changes_apply() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let me = a.ok(
+        "update_profile",
+        json!({"req": {"name": "Uli Renamed", "sourceGroup": "ops"}}),
+    );
+    assert_eq!(me["name"], "Uli Renamed");
+    assert_eq!(me["sourceGroup"], "ops");
+    let e = a.err(
+        "change_password",
+        json!({"req": {"current": "not the password", "next": "a brand new passphrase"}}),
+    );
+    assert_eq!(e["type"], "Invalid");
+    let e = a.err(
+        "change_password",
+        json!({"req": {"current": PW, "next": "short"}}),
+    );
+    assert!(e["data"].as_str().expect("msg").starts_with("next:"), "{e}");
+    a.ok(
+        "change_password",
+        json!({"req": {"current": PW, "next": "a brand new passphrase"}}),
+    );
+    a.ok("sign_out", json!({}));
+    let e = a.err(
+        "sign_in",
+        json!({"req": {"email": "user@acme.test", "password": PW}}),
+    );
+    assert_eq!(e["type"], "Forbidden");
+    a.ok(
+        "sign_in",
+        json!({"req": {"email": "user@acme.test", "password": "a brand new passphrase"}}),
+    );
+}
+
+#[test]
+fn pages_from_anywhere_but_the_app_get_no_command() {
+    let a = App::with_admin_and_user();
+    for origin in [
+        "https://evil.example",
+        "http://127.0.0.1:8443/",
+        "https://127.0.0.1:8443/",
+    ] {
+        let e = a.call_from(origin.parse().expect("url"), "app_status", json!({}));
+        let e = e.expect_err("must be refused");
+        assert!(e.to_string().contains("not allowed"), "{origin}: {e}");
+    }
+}
