@@ -71,6 +71,21 @@ pub enum Command {
     /// Postman files.
     #[command(subcommand)]
     Postman(PostmanCmd),
+    /// Developer tools.
+    #[command(subcommand)]
+    Dev(DevCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCmd {
+    /// Fill the data dir with realistic users, tokens and usage events for scale testing.
+    /// Seeded tokens have random hashes: no plaintext exists for them.
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        tokens: u32,
+        #[arg(long, default_value_t = 10000)]
+        events: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +221,12 @@ pub enum TokenCmd {
         /// active, deactivated, revoked or expired.
         #[arg(long)]
         status: Option<String>,
+        /// Free-text search in name, description, hint and owner.
+        #[arg(long)]
+        search: Option<String>,
+        /// At most this many tokens.
+        #[arg(long, default_value_t = 100_000)]
+        limit: u32,
         #[arg(long)]
         json: bool,
         #[command(flatten)]

@@ -14,7 +14,8 @@ use tessera_core::token::TokenKind;
 use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, Tessera};
 
 use crate::args::{
-    As, CertCmd, Cli, Command, CreateArgs, Kind, PolicyCmd, PostmanCmd, ScopeCmd, TokenCmd, UserCmd,
+    As, CertCmd, Cli, Command, CreateArgs, DevCmd, Kind, PolicyCmd, PostmanCmd, ScopeCmd, TokenCmd,
+    UserCmd,
 };
 use crate::output;
 
@@ -179,6 +180,18 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
             let p = set_policy_value(t.policy().await?, &key, &value)?;
             t.set_policy(&a, p).await?;
             println!("Policy {key} set to {value}.");
+        }
+        Command::Dev(DevCmd::Seed { tokens, events }) => {
+            let a = actor(t, &As { as_email: None }).await?;
+            let started = std::time::Instant::now();
+            let s = t.dev_seed(&a, tokens, events).await?;
+            println!(
+                "Seeded {} users, {} tokens and {} usage events in {:.1} s.",
+                s.users,
+                s.tokens,
+                s.events,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Serve { listen } => return serve(t, data_dir, &listen).await,
         Command::Cert(CertCmd::Export { out }) => {
@@ -437,6 +450,8 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
             owner,
             kind: k,
             status,
+            search,
+            limit,
             json,
             who,
         } => {
@@ -455,7 +470,8 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                             .map(|s| s.parse::<tessera_core::model::TokenStatus>())
                             .transpose()?
                             .map(|s| s.as_str().to_owned()),
-                        limit: 100_000,
+                        text: search.filter(|s| !s.trim().is_empty()),
+                        limit,
                         ..Default::default()
                     },
                 )

@@ -10,6 +10,8 @@ pub mod keys;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod reports;
+pub mod seed;
 pub mod service;
 pub mod store;
 pub mod text;

@@ -66,8 +66,11 @@ pub async fn hash(pw: Password) -> Result<String> {
 /// Check a password against a stored PHC string.
 pub async fn verify(pw: Password, phc: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&phc)
-            .map_err(|e| Error::internal("a stored password hash is damaged", e.to_string()))?;
+        let Ok(parsed) = PasswordHash::new(&phc) else {
+            // Seeded or damaged accounts cannot sign in; say no rather than fail.
+            tracing::warn!("a stored password hash is not a PHC string; refusing sign-in");
+            return Ok(false);
+        };
         Ok(argon().verify_password(pw.0.as_bytes(), &parsed).is_ok())
     })
     .await

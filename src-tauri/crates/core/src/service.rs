@@ -132,7 +132,7 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    fn from_row(r: TokenRow, now: OffsetDateTime) -> Self {
+    pub(crate) fn from_row(r: TokenRow, now: OffsetDateTime) -> Self {
         let idle_expires_at = r
             .idle_days
             .map(|d| from_ts(r.idle_anchor_at.saturating_add(d.saturating_mul(86_400))));
@@ -250,7 +250,7 @@ impl StatusAction {
 /// The Tessera core, opened on one data dir.
 #[derive(Clone, Debug)]
 pub struct Tessera {
-    store: Store,
+    pub(crate) store: Store,
     hasher: TokenHasher,
     key_location: KeyLocation,
     data_dir: PathBuf,
@@ -306,7 +306,7 @@ impl Tessera {
         self.store.close().await;
     }
 
-    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+    pub(crate) async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
         Ok(self.store.reader().acquire().await?)
     }
 
@@ -998,7 +998,7 @@ impl Tessera {
         })
     }
 
-    fn visibility(&self, actor: &Actor) -> Visibility {
+    pub(crate) fn visibility(&self, actor: &Actor) -> Visibility {
         match actor {
             Actor::Operator => Visibility {
                 all: true,
@@ -1032,6 +1032,18 @@ impl Tessera {
         }
     }
 
+    /// How many tokens the actor may see match the filter (paging ignored).
+    pub async fn count_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<i64> {
+        let now = now_ts();
+        store::tokens::count(
+            &mut *self.reader().await?,
+            &self.visibility(actor),
+            filter,
+            now,
+        )
+        .await
+    }
+
     /// List the tokens the actor may see.
     pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
         let now = OffsetDateTime::now_utc();
@@ -1048,7 +1060,7 @@ impl Tessera {
             .collect())
     }
 
-    async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
+    pub(crate) async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
         let row = store::tokens::find(&mut *self.reader().await?, id).await?;
         match row {
             Some(r) if self.may_manage(actor, &r) => Ok(r),
@@ -1260,6 +1272,6 @@ fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn now_ts() -> i64 {
+pub(crate) fn now_ts() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }

@@ -201,18 +201,54 @@ pub struct TokenFilter {
     pub expiring_within_days: Option<i64>,
     pub unused_for_days: Option<i64>,
     pub never_used: bool,
-    /// Only tokens with an id greater than this (paging).
+    /// Only tokens that were ever presented in a URL query parameter.
+    pub presented_in_query: bool,
+    /// Only tokens with an id greater than this (cursor paging, with the default sort).
     pub after_id: Option<i64>,
+    pub sort: TokenSort,
+    pub descending: bool,
+    /// Rows to skip (offset paging for sorted tables).
+    pub offset: u32,
     pub limit: u32,
 }
 
-pub async fn list(
-    conn: &mut SqliteConnection,
+/// Columns a listing can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenSort {
+    #[default]
+    Id,
+    Name,
+    Kind,
+    Owner,
+    Status,
+    Created,
+    Expires,
+    LastUsed,
+    Uses,
+}
+
+impl TokenSort {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Id => "t.id",
+            Self::Name => "t.name",
+            Self::Kind => "t.kind",
+            Self::Owner => "IFNULL(o.email, '')",
+            Self::Status => "t.status",
+            Self::Created => "t.created_at",
+            Self::Expires => "IFNULL(t.expires_at, 9223372036854775807)",
+            Self::LastUsed => "IFNULL(t.last_used_at, 0)",
+            Self::Uses => "t.use_count",
+        }
+    }
+}
+
+fn push_where(
+    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
     vis: &Visibility,
     f: &TokenFilter,
     now: i64,
-) -> Result<Vec<TokenRow>> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SELECT);
+) {
     qb.push(" WHERE 1 = 1");
     if !vis.all {
         qb.push(" AND (t.owner_id = ")
@@ -276,10 +312,44 @@ pub async fn list(
     if f.never_used {
         qb.push(" AND t.last_used_at IS NULL");
     }
+    if f.presented_in_query {
+        qb.push(" AND EXISTS (SELECT 1 FROM usage_events q WHERE q.token_id = t.id AND q.via = 'query')");
+    }
+}
+
+pub async fn list(
+    conn: &mut SqliteConnection,
+    vis: &Visibility,
+    f: &TokenFilter,
+    now: i64,
+) -> Result<Vec<TokenRow>> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SELECT);
+    push_where(&mut qb, vis, f, now);
     if let Some(a) = f.after_id {
         qb.push(" AND t.id > ").push_bind(a);
     }
-    qb.push(" ORDER BY t.id LIMIT ")
-        .push_bind(i64::from(f.limit.clamp(1, 100_000)));
+    let dir = if f.descending { "DESC" } else { "ASC" };
+    qb.push(format!(
+        " ORDER BY {} {dir}, t.id {dir} LIMIT ",
+        f.sort.column()
+    ))
+    .push_bind(i64::from(f.limit.clamp(1, 100_000)))
+    .push(" OFFSET ")
+    .push_bind(i64::from(f.offset));
     Ok(qb.build_query_as().fetch_all(conn).await?)
+}
+
+/// How many tokens match (ignoring paging).
+pub async fn count(
+    conn: &mut SqliteConnection,
+    vis: &Visibility,
+    f: &TokenFilter,
+    now: i64,
+) -> Result<i64> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT COUNT(*) FROM tokens t LEFT JOIN users o ON o.id = t.owner_id",
+    );
+    push_where(&mut qb, vis, f, now);
+    let (n,): (i64,) = qb.build_query_as().fetch_one(conn).await?;
+    Ok(n)
 }

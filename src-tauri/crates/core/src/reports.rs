@@ -1,0 +1,203 @@
+//! Read-only views for review: the admin dashboard, a token's usage over time and the
+//! addresses and clients that presented it, and tokens due an expiry notice. Rights are the
+//! same as for listing tokens: an actor sees reports only for tokens they may see.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::Result;
+use crate::model::TokenId;
+use crate::service::{now_ts, Actor, Tessera, TokenInfo};
+use crate::store::tokens::TokenFilter;
+use crate::store::{from_ts, meta};
+
+/// Uses of one token on one UTC day.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub accepted: i64,
+    pub refused: i64,
+}
+
+/// An address and client that presented a token.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientSeen {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: OffsetDateTime,
+    pub uses: i64,
+}
+
+/// The admin landing page's numbers.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Dashboard {
+    pub expiring_7_days: i64,
+    pub expiring_30_days: i64,
+    pub never_used: i64,
+    pub unused_30_days: i64,
+    pub refused_24_hours: i64,
+    pub presented_in_query: i64,
+    pub active: i64,
+}
+
+impl Tessera {
+    /// Accepted and refused uses per UTC day over the last `days` days, oldest first, with
+    /// zero days filled in.
+    pub async fn usage_series(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        days: u32,
+    ) -> Result<Vec<DayCount>> {
+        self.managed_row(actor, id).await?;
+        let days = days.clamp(1, 366);
+        let now = now_ts();
+        let today = now - now.rem_euclid(86_400);
+        let since = today - i64::from(days - 1) * 86_400;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT (at / 86400) * 86400 AS day, SUM(outcome = 'accepted'), SUM(outcome <> 'accepted') \
+             FROM usage_events WHERE token_id = ? AND at >= ? GROUP BY day ORDER BY day",
+        )
+        .bind(id.0)
+        .bind(since)
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        let mut out = Vec::with_capacity(days as usize);
+        for i in 0..i64::from(days) {
+            let day = since + i * 86_400;
+            let (a, r) = rows
+                .iter()
+                .find(|(d, _, _)| *d == day)
+                .map(|(_, a, r)| (*a, *r))
+                .unwrap_or((0, 0));
+            let date = from_ts(day).date();
+            out.push(DayCount {
+                day: date.to_string(),
+                accepted: a,
+                refused: r,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Addresses and clients that presented the token, most recent first.
+    pub async fn usage_clients(&self, actor: &Actor, id: TokenId) -> Result<Vec<ClientSeen>> {
+        self.managed_row(actor, id).await?;
+        let rows: Vec<(Option<String>, Option<String>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT ip, user_agent, MIN(at), MAX(at), COUNT(*) FROM usage_events WHERE token_id = ? \
+             GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(ip, user_agent, first, last, uses)| ClientSeen {
+                ip,
+                user_agent,
+                first_seen: from_ts(first),
+                last_seen: from_ts(last),
+                uses,
+            })
+            .collect())
+    }
+
+    /// Counts for the dashboard over the tokens the actor may see.
+    pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard> {
+        let active = |f: TokenFilter| TokenFilter {
+            status: Some("active".into()),
+            ..f
+        };
+        let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };
+        let vis = self.visibility(actor);
+        let mut refused = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT COUNT(*) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
+        );
+        refused.push_bind(now_ts() - 86_400);
+        if !vis.all {
+            refused
+                .push(" AND (t.owner_id = ")
+                .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
+            if vis.company {
+                refused.push(" OR t.kind = 'company'");
+            }
+            refused.push(")");
+        }
+        let (refused_24_hours,): (i64,) = refused
+            .build_query_as()
+            .fetch_one(&mut *self.reader().await?)
+            .await?;
+        Ok(Dashboard {
+            expiring_7_days: count(TokenFilter {
+                expiring_within_days: Some(7),
+                ..Default::default()
+            })
+            .await?,
+            expiring_30_days: count(TokenFilter {
+                expiring_within_days: Some(30),
+                ..Default::default()
+            })
+            .await?,
+            never_used: count(active(TokenFilter {
+                never_used: true,
+                ..Default::default()
+            }))
+            .await?,
+            unused_30_days: count(active(TokenFilter {
+                unused_for_days: Some(30),
+                ..Default::default()
+            }))
+            .await?,
+            refused_24_hours,
+            presented_in_query: count(TokenFilter {
+                presented_in_query: true,
+                ..Default::default()
+            })
+            .await?,
+            active: count(active(TokenFilter::default())).await?,
+        })
+    }
+
+    /// Tokens the actor owns or manages that expire within 7 days (and again within 1 day)
+    /// and were not yet announced at that threshold. Marks them announced, so each notice
+    /// is given once. Returns (token, threshold in days).
+    pub async fn take_expiry_notices(&self, actor: &Actor) -> Result<Vec<(TokenInfo, u32)>> {
+        let mut due = Vec::new();
+        for days in [1u32, 7] {
+            let filter = TokenFilter {
+                expiring_within_days: Some(i64::from(days)),
+                limit: 1000,
+                ..Default::default()
+            };
+            for t in self.list_tokens(actor, &filter).await? {
+                let mine = match actor {
+                    Actor::User(u) => {
+                        t.owner.as_ref().map(|o| o.id) == Some(u.id)
+                            || t.kind == crate::token::TokenKind::Company
+                    }
+                    _ => true,
+                };
+                if mine && !due.iter().any(|(d, _): &(TokenInfo, u32)| d.id == t.id) {
+                    due.push((t, days));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let who = actor.label();
+        let mut tx = self.store.begin().await?;
+        for (t, days) in due {
+            let key = format!("notice:{who}:{}:{days}", t.id);
+            let fresh = meta::get(&mut tx, &key).await?.is_none();
+            if fresh {
+                meta::set(&mut tx, &key, &now_ts().to_string()).await?;
+                out.push((t, days));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
