@@ -87,7 +87,8 @@ impl Tessera {
     /// Addresses and clients that presented the token, most recent first.
     pub async fn usage_clients(&self, actor: &Actor, id: TokenId) -> Result<Vec<ClientSeen>> {
         self.managed_row(actor, id).await?;
-        let rows: Vec<(Option<String>, Option<String>, i64, i64, i64)> = sqlx::query_as(
+        type Row = (Option<String>, Option<String>, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT ip, user_agent, MIN(at), MAX(at), COUNT(*) FROM usage_events WHERE token_id = ? \
              GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
         )
