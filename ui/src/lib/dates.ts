@@ -1,13 +1,14 @@
 // Dates for people: relative ("3 hours ago", "in 30 days") with the exact local date and time
 // kept for a hover title. The backend sends RFC 3339 strings in UTC.
 
-const UNITS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
-  ["year", 365 * 86_400],
-  ["month", 30 * 86_400],
-  ["week", 7 * 86_400],
-  ["day", 86_400],
-  ["hour", 3_600],
-  ["minute", 60],
+// [unit, seconds per unit, shown from this many seconds]: days up to two months, because
+// "in 30 days" says more about an expiry than "next month".
+const UNITS: readonly [Intl.RelativeTimeFormatUnit, number, number][] = [
+  ["year", 365 * 86_400, 365 * 86_400],
+  ["month", 30 * 86_400, 60 * 86_400],
+  ["day", 86_400, 86_400],
+  ["hour", 3_600, 3_600],
+  ["minute", 60, 45],
 ];
 
 export function parseDate(iso: string | null | undefined): Date | null {
@@ -22,8 +23,8 @@ export function formatRelative(date: Date, now: Date = new Date(), locale?: stri
   const abs = Math.abs(seconds);
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
   if (abs < 45) return rtf.format(0, "second");
-  for (const [unit, size] of UNITS) {
-    if (abs >= size * (unit === "minute" ? 0.75 : 1)) {
+  for (const [unit, size, from] of UNITS) {
+    if (abs >= from) {
       return rtf.format(Math.round(seconds / size), unit);
     }
   }
@@ -38,4 +39,9 @@ export function formatExact(date: Date, locale?: string): string {
 /** A short local date and time, e.g. "1 Dec 2026, 10:30". */
 export function formatShort(date: Date, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+/** Weekday, date and minute, e.g. "Friday, 22 January 2027 at 13:30", for a chosen expiry. */
+export function formatLong(date: Date, locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short" }).format(date);
 }

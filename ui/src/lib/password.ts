@@ -22,7 +22,7 @@ export function passwordStrength(password: string): Strength {
   const labels = { 1: "Weak", 2: "Fair", 3: "Good", 4: "Strong" } as const;
   const hint =
     score >= 3
-      ? "Good choice. A password manager can remember it for you."
+      ? "A password manager can remember it for you."
       : "Make it longer, or mix in words, capitals, digits and symbols; avoid common words and repeats.";
   return { score, label: labels[score], hint };
 }

@@ -1,11 +1,11 @@
-// Confirmation for a consequential action (Radix AlertDialog: focus starts on Cancel, Esc
-// cancels, an outside click does nothing). Shows the action's pending state and its error.
-import * as AlertDialog from "@radix-ui/react-alert-dialog";
-import { useState, type ReactNode } from "react";
+// Confirmation for a consequential action: an alert dialog whose focus starts on Cancel; Esc
+// cancels, an outside click does nothing. Shows the action's pending state and its error.
+import { cloneElement, useState, type MouseEvent, type ReactElement, type ReactNode } from "react";
 import { formError } from "../../lib/errors";
+import { Modal } from "./Modal";
 
 type Props = {
-  trigger: ReactNode;
+  trigger: ReactElement<{ onClick?: (e: MouseEvent<HTMLElement>) => void }>;
   title: ReactNode;
   description: ReactNode;
   confirmLabel: string;
@@ -32,41 +32,42 @@ export function ConfirmDialog({ trigger, title, description, confirmLabel, tone 
   };
 
   return (
-    <AlertDialog.Root
-      open={open}
-      onOpenChange={(next) => {
-        if (pending) return;
-        setOpen(next);
-        if (next) setError(null);
-      }}
-    >
-      <AlertDialog.Trigger asChild>{trigger}</AlertDialog.Trigger>
-      <AlertDialog.Portal>
-        <AlertDialog.Overlay className="modal-overlay" />
-        <AlertDialog.Content className="modal modal-dialog modal-confirm">
-          <AlertDialog.Title className="modal-title">{title}</AlertDialog.Title>
-          <AlertDialog.Description className="modal-description">{description}</AlertDialog.Description>
-          {error && (
-            <p className="form-error" role="alert">
-              {error}
-            </p>
-          )}
-          <div className="actions">
-            <AlertDialog.Cancel className="btn" disabled={pending}>
-              Cancel
-            </AlertDialog.Cancel>
-            <button
-              type="button"
-              className={tone === "danger" ? "btn danger" : "btn primary"}
-              onClick={() => void confirm()}
-              disabled={pending}
-              aria-busy={pending}
-            >
-              {pending ? "Working…" : confirmLabel}
-            </button>
-          </div>
-        </AlertDialog.Content>
-      </AlertDialog.Portal>
-    </AlertDialog.Root>
+    <>
+      {cloneElement(trigger, {
+        onClick: () => {
+          setError(null);
+          setOpen(true);
+        },
+      })}
+      <Modal
+        open={open}
+        onOpenChange={(next) => {
+          if (!pending) setOpen(next);
+        }}
+        role="alertdialog"
+        title={title}
+        description={description}
+      >
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="actions">
+          <button type="button" className="btn" onClick={() => setOpen(false)} disabled={pending} autoFocus>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className={tone === "danger" ? "btn danger solid" : "btn primary"}
+            onClick={() => void confirm()}
+            disabled={pending}
+            aria-busy={pending}
+          >
+            {pending ? "Working…" : confirmLabel}
+          </button>
+        </div>
+      </Modal>
+    </>
   );
 }

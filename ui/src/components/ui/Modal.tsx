@@ -1,7 +1,8 @@
-// An accessible modal dialog (Radix: focus trap, Esc, aria wiring). `locked` removes every way
-// out except the dialog's own buttons: no Esc, no outside click, no close button.
-import * as Dialog from "@radix-ui/react-dialog";
-import type { ReactNode } from "react";
+// An accessible modal dialog (React Aria: focus trap and restore, Esc, outside click, aria
+// wiring, scroll lock through CSSOM only, so it works under a strict CSP). `locked` removes
+// every way out except the dialog's own buttons: no Esc, no outside click, no close button.
+import { useId, type ReactNode } from "react";
+import { Dialog, Heading, Modal as AriaModal, ModalOverlay } from "react-aria-components";
 
 type Props = {
   open: boolean;
@@ -12,38 +13,41 @@ type Props = {
   locked?: boolean;
   variant?: "dialog" | "sheet";
   size?: "normal" | "wide";
+  role?: "dialog" | "alertdialog";
 };
 
-export function Modal({ open, onOpenChange, title, description, children, locked = false, variant = "dialog", size = "normal" }: Props) {
-  const block = (e: Event) => {
-    if (locked) e.preventDefault();
-  };
+export function Modal({ open, onOpenChange, title, description, children, locked = false, variant = "dialog", size = "normal", role = "dialog" }: Props) {
+  const descriptionId = useId();
   return (
-    <Dialog.Root open={open} onOpenChange={(next) => (locked && !next ? undefined : onOpenChange(next))}>
-      <Dialog.Portal>
-        <Dialog.Overlay className="modal-overlay" />
-        <Dialog.Content
-          className={`modal modal-${variant} modal-${size}`}
-          onEscapeKeyDown={block}
-          onPointerDownOutside={block}
-          onInteractOutside={block}
-        >
+    <ModalOverlay
+      isOpen={open}
+      onOpenChange={(next) => {
+        if (!(locked && !next)) onOpenChange(next);
+      }}
+      isDismissable={!locked && role === "dialog"}
+      isKeyboardDismissDisabled={locked}
+      className={`modal-overlay overlay-${variant}`}
+    >
+      <AriaModal className={`modal modal-${variant} modal-${size}`}>
+        <Dialog className="modal-dialog-inner" role={role} aria-describedby={description ? descriptionId : undefined}>
           <header className="modal-header">
-            <Dialog.Title className="modal-title">{title}</Dialog.Title>
-            {!locked && (
-              <Dialog.Close className="icon-button" aria-label="Close">
+            <Heading slot="title" className="modal-title">
+              {title}
+            </Heading>
+            {!locked && role === "dialog" && (
+              <button type="button" className="icon-button" aria-label="Close" onClick={() => onOpenChange(false)}>
                 <span aria-hidden="true">×</span>
-              </Dialog.Close>
+              </button>
             )}
           </header>
-          {description ? (
-            <Dialog.Description className="modal-description">{description}</Dialog.Description>
-          ) : (
-            <Dialog.Description className="visually-hidden">{title}</Dialog.Description>
+          {description && (
+            <p id={descriptionId} className="modal-description">
+              {description}
+            </p>
           )}
           <div className="modal-body">{children}</div>
-        </Dialog.Content>
-      </Dialog.Portal>
-    </Dialog.Root>
+        </Dialog>
+      </AriaModal>
+    </ModalOverlay>
   );
 }

@@ -69,6 +69,8 @@ function CreateTokenForm({
   const [errors, setErrors] = useState<Errors>({});
   const create = useCreatePersonalToken();
 
+  const clear = (field: FieldName) => setErrors((x) => (x[field] || x.form ? { ...x, [field]: undefined, form: undefined } : x));
+
   const networks = useMemo(() => parseNetworks(networksText), [networksText]);
   const networkError = networks.errors.length
     ? networks.errors.map((e) => `Line ${e.line}: ${e.error}`).join(" ")
@@ -81,7 +83,7 @@ function CreateTokenForm({
       else next.delete(scope);
       return next;
     });
-    setErrors((e) => ({ ...e, scopes: undefined }));
+    clear("scopes");
   };
 
   const validate = (): Errors => {
@@ -144,7 +146,7 @@ function CreateTokenForm({
           value={name}
           onChange={(e) => {
             setName(e.target.value);
-            if (errors.name) setErrors((x) => ({ ...x, name: undefined }));
+            clear("name");
           }}
           maxLength={NAME_MAX + 20}
           autoFocus
@@ -152,7 +154,10 @@ function CreateTokenForm({
         />
       </Field>
       <Field label="Description" error={errors.description} hint="Optional. What uses it, so you recognise it later.">
-        <textarea value={description} onChange={(e) => setDescription(e.target.value)} rows={2} />
+        <textarea value={description} onChange={(e) => {
+            setDescription(e.target.value);
+            clear("description");
+          }} rows={2} />
       </Field>
       <fieldset className="field scopes" aria-invalid={errors.scopes ? true : undefined}>
         <legend>Scopes</legend>
@@ -184,7 +189,7 @@ function CreateTokenForm({
         value={expiry}
         onChange={(s) => {
           setExpiry(s);
-          setErrors((x) => ({ ...x, expiry: undefined }));
+          clear("expiry");
         }}
         now={now}
         error={errors.expiry}
@@ -196,7 +201,10 @@ function CreateTokenForm({
         </label>
         {idleOn && (
           <Field label="Days without use" error={errors.idleDays} hint="Every successful use starts the count again." className="inline-field">
-            <input type="number" inputMode="numeric" min={1} max={3650} value={idleDays} onChange={(e) => setIdleDays(e.target.value)} />
+            <input type="number" inputMode="numeric" min={1} max={3650} value={idleDays} onChange={(e) => {
+              setIdleDays(e.target.value);
+              clear("idleDays");
+            }} />
           </Field>
         )}
       </div>
@@ -205,17 +213,23 @@ function CreateTokenForm({
         error={errors.networks ?? networkError}
         hint={`Optional. One IPv4 or IPv6 address or CIDR range per line, e.g. 10.0.0.0/8 or 2001:db8::/32. Empty allows any address.${networks.networks.length ? ` ${networks.networks.length} valid.` : ""}`}
       >
-        <textarea className="mono" value={networksText} onChange={(e) => setNetworksText(e.target.value)} rows={3} spellCheck={false} />
+        <textarea className="mono" value={networksText} onChange={(e) => {
+            setNetworksText(e.target.value);
+            clear("networks");
+          }} rows={3} spellCheck={false} />
       </Field>
       <Field label="Rate limit (requests per minute)" error={errors.rateLimit} hint={`Default ${policy.defaultRateLimit}, maximum ${policy.maxRateLimit}.`}>
-        <input type="number" inputMode="numeric" min={1} max={policy.maxRateLimit} value={rateLimit} onChange={(e) => setRateLimit(e.target.value)} />
+        <input type="number" inputMode="numeric" min={1} max={policy.maxRateLimit} value={rateLimit} onChange={(e) => {
+            setRateLimit(e.target.value);
+            clear("rateLimit");
+          }} />
       </Field>
       {errors.form && (
         <p className="form-error" role="alert">
           {errors.form}
         </p>
       )}
-      <div className="actions">
+      <div className="actions sticky-actions">
         <button type="button" className="btn" onClick={onCancel} disabled={create.isPending}>
           Cancel
         </button>

@@ -1,7 +1,7 @@
 // Expiry presets, a custom date and time, or no expiry where policy allows; shows the result.
 import { useId } from "react";
 import type { PolicyView } from "../../lib/contract";
-import { formatExact, formatRelative } from "../../lib/dates";
+import { formatLong, formatRelative } from "../../lib/dates";
 import {
   EXPIRY_PRESETS,
   latestAllowed,
@@ -81,7 +81,7 @@ export function ExpiryPicker({ policy, value, onChange, now, error }: Props) {
         {resolved.ok &&
           (resolved.expiresAt ? (
             <>
-              Expires <strong>{formatExact(resolved.expiresAt)}</strong> ({formatRelative(resolved.expiresAt, now)}).
+              Expires <strong>{formatLong(resolved.expiresAt)}</strong> ({formatRelative(resolved.expiresAt, now)}).
             </>
           ) : (
             <>Never expires. Revoke it yourself when it is no longer needed.</>

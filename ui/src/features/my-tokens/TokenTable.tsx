@@ -28,7 +28,7 @@ export function TokenTable({ tokens, onOpen }: { tokens: TokenView[]; onOpen: (i
         </button>
       ),
     }),
-    col.accessor("hint", { header: "Token", cell: (c) => <span className="mono">{c.getValue()}</span>, enableSorting: false }),
+    col.accessor("hint", { header: "Token", cell: (c) => <span className="mono nowrap">{c.getValue()}</span>, enableSorting: false }),
     col.accessor("scopes", {
       header: "Scopes",
       enableSorting: false,

@@ -20,8 +20,8 @@ export function ProfilePage() {
       {profile.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={profile.error} />
       {profile.data && <ProfileForm key={profile.data.id} me={profile.data} />}
-      <PasswordForm />
       <UserTokenSection onRevealed={setRevealed} />
+      <PasswordForm />
       <RevealDialog revealed={revealed} onDone={() => setRevealed(null)} title="Your new user API token" />
     </>
   );
@@ -68,7 +68,7 @@ function ProfileForm({ me }: { me: Me }) {
         <Field label="Role" hint="Your role decides which scopes your tokens can use.">
           <input value={ROLE_LABELS[me.role]} readOnly />
         </Field>
-        <Field label="Default source group" error={errors.sourceGroup} hint="Used as the source group of tokens you create.">
+        <Field label="Default source group" error={errors.sourceGroup}>
           <input value={sourceGroup} onChange={(e) => setSourceGroup(e.target.value)} maxLength={200} />
         </Field>
         {errors.form && (
@@ -131,13 +131,22 @@ function PasswordForm() {
       <h2 id="password-title">Change password</h2>
       <form onSubmit={submit} noValidate className="form-grid">
         <Field label="Current password" error={errors.current}>
-          <input type="password" value={current} onChange={(e) => setCurrent(e.target.value)} autoComplete="current-password" />
+          <input type="password" value={current} onChange={(e) => {
+              setCurrent(e.target.value);
+              setErrors((x) => ({ ...x, current: undefined, form: undefined }));
+            }} autoComplete="current-password" />
         </Field>
         <Field label="New password" error={errors.next} hint={next ? <PasswordStrength password={next} /> : undefined}>
-          <input type="password" value={next} onChange={(e) => setNext(e.target.value)} autoComplete="new-password" />
+          <input type="password" value={next} onChange={(e) => {
+              setNext(e.target.value);
+              setErrors((x) => ({ ...x, next: undefined, form: undefined }));
+            }} autoComplete="new-password" />
         </Field>
         <Field label="Repeat new password" error={errors.repeat}>
-          <input type="password" value={repeat} onChange={(e) => setRepeat(e.target.value)} autoComplete="new-password" />
+          <input type="password" value={repeat} onChange={(e) => {
+              setRepeat(e.target.value);
+              setErrors((x) => ({ ...x, repeat: undefined, form: undefined }));
+            }} autoComplete="new-password" />
         </Field>
         <ErrorBanner error={errors.form ? new Error(errors.form) : null} />
         <div className="actions start">

@@ -17,6 +17,8 @@ export function SetupPage({ keyWarning, onDone }: { keyWarning: string | null; o
   const [repeat, setRepeat] = useState("");
   const [errors, setErrors] = useState<Errors>({});
 
+  const clearError = (field: keyof Errors) => setErrors((x) => (x[field] || x.form ? { ...x, [field]: undefined, form: undefined } : x));
+
   const setup = useMutation({
     mutationFn: ipc.setupCompany,
     onSuccess: onDone,
@@ -52,19 +54,34 @@ export function SetupPage({ keyWarning, onDone }: { keyWarning: string | null; o
           </div>
         )}
         <Field label="Company" error={errors.company}>
-          <input value={company} onChange={(e) => setCompany(e.target.value)} autoComplete="organization" autoFocus required />
+          <input value={company} onChange={(e) => {
+              setCompany(e.target.value);
+              clearError("company");
+            }} autoComplete="organization" autoFocus required />
         </Field>
         <Field label="Your name" error={errors.name}>
-          <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" required />
+          <input value={name} onChange={(e) => {
+              setName(e.target.value);
+              clearError("name");
+            }} autoComplete="name" required />
         </Field>
         <Field label="E-mail" error={errors.email}>
-          <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required />
+          <input type="email" value={email} onChange={(e) => {
+              setEmail(e.target.value);
+              clearError("email");
+            }} autoComplete="email" required />
         </Field>
         <Field label="Password" error={errors.password} hint={<PasswordStrength password={password} />}>
-          <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required />
+          <input type="password" value={password} onChange={(e) => {
+              setPassword(e.target.value);
+              clearError("password");
+            }} autoComplete="new-password" required />
         </Field>
         <Field label="Repeat password" error={errors.repeat}>
-          <input type="password" value={repeat} onChange={(e) => setRepeat(e.target.value)} autoComplete="new-password" required />
+          <input type="password" value={repeat} onChange={(e) => {
+              setRepeat(e.target.value);
+              clearError("repeat");
+            }} autoComplete="new-password" required />
         </Field>
         {errors.form && (
           <p className="form-error" role="alert">

@@ -1,0 +1,319 @@
+// The built UI in Chromium with the IPC mocked: every screen renders, the create and reveal
+// flows work end to end against the fake backend, hostile names stay text, keyboard-only works.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { PASSWORD, XSS_NAME } from "./scenario";
+import { startHarness, type Harness, type Opened } from "./harness";
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.close();
+});
+
+const T = { timeout: 5_000 };
+
+async function noProblems(o: Opened) {
+  assert.deepEqual(await o.problems(), [], "no page errors, console errors, CSP violations or JS dialogs");
+}
+
+async function ipcCalls(page: Page, cmd: string): Promise<unknown[]> {
+  return page.evaluate((c) => window.__IPC_CALLS__.filter((x) => x.cmd === c).map((x) => x.args), cmd);
+}
+
+describe("first run and sign-in", () => {
+  it("first run creates the company and the first admin, then shows the empty token list", async () => {
+    const o = await h.open({ initialised: false, signedIn: false, tokens: "empty", userToken: false });
+    const { page } = o;
+    await page.getByRole("heading", { name: "Welcome to Tessera" }).waitFor(T);
+    await page.getByLabel("Company").fill("Acme Widgets GmbH");
+    await page.getByLabel("Your name").fill("Ada Lovelace");
+    await page.getByLabel("E-mail").fill("ada@acme.example");
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByText("Too short.").waitFor(T);
+    await page.getByRole("button", { name: "Create company and sign in" }).click();
+    await page.getByText("Use at least 12 characters.").waitFor(T);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Repeat password").fill(PASSWORD + "!");
+    await o.shot("setup");
+    await page.getByRole("button", { name: "Create company and sign in" }).click();
+    await page.getByText("The passwords do not match.").waitFor(T);
+    await page.getByLabel("Repeat password").fill(PASSWORD);
+    await page.getByLabel("Repeat password").press("Enter");
+    await page.getByRole("heading", { name: "No personal tokens yet" }).waitFor(T);
+    assert.ok(await page.getByText("Acme Widgets GmbH").isVisible());
+    assert.ok(await page.getByText("API running").isVisible());
+    await o.shot("my-tokens-empty");
+    const [setup] = await ipcCalls(page, "setup_company");
+    assert.deepEqual(setup, { req: { company: "Acme Widgets GmbH", name: "Ada Lovelace", email: "ada@acme.example", password: PASSWORD } });
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("sign-in shows a pending state and the backend's error, then signs in", async () => {
+    const o = await h.open({ signedIn: false });
+    const { page } = o;
+    await page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
+    await page.getByLabel("E-mail").fill("ada@acme.example");
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByLabel("Password").press("Enter");
+    await page.getByRole("button", { name: "Checking…" }).waitFor(T);
+    await page.getByText("Wrong e-mail or password.").waitFor(T);
+    await o.shot("sign-in-error");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "My tokens" }).waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("an idle session locks and returns to sign-in with the reason", async () => {
+    const o = await h.open({ lockAfterMinutes: 1 }, { beforeLoad: (page) => page.clock.install() });
+    const { page } = o;
+    await page.getByRole("heading", { name: "My tokens" }).waitFor(T);
+    await page.clock.runFor(65_000);
+    await page.getByText("Locked after 1 minute idle.").waitFor(T);
+    assert.equal((await ipcCalls(page, "sign_out")).length, 1);
+    await o.shot("sign-in-locked");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("a command answering Unauthenticated sends the app back to sign-in", async () => {
+    const o = await h.open({ unauthenticatedOn: "list_my_tokens" });
+    await o.page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
+    await o.page.getByText("Your session has ended. Sign in again.").waitFor(T);
+    await o.context.close();
+  });
+});
+
+describe("profile", () => {
+  it("shows the profile and regenerates the user API token after confirmation", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("button", { name: "Profile" }).click();
+    await page.getByRole("heading", { name: "Profile" }).waitFor(T);
+    assert.equal(await page.getByLabel("E-mail").inputValue(), "ada@acme.example");
+    assert.equal(await page.getByLabel("Role").inputValue(), "Admin");
+    await page.getByText("tsr_u_…9f3a").waitFor(T);
+    await o.shot("profile", true);
+    await page.getByRole("button", { name: "Generate new token" }).click();
+    const confirm = page.getByRole("alertdialog");
+    await confirm.getByText("stops working now").waitFor(T);
+    await o.shot("profile-regenerate-confirm");
+    await confirm.getByRole("button", { name: "Generate new token" }).click();
+    const reveal = page.getByRole("dialog", { name: "Your new user API token" });
+    await reveal.getByText("This token will not be shown again.").waitFor(T);
+    assert.match(await reveal.getByLabel("Token", { exact: true }).inputValue(), /^tsr_u_/);
+    await reveal.getByLabel("I have stored this token").check();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    await reveal.waitFor({ state: "detached", ...T });
+    await page.getByText("tsr_u_…new1").waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("shows the backend's field error next to the current password", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("button", { name: "Profile" }).click();
+    await page.getByLabel("Current password").fill("not it at all");
+    await page.getByLabel("New password", { exact: true }).fill("a much better passphrase 7");
+    await page.getByLabel("Repeat new password").fill("a much better passphrase 7");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByText("The current password is wrong.").waitFor(T);
+    await o.context.close();
+  });
+});
+
+describe("my tokens", () => {
+  it("lists tokens with status words, shows a hostile name as text, and opens details", async () => {
+    const o = await h.open();
+    const { page } = o;
+    const table = page.getByRole("table");
+    await table.getByText("CI deploy").waitFor(T);
+    await table.getByText(XSS_NAME).waitFor(T);
+    assert.equal(await page.locator('img[src="x"]').count(), 0, "the name is not parsed as HTML");
+    for (const word of ["Active", "Deactivated", "Revoked", "Expired"]) {
+      assert.ok(await table.getByText(word, { exact: true }).first().isVisible(), `status ${word} shown as a word`);
+    }
+    assert.equal(await table.getByText("3 hours ago").getAttribute("title") !== null, true, "exact date on hover");
+    await o.shot("my-tokens");
+
+    await table.getByRole("button", { name: XSS_NAME }).click();
+    const panel = page.getByRole("dialog", { name: XSS_NAME });
+    await panel.getByText("<script>alert(2)</script>").waitFor(T);
+    assert.equal(await page.locator("img[src='x']").count(), 0);
+    await page.keyboard.press("Escape");
+    await panel.waitFor({ state: "detached", ...T });
+
+    await table.getByText("CI deploy").click();
+    const details = page.getByRole("dialog", { name: "CI deploy" });
+    await details.getByText("10.0.0.0/8, 2001:db8::/32").waitFor(T);
+    await details.getByText("refused: network not allowed").waitFor(T);
+    await details.getByText("1284 accepted, 3 refused").waitFor(T);
+    await o.shot("token-details");
+    await details.getByRole("button", { name: "Deactivate" }).click();
+    const confirm = page.getByRole("alertdialog");
+    await confirm.getByText("Requests with this token are refused").waitFor(T);
+    await confirm.getByRole("button", { name: "Deactivate" }).click();
+    await confirm.waitFor({ state: "detached", ...T });
+    await details.getByRole("button", { name: "Activate" }).waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "set_token_status"), [{ id: 1, action: "deactivate" }]);
+    await noProblems(o);
+    assert.deepEqual(o.dialogs, []);
+    await o.context.close();
+  });
+
+  it("shows the dark theme when the OS prefers it", async () => {
+    const o = await h.open({}, { colorScheme: "dark" });
+    await o.page.getByRole("table").getByText("CI deploy").waitFor(T);
+    const bg = await o.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(bg, "rgb(17, 20, 24)");
+    await o.shot("my-tokens-dark");
+    await o.context.close();
+  });
+});
+
+describe("create and reveal", () => {
+  it("creates a token end to end and reveals it once; the reveal cannot be closed early", async () => {
+    const o = await h.open({ tokens: "empty", clipboardSeconds: 2 });
+    const { page } = o;
+    await page.getByRole("button", { name: "Create token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create personal token" });
+    await dialog.getByLabel("Name").waitFor(T);
+    await dialog.getByText(/Expires .*\(in 30 days\)/).waitFor(T);
+    await o.shot("create-dialog");
+
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await dialog.getByText("Give the token a name").waitFor(T);
+    await dialog.getByText("Choose at least one scope.").waitFor(T);
+
+    await dialog.getByLabel("Name").fill("Deploy bot");
+    await dialog.getByLabel("Description").fill("Nightly deploys");
+    await dialog.getByRole("checkbox", { name: /me:read/ }).check();
+    await dialog.getByRole("checkbox", { name: /verify/ }).check();
+    await dialog.getByRole("radio", { name: "90 days" }).check();
+    await dialog.getByText(/\(in 3 months\)/).waitFor(T);
+    await dialog.getByRole("radio", { name: "Custom" }).check();
+    await dialog.getByLabel("Date and time").fill("2020-01-01T10:00");
+    await dialog.getByText("Choose a time in the future.").waitFor(T);
+    await dialog.getByRole("radio", { name: "60 days" }).check();
+    await dialog.getByLabel("Allowed networks").fill("10.0.0.0/8\n10.0.0.0/33");
+    await dialog.getByText(/Line 2: The prefix length/).waitFor(T);
+    await dialog.getByLabel("Allowed networks").fill("10.0.0.0/8\n2001:db8::/32");
+    await dialog.getByLabel("Rate limit (requests per minute)").fill("9999");
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await dialog.getByText("The maximum is 600 requests per minute.").waitFor(T);
+    await dialog.getByLabel("Rate limit (requests per minute)").fill("120");
+    await o.shot("create-dialog-filled");
+    await dialog.getByRole("button", { name: "Create token" }).click();
+
+    const reveal = page.getByRole("dialog", { name: "Your new token" });
+    await reveal.getByText("This token will not be shown again.").waitFor(T);
+    const secret = await reveal.getByLabel("Token", { exact: true }).inputValue();
+    assert.match(secret, /^tsr_p_/);
+    const [req] = await ipcCalls(page, "create_personal_token");
+    assert.deepEqual(req, {
+      req: {
+        name: "Deploy bot",
+        description: "Nightly deploys",
+        scopes: ["me:read", "verify"],
+        expiry: { type: "days", days: 60 },
+        idleDays: 30,
+        networks: ["10.0.0.0/8", "2001:db8::/32"],
+        rateLimit: 120,
+      },
+    });
+
+    // No way out before confirming: Esc, outside click, and Done disabled; no close button.
+    await page.keyboard.press("Escape");
+    await page.mouse.click(5, 5);
+    assert.ok(await reveal.isVisible());
+    assert.equal(await reveal.getByRole("button", { name: "Close" }).count(), 0);
+    assert.ok(await reveal.getByRole("button", { name: "Done" }).isDisabled());
+
+    await reveal.getByRole("button", { name: "curl" }).click();
+    await reveal.getByText(/Copied curl\. Clipboard clears in \d s\./).waitFor(T);
+    await o.shot("reveal-dialog");
+    await reveal.getByText("Clipboard cleared.").waitFor(T);
+    const copies = (await ipcCalls(page, "copy_secret")) as { text: string }[];
+    assert.equal(copies[0].text, `curl --cacert tessera-ca.pem -H "Authorization: Bearer ${secret}" https://127.0.0.1:8443/v1/me`);
+
+    await reveal.getByRole("button", { name: "Save Postman environment…" }).click();
+    await reveal.getByText("Saved Postman environment to /home/ada/tessera-Deploy-bot.postman_environment.json").waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "save_postman_environment"), [
+      { path: "/home/ada/tessera-Deploy-bot.postman_environment.json", secret, name: "Deploy bot" },
+    ]);
+
+    await reveal.getByLabel("I have stored this token").check();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    await reveal.waitFor({ state: "detached", ...T });
+    await page.getByRole("table").getByText("Deploy bot").waitFor(T);
+    assert.equal(await page.getByText(secret).count(), 0, "the secret is gone from the page");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("shows the backend's error next to the field it names", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("button", { name: "Create token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create personal token" });
+    await dialog.getByLabel("Name").fill("CI deploy");
+    await dialog.getByRole("checkbox", { name: /me:read/ }).check();
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    const error = dialog.getByText("You already have a token with this name.");
+    await error.waitFor(T);
+    const describedBy = await dialog.getByLabel("Name").getAttribute("aria-describedby");
+    assert.ok(describedBy?.includes(await error.getAttribute("id") ?? "missing"), "the error is tied to the name field");
+    await o.context.close();
+  });
+
+  it("works with the keyboard alone: Tab, Space, Enter and Esc", async () => {
+    const o = await h.open({ tokens: "empty" });
+    const { page } = o;
+    const create = page.getByRole("button", { name: "Create token" });
+    await create.waitFor(T);
+    // Tab from the top of the page until the Create token button has focus.
+    for (let i = 0; i < 15 && !(await create.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+    assert.ok(await create.evaluate((el) => el === document.activeElement), "Create token reachable by Tab");
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Create personal token" });
+    await dialog.waitFor(T);
+    assert.ok(await dialog.getByLabel("Name").evaluate((el) => el === document.activeElement), "focus starts in the name field");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached", ...T });
+    assert.ok(await create.evaluate((el) => el === document.activeElement), "focus returns to the button");
+
+    await page.keyboard.press("Enter");
+    await dialog.waitFor(T);
+    await page.keyboard.type("Keyboard token");
+    await page.keyboard.press("Tab"); // description
+    await page.keyboard.press("Tab"); // first scope
+    await page.keyboard.press("Space");
+    // Focus stays trapped in the dialog however far we Tab.
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press("Tab");
+      assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), "focus trapped in the dialog");
+    }
+    await dialog.getByLabel("Name").focus();
+    await page.keyboard.press("Enter");
+    const reveal = page.getByRole("dialog", { name: "Your new token" });
+    await reveal.waitFor(T);
+    await page.keyboard.press("Escape");
+    assert.ok(await reveal.isVisible(), "Esc does not close the reveal");
+    const stored = reveal.getByLabel("I have stored this token");
+    await stored.focus();
+    await page.keyboard.press("Space");
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await reveal.waitFor({ state: "detached", ...T });
+    await page.getByRole("table").getByText("Keyboard token").waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});

@@ -1,0 +1,291 @@
+// An in-memory fake of the Rust commands, honouring the IPC contract, for Playwright runs of
+// the built UI. Bundled by esbuild into an init script; it reads its scenario from
+// `window.__TESSERA_SCENARIO__` and records every call in `window.__IPC_CALLS__`.
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type {
+  AppStatus,
+  CreateTokenRequest,
+  IpcError,
+  Me,
+  PolicyView,
+  Revealed,
+  ScopeView,
+  StatusAction,
+  TokenView,
+  UsageView,
+} from "../src/lib/contract";
+
+import { PASSWORD, XSS_NAME, type Scenario } from "./scenario";
+
+type Calls = { cmd: string; args: unknown }[];
+declare global {
+  interface Window {
+    __TESSERA_SCENARIO__?: Scenario;
+    __IPC_CALLS__: Calls;
+    __CSP_VIOLATIONS__: string[];
+  }
+}
+
+const DAY = 86_400_000;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+const fail = (type: IpcError["type"], data: string): IpcError => ({ type, data });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const scenario: Scenario = window.__TESSERA_SCENARIO__ ?? {
+  initialised: true,
+  signedIn: true,
+  tokens: "full",
+  userToken: true,
+  lockAfterMinutes: 15,
+  clipboardSeconds: 30,
+};
+window.__IPC_CALLS__ = [];
+window.__CSP_VIOLATIONS__ = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__CSP_VIOLATIONS__.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+
+const policy: PolicyView = {
+  maxLifetimeDays: 365,
+  expiryRequired: false,
+  defaultLifetimeDays: 30,
+  defaultIdleDays: 30,
+  maxRateLimit: 600,
+  defaultRateLimit: 300,
+  queryParamTokens: false,
+  clipboardSeconds: scenario.clipboardSeconds,
+  ...scenario.policy,
+};
+
+const scopes: ScopeView[] = [
+  { name: "me:read", description: "Read your own profile", builtin: true },
+  { name: "tokens:read", description: "List your tokens and their usage", builtin: true },
+  { name: "tokens:write", description: "Create, deactivate and revoke your tokens", builtin: true },
+  { name: "verify", description: "Check other tokens through the verify endpoint", builtin: true },
+];
+
+let company: string | null = scenario.initialised ? "Acme Widgets GmbH" : null;
+let me: Me | null = scenario.initialised
+  ? { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", sourceGroup: "engineering", company: company ?? "" }
+  : null;
+let signedIn = scenario.initialised && scenario.signedIn;
+let nextId = 100;
+let secretCounter = 0;
+
+function token(partial: Partial<TokenView> & Pick<TokenView, "id" | "name">): TokenView {
+  return {
+    kind: "personal",
+    description: "",
+    hint: `tsr_p_…${String(partial.id).padStart(4, "0").slice(-4)}`,
+    ownerEmail: me?.email ?? null,
+    ownerName: me?.name ?? null,
+    createdBy: me?.email ?? "ada@acme.example",
+    scopes: ["me:read"],
+    status: "active",
+    createdAt: iso(-10 * DAY),
+    expiresAt: iso(20 * DAY),
+    idleDays: 30,
+    idleExpiresAt: iso(27 * DAY),
+    allowedNetworks: [],
+    rateLimit: 300,
+    statusChangedAt: null,
+    lastUsedAt: null,
+    lastUsedIp: null,
+    lastUsedAgent: null,
+    useCount: 0,
+    refusedCount: 0,
+    ...partial,
+  };
+}
+
+const tokens: TokenView[] =
+  scenario.tokens === "full"
+    ? [
+        token({
+          id: 1,
+          name: "CI deploy",
+          description: "GitHub Actions deploy job for the billing service",
+          scopes: ["me:read", "tokens:read", "verify"],
+          lastUsedAt: iso(-3 * 3_600_000),
+          lastUsedIp: "10.20.30.40",
+          lastUsedAgent: "curl/8.5.0",
+          useCount: 1284,
+          refusedCount: 3,
+          allowedNetworks: ["10.0.0.0/8", "2001:db8::/32"],
+        }),
+        token({ id: 2, name: XSS_NAME, description: "<script>alert(2)</script>", createdAt: iso(-40 * DAY), expiresAt: null, idleDays: null, idleExpiresAt: null }),
+        token({ id: 3, name: "Postman", status: "deactivated", statusChangedAt: iso(-DAY), lastUsedAt: iso(-5 * DAY), lastUsedIp: "127.0.0.1", lastUsedAgent: "PostmanRuntime/7.39.0", useCount: 17 }),
+        token({ id: 4, name: "Old laptop script", status: "revoked", createdAt: iso(-200 * DAY), expiresAt: iso(-100 * DAY), statusChangedAt: iso(-120 * DAY) }),
+        token({ id: 5, name: "Quarterly report", status: "expired", createdAt: iso(-95 * DAY), expiresAt: iso(-5 * DAY), useCount: 4, lastUsedAt: iso(-30 * DAY) }),
+      ]
+    : [];
+
+let userToken: TokenView | null = scenario.userToken
+  ? token({ id: 50, kind: "user", name: "User API token", hint: "tsr_u_…9f3a", lastUsedAt: iso(-2 * DAY), createdAt: iso(-60 * DAY), expiresAt: null })
+  : null;
+
+const uses: UsageView[] = [
+  { at: iso(-3 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 200, outcome: "accepted", via: "bearer" },
+  { at: iso(-5 * 3_600_000), ip: "10.20.30.41", userAgent: "python-requests/2.32", method: "GET", path: "/v1/tokens", status: 200, outcome: "accepted", via: "bearer" },
+  { at: iso(-26 * 3_600_000), ip: "192.0.2.7", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key" },
+];
+
+function newSecret(kind: "p" | "u"): string {
+  secretCounter += 1;
+  const body = `Zk3v9QpL2mXr7TbN4wYc8HdJ6sFa1Ge5UoKi0${secretCounter}`.slice(0, 36);
+  return `tsr_${kind}_${body}_1a2b3c4d`;
+}
+
+function status(): AppStatus {
+  return {
+    initialised: company !== null,
+    company,
+    me: signedIn ? me : null,
+    api: {
+      listen: "127.0.0.1:8443",
+      running: scenario.apiRunning ?? true,
+      error: scenario.apiRunning === false ? "Port 8443 is in use by another program. Change it in Settings." : null,
+      fingerprint: "SHA256:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA",
+      baseUrl: "https://127.0.0.1:8443",
+    },
+    keyWarning: null,
+    lockAfterMinutes: scenario.lockAfterMinutes,
+  };
+}
+
+function requireMe(): Me {
+  if (!signedIn || !me) throw fail("Unauthenticated", "Sign in first.");
+  return me;
+}
+
+function find(id: number): TokenView {
+  const t = tokens.find((x) => x.id === id);
+  if (!t) throw fail("NotFound", "No such token.");
+  return t;
+}
+
+type Args = Record<string, unknown>;
+
+async function handle(cmd: string, args: Args): Promise<unknown> {
+  if (scenario.unauthenticatedOn === cmd) {
+    signedIn = false;
+    throw fail("Unauthenticated", "Your session has ended.");
+  }
+  switch (cmd) {
+    case "app_status":
+      return status();
+    case "setup_company": {
+      const req = args.req as { company: string; name: string; email: string; password: string };
+      if (company) throw fail("Conflict", "Tessera is already set up.");
+      company = req.company;
+      me = { id: 1, email: req.email, name: req.name, role: "admin", sourceGroup: "", company: req.company };
+      signedIn = true;
+      return me;
+    }
+    case "sign_in": {
+      const req = args.req as { email: string; password: string };
+      await sleep(300);
+      if (req.password !== PASSWORD) throw fail("Invalid", "Wrong e-mail or password.");
+      signedIn = true;
+      return requireMe();
+    }
+    case "sign_out":
+      signedIn = false;
+      return null;
+    case "get_profile":
+      return requireMe();
+    case "update_profile": {
+      const req = args.req as { name: string; sourceGroup: string };
+      me = { ...requireMe(), name: req.name, sourceGroup: req.sourceGroup };
+      return me;
+    }
+    case "change_password": {
+      requireMe();
+      const req = args.req as { current: string; next: string };
+      if (req.current !== PASSWORD) throw fail("Invalid", "current: The current password is wrong.");
+      return null;
+    }
+    case "get_user_token":
+      requireMe();
+      return userToken;
+    case "regenerate_user_token": {
+      requireMe();
+      userToken = token({ id: 51 + secretCounter, kind: "user", name: "User API token", hint: "tsr_u_…new1", createdAt: iso(0), expiresAt: null });
+      const r: Revealed = { token: userToken, secret: newSecret("u"), baseUrl: status().api.baseUrl };
+      return r;
+    }
+    case "list_my_tokens":
+      requireMe();
+      return tokens;
+    case "get_token": {
+      requireMe();
+      const t = find(args.id as number);
+      return { token: t, recentUses: t.useCount > 0 ? uses : [] };
+    }
+    case "create_personal_token": {
+      requireMe();
+      const req = args.req as CreateTokenRequest;
+      if (tokens.some((t) => t.name === req.name)) throw fail("Conflict", "name: You already have a token with this name.");
+      if (req.rateLimit !== null && req.rateLimit > policy.maxRateLimit) throw fail("Invalid", `rateLimit: At most ${policy.maxRateLimit}.`);
+      const expiresAt =
+        req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null;
+      const t = token({
+        id: nextId++,
+        name: req.name,
+        description: req.description,
+        scopes: req.scopes,
+        createdAt: iso(0),
+        expiresAt,
+        idleDays: req.idleDays,
+        idleExpiresAt: req.idleDays ? iso(req.idleDays * DAY) : null,
+        allowedNetworks: req.networks,
+        rateLimit: req.rateLimit ?? policy.defaultRateLimit,
+        hint: `tsr_p_…${String(nextId).padStart(4, "0")}`,
+      });
+      tokens.unshift(t);
+      const r: Revealed = { token: t, secret: newSecret("p"), baseUrl: status().api.baseUrl };
+      return r;
+    }
+    case "set_token_status": {
+      requireMe();
+      const t = find(args.id as number);
+      const action = args.action as StatusAction;
+      if (t.status === "revoked") throw fail("Conflict", "A revoked token cannot change status.");
+      t.status = action === "revoke" ? "revoked" : action === "deactivate" ? "deactivated" : "active";
+      t.statusChangedAt = iso(0);
+      return t;
+    }
+    case "delete_token": {
+      requireMe();
+      const i = tokens.findIndex((t) => t.id === (args.id as number));
+      if (i < 0) throw fail("NotFound", "No such token.");
+      tokens.splice(i, 1);
+      return null;
+    }
+    case "list_grantable_scopes":
+      requireMe();
+      return scopes;
+    case "get_policy":
+      requireMe();
+      return policy;
+    case "copy_secret":
+      requireMe();
+      return { clearsInSeconds: policy.clipboardSeconds };
+    case "clear_clipboard":
+      return null;
+    case "save_postman_environment":
+      requireMe();
+      return null;
+    case "plugin:dialog|save":
+      return `/home/ada/${(args.options as { defaultPath?: string } | undefined)?.defaultPath ?? "env.json"}`;
+    default:
+      throw fail("Internal", `Unknown command ${cmd}`);
+  }
+}
+
+mockWindows("main");
+mockIPC(async (cmd, payload) => {
+  const args = (payload ?? {}) as Args;
+  window.__IPC_CALLS__.push({ cmd, args });
+  return handle(cmd, args);
+});
