@@ -27,7 +27,8 @@ use crate::AppState;
 /// The verified token behind a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub token: VerifiedToken,
+    /// Shared with the verification cache; cloning is cheap.
+    pub token: std::sync::Arc<VerifiedToken>,
     pub via: Via,
 }
 

@@ -238,7 +238,7 @@ impl<'a> From<&'a Decision> for DecisionOut<'a> {
             active: d.accepted(),
             reason: d.outcome(),
             message: d.refused.map(Reason::message),
-            token: d.token.as_ref(),
+            token: d.token.as_deref(),
         }
     }
 }

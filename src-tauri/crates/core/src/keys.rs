@@ -55,6 +55,11 @@ impl TokenHasher {
         self.hash_bytes(token.expose().as_bytes())
     }
 
+    /// Hash a string already checked by [`crate::token::validate`].
+    pub(crate) fn hash_validated(&self, token: &str) -> TokenHash {
+        self.hash_bytes(token.as_bytes())
+    }
+
     fn hash_bytes(&self, b: &[u8]) -> TokenHash {
         let mut m = self.mac.clone();
         m.update(b);

@@ -198,7 +198,7 @@ impl Tessera {
                 out.push((t, days));
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 }

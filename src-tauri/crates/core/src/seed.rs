@@ -207,7 +207,7 @@ impl Tessera {
             &json!({"users": users, "tokens": tokens, "events": events}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Seeded {
             users,
             tokens: i64::from(tokens),

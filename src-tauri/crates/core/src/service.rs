@@ -251,6 +251,7 @@ impl StatusAction {
 #[derive(Clone, Debug)]
 pub struct Tessera {
     pub(crate) store: Store,
+    cache: std::sync::Arc<crate::cache::VerifyCache>,
     hasher: TokenHasher,
     key_location: KeyLocation,
     data_dir: PathBuf,
@@ -284,10 +285,31 @@ impl Tessera {
         }
         Ok(Self {
             store,
+            cache: Default::default(),
             hasher,
             key_location,
             data_dir: opts.data_dir,
         })
+    }
+
+    /// Commit a write transaction and invalidate cached verification rows.
+    pub(crate) async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+        tx.commit().await?;
+        self.cache.bump();
+        Ok(())
+    }
+
+    /// Cache verification results in memory (for servers). In-process writes invalidate the
+    /// cache at once; writes by other processes within `external_poll` (SQLite's
+    /// `data_version`, polled on a connection of its own).
+    pub fn enable_verify_cache(&self, external_poll: std::time::Duration) {
+        if self.cache.enable() {
+            crate::cache::watch(
+                self.cache.clone(),
+                self.store.path().to_owned(),
+                external_poll,
+            );
+        }
     }
 
     pub fn key_location(&self) -> &KeyLocation {
@@ -349,7 +371,7 @@ impl Tessera {
             &json!({"from": old, "to": p}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
@@ -416,7 +438,7 @@ impl Tessera {
             &json!({"role": "admin"}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.user(id).await
     }
 
@@ -480,7 +502,7 @@ impl Tessera {
             &json!({}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         match user {
             Some(u) if ok && u.active => Ok(u),
             Some(u) if ok => Err(Error::forbidden(format!(
@@ -517,7 +539,7 @@ impl Tessera {
             &json!({"name": name, "source_group": group}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.user(u.id).await
     }
 
@@ -551,7 +573,7 @@ impl Tessera {
             &json!({}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -594,7 +616,7 @@ impl Tessera {
             &json!({"role": u.role}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.user(id).await
     }
 
@@ -653,7 +675,7 @@ impl Tessera {
             &json!({"from": u.role, "to": role, "scopes_lost": lost}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((
             self.user(u.id).await?,
             lost.into_iter().map(|s| s.to_string()).collect(),
@@ -713,7 +735,7 @@ impl Tessera {
             &json!({"tokens_revoked": revoked}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((self.user(u.id).await?, revoked.len()))
     }
 
@@ -742,7 +764,7 @@ impl Tessera {
             &json!({}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.user(u.id).await
     }
 
@@ -779,7 +801,7 @@ impl Tessera {
             &json!({}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(scope_info(name.as_str(), description.trim()))
     }
 
@@ -987,7 +1009,7 @@ impl Tessera {
             }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         let row = store::tokens::find(&mut *self.reader().await?, id)
             .await?
             .ok_or_else(|| Error::not_found("the new token vanished"))?;
@@ -1134,7 +1156,7 @@ impl Tessera {
             &json!({"hint": row.hint, "from": info.status, "to": new_status}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.get_token(actor, id).await
     }
 
@@ -1153,7 +1175,7 @@ impl Tessera {
         store::tokens::delete(&mut tx, id).await?;
         store::audit::append(&mut tx, now, &actor.label(), "token.delete", &format!("token:{id}"),
             &json!({"hint": row.hint, "name": row.name, "kind": row.kind, "owner": row.owner_email})).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -1177,14 +1199,22 @@ impl Tessera {
         ip: Option<IpAddr>,
         now: OffsetDateTime,
     ) -> Result<Decision> {
-        let Ok(secret) = TokenSecret::parse(presented) else {
+        let Ok(presented) = crate::token::validate(presented) else {
             return Ok(Decision::refused(Reason::Malformed));
         };
-        let hash = self.hasher.hash(&secret);
+        let hash = self.hasher.hash_validated(presented);
+        if let Some(p) = self.cache.get(&hash) {
+            return Ok(p.decide(required, ip, now));
+        }
+        let read_in = self.cache.generation();
         let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
         Ok(match row {
             None => Decision::refused(Reason::Unknown),
-            Some(r) => verify::decide(&r, required, ip, now),
+            Some(r) => {
+                let p = std::sync::Arc::new(verify::Prepared::new(&r));
+                self.cache.put(hash, p.clone(), read_in);
+                p.decide(required, ip, now)
+            }
         })
     }
 
@@ -1200,7 +1230,7 @@ impl Tessera {
         }
         let mut tx = self.store.begin().await?;
         store::usage::record(&mut tx, events).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -1210,7 +1240,7 @@ impl Tessera {
         let cut = now_ts() - i64::from(days) * 86_400;
         let mut tx = self.store.begin().await?;
         let n = store::usage::prune(&mut tx, cut).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(n)
     }
 

@@ -115,30 +115,14 @@ impl TokenSecret {
         }
         buf.fill(0);
         let check = checksum(s.as_bytes());
-        s.push_str(&check);
+        s.extend(check.iter().map(|&c| c as char));
         Self(Zeroizing::new(s))
     }
 
     /// Parse a presented string: right length, prefix, kind, alphabet and checksum.
     /// Surrounding whitespace (a pasted newline) is ignored. Never echoes the input.
     pub fn parse(input: &str) -> Result<Self, Malformed> {
-        let s = input.trim();
-        let b = s.as_bytes();
-        if b.len() != TOKEN_LEN || !s.starts_with(PREFIX) {
-            return Err(Malformed);
-        }
-        if TokenKind::from_letter(b[PREFIX.len()]).is_none() || b[PREFIX.len() + 1] != b'_' {
-            return Err(Malformed);
-        }
-        let rest = &b[PREFIX.len() + 2..];
-        if !rest.iter().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Malformed);
-        }
-        let (payload, check) = b.split_at(TOKEN_LEN - CHECK_LEN);
-        if checksum(payload).as_bytes() != check {
-            return Err(Malformed);
-        }
-        Ok(Self(Zeroizing::new(s.to_owned())))
+        validate(input).map(|s| Self(Zeroizing::new(s.to_owned())))
     }
 
     pub fn kind(&self) -> TokenKind {
@@ -158,20 +142,42 @@ impl TokenSecret {
     }
 }
 
+/// Check a presented string without copying it: the trimmed token when well-formed.
+/// The verification hot path hashes this directly.
+pub fn validate(input: &str) -> Result<&str, Malformed> {
+    let s = input.trim();
+    let b = s.as_bytes();
+    if b.len() != TOKEN_LEN || !s.starts_with(PREFIX) {
+        return Err(Malformed);
+    }
+    if TokenKind::from_letter(b[PREFIX.len()]).is_none() || b[PREFIX.len() + 1] != b'_' {
+        return Err(Malformed);
+    }
+    let rest = &b[PREFIX.len() + 2..];
+    if !rest.iter().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Malformed);
+    }
+    let (payload, check) = b.split_at(TOKEN_LEN - CHECK_LEN);
+    if checksum(payload)[..] != *check {
+        return Err(Malformed);
+    }
+    Ok(s)
+}
+
 /// The presented string is not a well-formed Tessera token (wrong shape or checksum).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a well-formed Tessera token (check that it was copied whole)")]
 pub struct Malformed;
 
 /// CRC32 of the bytes, as 6 base62 characters (62^6 > 2^32).
-fn checksum(bytes: &[u8]) -> String {
+fn checksum(bytes: &[u8]) -> [u8; CHECK_LEN] {
     let mut n = crc32fast::hash(bytes) as u64;
     let mut out = [b'0'; CHECK_LEN];
     for slot in out.iter_mut().rev() {
         *slot = ALPHABET[(n % 62) as usize];
         n /= 62;
     }
-    out.iter().map(|&c| c as char).collect()
+    out
 }
 
 /// Whether a string looks like a Tessera token, for secret scanners and log scrubbing.

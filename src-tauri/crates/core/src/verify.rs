@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -95,8 +96,9 @@ pub struct VerifiedToken {
 pub struct Decision {
     /// None when accepted.
     pub refused: Option<Reason>,
-    /// Present whenever the token was found, accepted or not.
-    pub token: Option<VerifiedToken>,
+    /// Present whenever the token was found, accepted or not. Shared: a cached token's
+    /// facts are handed out without copying.
+    pub token: Option<Arc<VerifiedToken>>,
 }
 
 impl Decision {
@@ -117,6 +119,106 @@ impl Decision {
     }
 }
 
+/// A stored row turned into what the rules need, computed once and cacheable.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    token: Arc<VerifiedToken>,
+    status: StoredStatus,
+    expires_at: Option<i64>,
+    /// When idle expiry strikes if the token stays unused.
+    idle_until: Option<i64>,
+    owner_active: bool,
+    networks: Networks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoredStatus {
+    Active,
+    Deactivated,
+    Revoked,
+}
+
+impl Prepared {
+    pub fn new(row: &TokenRow) -> Self {
+        let kind: TokenKind = row.kind.parse().unwrap_or(TokenKind::Personal);
+        let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
+        let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
+        let scopes: Scopes = match (kind, owner_role) {
+            (TokenKind::Company, _) => stored,
+            (_, Some(role)) => stored.into_iter().filter(|s| role.allows(s)).collect(),
+            (_, None) => BTreeSet::new(),
+        };
+        let owner = match (row.owner_id, &row.owner_email, &row.owner_name, owner_role) {
+            (Some(id), Some(email), Some(name), Some(role)) => Some(Owner {
+                id: UserId(id),
+                email: email.clone(),
+                name: name.clone(),
+                role,
+            }),
+            _ => None,
+        };
+        let token = VerifiedToken {
+            id: TokenId(row.id),
+            kind,
+            name: row.name.clone(),
+            hint: row.hint.clone(),
+            owner,
+            scopes,
+            expires_at: row.expires_at.map(from_ts),
+            rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
+        };
+        Self {
+            token: Arc::new(token),
+            status: match row.status.as_str() {
+                "active" => StoredStatus::Active,
+                "deactivated" => StoredStatus::Deactivated,
+                _ => StoredStatus::Revoked,
+            },
+            expires_at: row.expires_at,
+            idle_until: row
+                .idle_days
+                .map(|d| row.idle_anchor_at.saturating_add(d.saturating_mul(86_400))),
+            owner_active: kind == TokenKind::Company || row.owner_active == Some(true),
+            networks: Networks::from_text(&row.allowed_networks),
+        }
+    }
+
+    /// Apply every rule, in the order of [`Reason`].
+    pub fn decide(&self, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Decision {
+        Decision {
+            refused: self.refusal(required, ip, now.unix_timestamp()),
+            token: Some(Arc::clone(&self.token)),
+        }
+    }
+
+    fn refusal(&self, required: &[Scope], ip: Option<IpAddr>, now: i64) -> Option<Reason> {
+        match self.status {
+            StoredStatus::Active => {}
+            StoredStatus::Deactivated => return Some(Reason::Deactivated),
+            StoredStatus::Revoked => return Some(Reason::Revoked),
+        }
+        if self.expires_at.is_some_and(|e| e <= now) {
+            return Some(Reason::Expired);
+        }
+        if self.idle_until.is_some_and(|t| t <= now) {
+            return Some(Reason::IdleExpired);
+        }
+        if !self.owner_active {
+            return Some(Reason::OwnerInactive);
+        }
+        if !self.networks.is_empty() {
+            match ip {
+                Some(ip) if self.networks.allows(ip) => {}
+                _ => return Some(Reason::Network),
+            }
+        }
+        if !required.iter().all(|s| self.token.scopes.contains(s)) {
+            return Some(Reason::Scope);
+        }
+        None
+    }
+}
+
 /// Apply every rule to a stored row.
 pub fn decide(
     row: &TokenRow,
@@ -124,80 +226,7 @@ pub fn decide(
     ip: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> Decision {
-    let kind: TokenKind = row.kind.parse().unwrap_or(TokenKind::Personal);
-    let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
-    let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
-    let scopes: Scopes = match (kind, owner_role) {
-        (TokenKind::Company, _) => stored,
-        (_, Some(role)) => stored.into_iter().filter(|s| role.allows(s)).collect(),
-        (_, None) => BTreeSet::new(),
-    };
-    let owner = match (row.owner_id, &row.owner_email, &row.owner_name, owner_role) {
-        (Some(id), Some(email), Some(name), Some(role)) => Some(Owner {
-            id: UserId(id),
-            email: email.clone(),
-            name: name.clone(),
-            role,
-        }),
-        _ => None,
-    };
-    let token = VerifiedToken {
-        id: TokenId(row.id),
-        kind,
-        name: row.name.clone(),
-        hint: row.hint.clone(),
-        owner,
-        scopes,
-        expires_at: row.expires_at.map(from_ts),
-        rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
-    };
-    let reason = refusal(row, kind, &token.scopes, required, ip, now);
-    Decision {
-        refused: reason,
-        token: Some(token),
-    }
-}
-
-fn refusal(
-    row: &TokenRow,
-    kind: TokenKind,
-    scopes: &Scopes,
-    required: &[Scope],
-    ip: Option<IpAddr>,
-    now: OffsetDateTime,
-) -> Option<Reason> {
-    let now = now.unix_timestamp();
-    match row.status.as_str() {
-        "active" => {}
-        "deactivated" => return Some(Reason::Deactivated),
-        _ => return Some(Reason::Revoked),
-    }
-    if row.expires_at.is_some_and(|e| e <= now) {
-        return Some(Reason::Expired);
-    }
-    if let Some(days) = row.idle_days {
-        if row
-            .idle_anchor_at
-            .saturating_add(days.saturating_mul(86_400))
-            <= now
-        {
-            return Some(Reason::IdleExpired);
-        }
-    }
-    if kind != TokenKind::Company && row.owner_active != Some(true) {
-        return Some(Reason::OwnerInactive);
-    }
-    let nets = Networks::from_text(&row.allowed_networks);
-    if !nets.is_empty() {
-        match ip {
-            Some(ip) if nets.allows(ip) => {}
-            _ => return Some(Reason::Network),
-        }
-    }
-    if !required.iter().all(|s| scopes.contains(s)) {
-        return Some(Reason::Scope);
-    }
-    None
+    Prepared::new(row).decide(required, ip, now)
 }
 
 #[cfg(test)]

@@ -54,10 +54,10 @@ pub async fn me(Extension(c): Extension<Caller>) -> Json<Me> {
     let t = c.token;
     Json(Me {
         token_id: t.id,
-        token_name: t.name,
-        hint: t.hint,
+        token_name: t.name.clone(),
+        hint: t.hint.clone(),
         kind: t.kind,
-        owner: t.owner,
+        owner: t.owner.clone(),
         scopes: t.scopes.iter().map(ToString::to_string).collect(),
         expires_at: t.expires_at,
         rate_limit: t.rate_limit,

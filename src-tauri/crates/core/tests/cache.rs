@@ -1,0 +1,178 @@
+//! The in-memory verification cache never outlives a change: in-process writes apply on the
+//! very next call, and writes by another process (another `Tessera` on the same file, as the
+//! CLI would be) once the watcher has seen SQLite's data_version move.
+
+use std::time::{Duration, Instant};
+
+use tessera_core::keys::KeyStoreChoice;
+use tessera_core::model::{Networks, Role, Scope};
+use tessera_core::password::Password;
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::token::TokenKind;
+use tessera_core::verify::Reason;
+use tessera_core::{Actor, NewToken, NewUser, OpenOptions, StatusAction, Tessera};
+use time::OffsetDateTime;
+
+async fn open(dir: &std::path::Path) -> Tessera {
+    Tessera::open(OpenOptions {
+        data_dir: dir.to_owned(),
+        keystore: KeyStoreChoice::File,
+    })
+    .await
+    .expect("open")
+}
+
+async fn setup(t: &Tessera) {
+    t.init(
+        "Acme",
+        NewUser {
+            email: "admin@acme.test".parse().expect("email"),
+            name: "Ada".into(),
+            role: Role::Admin,
+            password: Password::new("correct horse battery staple".into()).expect("pw"),
+            source_group: String::new(),
+        },
+    )
+    .await
+    .expect("init");
+}
+
+async fn token(t: &Tessera, name: &str, scopes: &[&str]) -> (tessera_core::model::TokenId, String) {
+    let c = t
+        .create_token(
+            &Actor::Operator,
+            NewToken {
+                kind: TokenKind::Personal,
+                owner: Some("admin@acme.test".parse().expect("email")),
+                name: Some(name.into()),
+                description: None,
+                scopes: scopes.iter().map(|s| s.parse().expect("scope")).collect(),
+                expiry: ExpiryRequest::Default,
+                idle_days: None,
+                networks: Networks::default(),
+                rate_limit: None,
+            },
+        )
+        .await
+        .expect("create");
+    (c.info.id, c.token.expose().to_owned())
+}
+
+fn scope(s: &str) -> Scope {
+    s.parse().expect("scope")
+}
+
+#[tokio::test]
+async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_revoke() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = open(dir.path()).await;
+    setup(&t).await;
+    t.enable_verify_cache(Duration::from_millis(50));
+    let (id, secret) = token(&t, "a", &["me:read"]).await;
+    let now = OffsetDateTime::now_utc();
+    for _ in 0..3 {
+        assert!(t
+            .verify(&secret, &[], None, now)
+            .await
+            .expect("verify")
+            .accepted());
+    }
+    t.set_token_status(&Actor::Operator, id, StatusAction::Deactivate)
+        .await
+        .expect("deactivate");
+    let d = t.verify(&secret, &[], None, now).await.expect("verify");
+    assert_eq!(d.refused, Some(Reason::Deactivated));
+    t.set_token_status(&Actor::Operator, id, StatusAction::Activate)
+        .await
+        .expect("activate");
+    assert!(t
+        .verify(&secret, &[], None, now)
+        .await
+        .expect("verify")
+        .accepted());
+    t.set_token_status(&Actor::Operator, id, StatusAction::Revoke)
+        .await
+        .expect("revoke");
+    assert_eq!(
+        t.verify(&secret, &[], None, now)
+            .await
+            .expect("verify")
+            .refused,
+        Some(Reason::Revoked)
+    );
+}
+
+#[tokio::test]
+async fn a_role_change_reaches_cached_tokens_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = open(dir.path()).await;
+    setup(&t).await;
+    t.enable_verify_cache(Duration::from_millis(50));
+    t.add_user(
+        &Actor::Operator,
+        NewUser {
+            email: "boss@acme.test".parse().expect("email"),
+            name: "Boss".into(),
+            role: Role::Admin,
+            password: Password::new("correct horse battery staple".into()).expect("pw"),
+            source_group: String::new(),
+        },
+    )
+    .await
+    .expect("user");
+    let (_, secret) = token(&t, "ops", &["users:read"]).await;
+    let now = OffsetDateTime::now_utc();
+    assert!(t
+        .verify(&secret, &[scope("users:read")], None, now)
+        .await
+        .expect("verify")
+        .accepted());
+    t.set_role(
+        &Actor::Operator,
+        &"admin@acme.test".parse().expect("email"),
+        Role::User,
+    )
+    .await
+    .expect("role");
+    let d = t
+        .verify(&secret, &[scope("users:read")], None, now)
+        .await
+        .expect("verify");
+    assert_eq!(d.refused, Some(Reason::Scope));
+}
+
+#[tokio::test]
+async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = open(dir.path()).await;
+    setup(&server).await;
+    server.enable_verify_cache(Duration::from_millis(20));
+    let (id, secret) = token(&server, "x", &["me:read"]).await;
+    let now = OffsetDateTime::now_utc();
+    assert!(server
+        .verify(&secret, &[], None, now)
+        .await
+        .expect("verify")
+        .accepted());
+    // Another store on the same file stands in for the CLI in another process.
+    let other = open(dir.path()).await;
+    other
+        .set_token_status(&Actor::Operator, id, StatusAction::Revoke)
+        .await
+        .expect("revoke");
+    let started = Instant::now();
+    loop {
+        let d = server
+            .verify(&secret, &[], None, OffsetDateTime::now_utc())
+            .await
+            .expect("verify");
+        if d.refused == Some(Reason::Revoked) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the external revoke never reached the cache"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
