@@ -7,6 +7,7 @@
 //! that list. Every rule about tokens, users and rights is the core's ([`tessera_core`]).
 
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod error;
 pub mod extract;
@@ -73,7 +74,8 @@ pub struct RunningServer {
     pub fingerprint: String,
     handle: axum_server::Handle<SocketAddr>,
     server: JoinHandle<std::io::Result<()>>,
-    usage: UsageWriter,
+    /// None for the benchmark baseline ([`bench::serve_ok`]), which records nothing.
+    usage: Option<UsageWriter>,
 }
 
 impl RunningServer {
@@ -85,7 +87,9 @@ impl RunningServer {
             Ok(Err(e)) => tracing::error!(error = %e, "the API server stopped with an error"),
             Err(e) => tracing::error!(error = %e, "the API server task failed"),
         }
-        self.usage.shutdown().await;
+        if let Some(usage) = self.usage {
+            usage.shutdown().await;
+        }
     }
 }
 
@@ -157,16 +161,11 @@ fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Start serving HTTPS on `cfg.listen` (port 0 picks a free port; see [`RunningServer::addr`]).
-pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer> {
+/// The rustls configuration every listener uses: ring, the safe default protocol versions,
+/// no client certificates, HTTP/1.1 by ALPN.
+fn tls_config(cert: tls::ServerCert) -> Result<rustls::ServerConfig> {
     // One provider for the whole process; a second call (or another crate's) is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = cfg.data_dir.clone();
-    let ip = cfg.listen.ip();
-    let cert = tokio::task::spawn_blocking(move || tls::issue_server_cert(&dir, Some(ip)))
-        .await
-        .map_err(|e| Error::internal("creating the certificates stopped", e))??;
-    let fingerprint = cert.fingerprint.clone();
     let tls_err = |e: rustls::Error| Error::internal("cannot set up TLS", e);
     let mut tls = rustls::ServerConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
@@ -175,11 +174,23 @@ pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer>
         .with_single_cert(cert.chain, cert.key)
         .map_err(tls_err)?;
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tls)
+}
 
-    let listener = std::net::TcpListener::bind(cfg.listen).map_err(|e| {
+/// Bind `listen`, then serve `app` over `tls` with the limits and timeouts of the API
+/// (HTTP/1 only, head size, header and first-request timeouts) on a new task.
+fn serve_tls(
+    listen: SocketAddr,
+    tls: rustls::ServerConfig,
+    app: Router,
+) -> Result<(
+    SocketAddr,
+    axum_server::Handle<SocketAddr>,
+    JoinHandle<std::io::Result<()>>,
+)> {
+    let listener = std::net::TcpListener::bind(listen).map_err(|e| {
         Error::state(format!(
-            "listen: cannot listen on {} ({e}); choose another port with --listen",
-            cfg.listen
+            "listen: cannot listen on {listen} ({e}); choose another port with --listen"
         ))
     })?;
     listener
@@ -188,15 +199,6 @@ pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer>
     let addr = listener
         .local_addr()
         .map_err(|e| Error::internal("cannot read the listening address", e))?;
-
-    let (usage_tx, usage) = UsageWriter::start(tessera.clone());
-    let state = AppState {
-        tessera,
-        usage: usage_tx,
-        limits: Arc::new(RateLimits::default()),
-    };
-    let app = router(state);
-
     let handle = axum_server::Handle::new();
     let mut server = axum_server::tls_rustls::from_tcp_rustls(
         listener,
@@ -217,13 +219,39 @@ pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer>
             .serve(app.into_make_service_with_connect_info::<SocketAddr>())
             .await
     });
+    Ok((addr, handle, task))
+}
+
+/// Start serving HTTPS on `cfg.listen` (port 0 picks a free port; see [`RunningServer::addr`]).
+pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer> {
+    let dir = cfg.data_dir.clone();
+    let ip = cfg.listen.ip();
+    let cert = tokio::task::spawn_blocking(move || tls::issue_server_cert(&dir, Some(ip)))
+        .await
+        .map_err(|e| Error::internal("creating the certificates stopped", e))??;
+    let fingerprint = cert.fingerprint.clone();
+    let tls = tls_config(cert)?;
+
+    let (usage_tx, usage) = UsageWriter::start(tessera.clone());
+    let state = AppState {
+        tessera,
+        usage: usage_tx,
+        limits: Arc::new(RateLimits::default()),
+    };
+    let (addr, handle, server) = match serve_tls(cfg.listen, tls, router(state)) {
+        Ok(s) => s,
+        Err(e) => {
+            usage.shutdown().await;
+            return Err(e);
+        }
+    };
     tracing::info!(%addr, "Tessera API listening");
     Ok(RunningServer {
         addr,
         fingerprint,
         handle,
-        server: task,
-        usage,
+        server,
+        usage: Some(usage),
     })
 }
 

@@ -192,6 +192,32 @@ pub fn issue_server_cert(data_dir: &Path, extra: Option<IpAddr>) -> Result<Serve
     })
 }
 
+/// The leaf certificate and key the last [`issue_server_cert`] wrote to the data dir, as the
+/// server uses them. For a second listener that must present the very same certificates (the
+/// benchmark baseline, [`crate::bench::serve_ok`]).
+pub fn load_server_cert(data_dir: &Path) -> Result<ServerCert> {
+    use rustls::pki_types::pem::PemObject;
+    let dir = tls_dir(data_dir);
+    let chain_pem =
+        std::fs::read(dir.join(LEAF_CERT)).map_err(|e| io_err("read the server certificate", e))?;
+    let key_pem =
+        std::fs::read(dir.join(LEAF_KEY)).map_err(|e| io_err("read the server key", e))?;
+    let unreadable = |e| Error::internal("the stored server certificate cannot be read", e);
+    let chain = CertificateDer::pem_slice_iter(&chain_pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(unreadable)?;
+    let ca = chain
+        .last()
+        .ok_or_else(|| Error::state("the stored server certificate is empty"))?;
+    let fingerprint = fingerprint(ca);
+    Ok(ServerCert {
+        chain,
+        key,
+        fingerprint,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
