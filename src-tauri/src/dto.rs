@@ -338,3 +338,266 @@ impl From<Policy> for PolicyView {
 pub struct CopyReceipt {
     pub clears_in_seconds: u32,
 }
+
+// ---- Administration, company tokens and usage review ----
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UserView {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub source_group: String,
+    pub created_at: String,
+    pub deactivated_at: Option<String>,
+    /// User and personal tokens not yet revoked.
+    pub live_tokens: i32,
+}
+
+impl UserView {
+    pub fn new(u: &User, live_tokens: i64) -> Self {
+        Self {
+            id: i32::try_from(u.id.0).unwrap_or(i32::MAX),
+            email: u.email.to_string(),
+            name: u.name.clone(),
+            role: u.role.into(),
+            active: u.active,
+            source_group: u.source_group.clone(),
+            created_at: rfc3339(u.created_at),
+            deactivated_at: u.deactivated_at.map(rfc3339),
+            live_tokens: i32::try_from(live_tokens).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct NewUserRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+    pub source_group: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RoleChange {
+    pub user: UserView,
+    /// Scopes the user's tokens no longer grant.
+    pub scopes_lost: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Deactivation {
+    pub user: UserView,
+    /// How many user and personal tokens were revoked.
+    pub revoked: i32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum TokenSortKey {
+    #[default]
+    Id,
+    Name,
+    Kind,
+    Owner,
+    Status,
+    Created,
+    Expires,
+    LastUsed,
+    Uses,
+}
+
+/// Server-side filters, sort and page for the all-tokens table.
+#[derive(Debug, Clone, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct TokenQuery {
+    /// Owner e-mail.
+    pub owner: Option<String>,
+    pub kind: Option<TokenKind>,
+    pub status: Option<TokenStatus>,
+    pub scope: Option<String>,
+    /// Free text over name, description, hint and owner.
+    pub text: Option<String>,
+    pub expiring_within_days: Option<u32>,
+    pub unused_for_days: Option<u32>,
+    pub never_used: bool,
+    pub presented_in_query: bool,
+    pub sort: TokenSortKey,
+    pub descending: bool,
+    pub offset: u32,
+    /// Rows per page (1 to 1000; default 100).
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TokenPage {
+    pub items: Vec<TokenView>,
+    /// Matching tokens in all pages.
+    pub total: i32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BulkFailure {
+    pub id: i32,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct BulkResult {
+    pub done: Vec<i32>,
+    pub failed: Vec<BulkFailure>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DayCountView {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub accepted: i32,
+    pub refused: i32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ClientView {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub uses: i32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct UsageReport {
+    pub token: TokenView,
+    /// One entry per day, oldest first, zero days included.
+    pub series: Vec<DayCountView>,
+    pub recent: Vec<UsageView>,
+    pub clients: Vec<ClientView>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DashboardView {
+    pub expiring_in_7_days: i32,
+    pub expiring_in_30_days: i32,
+    pub never_used: i32,
+    pub unused_for_30_days: i32,
+    pub refused_last_24_hours: i32,
+    pub presented_in_query: i32,
+    pub active: i32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct AuditQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// RFC 3339; entries at or after.
+    pub since: Option<String>,
+    /// RFC 3339; entries before.
+    pub until: Option<String>,
+    /// Entries with a smaller id (paging back).
+    pub before_id: Option<i32>,
+    /// 1 to 10000; default 200.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AuditView {
+    pub id: i32,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// JSON text.
+    pub details: String,
+}
+
+/// Every policy value an admin can set.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PolicySettings {
+    pub max_lifetime_days: u32,
+    pub expiry_required: bool,
+    pub default_lifetime_days: u32,
+    pub default_idle_days: u32,
+    pub max_rate_limit: u32,
+    pub default_rate_limit: u32,
+    pub query_param_tokens: bool,
+    pub max_personal_tokens: u32,
+    pub clipboard_seconds: u32,
+    pub usage_retention_days: u32,
+}
+
+impl From<Policy> for PolicySettings {
+    fn from(p: Policy) -> Self {
+        Self {
+            max_lifetime_days: p.max_lifetime_days,
+            expiry_required: p.expiry_required,
+            default_lifetime_days: p.default_lifetime_days,
+            default_idle_days: p.default_idle_days,
+            max_rate_limit: p.max_rate_limit,
+            default_rate_limit: p.default_rate_limit,
+            query_param_tokens: p.query_param_tokens,
+            max_personal_tokens: p.max_personal_tokens,
+            clipboard_seconds: p.clipboard_seconds,
+            usage_retention_days: p.usage_retention_days,
+        }
+    }
+}
+
+impl From<PolicySettings> for Policy {
+    fn from(p: PolicySettings) -> Self {
+        Self {
+            max_lifetime_days: p.max_lifetime_days,
+            expiry_required: p.expiry_required,
+            default_lifetime_days: p.default_lifetime_days,
+            default_idle_days: p.default_idle_days,
+            max_rate_limit: p.max_rate_limit,
+            default_rate_limit: p.default_rate_limit,
+            query_param_tokens: p.query_param_tokens,
+            max_personal_tokens: p.max_personal_tokens,
+            clipboard_seconds: p.clipboard_seconds,
+            usage_retention_days: p.usage_retention_days,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ScopeDetail {
+    pub name: String,
+    pub description: String,
+    pub builtin: bool,
+    pub roles: Vec<Role>,
+}

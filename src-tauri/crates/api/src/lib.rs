@@ -232,6 +232,9 @@ pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer>
     let fingerprint = cert.fingerprint.clone();
     let tls = tls_config(cert)?;
 
+    // Revocations through this process apply to the very next request; those by another
+    // process (the CLI) within 50 ms.
+    tessera.enable_verify_cache(std::time::Duration::from_millis(50));
     let (usage_tx, usage) = UsageWriter::start(tessera.clone());
     let state = AppState {
         tessera,

@@ -628,6 +628,45 @@ impl Tessera {
     /// Change a user's role (admin). Their tokens follow at once: verification intersects
     /// token scopes with the role current at each request. Returns the user and the scopes
     /// their live tokens lose.
+    /// The scopes a user's live tokens would lose if their role became `role` (admin).
+    pub async fn role_change_preview(
+        &self,
+        actor: &Actor,
+        email: &Email,
+        role: Role,
+    ) -> Result<Vec<String>> {
+        actor.require_admin("change roles")?;
+        let u = self.find_user(email).await?;
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
+                .bind(u.id.0)
+                .fetch_all(&mut *self.reader().await?)
+                .await?;
+        let mut lost: Scopes = Scopes::new();
+        for (s,) in rows {
+            lost.extend(
+                scopes_from_text(&s)
+                    .into_iter()
+                    .filter(|s| u.role.allows(s) && !role.allows(s)),
+            );
+        }
+        Ok(lost.into_iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Live (not revoked) user and personal tokens per user id (admin).
+    pub async fn live_token_counts(
+        &self,
+        actor: &Actor,
+    ) -> Result<std::collections::HashMap<UserId, i64>> {
+        actor.require_admin("list users")?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT owner_id, COUNT(*) FROM tokens WHERE owner_id IS NOT NULL AND status <> 'revoked' GROUP BY owner_id",
+        )
+        .fetch_all(&mut *self.reader().await?)
+        .await?;
+        Ok(rows.into_iter().map(|(u, n)| (UserId(u), n)).collect())
+    }
+
     pub async fn set_role(
         &self,
         actor: &Actor,

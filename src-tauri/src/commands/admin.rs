@@ -1,0 +1,247 @@
+//! Administration: users, all tokens (filtered, sorted, paged), bulk status changes.
+
+use tauri::State;
+use tessera_core::model::{Email, TokenId};
+use tessera_core::password::Password;
+use tessera_core::store::tokens::{TokenFilter, TokenSort};
+use tessera_core::{NewUser, StatusAction as CoreAction};
+
+use crate::dto::{
+    BulkFailure, BulkResult, Deactivation, NewUserRequest, Role, RoleChange, StatusAction,
+    TokenKind, TokenPage, TokenQuery, TokenSortKey, TokenStatus, UserView,
+};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+
+fn core_role(r: Role) -> tessera_core::model::Role {
+    match r {
+        Role::Admin => tessera_core::model::Role::Admin,
+        Role::VrmAdmin => tessera_core::model::Role::VrmAdmin,
+        Role::User => tessera_core::model::Role::User,
+    }
+}
+
+fn email(s: &str) -> CmdResult<Email> {
+    Ok(s.parse::<Email>()?)
+}
+
+async fn user_view(
+    state: &AppState,
+    actor: &tessera_core::Actor,
+    u: &tessera_core::store::users::User,
+) -> CmdResult<UserView> {
+    let counts = state.core.live_token_counts(actor).await?;
+    Ok(UserView::new(u, counts.get(&u.id).copied().unwrap_or(0)))
+}
+
+#[tauri::command]
+pub async fn list_users(state: State<'_, AppState>) -> CmdResult<Vec<UserView>> {
+    let (actor, _) = state.actor().await?;
+    let users = state.core.list_users(&actor).await?;
+    let counts = state.core.live_token_counts(&actor).await?;
+    Ok(users
+        .iter()
+        .map(|u| UserView::new(u, counts.get(&u.id).copied().unwrap_or(0)))
+        .collect())
+}
+
+#[tauri::command]
+pub async fn create_user(state: State<'_, AppState>, req: NewUserRequest) -> CmdResult<UserView> {
+    let (actor, _) = state.actor().await?;
+    let new = NewUser {
+        email: email(&req.email)?,
+        name: req.name,
+        role: core_role(req.role),
+        password: Password::new(req.password)?,
+        source_group: req.source_group,
+    };
+    let u = state.core.add_user(&actor, new).await?;
+    user_view(&state, &actor, &u).await
+}
+
+/// What the user's tokens would lose under another role, before changing it.
+#[tauri::command]
+pub async fn preview_role_change(
+    state: State<'_, AppState>,
+    email: String,
+    role: Role,
+) -> CmdResult<Vec<String>> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .role_change_preview(&actor, &self::email(&email)?, core_role(role))
+        .await?)
+}
+
+#[tauri::command]
+pub async fn set_user_role(
+    state: State<'_, AppState>,
+    email: String,
+    role: Role,
+) -> CmdResult<RoleChange> {
+    let (actor, _) = state.actor().await?;
+    let (u, lost) = state
+        .core
+        .set_role(&actor, &self::email(&email)?, core_role(role))
+        .await?;
+    Ok(RoleChange {
+        user: user_view(&state, &actor, &u).await?,
+        scopes_lost: lost,
+    })
+}
+
+/// How many tokens deactivating the user will revoke.
+#[tauri::command]
+pub async fn preview_deactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<i32> {
+    let (actor, _) = state.actor().await?;
+    let n = state
+        .core
+        .deprovision_count(&actor, &self::email(&email)?)
+        .await?;
+    Ok(i32::try_from(n).unwrap_or(i32::MAX))
+}
+
+#[tauri::command]
+pub async fn deactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<Deactivation> {
+    let (actor, _) = state.actor().await?;
+    let (u, n) = state
+        .core
+        .deactivate_user(&actor, &self::email(&email)?)
+        .await?;
+    Ok(Deactivation {
+        user: user_view(&state, &actor, &u).await?,
+        revoked: i32::try_from(n).unwrap_or(i32::MAX),
+    })
+}
+
+#[tauri::command]
+pub async fn reactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<UserView> {
+    let (actor, _) = state.actor().await?;
+    let u = state
+        .core
+        .reactivate_user(&actor, &self::email(&email)?)
+        .await?;
+    user_view(&state, &actor, &u).await
+}
+
+/// Every token the signed-in person may see (all for admins; company and own for VRM
+/// admins; own for users), filtered, sorted and paged on the server.
+#[tauri::command]
+pub async fn list_all_tokens(
+    state: State<'_, AppState>,
+    query: TokenQuery,
+) -> CmdResult<TokenPage> {
+    let (actor, _) = state.actor().await?;
+    let owner = match query
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(e) => match state.core.find_user(&email(e)?).await {
+            Ok(u) => Some(u.id),
+            Err(tessera_core::Error::NotFound(_)) => {
+                return Ok(TokenPage {
+                    items: vec![],
+                    total: 0,
+                })
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let scope = match query
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => Some(s.parse::<tessera_core::model::Scope>()?.to_string()),
+        None => None,
+    };
+    let filter = TokenFilter {
+        owner,
+        kind: query.kind.map(|k| match k {
+            TokenKind::User => "user".to_owned(),
+            TokenKind::Personal => "personal".to_owned(),
+            TokenKind::Company => "company".to_owned(),
+        }),
+        status: query.status.map(|s| match s {
+            TokenStatus::Active => "active".to_owned(),
+            TokenStatus::Deactivated => "deactivated".to_owned(),
+            TokenStatus::Revoked => "revoked".to_owned(),
+            TokenStatus::Expired => "expired".to_owned(),
+        }),
+        scope,
+        text: query
+            .text
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().chars().take(200).collect()),
+        expiring_within_days: query.expiring_within_days.map(i64::from),
+        unused_for_days: query.unused_for_days.map(i64::from),
+        never_used: query.never_used,
+        presented_in_query: query.presented_in_query,
+        after_id: None,
+        sort: match query.sort {
+            TokenSortKey::Id => TokenSort::Id,
+            TokenSortKey::Name => TokenSort::Name,
+            TokenSortKey::Kind => TokenSort::Kind,
+            TokenSortKey::Owner => TokenSort::Owner,
+            TokenSortKey::Status => TokenSort::Status,
+            TokenSortKey::Created => TokenSort::Created,
+            TokenSortKey::Expires => TokenSort::Expires,
+            TokenSortKey::LastUsed => TokenSort::LastUsed,
+            TokenSortKey::Uses => TokenSort::Uses,
+        },
+        descending: query.descending,
+        offset: query.offset,
+        limit: if query.limit == 0 {
+            100
+        } else {
+            query.limit.min(1000)
+        },
+    };
+    let total = state.core.count_tokens(&actor, &filter).await?;
+    let items = state.core.list_tokens(&actor, &filter).await?;
+    Ok(TokenPage {
+        items: items.into_iter().map(Into::into).collect(),
+        total: i32::try_from(total).unwrap_or(i32::MAX),
+    })
+}
+
+/// Change the status of many tokens; each is checked on its own, so one the actor may not
+/// touch fails alone. The UI sends chunks to show progress.
+#[tauri::command]
+pub async fn bulk_set_token_status(
+    state: State<'_, AppState>,
+    ids: Vec<i32>,
+    action: StatusAction,
+) -> CmdResult<BulkResult> {
+    let (actor, _) = state.actor().await?;
+    if ids.len() > 1000 {
+        return Err(IpcError::Invalid(
+            "ids: at most 1000 tokens per call; send them in chunks".into(),
+        ));
+    }
+    let action = match action {
+        StatusAction::Revoke => CoreAction::Revoke,
+        StatusAction::Deactivate => CoreAction::Deactivate,
+        StatusAction::Activate => CoreAction::Activate,
+    };
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for id in ids {
+        match state
+            .core
+            .set_token_status(&actor, TokenId(i64::from(id)), action)
+            .await
+        {
+            Ok(_) => done.push(id),
+            Err(e) => failed.push(BulkFailure {
+                id,
+                message: IpcError::from(e).to_string(),
+            }),
+        }
+    }
+    Ok(BulkResult { done, failed })
+}

@@ -1,0 +1,172 @@
+//! Usage review, the dashboard and the audit log.
+
+use std::path::PathBuf;
+
+use tauri::State;
+use tessera_core::model::TokenId;
+use tessera_core::store::audit::AuditFilter;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::dto::{
+    rfc3339, AuditQuery, AuditView, ClientView, DashboardView, DayCountView, UsageReport,
+};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+
+fn i32c(n: i64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[tauri::command]
+pub async fn token_usage_report(
+    state: State<'_, AppState>,
+    id: i32,
+    days: u32,
+) -> CmdResult<UsageReport> {
+    let (actor, _) = state.actor().await?;
+    let id = TokenId(i64::from(id));
+    let token = state.core.get_token(&actor, id).await?;
+    let series = state
+        .core
+        .usage_series(&actor, id, days.clamp(1, 366))
+        .await?;
+    let recent = state.core.token_usage(&actor, id, 200).await?;
+    let clients = state.core.usage_clients(&actor, id).await?;
+    Ok(UsageReport {
+        token: token.into(),
+        series: series
+            .into_iter()
+            .map(|d| DayCountView {
+                day: d.day,
+                accepted: i32c(d.accepted),
+                refused: i32c(d.refused),
+            })
+            .collect(),
+        recent: recent.into_iter().map(Into::into).collect(),
+        clients: clients
+            .into_iter()
+            .map(|c| ClientView {
+                ip: c.ip,
+                user_agent: c.user_agent,
+                first_seen: rfc3339(c.first_seen),
+                last_seen: rfc3339(c.last_seen),
+                uses: i32c(c.uses),
+            })
+            .collect(),
+    })
+}
+
+#[tauri::command]
+pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<DashboardView> {
+    let (actor, _) = state.actor().await?;
+    let d = state.core.dashboard(&actor).await?;
+    Ok(DashboardView {
+        expiring_in_7_days: i32c(d.expiring_7_days),
+        expiring_in_30_days: i32c(d.expiring_30_days),
+        never_used: i32c(d.never_used),
+        unused_for_30_days: i32c(d.unused_30_days),
+        refused_last_24_hours: i32c(d.refused_24_hours),
+        presented_in_query: i32c(d.presented_in_query),
+        active: i32c(d.active),
+    })
+}
+
+fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
+    let when = |field: &str, v: Option<String>| -> CmdResult<Option<i64>> {
+        match v.filter(|s| !s.trim().is_empty()) {
+            None => Ok(None),
+            Some(s) => OffsetDateTime::parse(s.trim(), &Rfc3339)
+                .map(|t| Some(t.unix_timestamp()))
+                .map_err(|_| {
+                    IpcError::Invalid(format!(
+                        "{field}: not a date and time; use RFC 3339 like 2026-11-23T09:00:00Z"
+                    ))
+                }),
+        }
+    };
+    let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    Ok(AuditFilter {
+        since: when("since", q.since)?,
+        until: when("until", q.until)?,
+        actor: text(q.actor),
+        action: text(q.action),
+        target: text(q.target),
+        before_id: q.before_id.map(i64::from),
+        limit: if q.limit == 0 {
+            200
+        } else {
+            q.limit.min(10_000)
+        },
+    })
+}
+
+fn audit_view(a: tessera_core::store::audit::AuditEntry) -> AuditView {
+    AuditView {
+        id: i32c(a.id),
+        at: rfc3339(a.at),
+        actor: a.actor,
+        action: a.action,
+        target: a.target,
+        details: a.details.to_string(),
+    }
+}
+
+#[tauri::command]
+pub async fn list_audit(
+    state: State<'_, AppState>,
+    query: AuditQuery,
+) -> CmdResult<Vec<AuditView>> {
+    let (actor, _) = state.actor().await?;
+    let rows = state.core.audit(&actor, &audit_filter(query)?).await?;
+    Ok(rows.into_iter().map(audit_view).collect())
+}
+
+/// Write the filtered audit log (up to 100,000 entries) as CSV; returns how many rows.
+#[tauri::command]
+pub async fn export_audit_csv(
+    state: State<'_, AppState>,
+    path: String,
+    query: AuditQuery,
+) -> CmdResult<i32> {
+    let (actor, _) = state.actor().await?;
+    let mut filter = audit_filter(query)?;
+    filter.limit = 10_000;
+    let mut rows = Vec::new();
+    loop {
+        let page = state.core.audit(&actor, &filter).await?;
+        let last = page.last().map(|a| a.id);
+        let n = page.len();
+        rows.extend(page.into_iter().map(audit_view));
+        match last {
+            Some(id) if n == filter.limit as usize && rows.len() < 100_000 => {
+                filter.before_id = Some(id)
+            }
+            _ => break,
+        }
+    }
+    let path = PathBuf::from(path);
+    let write = || -> Result<(), Box<dyn std::error::Error>> {
+        let mut w = csv::Writer::from_path(&path)?;
+        w.write_record(["id", "time", "actor", "action", "target", "details"])?;
+        for r in &rows {
+            w.write_record([
+                r.id.to_string().as_str(),
+                &r.at,
+                &r.actor,
+                &r.action,
+                &r.target,
+                &r.details,
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write().map_err(|e| {
+        IpcError::Invalid(format!(
+            "path: cannot write {} ({e}); choose another place",
+            path.display()
+        ))
+    })?;
+    Ok(i32::try_from(rows.len()).unwrap_or(i32::MAX))
+}
