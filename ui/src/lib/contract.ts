@@ -24,3 +24,22 @@ export type { UsageView } from "../bindings/UsageView";
 
 import type { IpcError } from "../bindings/IpcError";
 export type IpcErrorType = IpcError["type"];
+
+// Administration, usage review, audit and settings (issue 5).
+export type { AuditQuery } from "../bindings/AuditQuery";
+export type { AuditView } from "../bindings/AuditView";
+export type { BulkFailure } from "../bindings/BulkFailure";
+export type { BulkResult } from "../bindings/BulkResult";
+export type { ClientView } from "../bindings/ClientView";
+export type { DashboardView } from "../bindings/DashboardView";
+export type { DayCountView } from "../bindings/DayCountView";
+export type { Deactivation } from "../bindings/Deactivation";
+export type { NewUserRequest } from "../bindings/NewUserRequest";
+export type { PolicySettings } from "../bindings/PolicySettings";
+export type { RoleChange } from "../bindings/RoleChange";
+export type { ScopeDetail } from "../bindings/ScopeDetail";
+export type { TokenPage } from "../bindings/TokenPage";
+export type { TokenQuery } from "../bindings/TokenQuery";
+export type { TokenSortKey } from "../bindings/TokenSortKey";
+export type { UsageReport } from "../bindings/UsageReport";
+export type { UserView } from "../bindings/UserView";

@@ -5,6 +5,20 @@ import { invoke } from "@tauri-apps/api/core";
 import { save } from "@tauri-apps/plugin-dialog";
 import type {
   AppStatus,
+  AuditQuery,
+  AuditView,
+  BulkResult,
+  DashboardView,
+  Deactivation,
+  NewUserRequest,
+  PolicySettings,
+  Role,
+  RoleChange,
+  ScopeDetail,
+  TokenPage,
+  TokenQuery,
+  UsageReport,
+  UserView,
   CopyReceipt,
   CreateTokenRequest,
   IpcError,
@@ -81,12 +95,51 @@ export const clearClipboard = () => call<null>("clear_clipboard");
 export const savePostmanEnvironment = (path: string, secret: string, name: string) =>
   call<null>("save_postman_environment", { path, secret, name });
 
+// Administration (admin only; the backend answers Forbidden to others).
+export const listUsers = () => call<UserView[]>("list_users");
+export const createUser = (req: NewUserRequest) => call<UserView>("create_user", { req });
+/** Scopes the user's tokens would lose with this role. */
+export const previewRoleChange = (email: string, role: Role) => call<string[]>("preview_role_change", { email, role });
+export const setUserRole = (email: string, role: Role) => call<RoleChange>("set_user_role", { email, role });
+/** How many of the user's tokens deactivating them would revoke. */
+export const previewDeactivateUser = (email: string) => call<number>("preview_deactivate_user", { email });
+export const deactivateUser = (email: string) => call<Deactivation>("deactivate_user", { email });
+export const reactivateUser = (email: string) => call<UserView>("reactivate_user", { email });
+
+// Company tokens and all tokens (admin, vrm_admin).
+export const listCompanyTokens = () => call<TokenView[]>("list_company_tokens");
+export const createCompanyToken = (req: CreateTokenRequest) => call<Revealed>("create_company_token", { req });
+export const listAllTokens = (query: TokenQuery) => call<TokenPage>("list_all_tokens", { query });
+/** At most 1000 ids per call; the UI sends chunks of 50 (lib/bulk.ts). */
+export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<BulkResult>("bulk_set_token_status", { ids, action });
+
+// Usage review, dashboard, audit.
+export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
+export const getDashboard = () => call<DashboardView>("get_dashboard");
+export const listAudit = (query: AuditQuery) => call<AuditView[]>("list_audit", { query });
+/** Writes the entries matching `query` as CSV to `path`; answers how many rows were written. */
+export const exportAuditCsv = (path: string, query: AuditQuery) => call<number>("export_audit_csv", { path, query });
+
+// Settings.
+export const getPolicySettings = () => call<PolicySettings>("get_policy_settings");
+export const updatePolicy = (policy: PolicySettings) => call<PolicySettings>("update_policy", { policy });
+export const listScopes = () => call<ScopeDetail[]>("list_scopes");
+export const addScope = (name: string, description: string) => call<ScopeDetail>("add_scope", { name, description });
+export const exportCaCertificate = (path: string) => call<null>("export_ca_certificate", { path });
+
+export type SaveKind = "postman" | "csv" | "pem";
+const SAVE_FILTERS: Record<SaveKind, { name: string; extensions: string[] }> = {
+  postman: { name: "Postman environment", extensions: ["json"] },
+  csv: { name: "CSV", extensions: ["csv"] },
+  pem: { name: "PEM certificate", extensions: ["pem", "crt"] },
+};
+
 /** The native save dialog (tauri-plugin-dialog); resolves to null when the user cancels. */
-export async function pickSavePath(defaultPath: string): Promise<string | null> {
+export async function pickSavePath(defaultPath: string, kind: SaveKind = "postman"): Promise<string | null> {
   try {
     return await save({
       defaultPath,
-      filters: [{ name: "Postman environment", extensions: ["json"] }],
+      filters: [SAVE_FILTERS[kind]],
     });
   } catch (e) {
     throw toIpcFailure(e);
