@@ -5,6 +5,7 @@ mod clipboard;
 pub mod commands;
 pub mod dto;
 pub mod error;
+mod notices;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -112,10 +113,11 @@ fn listen_addr() -> String {
     std::env::var("TESSERA_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8443".to_owned())
 }
 
-/// Start the API in the background; its status lands in the app state either way.
+/// Start the API before the window asks for its status (binding and certificates take
+/// milliseconds); its status lands in the app state either way.
 fn start_api<R: Runtime>(app: &tauri::AppHandle<R>) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
+    tauri::async_runtime::block_on(async move {
         let state = app.state::<AppState>();
         let listen = listen_addr();
         let result = match listen.parse::<SocketAddr>() {
@@ -192,11 +194,14 @@ pub fn run() {
     };
     let state = AppState::new(core, api, key_warning);
     let app = build_app(
-        Builder::default().plugin(tauri_plugin_dialog::init()),
+        Builder::default()
+            .plugin(tauri_plugin_dialog::init())
+            .plugin(tauri_plugin_notification::init()),
         state,
     )
     .setup(|app| {
         start_api(app.handle());
+        notices::start(app.handle().clone());
         Ok(())
     })
     .build(context());

@@ -89,6 +89,16 @@ impl AppState {
         }
     }
 
+    /// The signed-in person as an actor, without touching the idle clock (for background
+    /// work such as notifications).
+    pub async fn signed_in_actor(&self) -> Option<Actor> {
+        let id = self.session.lock().ok()?.as_ref().map(|s| s.user)?;
+        match self.core.user(id).await {
+            Ok(u) if u.active => Some(Actor::User(u)),
+            _ => None,
+        }
+    }
+
     pub async fn actor(&self) -> CmdResult<(Actor, User)> {
         let u = self.user().await?;
         Ok((Actor::User(u.clone()), u))

@@ -330,3 +330,253 @@ fn pages_from_anywhere_but_the_app_get_no_command() {
         assert!(e.to_string().contains("not allowed"), "{origin}: {e}");
     }
 }
+
+#[test]
+fn create_token_errors_name_the_dialog_field() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let mut req = personal("net");
+    req["req"]["networks"] = json!(["10.0.0.0/33"]);
+    let e = a.err("create_personal_token", req);
+    assert!(
+        e["data"].as_str().expect("msg").starts_with("networks:"),
+        "{e}"
+    );
+    let mut req = personal("rate");
+    req["req"]["rateLimit"] = json!(0);
+    let e = a.err("create_personal_token", req);
+    assert!(
+        e["data"].as_str().expect("msg").starts_with("rateLimit:"),
+        "{e}"
+    );
+}
+
+fn user_req(email: &str, role: &str) -> Value {
+    json!({"req": {"email": email, "name": "New", "role": role, "password": PW, "sourceGroup": ""}})
+}
+
+#[test]
+fn every_admin_command_is_refused_to_users_and_vrm_admins() {
+    let a = App::with_admin_and_user();
+    let admin_only: Vec<(&str, Value)> = vec![
+        ("list_users", json!({})),
+        ("create_user", user_req("x@acme.test", "user")),
+        (
+            "preview_role_change",
+            json!({"email": "user@acme.test", "role": "admin"}),
+        ),
+        (
+            "set_user_role",
+            json!({"email": "user@acme.test", "role": "admin"}),
+        ),
+        (
+            "preview_deactivate_user",
+            json!({"email": "admin@acme.test"}),
+        ),
+        ("deactivate_user", json!({"email": "admin@acme.test"})),
+        ("reactivate_user", json!({"email": "admin@acme.test"})),
+        ("list_audit", json!({"query": {}})),
+        (
+            "export_audit_csv",
+            json!({"path": "/tmp/never-written.csv", "query": {}}),
+        ),
+        (
+            "update_policy",
+            json!({"policy": {"maxLifetimeDays": 3650, "expiryRequired": false, "defaultLifetimeDays": 90,
+            "defaultIdleDays": 30, "maxRateLimit": 1200, "defaultRateLimit": 600, "queryParamTokens": true,
+            "maxPersonalTokens": 100, "clipboardSeconds": 30, "usageRetentionDays": 90}}),
+        ),
+        ("add_scope", json!({"name": "evil:all", "description": ""})),
+    ];
+    for who in ["user@acme.test", "vrm@acme.test"] {
+        a.sign_in(who);
+        for (cmd, body) in &admin_only {
+            let e = a.err(cmd, body.clone());
+            assert_eq!(e["type"], "Forbidden", "{who} {cmd}: {e}");
+        }
+        a.ok("sign_out", json!({}));
+    }
+    assert!(!std::path::Path::new("/tmp/never-written.csv").exists());
+    a.sign_in("admin@acme.test");
+    for (cmd, body) in &admin_only[..3] {
+        a.ok(cmd, body.clone());
+    }
+    let lost = a.ok(
+        "preview_role_change",
+        json!({"email": "user@acme.test", "role": "vrm_admin"}),
+    );
+    assert!(lost.as_array().expect("array").is_empty());
+    let n = a.ok(
+        "preview_deactivate_user",
+        json!({"email": "user@acme.test"}),
+    );
+    assert_eq!(n, 0);
+    let scope = a.ok(
+        "add_scope",
+        json!({"name": "billing:read", "description": "Invoices"}),
+    );
+    assert_eq!(scope["builtin"], false);
+    let audit = a.ok("list_audit", json!({"query": {"action": "scope.create"}}));
+    assert_eq!(audit.as_array().expect("array").len(), 1);
+}
+
+#[test]
+fn all_tokens_shows_each_role_only_what_it_may_see() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    a.ok("create_personal_token", personal("user-token"));
+    a.ok("sign_out", json!({}));
+    a.sign_in("vrm@acme.test");
+    a.ok("create_company_token", company("svc"));
+    a.ok("create_personal_token", personal("vrm-token"));
+    let names = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|t| t["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    let page = a.ok("list_all_tokens", json!({"query": {}}));
+    let mut seen = names(page.clone());
+    seen.sort();
+    assert_eq!(seen, vec!["svc", "vrm-token"]);
+    assert_eq!(page["total"], 2);
+    a.ok("sign_out", json!({}));
+    a.sign_in("user@acme.test");
+    assert_eq!(
+        names(a.ok("list_all_tokens", json!({"query": {}}))),
+        vec!["user-token"]
+    );
+    a.ok("sign_out", json!({}));
+    a.sign_in("admin@acme.test");
+    let page = a.ok(
+        "list_all_tokens",
+        json!({"query": {"sort": "name", "descending": true, "limit": 2}}),
+    );
+    assert_eq!(page["total"], 3);
+    assert_eq!(names(page), vec!["vrm-token", "user-token"]);
+    let page = a.ok("list_all_tokens", json!({"query": {"kind": "company"}}));
+    assert_eq!(names(page), vec!["svc"]);
+    let page = a.ok(
+        "list_all_tokens",
+        json!({"query": {"text": "user-", "owner": "user@acme.test"}}),
+    );
+    assert_eq!(names(page), vec!["user-token"]);
+}
+
+#[test]
+fn bulk_actions_change_only_tokens_the_actor_may_manage() {
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    let admin_token = a.ok("create_personal_token", personal("admin-1"))["token"]["id"].clone();
+    a.ok("sign_out", json!({}));
+    a.sign_in("user@acme.test");
+    let t1 = a.ok("create_personal_token", personal("u1"))["token"]["id"].clone();
+    let t2 = a.ok("create_personal_token", personal("u2"))["token"]["id"].clone();
+    let r = a.ok(
+        "bulk_set_token_status",
+        json!({"ids": [t1, t2, admin_token], "action": "revoke"}),
+    );
+    assert_eq!(r["done"], json!([t1, t2]));
+    assert_eq!(r["failed"][0]["id"], admin_token);
+    a.ok("sign_out", json!({}));
+    a.sign_in("admin@acme.test");
+    let detail = a.ok("get_token", json!({"id": admin_token}));
+    assert_eq!(detail["token"]["status"], "active");
+    let e = a.err(
+        "bulk_set_token_status",
+        json!({"ids": (0..1001).collect::<Vec<i32>>(), "action": "revoke"}),
+    );
+    assert_eq!(e["type"], "Invalid");
+}
+
+#[test]
+fn usage_reports_and_the_dashboard_follow_visibility() {
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    let admin_token = a.ok("create_personal_token", personal("admin-1"))["token"]["id"].clone();
+    let report = a.ok("token_usage_report", json!({"id": admin_token, "days": 7}));
+    assert_eq!(report["series"].as_array().expect("series").len(), 7);
+    let d = a.ok("get_dashboard", json!({}));
+    assert_eq!(d["neverUsed"], 1);
+    assert_eq!(d["expiringIn30Days"], 1);
+    a.ok("sign_out", json!({}));
+    a.sign_in("user@acme.test");
+    let e = a.err("token_usage_report", json!({"id": admin_token, "days": 7}));
+    assert_eq!(e["type"], "NotFound");
+    let d = a.ok("get_dashboard", json!({}));
+    assert_eq!(d["neverUsed"], 0);
+}
+
+#[test]
+fn role_change_and_deactivation_report_what_users_lose() {
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    a.ok("create_user", user_req("ops@acme.test", "admin"));
+    a.ok("sign_out", json!({}));
+    a.sign_in("ops@acme.test");
+    let mut req = personal("ops");
+    req["req"]["scopes"] = json!(["users:read", "me:read"]);
+    a.ok("create_personal_token", req);
+    a.ok("regenerate_user_token", json!({}));
+    a.ok("sign_out", json!({}));
+    a.sign_in("admin@acme.test");
+    let lost = a.ok(
+        "preview_role_change",
+        json!({"email": "ops@acme.test", "role": "user"}),
+    );
+    assert_eq!(lost, json!(["users:read"]));
+    let change = a.ok(
+        "set_user_role",
+        json!({"email": "ops@acme.test", "role": "user"}),
+    );
+    assert_eq!(change["scopesLost"], json!(["users:read"]));
+    assert_eq!(change["user"]["role"], "user");
+    assert_eq!(
+        a.ok("preview_deactivate_user", json!({"email": "ops@acme.test"})),
+        2
+    );
+    let d = a.ok("deactivate_user", json!({"email": "ops@acme.test"}));
+    assert_eq!(d["revoked"], 2);
+    assert_eq!(d["user"]["active"], false);
+    let users = a.ok("list_users", json!({}));
+    let ops = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["email"] == "ops@acme.test")
+        .expect("ops")
+        .clone();
+    assert_eq!(ops["liveTokens"], 0);
+    let back = a.ok("reactivate_user", json!({"email": "ops@acme.test"}));
+    assert_eq!(back["active"], true);
+}
+
+#[test]
+fn audit_exports_as_csv_with_filters() {
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    a.ok("create_personal_token", personal("one"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("audit.csv");
+    let n = a.ok(
+        "export_audit_csv",
+        json!({"path": path.to_str().expect("path"), "query": {"action": "token.create"}}),
+    );
+    assert_eq!(n, 1);
+    let text = std::fs::read_to_string(&path).expect("csv");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("id,time,actor,action,target,details"));
+    let row = lines.next().expect("row");
+    assert!(row.contains("admin@acme.test,token.create,token:"), "{row}");
+    assert!(
+        !text.contains("tsr_p_") || text.contains("…"),
+        "only hints, never tokens"
+    );
+    let e = a.err("list_audit", json!({"query": {"since": "yesterday"}}));
+    assert!(
+        e["data"].as_str().expect("msg").starts_with("since:"),
+        "{e}"
+    );
+}

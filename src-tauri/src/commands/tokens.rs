@@ -22,6 +22,31 @@ fn revealed(state: &AppState, c: CreatedToken) -> Revealed {
     }
 }
 
+/// Name fields in error messages as the create dialog does (the core speaks the CLI's flags).
+fn ui_field(e: IpcError) -> IpcError {
+    let rename = |m: String| {
+        for (from, to) in [
+            ("allow:", "networks:"),
+            ("rate-limit:", "rateLimit:"),
+            ("idle-days:", "idleDays:"),
+            ("expires-at:", "expiry:"),
+            ("expires-in:", "expiry:"),
+            ("scope:", "scopes:"),
+        ] {
+            if let Some(rest) = m.strip_prefix(from) {
+                return format!("{to}{rest}");
+            }
+        }
+        m
+    };
+    match e {
+        IpcError::Invalid(m) => IpcError::Invalid(rename(m)),
+        IpcError::Forbidden(m) => IpcError::Forbidden(rename(m)),
+        IpcError::Conflict(m) => IpcError::Conflict(rename(m)),
+        other => other,
+    }
+}
+
 fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
     let expiry = match req.expiry {
         ExpiryChoice::Days { days } => ExpiryRequest::In(time::Duration::days(i64::from(days))),
@@ -142,10 +167,12 @@ pub async fn create_personal_token(
     req: CreateTokenRequest,
 ) -> CmdResult<Revealed> {
     let (actor, _) = state.actor().await?;
+    let req = new_token(TokenKind::Personal, req).map_err(ui_field)?;
     let c = state
         .core
-        .create_token(&actor, new_token(TokenKind::Personal, req)?)
-        .await?;
+        .create_token(&actor, req)
+        .await
+        .map_err(|e| ui_field(e.into()))?;
     Ok(revealed(&state, c))
 }
 
@@ -155,10 +182,12 @@ pub async fn create_company_token(
     req: CreateTokenRequest,
 ) -> CmdResult<Revealed> {
     let (actor, _) = state.actor().await?;
+    let req = new_token(TokenKind::Company, req).map_err(ui_field)?;
     let c = state
         .core
-        .create_token(&actor, new_token(TokenKind::Company, req)?)
-        .await?;
+        .create_token(&actor, req)
+        .await
+        .map_err(|e| ui_field(e.into()))?;
     Ok(revealed(&state, c))
 }
 

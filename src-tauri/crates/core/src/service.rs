@@ -1262,14 +1262,18 @@ impl Tessera {
         &self.hasher
     }
 
-    /// Write usage events in one transaction.
+    /// Write usage events in one transaction. Only uses that move a token's idle-expiry
+    /// clock invalidate cached decisions; counters and last-used fields are not part of them.
     pub async fn record_uses(&self, events: &[UseEvent]) -> Result<()> {
         if events.is_empty() {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
-        store::usage::record(&mut tx, events).await?;
-        self.commit(tx).await?;
+        let idle_moved = store::usage::record(&mut tx, events).await?;
+        tx.commit().await?;
+        if idle_moved {
+            self.cache.bump();
+        }
         Ok(())
     }
 

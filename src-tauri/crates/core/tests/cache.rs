@@ -176,3 +176,72 @@ async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test]
+async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = open(dir.path()).await;
+    setup(&t).await;
+    t.enable_verify_cache(Duration::from_secs(3600));
+    let c = t
+        .create_token(
+            &Actor::Operator,
+            NewToken {
+                kind: TokenKind::Personal,
+                owner: Some("admin@acme.test".parse().expect("email")),
+                name: Some("idle".into()),
+                description: None,
+                scopes: vec![],
+                expiry: ExpiryRequest::Default,
+                idle_days: Some(1),
+                networks: Networks::default(),
+                rate_limit: None,
+            },
+        )
+        .await
+        .expect("create");
+    let now = OffsetDateTime::now_utc();
+    // Almost a day unused.
+    let mut tx = t.store().begin().await.expect("tx");
+    sqlx::query("UPDATE tokens SET idle_anchor_at = ? WHERE id = ?")
+        .bind(now.unix_timestamp() - 86_400 + 60)
+        .bind(c.info.id.0)
+        .execute(&mut *tx)
+        .await
+        .expect("update");
+    tx.commit().await.expect("commit");
+    let secret = c.token.expose();
+    let d = t.verify(secret, &[], None, now).await.expect("verify");
+    assert!(d.accepted(), "still within the day: {:?}", d.refused);
+    t.record_uses(&[tessera_core::store::usage::UseEvent {
+        token_id: c.info.id,
+        at: now,
+        ip: None,
+        user_agent: None,
+        method: "GET".into(),
+        path: "/v1/me".into(),
+        status: 200,
+        outcome: "accepted".into(),
+        via: "bearer".into(),
+    }])
+    .await
+    .expect("record");
+    // Two minutes later the old anchor would have expired it; the use renewed it.
+    let later = now + time::Duration::minutes(2);
+    let d = t.verify(secret, &[], None, later).await.expect("verify");
+    assert!(
+        d.accepted(),
+        "the accepted use must renew idle expiry: {:?}",
+        d.refused
+    );
+    let d = t
+        .verify(
+            secret,
+            &[],
+            None,
+            now + time::Duration::days(1) + time::Duration::minutes(1),
+        )
+        .await
+        .expect("verify");
+    assert_eq!(d.refused, Some(Reason::IdleExpired));
+}

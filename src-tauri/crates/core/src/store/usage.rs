@@ -29,51 +29,91 @@ impl UseEvent {
     }
 }
 
-/// Write a batch of events and update the tokens' counters, last-used fields and idle anchors.
-pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<()> {
+/// Write a batch of events and update the tokens' counters, last-used fields and idle
+/// anchors: one multi-row insert, then one update per distinct token. Returns whether any
+/// accepted use moved the idle anchor of a token with idle expiry (cached decisions about
+/// such a token are then stale).
+pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<bool> {
+    struct Agg<'a> {
+        last_at: i64,
+        last_ip: Option<&'a str>,
+        last_agent: Option<&'a str>,
+        accepted: i64,
+        refused: i64,
+        last_accepted_at: Option<i64>,
+    }
+    let mut per_token: std::collections::BTreeMap<i64, Agg<'_>> = std::collections::BTreeMap::new();
+    for chunk in events.chunks(500) {
+        // Events of a token deleted meanwhile are dropped rather than failing the batch.
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via) \
+             SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.column1)"
+        );
+        let mut q = sqlx::query(&sql);
+        for e in chunk {
+            q = q
+                .bind(e.token_id.0)
+                .bind(e.at.unix_timestamp())
+                .bind(e.ip.as_deref())
+                .bind(e.user_agent.as_deref().map(|s| truncate(s, 256)))
+                .bind(truncate(&e.method, 16))
+                .bind(truncate(&e.path, 512))
+                .bind(i64::from(e.status))
+                .bind(&e.outcome)
+                .bind(&e.via);
+        }
+        q.execute(&mut *conn).await?;
+    }
     for e in events {
         let at = e.at.unix_timestamp();
-        let ua = e.user_agent.as_deref().map(|s| truncate(s, 256));
-        sqlx::query(
-            "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tokens WHERE id = ?)",
-        )
-        .bind(e.token_id.0)
-        .bind(at)
-        .bind(e.ip.as_deref())
-        .bind(ua.as_deref())
-        .bind(truncate(&e.method, 16))
-        .bind(truncate(&e.path, 512))
-        .bind(i64::from(e.status))
-        .bind(&e.outcome)
-        .bind(&e.via)
-        .bind(e.token_id.0)
-        .execute(&mut *conn)
-        .await?;
-        let accepted = e.accepted();
-        sqlx::query(
+        let a = per_token.entry(e.token_id.0).or_insert(Agg {
+            last_at: i64::MIN,
+            last_ip: None,
+            last_agent: None,
+            accepted: 0,
+            refused: 0,
+            last_accepted_at: None,
+        });
+        if at >= a.last_at {
+            a.last_at = at;
+            a.last_ip = e.ip.as_deref();
+            a.last_agent = e.user_agent.as_deref();
+        }
+        if e.accepted() {
+            a.accepted += 1;
+            a.last_accepted_at = Some(a.last_accepted_at.map_or(at, |x| x.max(at)));
+        } else {
+            a.refused += 1;
+        }
+    }
+    let mut idle_moved = false;
+    for (id, a) in per_token {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
             "UPDATE tokens SET \
-               last_used_at = MAX(IFNULL(last_used_at, 0), ?), \
                last_used_ip = CASE WHEN IFNULL(last_used_at, 0) <= ? THEN ? ELSE last_used_ip END, \
                last_used_agent = CASE WHEN IFNULL(last_used_at, 0) <= ? THEN ? ELSE last_used_agent END, \
+               last_used_at = MAX(IFNULL(last_used_at, 0), ?), \
                use_count = use_count + ?, refused_count = refused_count + ?, \
-               idle_anchor_at = CASE WHEN ? THEN MAX(idle_anchor_at, ?) ELSE idle_anchor_at END \
-             WHERE id = ?",
+               idle_anchor_at = MAX(idle_anchor_at, IFNULL(?, idle_anchor_at)) \
+             WHERE id = ? RETURNING idle_days",
         )
-        .bind(at)
-        .bind(at)
-        .bind(e.ip.as_deref())
-        .bind(at)
-        .bind(ua.as_deref())
-        .bind(i64::from(accepted))
-        .bind(i64::from(!accepted))
-        .bind(accepted)
-        .bind(at)
-        .bind(e.token_id.0)
-        .execute(&mut *conn)
+        .bind(a.last_at)
+        .bind(a.last_ip)
+        .bind(a.last_at)
+        .bind(a.last_agent.map(|s| truncate(s, 256)))
+        .bind(a.last_at)
+        .bind(a.accepted)
+        .bind(a.refused)
+        .bind(a.last_accepted_at)
+        .bind(id)
+        .fetch_optional(&mut *conn)
         .await?;
+        if a.last_accepted_at.is_some() && matches!(row, Some((Some(_),))) {
+            idle_moved = true;
+        }
     }
-    Ok(())
+    Ok(idle_moved)
 }
 
 fn truncate(s: &str, max: usize) -> String {
