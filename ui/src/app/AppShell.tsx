@@ -5,22 +5,46 @@ import * as ipc from "../lib/ipc";
 import { useIdleLock } from "../features/sign-in/useIdleLock";
 import { ProfilePage } from "../features/profile/ProfilePage";
 import { MyTokensPage } from "../features/my-tokens/MyTokensPage";
+import { AllTokensPage } from "../features/all-tokens/AllTokensPage";
+import { AuditPage } from "../features/audit/AuditPage";
+import { CompanyTokensPage } from "../features/company-tokens/CompanyTokensPage";
+import { DashboardPage } from "../features/dashboard/DashboardPage";
+import { SettingsPage } from "../features/settings/SettingsPage";
+import { UsersPage } from "../features/users/UsersPage";
+import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenSort } from "../lib/tokenQuery";
 import { ApiStatusBadge } from "./ApiStatusBadge";
 
 export const ROLE_LABELS: Record<Role, string> = { admin: "Admin", vrm_admin: "VRM admin", user: "User" };
 
-type Page = "profile" | "my-tokens";
+type Page = "dashboard" | "company-tokens" | "all-tokens" | "users" | "audit" | "settings" | "my-tokens" | "profile";
 
-// Admin screens (Company tokens, Users, All tokens, Usage, Audit, Settings) join this list.
-const NAV: readonly { page: Page; label: string }[] = [
-  { page: "my-tokens", label: "My tokens" },
-  { page: "profile", label: "Profile" },
-];
+const LABELS: Record<Page, string> = {
+  dashboard: "Dashboard",
+  "company-tokens": "Company tokens",
+  "all-tokens": "All tokens",
+  users: "Users",
+  audit: "Audit log",
+  settings: "Settings",
+  "my-tokens": "My tokens",
+  profile: "Profile",
+};
+
+/** What each role sees in the navigation. Cosmetic only: the backend enforces every right. */
+export const NAV_BY_ROLE: Record<Role, readonly Page[]> = {
+  admin: ["dashboard", "company-tokens", "all-tokens", "users", "audit", "settings", "my-tokens", "profile"],
+  vrm_admin: ["company-tokens", "all-tokens", "my-tokens", "profile"],
+  user: ["my-tokens", "profile"],
+};
+
+type AllTokensView = { filters: TokenFilters; sort: TokenSort; n: number };
 
 type Props = { status: AppStatus; me: Me; onSessionEnd: (reason: string | null) => void };
 
 export function AppShell({ status, me, onSessionEnd }: Props) {
-  const [page, setPage] = useState<Page>("my-tokens");
+  const nav = NAV_BY_ROLE[me.role];
+  const [page, setPage] = useState<Page>(nav[0] === "dashboard" ? "dashboard" : "my-tokens");
+  // The All tokens view a dashboard card asks for; `n` remounts the page with it.
+  const [allTokensView, setAllTokensView] = useState<AllTokensView>({ filters: EMPTY_FILTERS, sort: DEFAULT_SORT, n: 0 });
   const [signingOut, setSigningOut] = useState(false);
 
   const end = useCallback(
@@ -40,7 +64,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
   useIdleLock(minutes, () => void end(`Locked after ${minutes} ${minutes === 1 ? "minute" : "minutes"} idle.`));
 
   return (
-    <div className="shell">
+    <div className={`shell ${page === "all-tokens" ? "shell-fill" : ""}`}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -67,22 +91,39 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
       <div className="shell-body">
         <nav className="side-nav" aria-label="Main">
           <ul>
-            {NAV.map((item) => (
-              <li key={item.page}>
+            {nav.map((item) => (
+              <li key={item} className={item === "my-tokens" && nav.length > 4 ? "nav-separated" : undefined}>
                 <button
                   type="button"
                   className="nav-item"
-                  aria-current={page === item.page ? "page" : undefined}
-                  onClick={() => setPage(item.page)}
+                  aria-current={page === item ? "page" : undefined}
+                  onClick={() => {
+                    if (item === "all-tokens" && page !== "all-tokens") setAllTokensView((v) => ({ filters: EMPTY_FILTERS, sort: DEFAULT_SORT, n: v.n + 1 }));
+                    setPage(item);
+                  }}
                 >
-                  {item.label}
+                  {LABELS[item]}
                 </button>
               </li>
             ))}
           </ul>
         </nav>
-        <main id="main" className="page" tabIndex={-1}>
-          {page === "profile" ? <ProfilePage /> : <MyTokensPage />}
+        <main id="main" className={`page ${page === "all-tokens" ? "page-fill" : ""}`} tabIndex={-1}>
+          {page === "dashboard" && (
+            <DashboardPage
+              onOpen={(card) => {
+                setAllTokensView((v) => ({ ...dashboardView(card), n: v.n + 1 }));
+                setPage("all-tokens");
+              }}
+            />
+          )}
+          {page === "company-tokens" && <CompanyTokensPage />}
+          {page === "all-tokens" && <AllTokensPage key={allTokensView.n} role={me.role} initial={allTokensView} />}
+          {page === "users" && <UsersPage me={me} />}
+          {page === "audit" && <AuditPage />}
+          {page === "settings" && <SettingsPage api={status.api} />}
+          {page === "my-tokens" && <MyTokensPage />}
+          {page === "profile" && <ProfilePage />}
         </main>
       </div>
     </div>

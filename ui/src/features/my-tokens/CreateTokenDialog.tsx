@@ -9,22 +9,36 @@ import { fieldKey, formError } from "../../lib/errors";
 import { defaultSelection, resolveExpiry, type ExpirySelection } from "../../lib/expiry";
 import { parseNetworks } from "../../lib/networks";
 import { ExpiryPicker } from "./ExpiryPicker";
-import { useCreatePersonalToken, useGrantableScopes, usePolicy } from "./useMyTokens";
+import { useCreateCompanyToken, useCreatePersonalToken, useGrantableScopes, usePolicy } from "./useMyTokens";
 
 export const NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 
-type Props = { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (r: Revealed) => void };
+/** Personal tokens belong to the person; company tokens to the company (description required). */
+export type TokenVariant = "personal" | "company";
 
-export function CreateTokenDialog({ open, onOpenChange, onCreated }: Props) {
+type Props = { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (r: Revealed) => void; variant?: TokenVariant };
+
+export function CreateTokenDialog({ open, onOpenChange, onCreated, variant = "personal" }: Props) {
   const policy = usePolicy();
   const scopes = useGrantableScopes();
+  const company = variant === "company";
   return (
-    <Modal open={open} onOpenChange={onOpenChange} title="Create personal token" size="wide" description="A token for a script or tool to call the API as you, with only the scopes you choose.">
+    <Modal
+      open={open}
+      onOpenChange={onOpenChange}
+      title={company ? "Create company token" : "Create personal token"}
+      size="wide"
+      description={
+        company
+          ? "A token owned by the company for a service or integration. It keeps working when its creator leaves; you are recorded as its creator."
+          : "A token for a script or tool to call the API as you, with only the scopes you choose."
+      }
+    >
       <ErrorBanner error={policy.error ?? scopes.error} />
       {(policy.isPending || scopes.isPending) && <p className="muted">Loading policy…</p>}
       {open && policy.data && scopes.data && (
-        <CreateTokenForm policy={policy.data} scopes={scopes.data} onCancel={() => onOpenChange(false)} onCreated={onCreated} />
+        <CreateTokenForm policy={policy.data} scopes={scopes.data} variant={variant} onCancel={() => onOpenChange(false)} onCreated={onCreated} />
       )}
     </Modal>
   );
@@ -49,11 +63,13 @@ const FIELD_ALIASES: Record<string, FieldName> = {
 function CreateTokenForm({
   policy,
   scopes,
+  variant,
   onCancel,
   onCreated,
 }: {
   policy: PolicyView;
   scopes: ScopeView[];
+  variant: TokenVariant;
   onCancel: () => void;
   onCreated: (r: Revealed) => void;
 }) {
@@ -67,7 +83,10 @@ function CreateTokenForm({
   const [networksText, setNetworksText] = useState("");
   const [rateLimit, setRateLimit] = useState(String(policy.defaultRateLimit));
   const [errors, setErrors] = useState<Errors>({});
-  const create = useCreatePersonalToken();
+  const createPersonal = useCreatePersonalToken();
+  const createCompany = useCreateCompanyToken();
+  const company = variant === "company";
+  const create = company ? createCompany : createPersonal;
 
   const clear = (field: FieldName) => setErrors((x) => (x[field] || x.form ? { ...x, [field]: undefined, form: undefined } : x));
 
@@ -91,7 +110,8 @@ function CreateTokenForm({
     const trimmed = name.trim();
     if (!trimmed) errs.name = "Give the token a name, such as “CI deploy” or “Postman”.";
     else if (trimmed.length > NAME_MAX) errs.name = `Use at most ${NAME_MAX} characters (now ${trimmed.length}).`;
-    if (description.length > DESCRIPTION_MAX) errs.description = `Use at most ${DESCRIPTION_MAX} characters.`;
+    if (company && !description.trim()) errs.description = "Describe what uses this token and who to ask about it.";
+    else if (description.length > DESCRIPTION_MAX) errs.description = `Use at most ${DESCRIPTION_MAX} characters.`;
     if (chosen.size === 0) errs.scopes = "Choose at least one scope.";
     const resolved = resolveExpiry(expiry, policy, new Date());
     if (!resolved.ok) errs.expiry = resolved.error;
@@ -141,7 +161,7 @@ function CreateTokenForm({
   const nameLength = name.trim().length;
   return (
     <form className="create-token form-grid" onSubmit={submit} noValidate>
-      <Field label="Name" error={errors.name} hint={`Required. Unique among your tokens. ${nameLength}/${NAME_MAX}`}>
+      <Field label="Name" error={errors.name} hint={`Required. Unique among ${company ? "company" : "your"} tokens. ${nameLength}/${NAME_MAX}`}>
         <input
           value={name}
           onChange={(e) => {
@@ -153,7 +173,7 @@ function CreateTokenForm({
           autoComplete="off"
         />
       </Field>
-      <Field label="Description" error={errors.description} hint="Optional. What uses it, so you recognise it later.">
+      <Field label="Description" error={errors.description} hint={company ? "Required. What uses it and who to ask about it, so others can judge it later." : "Optional. What uses it, so you recognise it later."}>
         <textarea value={description} onChange={(e) => {
             setDescription(e.target.value);
             clear("description");

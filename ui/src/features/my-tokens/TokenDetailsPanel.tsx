@@ -1,5 +1,6 @@
 // Everything known about one token, its recent uses, and the status actions (each confirmed).
 import type { ReactNode } from "react";
+import { Tab, TabList, TabPanel, Tabs } from "react-aria-components";
 import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Modal } from "../../components/ui/Modal";
@@ -7,6 +8,7 @@ import { RelativeTime } from "../../components/ui/RelativeTime";
 import { StatusBadge } from "../../components/ui/StatusBadge";
 import type { TokenDetail, TokenView, UsageView } from "../../lib/contract";
 import { formatExact, parseDate } from "../../lib/dates";
+import { UsagePanel } from "../usage/UsagePanel";
 import { useDeleteToken, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
 
 export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose: () => void }) {
@@ -16,7 +18,24 @@ export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose:
     <Modal open={id !== null} onOpenChange={(o) => !o && onClose()} title={name ?? "Token"} variant="sheet" description="Token details">
       {detail.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={detail.error} />
-      {detail.data && <DetailBody detail={detail.data} onDeleted={onClose} />}
+      {detail.data && (
+        <Tabs className="tabs">
+          <TabList aria-label="Token" className="tab-list">
+            <Tab id="details" className="tab">
+              Details
+            </Tab>
+            <Tab id="usage" className="tab">
+              Usage
+            </Tab>
+          </TabList>
+          <TabPanel id="details" className="tab-panel">
+            <DetailBody detail={detail.data} onDeleted={onClose} />
+          </TabPanel>
+          <TabPanel id="usage" className="tab-panel">
+            <UsagePanel id={detail.data.token.id} />
+          </TabPanel>
+        </Tabs>
+      )}
     </Modal>
   );
 }
@@ -51,6 +70,15 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
       </div>
       <TokenActions token={t} onDeleted={onDeleted} />
       <dl className="meta-grid">
+        {t.kind === "company" ? (
+          <Row label="Owner">Company token, created by {t.createdBy}</Row>
+        ) : (
+          t.ownerEmail && (
+            <Row label="Owner">
+              {t.ownerName} <span className="muted">({t.ownerEmail})</span>
+            </Row>
+          )
+        )}
         <Row label="Description">{t.description ? t.description : <span className="muted">No description</span>}</Row>
         <Row label="Scopes">
           {t.scopes.length ? (

@@ -17,7 +17,15 @@ const col = createColumnHelper<TokenView>();
 const STATUS_ORDER = { active: 0, deactivated: 1, expired: 2, revoked: 3 } as const;
 const byDate = (a: string | null, b: string | null) => (a ?? "").localeCompare(b ?? "");
 
-export function TokenTable({ tokens, onOpen }: { tokens: TokenView[]; onOpen: (id: number) => void }) {
+type Props = {
+  tokens: TokenView[];
+  onOpen: (id: number) => void;
+  /** Company tokens show who created them. */
+  showCreator?: boolean;
+  caption?: string;
+};
+
+export function TokenTable({ tokens, onOpen, showCreator = false, caption = "Your personal tokens. Choose a name to see details." }: Props) {
   const [sorting, setSorting] = useState<SortingState>([]);
   const columns = [
     col.accessor("name", {
@@ -46,6 +54,9 @@ export function TokenTable({ tokens, onOpen }: { tokens: TokenView[]; onOpen: (i
         </span>
       ),
     }),
+    ...(showCreator
+      ? [col.accessor("createdBy", { header: "Creator", cell: (c) => <span className="creator">{c.getValue()}</span> })]
+      : []),
     col.accessor("createdAt", { header: "Created", cell: (c) => <RelativeTime value={c.getValue()} />, sortingFn: (a, b) => byDate(a.original.createdAt, b.original.createdAt) }),
     col.accessor("expiresAt", {
       header: "Expires",
@@ -77,7 +88,7 @@ export function TokenTable({ tokens, onOpen }: { tokens: TokenView[]; onOpen: (i
   return (
     <div className="table-wrap">
       <table className="data-table">
-        <caption className="visually-hidden">Your personal tokens. Choose a name to see details.</caption>
+        <caption className="visually-hidden">{caption}</caption>
         <thead>
           {table.getHeaderGroups().map((hg) => (
             <tr key={hg.id}>

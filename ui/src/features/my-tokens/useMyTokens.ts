@@ -1,9 +1,16 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import * as ipc from "../../lib/ipc";
 import type { StatusAction, TokenView } from "../../lib/contract";
 
 export const myTokensKey = ["my-tokens"] as const;
 export const tokenKey = (id: number) => ["token", id] as const;
+
+/** A token changed: every list, count and report that may show it is refetched. */
+function invalidateLists(qc: QueryClient) {
+  for (const key of [myTokensKey, ["all-tokens"], ["company-tokens"], ["dashboard"], ["usage"]]) {
+    void qc.invalidateQueries({ queryKey: key });
+  }
+}
 
 export function useMyTokens() {
   return useQuery({ queryKey: myTokensKey, queryFn: ipc.listMyTokens });
@@ -43,7 +50,7 @@ export function useSetTokenStatus() {
     onSuccess: (token) => {
       qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
       void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
-      void qc.invalidateQueries({ queryKey: myTokensKey });
+      invalidateLists(qc);
     },
   });
 }
@@ -55,7 +62,24 @@ export function useDeleteToken() {
     onSuccess: (_null, id) => {
       qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.filter((t) => t.id !== id));
       qc.removeQueries({ queryKey: tokenKey(id) });
-      void qc.invalidateQueries({ queryKey: myTokensKey });
+      invalidateLists(qc);
+    },
+  });
+}
+
+export const companyTokensKey = ["company-tokens"] as const;
+
+export function useCompanyTokens() {
+  return useQuery({ queryKey: companyTokensKey, queryFn: ipc.listCompanyTokens });
+}
+
+export function useCreateCompanyToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ipc.createCompanyToken,
+    onSuccess: (revealed) => {
+      qc.setQueryData<TokenView[]>(companyTokensKey, (list) => (list ? [revealed.token, ...list] : list));
+      invalidateLists(qc);
     },
   });
 }

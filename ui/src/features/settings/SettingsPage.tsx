@@ -1,0 +1,272 @@
+// Settings (admin): token policy (including the clipboard timeout), custom scopes, and the
+// in-app HTTPS API server with its CA certificate export.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { ErrorBanner } from "../../components/ui/ErrorBanner";
+import { Field } from "../../components/ui/Field";
+import type { ApiStatus, PolicySettings } from "../../lib/contract";
+import { fieldKey, formError } from "../../lib/errors";
+import * as ipc from "../../lib/ipc";
+
+type NumberKey = { [K in keyof PolicySettings]: PolicySettings[K] extends number ? K : never }[keyof PolicySettings];
+type BoolKey = { [K in keyof PolicySettings]: PolicySettings[K] extends boolean ? K : never }[keyof PolicySettings];
+
+const NUMBERS: { key: NumberKey; label: string; help: string; unit: string }[] = [
+  { key: "maxLifetimeDays", label: "Maximum lifetime", unit: "days", help: "The longest expiry anyone may choose. 0 means no maximum." },
+  { key: "defaultLifetimeDays", label: "Default lifetime", unit: "days", help: "The expiry preselected in the create dialog." },
+  { key: "defaultIdleDays", label: "Idle expiry", unit: "days", help: "A token unused this long expires; each successful use renews it. Preselected for new tokens; 0 turns it off by default." },
+  { key: "maxRateLimit", label: "Maximum rate limit", unit: "requests / minute", help: "The most any single token may be allowed." },
+  { key: "defaultRateLimit", label: "Default rate limit", unit: "requests / minute", help: "Preselected for new tokens; at most the maximum." },
+  { key: "maxPersonalTokens", label: "Personal tokens per person", unit: "tokens", help: "How many live personal tokens each person may hold." },
+  { key: "clipboardSeconds", label: "Clipboard timeout", unit: "seconds", help: "After copying a token, Tessera clears the clipboard after this long if it still holds the token." },
+  { key: "usageRetentionDays", label: "Keep usage history", unit: "days", help: "Per-request usage events older than this are deleted. Counts and last use stay." },
+];
+const BOOLS: { key: BoolKey; label: string; help: string; risky?: boolean }[] = [
+  { key: "expiryRequired", label: "Every token must expire", help: "Hides “No expiry” in the create dialog and refuses tokens without one." },
+  {
+    key: "queryParamTokens",
+    label: "Accept tokens in a URL query parameter (api_token, key)",
+    help: "Risky: URLs end up in server and proxy logs, browser history and Referer headers. Leave off unless a client cannot send headers.",
+    risky: true,
+  },
+];
+
+export function SettingsPage({ api }: { api: ApiStatus }) {
+  const policy = useQuery({ queryKey: ["policy-settings"], queryFn: ipc.getPolicySettings });
+  return (
+    <>
+      <div className="page-header">
+        <h1>Settings</h1>
+      </div>
+      <section className="card section" aria-labelledby="policy-h">
+        <h2 id="policy-h">Token policy</h2>
+        <ErrorBanner error={policy.error} />
+        {policy.isPending && <p className="muted">Loading…</p>}
+        {policy.data && <PolicyForm key={JSON.stringify(policy.data)} initial={policy.data} />}
+      </section>
+      <ScopesSection />
+      <ApiSection api={api} />
+    </>
+  );
+}
+
+function PolicyForm({ initial }: { initial: PolicySettings }) {
+  const qc = useQueryClient();
+  const [text, setText] = useState<Record<NumberKey, string>>(() => Object.fromEntries(NUMBERS.map((n) => [n.key, String(initial[n.key])])) as Record<NumberKey, string>);
+  const [flags, setFlags] = useState<Record<BoolKey, boolean>>({ expiryRequired: initial.expiryRequired, queryParamTokens: initial.queryParamTokens });
+  const [errors, setErrors] = useState<Partial<Record<NumberKey | BoolKey | "form", string>>>({});
+  const [saved, setSaved] = useState(false);
+  const save = useMutation({
+    mutationFn: ipc.updatePolicy,
+    onSuccess: (p) => {
+      qc.setQueryData(["policy-settings"], p);
+      void qc.invalidateQueries({ queryKey: ["policy"] });
+      void qc.invalidateQueries({ queryKey: ["audit"] });
+      setSaved(true);
+    },
+  });
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    const errs: typeof errors = {};
+    for (const n of NUMBERS) if (!/^\d{1,9}$/.test(text[n.key].trim())) errs[n.key] = "Enter a whole number, 0 or more.";
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+    const policy = { ...initial, ...flags, ...Object.fromEntries(NUMBERS.map((n) => [n.key, Number(text[n.key])])) } as PolicySettings;
+    save.mutate(policy, {
+      onError: (err) => {
+        const f = formError(err);
+        const key = f.field ? fieldKey(f.field) : null;
+        const known = key && [...NUMBERS.map((n) => n.key), ...BOOLS.map((b) => b.key)].includes(key as NumberKey);
+        setErrors(known ? { [key as NumberKey]: f.message } : { form: f.message });
+      },
+    });
+  };
+
+  return (
+    <form className="policy-form" onSubmit={submit} noValidate>
+      <div className="policy-grid">
+        {NUMBERS.map((n) => (
+          <Field key={n.key} label={`${n.label} (${n.unit})`} hint={n.help} error={errors[n.key]}>
+            <input
+              inputMode="numeric"
+              value={text[n.key]}
+              onChange={(e) => {
+                setText((t) => ({ ...t, [n.key]: e.target.value }));
+                setErrors((x) => ({ ...x, [n.key]: undefined, form: undefined }));
+                setSaved(false);
+              }}
+            />
+          </Field>
+        ))}
+      </div>
+      {BOOLS.map((b) => (
+        <div key={b.key} className={`field ${b.risky ? "risky" : ""}`}>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={flags[b.key]}
+              aria-describedby={`${b.key}-help`}
+              onChange={(e) => {
+                setFlags((f) => ({ ...f, [b.key]: e.target.checked }));
+                setSaved(false);
+              }}
+            />
+            <span>{b.label}</span>
+          </label>
+          <div id={`${b.key}-help`} className="field-hint">
+            {b.help}
+          </div>
+          {errors[b.key] && (
+            <div className="field-error" role="alert">
+              {errors[b.key]}
+            </div>
+          )}
+        </div>
+      ))}
+      {errors.form && (
+        <p className="form-error" role="alert">
+          {errors.form}
+        </p>
+      )}
+      <div className="actions start">
+        <button type="submit" className="btn primary" disabled={save.isPending} aria-busy={save.isPending}>
+          {save.isPending ? "Saving…" : "Save policy"}
+        </button>
+        {saved && (
+          <span className="outcome-ok" role="status">
+            ✓ Saved. Applies to new tokens and to every request from now on.
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}
+
+function ScopesSection() {
+  const qc = useQueryClient();
+  const scopes = useQuery({ queryKey: ["scopes"], queryFn: ipc.listScopes });
+  const [name, setName] = useState("");
+  const [description, setDescription] = useState("");
+  const [errors, setErrors] = useState<{ name?: string; description?: string; form?: string }>({});
+  const add = useMutation({
+    mutationFn: () => ipc.addScope(name.trim(), description.trim()),
+    onSuccess: () => {
+      setName("");
+      setDescription("");
+      void qc.invalidateQueries({ queryKey: ["scopes"] });
+      void qc.invalidateQueries({ queryKey: ["grantable-scopes"] });
+    },
+    onError: (err) => {
+      const f = formError(err);
+      const key = f.field ? fieldKey(f.field) : null;
+      setErrors(key === "name" || key === "description" ? { [key]: f.message } : { form: f.message });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const errs: typeof errors = {};
+    if (!/^[a-z][a-z0-9_.:-]*$/.test(name.trim())) errs.name = "Lower-case letters, digits and . _ : - , starting with a letter, e.g. billing:read.";
+    if (!description.trim()) errs.description = "Say what a token with this scope may do.";
+    setErrors(errs);
+    if (!Object.keys(errs).length) add.mutate();
+  };
+  return (
+    <section className="card section" aria-labelledby="scopes-h">
+      <h2 id="scopes-h">Scopes</h2>
+      <p className="muted">Built-in scopes guard Tessera's own API. Add custom scopes for your services to check through the verify endpoint.</p>
+      <ErrorBanner error={scopes.error} />
+      {scopes.data && (
+        <div className="table-wrap">
+          <table className="data-table compact">
+            <caption className="visually-hidden">Scopes</caption>
+            <thead>
+              <tr>
+                <th scope="col">Scope</th>
+                <th scope="col">Description</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Roles that may grant it</th>
+              </tr>
+            </thead>
+            <tbody>
+              {scopes.data.map((s) => (
+                <tr key={s.name}>
+                  <td className="mono">{s.name}</td>
+                  <td>{s.description}</td>
+                  <td>{s.builtin ? "Built-in" : "Custom"}</td>
+                  <td>{s.roles.map((r) => (r === "vrm_admin" ? "VRM admin" : r === "admin" ? "Admin" : "User")).join(", ")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form className="add-scope" onSubmit={submit} noValidate aria-label="Add a custom scope">
+        <Field label="New scope name" error={errors.name}>
+          <input className="mono" value={name} onChange={(e) => setName(e.target.value)} placeholder="billing:read" autoComplete="off" />
+        </Field>
+        <Field label="Description" error={errors.description}>
+          <input value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" />
+        </Field>
+        <button type="submit" className="btn" disabled={add.isPending}>
+          {add.isPending ? "Adding…" : "Add scope"}
+        </button>
+      </form>
+      {errors.form && (
+        <p className="form-error" role="alert">
+          {errors.form}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function ApiSection({ api }: { api: ApiStatus }) {
+  const [done, setDone] = useState<string | null>(null);
+  const exportCa = useMutation({
+    mutationFn: async () => {
+      const path = await ipc.pickSavePath("tessera-ca.pem", "pem");
+      if (!path) return null;
+      await ipc.exportCaCertificate(path);
+      return path;
+    },
+    onSuccess: (path) => setDone(path ? `Saved the CA certificate to ${path}. Import it into Postman (Settings → Certificates) or pass it to curl with --cacert.` : null),
+  });
+  return (
+    <section className="card section" aria-labelledby="api-h">
+      <h2 id="api-h">API server</h2>
+      <dl className="meta-grid">
+        <dt>Listening on</dt>
+        <dd className="mono">{api.listen}</dd>
+        <dt>Base URL</dt>
+        <dd className="mono">{api.baseUrl}</dd>
+        <dt>State</dt>
+        <dd>
+          {api.running ? (
+            <span className="outcome-ok">
+              <span aria-hidden="true">● </span>Running
+            </span>
+          ) : (
+            <span className="outcome-refused">
+              <span aria-hidden="true">■ </span>Not running{api.error ? `: ${api.error}` : ""}
+            </span>
+          )}
+        </dd>
+        <dt>CA certificate SHA-256</dt>
+        <dd className="mono fingerprint">{api.fingerprint ?? "No certificate yet"}</dd>
+      </dl>
+      <div className="actions start">
+        <button type="button" className="btn" onClick={() => exportCa.mutate()} disabled={exportCa.isPending || !api.fingerprint}>
+          Export CA certificate…
+        </button>
+      </div>
+      {done && (
+        <p className="banner banner-info" role="status">
+          {done}
+        </p>
+      )}
+      <ErrorBanner error={exportCa.error} prefix="Export failed" />
+    </section>
+  );
+}

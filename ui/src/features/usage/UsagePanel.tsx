@@ -1,0 +1,162 @@
+// How one token is used: last use, a per-day chart over 7 / 30 / 90 days, recent requests
+// with outcome and reason, and every address and client seen.
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { ErrorBanner } from "../../components/ui/ErrorBanner";
+import { RelativeTime } from "../../components/ui/RelativeTime";
+import type { ClientView, UsageView } from "../../lib/contract";
+import * as ipc from "../../lib/ipc";
+import { UsageChart } from "./UsageChart";
+
+const RANGES = [7, 30, 90] as const;
+
+export function useUsageReport(id: number, days: number) {
+  return useQuery({
+    queryKey: ["usage", id, days],
+    queryFn: () => ipc.tokenUsageReport(id, days),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** "refused: network not allowed" -> ["refused", "network not allowed"]; "accepted" -> ["accepted", ""]. */
+export function splitOutcome(outcome: string): [string, string] {
+  const i = outcome.indexOf(":");
+  return i < 0 ? [outcome, ""] : [outcome.slice(0, i).trim(), outcome.slice(i + 1).trim()];
+}
+
+const isQueryParam = (via: string) => /query/i.test(via);
+
+export function UsagePanel({ id }: { id: number }) {
+  const [days, setDays] = useState<number>(30);
+  const report = useUsageReport(id, days);
+  const r = report.data;
+  return (
+    <div className="usage" aria-busy={report.isFetching || undefined}>
+      <ErrorBanner error={report.error} />
+      {report.isPending && <p className="muted">Loading usage…</p>}
+      {r && (
+        <>
+          <dl className="meta-grid">
+            <dt>Last used</dt>
+            <dd>
+              <RelativeTime value={r.token.lastUsedAt} empty="Never used" />
+            </dd>
+            <dt>Last address</dt>
+            <dd className="mono">{r.token.lastUsedIp ?? <span className="muted">None</span>}</dd>
+            <dt>Last client</dt>
+            <dd className="mono">{r.token.lastUsedAgent ?? <span className="muted">None</span>}</dd>
+            <dt>All time</dt>
+            <dd>
+              {r.token.useCount.toLocaleString()} accepted, {r.token.refusedCount.toLocaleString()} refused
+            </dd>
+          </dl>
+          {r.recent.some((u) => isQueryParam(u.via)) && (
+            <div className="banner banner-warning" role="status">
+              This token was sent in a URL query parameter. URLs end up in server logs, proxy logs, browser history and
+              Referer headers, so treat the token as exposed: regenerate it and send it in the Authorization header.
+            </div>
+          )}
+          <div className="usage-head">
+            <h3>Uses per day</h3>
+            <div className="segmented" role="radiogroup" aria-label="Period">
+              {RANGES.map((d) => (
+                <label key={d} className="segment">
+                  <input type="radio" name={`usage-days-${id}`} value={d} checked={days === d} onChange={() => setDays(d)} className="visually-hidden" />
+                  {d} days
+                </label>
+              ))}
+            </div>
+          </div>
+          <UsageChart series={r.series} days={days} />
+          <h3>Recent requests</h3>
+          <RecentRequests uses={r.recent} />
+          <h3>Addresses and clients seen</h3>
+          <Clients clients={r.clients} />
+        </>
+      )}
+    </div>
+  );
+}
+
+function RecentRequests({ uses }: { uses: UsageView[] }) {
+  if (uses.length === 0) return <p className="empty-inline">No requests recorded.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="data-table compact">
+        <caption className="visually-hidden">Recent requests with this token</caption>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Address</th>
+            <th scope="col">Method</th>
+            <th scope="col">Path</th>
+            <th scope="col">Client</th>
+          </tr>
+        </thead>
+        <tbody>
+          {uses.map((u, i) => {
+            const [outcome, reason] = splitOutcome(u.outcome);
+            const ok = u.status < 400;
+            return (
+              <tr key={`${u.at}-${i}`}>
+                <td>
+                  <RelativeTime value={u.at} />
+                </td>
+                <td>
+                  <span className={`outcome ${ok ? "outcome-ok" : "outcome-refused"} nowrap`}>
+                    <span aria-hidden="true">{ok ? "✓" : "✕"}</span> {outcome} <span className="muted small">({u.status})</span>
+                  </span>
+                </td>
+                <td>
+                  {reason || <span className="muted">—</span>}
+                  {isQueryParam(u.via) ? <span className="risk-chip"> via URL query</span> : u.via ? <span className="muted small"> via {u.via}</span> : null}
+                </td>
+                <td className="mono">{u.ip ?? "—"}</td>
+                <td className="mono">{u.method}</td>
+                <td className="mono path">{u.path}</td>
+                <td className="mono client">{u.userAgent ?? "—"}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Clients({ clients }: { clients: ClientView[] }) {
+  if (clients.length === 0) return <p className="empty-inline">No addresses or clients seen yet.</p>;
+  return (
+    <div className="table-wrap">
+      <table className="data-table compact">
+        <caption className="visually-hidden">Addresses and clients that presented this token</caption>
+        <thead>
+          <tr>
+            <th scope="col">Address</th>
+            <th scope="col">Client</th>
+            <th scope="col">First seen</th>
+            <th scope="col">Last seen</th>
+            <th scope="col">Uses</th>
+          </tr>
+        </thead>
+        <tbody>
+          {clients.map((c, i) => (
+            <tr key={`${c.ip}-${c.userAgent}-${i}`}>
+              <td className="mono">{c.ip ?? "—"}</td>
+              <td className="mono client">{c.userAgent ?? "—"}</td>
+              <td>
+                <RelativeTime value={c.firstSeen} />
+              </td>
+              <td>
+                <RelativeTime value={c.lastSeen} />
+              </td>
+              <td>{c.uses.toLocaleString()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
