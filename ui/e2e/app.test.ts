@@ -43,6 +43,8 @@ describe("first run and sign-in", () => {
     await page.getByText("The passwords do not match.").waitFor(T);
     await page.getByLabel("Repeat password").fill(PASSWORD);
     await page.getByLabel("Repeat password").press("Enter");
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor(T);
+    await page.getByRole("navigation").getByRole("button", { name: "My tokens" }).click();
     await page.getByRole("heading", { name: "No personal tokens yet" }).waitFor(T);
     assert.ok(await page.getByText("Acme Widgets GmbH").isVisible());
     assert.ok(await page.getByText("API running").isVisible());
@@ -65,13 +67,13 @@ describe("first run and sign-in", () => {
     await o.shot("sign-in-error");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "My tokens" }).waitFor(T);
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor(T);
     await noProblems(o);
     await o.context.close();
   });
 
   it("an idle session locks and returns to sign-in with the reason", async () => {
-    const o = await h.open({ lockAfterMinutes: 1 }, { beforeLoad: (page) => page.clock.install() });
+    const o = await h.open({ lockAfterMinutes: 1, role: "user" }, { beforeLoad: (page) => page.clock.install() });
     const { page } = o;
     await page.getByRole("heading", { name: "My tokens" }).waitFor(T);
     await page.clock.runFor(65_000);
@@ -83,7 +85,7 @@ describe("first run and sign-in", () => {
   });
 
   it("a command answering Unauthenticated sends the app back to sign-in", async () => {
-    const o = await h.open({ unauthenticatedOn: "list_my_tokens" });
+    const o = await h.open({ unauthenticatedOn: "list_my_tokens", role: "user" });
     await o.page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
     await o.page.getByText("Your session has ended. Sign in again.").waitFor(T);
     await o.context.close();
@@ -131,7 +133,7 @@ describe("profile", () => {
 
 describe("my tokens", () => {
   it("lists tokens with status words, shows a hostile name as text, and opens details", async () => {
-    const o = await h.open();
+    const o = await h.open({ role: "user" });
     const { page } = o;
     const table = page.getByRole("table");
     await table.getByText("CI deploy").waitFor(T);
@@ -169,7 +171,7 @@ describe("my tokens", () => {
   });
 
   it("shows the dark theme when the OS prefers it", async () => {
-    const o = await h.open({}, { colorScheme: "dark" });
+    const o = await h.open({ role: "user" }, { colorScheme: "dark" });
     await o.page.getByRole("table").getByText("CI deploy").waitFor(T);
     const bg = await o.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.equal(bg, "rgb(17, 20, 24)");
@@ -180,7 +182,7 @@ describe("my tokens", () => {
 
 describe("create and reveal", () => {
   it("creates a token end to end and reveals it once; the reveal cannot be closed early", async () => {
-    const o = await h.open({ tokens: "empty", clipboardSeconds: 2 });
+    const o = await h.open({ tokens: "empty", clipboardSeconds: 2, role: "user" });
     const { page } = o;
     await page.getByRole("button", { name: "Create token" }).click();
     const dialog = page.getByRole("dialog", { name: "Create personal token" });
@@ -259,7 +261,7 @@ describe("create and reveal", () => {
   });
 
   it("shows the backend's error next to the field it names", async () => {
-    const o = await h.open();
+    const o = await h.open({ role: "user" });
     const { page } = o;
     await page.getByRole("button", { name: "Create token" }).click();
     const dialog = page.getByRole("dialog", { name: "Create personal token" });
@@ -274,7 +276,7 @@ describe("create and reveal", () => {
   });
 
   it("works with the keyboard alone: Tab, Space, Enter and Esc", async () => {
-    const o = await h.open({ tokens: "empty" });
+    const o = await h.open({ tokens: "empty", role: "user" });
     const { page } = o;
     const create = page.getByRole("button", { name: "Create token" });
     await create.waitFor(T);

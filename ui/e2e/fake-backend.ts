@@ -16,6 +16,7 @@ import type {
 } from "../src/lib/contract";
 
 import { PASSWORD, XSS_NAME, type Scenario } from "./scenario";
+import { UNHANDLED, createAdminFake } from "./fake-admin";
 
 type Calls = { cmd: string; args: unknown }[];
 declare global {
@@ -66,7 +67,7 @@ const scopes: ScopeView[] = [
 
 let company: string | null = scenario.initialised ? "Acme Widgets GmbH" : null;
 let me: Me | null = scenario.initialised
-  ? { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", sourceGroup: "engineering", company: company ?? "" }
+  ? { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: scenario.role ?? "admin", sourceGroup: "engineering", company: company ?? "" }
   : null;
 let signedIn = scenario.initialised && scenario.signedIn;
 let nextId = 100;
@@ -130,7 +131,7 @@ const uses: UsageView[] = [
   { at: iso(-26 * 3_600_000), ip: "192.0.2.7", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key" },
 ];
 
-function newSecret(kind: "p" | "u"): string {
+function newSecret(kind: "p" | "u" | "c"): string {
   secretCounter += 1;
   const body = `Zk3v9QpL2mXr7TbN4wYc8HdJ6sFa1Ge5UoKi0${secretCounter}`.slice(0, 36);
   return `tsr_${kind}_${body}_1a2b3c4d`;
@@ -166,11 +167,24 @@ function find(id: number): TokenView {
 
 type Args = Record<string, unknown>;
 
+const admin = createAdminFake({
+  scenario,
+  me: requireMe,
+  policy,
+  myTokens: tokens,
+  token,
+  uses,
+  baseUrl: "https://127.0.0.1:8443",
+  newSecret,
+});
+
 async function handle(cmd: string, args: Args): Promise<unknown> {
   if (scenario.unauthenticatedOn === cmd) {
     signedIn = false;
     throw fail("Unauthenticated", "Your session has ended.");
   }
+  const answer = await admin.handle(cmd, args);
+  if (answer !== UNHANDLED) return answer;
   switch (cmd) {
     case "app_status":
       return status();

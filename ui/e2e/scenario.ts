@@ -1,5 +1,5 @@
 // Shared between the Node test side and the in-page fake backend (keep it free of DOM and Node APIs).
-import type { PolicyView } from "../src/lib/contract";
+import type { PolicyView, Role } from "../src/lib/contract";
 
 export type Scenario = {
   initialised: boolean;
@@ -12,7 +12,16 @@ export type Scenario = {
   /** This command answers Unauthenticated, as after a session ends elsewhere. */
   unauthenticatedOn?: string;
   apiRunning?: boolean;
+  /** The signed-in person's role (default admin). */
+  role?: Role;
+  /** "100k": list_all_tokens answers from 100,000 tokens generated per page on demand. */
+  allTokens?: "small" | "100k";
+  /** Delay per bulk_set_token_status call, so the progress bar can be seen. */
+  bulkDelayMs?: number;
 };
+
+/** Rows in the big All tokens fake. */
+export const BIG_TOTAL = 100_000;
 
 export const PASSWORD = "correct horse battery staple";
 export const XSS_NAME = "<img src=x onerror=alert(1)>";

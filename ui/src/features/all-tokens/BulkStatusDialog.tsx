@@ -84,11 +84,10 @@ export function BulkStatusDialog({ action, ids, names, onClose }: Props) {
       )}
       {phase.step === "running" && (
         <div className="bulk-progress">
-          <label htmlFor="bulk-progress">
-            {phase.progress.processed} of {phase.progress.total} processed
-            {phase.progress.failed > 0 ? `, ${phase.progress.failed} failed` : ""}
-          </label>
-          <progress id="bulk-progress" max={phase.progress.total} value={phase.progress.processed} />
+          <p id="bulk-progress-label" aria-live="polite">
+            {`${phase.progress.processed} of ${phase.progress.total} processed${phase.progress.failed > 0 ? `, ${phase.progress.failed} failed` : ""}`}
+          </p>
+          <progress aria-labelledby="bulk-progress-label" max={phase.progress.total} value={phase.progress.processed} />
           <div className="actions">
             <button type="button" className="btn" onClick={() => abort.current?.abort()}>
               Stop after this batch

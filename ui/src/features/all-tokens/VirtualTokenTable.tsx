@@ -227,11 +227,14 @@ function Cells({ t, checked, onCheck, onOpen }: { t: TokenView; checked: boolean
       <Cell>
         <RelativeTime value={t.lastUsedAt} empty="Never" />
       </Cell>
-      <Cell className="num">
-        <span title={`${t.useCount} accepted, ${t.refusedCount} refused`}>
-          {t.useCount.toLocaleString()}
-          {t.refusedCount > 0 && <span className="outcome-refused small"> ✕{t.refusedCount.toLocaleString()}</span>}
-        </span>
+      <Cell className="num two-line">
+        <span title={`${t.useCount} accepted, ${t.refusedCount} refused`}>{t.useCount.toLocaleString()}</span>
+        {t.refusedCount > 0 && (
+          <span className="outcome-refused small" title={`${t.refusedCount} refused`}>
+            <span aria-hidden="true">✕</span> {t.refusedCount.toLocaleString()}
+            <span className="visually-hidden"> refused</span>
+          </span>
+        )}
       </Cell>
     </>
   );

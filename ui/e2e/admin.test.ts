@@ -1,0 +1,359 @@
+// The administration screens in Chromium against the fake backend: navigation by role, the
+// dashboard's links, All tokens with 100,000 rows (virtualised, paged on demand), filters,
+// bulk actions with progress, users, company tokens, usage, audit and settings.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import { startHarness, type Harness, type Opened } from "./harness";
+
+let h: Harness;
+before(async () => {
+  h = await startHarness();
+});
+after(async () => {
+  await h?.close();
+});
+
+const T = { timeout: 5_000 };
+
+async function noProblems(o: Opened) {
+  assert.deepEqual(await o.problems(), [], "no page errors, console errors, CSP violations or JS dialogs");
+}
+
+async function ipcCalls<T = Record<string, unknown>>(page: Page, cmd: string): Promise<T[]> {
+  return page.evaluate((c) => window.__IPC_CALLS__.filter((x) => x.cmd === c).map((x) => x.args), cmd) as Promise<T[]>;
+}
+
+type TokenQueryArgs = { query: { offset: number; limit: number; sort: string; descending: boolean; text: string | null; presentedInQuery: boolean; status: string | null } };
+
+const nav = (page: Page, name: string) => page.getByRole("navigation").getByRole("button", { name, exact: true });
+
+describe("navigation and dashboard", () => {
+  it("shows each role its screens; admins land on the dashboard", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor(T);
+    const items = await page.getByRole("navigation").getByRole("button").allInnerTexts();
+    assert.deepEqual(items, ["Dashboard", "Company tokens", "All tokens", "Users", "Audit log", "Settings", "My tokens", "Profile"]);
+    await page.getByText("Presented in a URL query").waitFor(T);
+    await page.getByText(/URLs are written to server and proxy logs/).waitFor(T);
+    await o.shot("dashboard");
+    await noProblems(o);
+    await o.context.close();
+
+    const vrm = await h.open({ role: "vrm_admin" });
+    await vrm.page.getByRole("heading", { name: "My tokens" }).waitFor(T);
+    assert.deepEqual(await vrm.page.getByRole("navigation").getByRole("button").allInnerTexts(), ["Company tokens", "All tokens", "My tokens", "Profile"]);
+    await nav(vrm.page, "All tokens").click();
+    await vrm.page.getByText("Company tokens and your own.").waitFor(T);
+    await vrm.page.getByRole("row").filter({ hasText: "Billing sync" }).waitFor(T);
+    assert.equal(await vrm.page.getByRole("row").filter({ hasText: "Kernel CI" }).count(), 0, "another person's token is not listed");
+    await vrm.context.close();
+
+    const user = await h.open({ role: "user" });
+    await user.page.getByRole("heading", { name: "My tokens" }).waitFor(T);
+    assert.deepEqual(await user.page.getByRole("navigation").getByRole("button").allInnerTexts(), ["My tokens", "Profile"]);
+    await user.context.close();
+  });
+
+  it("a dashboard card opens All tokens with its filter", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("button", { name: /Presented in a URL query/ }).click();
+    await page.getByRole("heading", { name: "All tokens" }).waitFor(T);
+    assert.ok(await page.getByRole("checkbox", { name: "Presented in a URL query" }).isChecked());
+    await page.getByText("1 token match").waitFor(T);
+    await page.getByRole("row").filter({ hasText: "Legacy webhook" }).waitFor(T);
+    const calls = await ipcCalls<TokenQueryArgs>(page, "list_all_tokens");
+    assert.ok(calls.length > 0 && calls.every((c) => c.query.presentedInQuery), "every query carries the card's filter");
+    await o.shot("all-tokens-from-dashboard");
+
+    await nav(page, "Dashboard").click();
+    await page.getByRole("button", { name: /Active, never used/ }).click();
+    await page.getByRole("heading", { name: "All tokens" }).waitFor(T);
+    assert.ok(await page.getByRole("checkbox", { name: "Never used" }).isChecked());
+    assert.equal(await page.getByLabel("Status").inputValue(), "active");
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
+describe("all tokens", () => {
+  it("scrolls 100,000 rows with a small DOM, fetching later pages on demand, and sorts on the server", async () => {
+    const o = await h.open({ allTokens: "100k" });
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    await page.getByText("100,000 tokens").waitFor(T);
+    await page.locator('.vt-body [role="row"][data-token-id]').first().waitFor(T);
+    const rows = () => page.locator('[role="row"]').count();
+    assert.ok((await rows()) < 200, `DOM rows at the top: ${await rows()}`);
+    assert.equal(await page.getByRole("table", { name: "All tokens" }).getAttribute("aria-rowcount"), "100001");
+    await o.shot("all-tokens-100k");
+
+    const started = Date.now();
+    await page.locator(".vt-scroll").evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    await page.locator('[role="row"][data-index="99999"][data-token-id]').waitFor(T);
+    const elapsed = Date.now() - started;
+    assert.ok((await rows()) < 200, `DOM rows at the bottom: ${await rows()}`);
+    const offsets = (await ipcCalls<TokenQueryArgs>(page, "list_all_tokens")).map((c) => c.query.offset);
+    assert.ok(offsets.includes(99_900), `the last page was fetched (offsets ${offsets.join(", ")})`);
+    assert.ok(offsets.length < 12, `only the pages in view were fetched, not all 1000 (${offsets.length} calls)`);
+    assert.ok(elapsed < 3_000, `the bottom rows appeared in ${elapsed} ms`);
+    await page.getByText("Script 000001").or(page.getByText("Service 000001")).first().waitFor(T);
+    await o.shot("all-tokens-100k-bottom");
+
+    await page.getByRole("columnheader", { name: "Name" }).getByRole("button").click();
+    await page.waitForFunction(() => window.__IPC_CALLS__.some((c) => c.cmd === "list_all_tokens" && (c.args as { query: { sort: string } }).query.sort === "name"));
+    assert.equal(await page.getByRole("columnheader", { name: "Name" }).getAttribute("aria-sort"), "ascending");
+    await page.getByRole("columnheader", { name: "Name" }).getByRole("button").click();
+    assert.equal(await page.getByRole("columnheader", { name: "Name" }).getAttribute("aria-sort"), "descending");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("filters on the server, debouncing the search, and shows why and when tokens stopped", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    await page.getByRole("row").filter({ hasText: "Billing sync" }).waitFor(T);
+    const expired = page.getByRole("row").filter({ hasText: "Expired by idle" });
+    await expired.getByText("Expired", { exact: true }).waitFor(T);
+    assert.match(await expired.getByTitle(/Unused for 30 days/).innerText(), /idle, 3 days ago/);
+    const revoked = page.getByRole("row").filter({ hasText: "Kernel CI" });
+    await revoked.getByText(/2 weeks ago|14 days ago/).waitFor(T);
+    await o.shot("all-tokens");
+
+    const before = (await ipcCalls(page, "list_all_tokens")).length;
+    await page.getByLabel("Search").pressSequentially("noteb", { delay: 30 });
+    await page.getByText("1 token match").waitFor(T);
+    const texts = (await ipcCalls<TokenQueryArgs>(page, "list_all_tokens")).slice(before).map((c) => c.query.text);
+    assert.deepEqual(texts, ["noteb"], "one query after typing stopped");
+    await page.getByRole("row").filter({ hasText: "Notebook" }).waitFor(T);
+
+    await page.getByRole("button", { name: /Clear filters/ }).click();
+    await page.getByLabel("Status").selectOption("revoked");
+    await page.getByText("1 token match").waitFor(T);
+    await page.getByLabel("Expiring within (days)").fill("abc");
+    await page.getByText("Enter a whole number of days, at least 1.").waitFor(T);
+    await page.getByLabel("Expiring within (days)").fill("");
+    await page.getByLabel("Status").selectOption("");
+    await page.getByLabel("Kind").selectOption("company");
+    await page.getByText("3 tokens match").waitFor(T);
+    await o.shot("all-tokens-filtered");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("revokes many tokens with one confirmation, a progress bar and a summary", async () => {
+    const o = await h.open({ allTokens: "100k", bulkDelayMs: 400 });
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    await page.locator('.vt-body [role="row"][data-token-id]').first().waitFor(T);
+    await page.getByRole("checkbox", { name: "Select the rows in view" }).check();
+    const selected = await page.getByRole("group", { name: "Bulk actions" }).locator("strong").innerText();
+    const n = Number(selected.replace(/\D/g, ""));
+    assert.ok(n > 50 && n <= 100, `selected ${n}`);
+    await page.getByRole("button", { name: "Revoke…" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await dialog.getByText(`Revoke ${n} tokens?`).waitFor(T);
+    await dialog.getByText("Revoking is final").waitFor(T);
+    await o.shot("bulk-revoke-confirm");
+    await dialog.getByRole("button", { name: `Revoke ${n} tokens` }).click();
+    await dialog.getByRole("progressbar").waitFor(T);
+    // Polled every animation frame: the half-way state lasts one chunk (400 ms here).
+    await page.waitForFunction((text) => document.getElementById("bulk-progress-label")?.textContent === text, `50 of ${n} processed`, { polling: "raf", ...T });
+    await o.shot("bulk-revoke-progress");
+    await dialog.getByText(`Revoked ${n} of ${n} tokens.`).waitFor(T);
+    const calls = await ipcCalls<{ ids: number[]; action: string }>(page, "bulk_set_token_status");
+    assert.deepEqual(calls.map((c) => c.ids.length), [50, n - 50]);
+    assert.ok(calls.every((c) => c.action === "revoke"));
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await page.getByRole("group", { name: "Bulk actions" }).waitFor({ state: "detached", ...T });
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("summarises the tokens a bulk action could not change, with the reason", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    await page.getByRole("row").filter({ hasText: "Billing sync" }).waitFor(T);
+    await page.getByRole("checkbox", { name: "Select the rows in view" }).check();
+    await page.getByRole("button", { name: "Deactivate…" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await dialog.getByRole("button", { name: /^Deactivate \d+ tokens$/ }).click();
+    await dialog.getByText(/Cannot deactivate a token that is expired\./).waitFor(T);
+    await dialog.getByText(/Cannot deactivate a token that is deactivated\./).waitFor(T);
+    await o.shot("bulk-deactivate-summary");
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await page.getByRole("row").filter({ hasText: "Billing sync" }).getByText("Deactivated").waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
+describe("usage", () => {
+  it("shows last use, a per-day chart over 7 / 30 / 90 days, recent requests and clients", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    await page.getByRole("button", { name: "Billing sync" }).click();
+    const sheet = page.getByRole("dialog", { name: "Billing sync" });
+    await sheet.getByRole("tab", { name: "Usage" }).click();
+    await sheet.getByRole("img", { name: /Uses per day/ }).waitFor(T);
+    assert.equal(await sheet.locator(".chart-bar").count(), 30);
+    await sheet.getByText("rate limit exceeded").waitFor(T);
+    await sheet.getByRole("cell", { name: "python-requests/2.32" }).first().waitFor(T);
+    await sheet.getByRole("columnheader", { name: "First seen" }).waitFor(T);
+    await o.shot("usage");
+    await sheet.getByText("90 days").click();
+    await page.waitForFunction(() => document.querySelectorAll(".chart-bar").length === 90);
+    assert.ok((await ipcCalls<{ days: number }>(page, "token_usage_report")).some((c) => c.days === 90));
+    await sheet.getByText("7 days").click();
+    await page.waitForFunction(() => document.querySelectorAll(".chart-bar").length === 7);
+    await page.keyboard.press("Escape");
+
+    await page.getByRole("button", { name: "Legacy webhook" }).click();
+    const risky = page.getByRole("dialog", { name: "Legacy webhook" });
+    await risky.getByRole("tab", { name: "Usage" }).click();
+    await risky.getByText(/sent in a URL query parameter/).waitFor(T);
+    await o.shot("usage-query-param");
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
+describe("users", () => {
+  it("previews what a role change takes away, and how many tokens deactivation revokes", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "Users").click();
+    await page.getByRole("cell", { name: "grace@acme.example" }).waitFor(T);
+    await o.shot("users");
+
+    await page.getByLabel("Role of Grace Hopper").selectOption("user");
+    const role = page.getByRole("alertdialog", { name: "Make Grace Hopper User?" });
+    await role.getByText("Their tokens lose:").waitFor(T);
+    await role.getByText("company:write").waitFor(T);
+    await o.shot("users-role-preview");
+    await role.getByRole("button", { name: "Change role to User" }).click();
+    await role.waitFor({ state: "detached", ...T });
+    assert.deepEqual(await ipcCalls(page, "set_user_role"), [{ email: "grace@acme.example", role: "user" }]);
+
+    await page.getByRole("button", { name: "Deactivate Alan Turing" }).click();
+    const deactivate = page.getByRole("alertdialog", { name: "Deactivate Alan Turing?" });
+    await deactivate.getByText("3 tokens will be revoked.").waitFor(T);
+    await o.shot("users-deactivate");
+    await deactivate.getByRole("button", { name: "Deactivate" }).click();
+    await deactivate.waitFor({ state: "detached", ...T });
+    await page.getByRole("button", { name: "Reactivate Alan Turing" }).waitFor(T);
+
+    await page.getByRole("button", { name: "Reactivate Linus Torvalds" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Reactivate" }).click();
+    await page.getByRole("button", { name: "Deactivate Linus Torvalds" }).waitFor(T);
+
+    await page.getByRole("button", { name: "Create user" }).click();
+    const create = page.getByRole("dialog", { name: "Create user" });
+    await create.getByLabel("E-mail").fill("grace@acme.example");
+    await create.getByLabel("Name").fill("Grace Two");
+    await create.getByLabel("Role").selectOption("vrm_admin");
+    await create.getByLabel("Initial password").fill("a long enough passphrase");
+    await create.getByLabel("Source group").fill("vendor-risk");
+    await create.getByRole("button", { name: "Create user" }).click();
+    await create.getByText("A user with this e-mail already exists.").waitFor(T);
+    await o.shot("users-create");
+    await create.getByLabel("E-mail").fill("katherine@acme.example");
+    await create.getByRole("button", { name: "Create user" }).click();
+    await create.waitFor({ state: "detached", ...T });
+    await page.getByRole("cell", { name: "katherine@acme.example" }).waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
+describe("company tokens", () => {
+  it("lists company tokens with their creator and creates one with a required description", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "Company tokens").click();
+    const billing = page.getByRole("row").filter({ hasText: "Billing sync" });
+    await billing.getByText("grace@acme.example").waitFor(T);
+    await page.getByRole("row").filter({ hasText: "Vendor portal" }).getByText("linus@acme.example").waitFor(T);
+    await o.shot("company-tokens");
+    await page.getByRole("button", { name: "Create company token" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create company token" });
+    await dialog.getByLabel("Name").fill("Payroll export");
+    await dialog.getByRole("checkbox", { name: /verify/ }).check();
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await dialog.getByText("Describe what uses this token and who to ask about it.").waitFor(T);
+    await o.shot("company-token-create");
+    await dialog.getByLabel("Description").fill("Monthly payroll export (owner: hr-it@acme.example)");
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    const reveal = page.getByRole("dialog", { name: "Your new token" });
+    await reveal.getByText("This token will not be shown again.").waitFor(T);
+    assert.match(await reveal.getByLabel("Token", { exact: true }).inputValue(), /^tsr_c_/);
+    await reveal.getByLabel("I have stored this token").check();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("row").filter({ hasText: "Payroll export" }).getByText("ada@acme.example").waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
+describe("audit and settings", () => {
+  it("filters the audit log, loads older entries and exports CSV", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "Audit log").click();
+    await page.getByText("200 entries shown").waitFor(T);
+    await o.shot("audit");
+    await page.getByRole("button", { name: "Load older" }).click();
+    await page.getByText("400 entries shown").waitFor(T);
+    await page.getByRole("button", { name: "Load older" }).click();
+    await page.getByText("450 entries shown").waitFor(T);
+    await page.getByText("· the beginning of the log").waitFor(T);
+    await page.getByLabel("Action").fill("user.role");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("75 entries shown").waitFor(T);
+    await page.getByText("from: user, to: vrm_admin").first().waitFor(T);
+    await page.getByRole("button", { name: "Export CSV…" }).click();
+    await page.getByText(/Exported 75 entries to \/home\/ada\/tessera-audit-.*\.csv\./).waitFor(T);
+    const [exp] = await ipcCalls<{ path: string; query: { action: string } }>(page, "export_audit_csv");
+    assert.equal(exp.query.action, "user.role");
+    await o.shot("audit-filtered");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("saves the policy with the backend's errors inline, adds a scope and exports the CA certificate", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "Settings").click();
+    await page.getByLabel("Clipboard timeout (seconds)").waitFor(T);
+    assert.equal(await page.getByLabel("Clipboard timeout (seconds)").inputValue(), "30");
+    await o.shot("settings", true);
+    await page.getByLabel("Default rate limit (requests / minute)").fill("9999");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    const error = page.getByText("must be at most the maximum rate limit (600).");
+    await error.waitFor(T);
+    const describedBy = await page.getByLabel("Default rate limit (requests / minute)").getAttribute("aria-describedby");
+    assert.ok(describedBy?.includes((await error.getAttribute("id")) ?? "missing"), "the error is tied to its field");
+    await page.getByLabel("Default rate limit (requests / minute)").fill("120");
+    await page.getByLabel("Clipboard timeout (seconds)").fill("45");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByText("Saved. Applies to new tokens").waitFor(T);
+    const saved = (await ipcCalls<{ policy: { defaultRateLimit: number; clipboardSeconds: number } }>(page, "update_policy")).at(-1);
+    assert.equal(saved?.policy.defaultRateLimit, 120);
+    assert.equal(saved?.policy.clipboardSeconds, 45);
+
+    await page.getByLabel("New scope name").fill("reports:read");
+    await page.getByLabel("Description", { exact: true }).fill("Read the monthly reports");
+    await page.getByRole("button", { name: "Add scope" }).click();
+    await page.getByRole("cell", { name: "reports:read" }).waitFor(T);
+
+    await page.getByRole("button", { name: "Export CA certificate…" }).click();
+    await page.getByText("Saved the CA certificate to /home/ada/tessera-ca.pem.").waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
