@@ -1,12 +1,15 @@
 // All tokens (admin: everyone's; vrm_admin: company tokens and their own): server-side filters,
 // sort and paging behind a virtualised table, bulk deactivate / revoke, details on click.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { useDebounced } from "../../components/ui/useDebounced";
 import type { Role, StatusAction, TokenView } from "../../lib/contract";
 import * as ipc from "../../lib/ipc";
-import { activeFilterCount, nextSort, type TokenFilters, type TokenSort } from "../../lib/tokenQuery";
+import { activeFilterCount, nextSort, toTokenQuery, type TokenFilters, type TokenSort } from "../../lib/tokenQuery";
+
+/** "Select all matching" fetches every matching id first; beyond this, narrow the filters. */
+export const SELECT_ALL_MAX = 5_000;
 import { TokenDetailsPanel } from "../my-tokens/TokenDetailsPanel";
 import { BulkStatusDialog } from "./BulkStatusDialog";
 import { TokenFiltersBar } from "./TokenFiltersBar";
@@ -56,6 +59,23 @@ export function AllTokensPage({ role, initial }: Props) {
   const onVisiblePages = useCallback((p: number[]) => setPages((old) => (old.join() === p.join() ? old : p)), []);
 
   const total = data.total;
+  const selectAll = useMutation({
+    mutationFn: async ({ key, count }: { key: string; count: number }) => {
+      const ids = new Set<number>();
+      const found = new Map<number, string>();
+      for (let offset = 0; offset < count; offset += 1000) {
+        const page = await ipc.listAllTokens(toTokenQuery(applied, sort, offset, 1000));
+        for (const t of page.items) {
+          if (t.status === "revoked") continue;
+          ids.add(t.id);
+          found.set(t.id, t.name);
+        }
+        if (page.items.length < 1000) break;
+      }
+      return { key, ids, names: found };
+    },
+    onSuccess: (r) => setSelection(r),
+  });
   const filterCount = activeFilterCount(applied);
   return (
     <div className="fill-column">
@@ -71,6 +91,11 @@ export function AllTokensPage({ role, initial }: Props) {
           {total === undefined ? "Loading…" : `${total.toLocaleString()} ${total === 1 ? "token" : "tokens"}${filterCount ? " match" : ""}`}
           {data.stale && <span className="muted"> (updating…)</span>}
         </p>
+        {total !== undefined && total > 0 && total <= SELECT_ALL_MAX && selected.size < total && (
+          <button type="button" className="btn small" onClick={() => selectAll.mutate({ key: resetKey, count: total })} disabled={selectAll.isPending}>
+            {selectAll.isPending ? "Selecting…" : `Select all ${total.toLocaleString()} matching`}
+          </button>
+        )}
         {selected.size > 0 && (
           <div className="bulk-bar" role="group" aria-label="Bulk actions">
             <strong>{selected.size.toLocaleString()} selected</strong>
@@ -86,7 +111,7 @@ export function AllTokensPage({ role, initial }: Props) {
           </div>
         )}
       </div>
-      <ErrorBanner error={data.error} />
+      <ErrorBanner error={data.error ?? selectAll.error} />
       {total === 0 ? (
         <div className="empty-state card">
           <h2>No tokens match</h2>

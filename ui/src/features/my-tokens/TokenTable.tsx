@@ -14,6 +14,18 @@ import type { TokenView } from "../../lib/contract";
 
 const col = createColumnHelper<TokenView>();
 
+/** An e-mail address that may wrap after the "@", never inside a word. */
+function Email({ value }: { value: string }) {
+  const at = value.indexOf("@");
+  if (at < 0) return <span>{value}</span>;
+  return (
+    <span className="creator">
+      {value.slice(0, at)}
+      <wbr />@{value.slice(at + 1)}
+    </span>
+  );
+}
+
 const STATUS_ORDER = { active: 0, deactivated: 1, expired: 2, revoked: 3 } as const;
 const byDate = (a: string | null, b: string | null) => (a ?? "").localeCompare(b ?? "");
 
@@ -55,7 +67,7 @@ export function TokenTable({ tokens, onOpen, showCreator = false, caption = "You
       ),
     }),
     ...(showCreator
-      ? [col.accessor("createdBy", { header: "Creator", cell: (c) => <span className="creator">{c.getValue()}</span> })]
+      ? [col.accessor("createdBy", { header: "Creator", cell: (c) => <Email value={c.getValue()} /> })]
       : []),
     col.accessor("createdAt", { header: "Created", cell: (c) => <RelativeTime value={c.getValue()} />, sortingFn: (a, b) => byDate(a.original.createdAt, b.original.createdAt) }),
     col.accessor("expiresAt", {

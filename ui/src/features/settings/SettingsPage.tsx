@@ -204,7 +204,7 @@ function ScopesSection() {
       )}
       <form className="add-scope" onSubmit={submit} noValidate aria-label="Add a custom scope">
         <Field label="New scope name" error={errors.name}>
-          <input className="mono" value={name} onChange={(e) => setName(e.target.value)} placeholder="billing:read" autoComplete="off" />
+          <input className="mono" value={name} onChange={(e) => setName(e.target.value)} placeholder="reports:read" autoComplete="off" />
         </Field>
         <Field label="Description" error={errors.description}>
           <input value={description} onChange={(e) => setDescription(e.target.value)} autoComplete="off" />

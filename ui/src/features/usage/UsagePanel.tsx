@@ -90,8 +90,7 @@ function RecentRequests({ uses }: { uses: UsageView[] }) {
             <th scope="col">Outcome</th>
             <th scope="col">Reason</th>
             <th scope="col">Address</th>
-            <th scope="col">Method</th>
-            <th scope="col">Path</th>
+            <th scope="col">Request</th>
             <th scope="col">Client</th>
           </tr>
         </thead>
@@ -111,11 +110,12 @@ function RecentRequests({ uses }: { uses: UsageView[] }) {
                 </td>
                 <td>
                   {reason || <span className="muted">—</span>}
-                  {isQueryParam(u.via) ? <span className="risk-chip"> via URL query</span> : u.via ? <span className="muted small"> via {u.via}</span> : null}
+                  {isQueryParam(u.via) ? <div className="risk-chip">⚠ via URL query</div> : u.via ? <div className="muted small">via {u.via}</div> : null}
                 </td>
-                <td className="mono">{u.ip ?? "—"}</td>
-                <td className="mono">{u.method}</td>
-                <td className="mono path">{u.path}</td>
+                <td className="mono nowrap">{u.ip ?? "—"}</td>
+                <td className="mono path">
+                  <span className="nowrap">{u.method}</span> {u.path}
+                </td>
                 <td className="mono client">{u.userAgent ?? "—"}</td>
               </tr>
             );

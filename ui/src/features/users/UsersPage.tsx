@@ -32,8 +32,7 @@ export function UsersPage({ me }: { me: Me }) {
             <caption className="visually-hidden">Users. Changing a role or deactivating asks for confirmation first.</caption>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">E-mail</th>
+                <th scope="col">Person</th>
                 <th scope="col">Role</th>
                 <th scope="col">Source group</th>
                 <th scope="col">Live tokens</th>
@@ -49,11 +48,11 @@ export function UsersPage({ me }: { me: Me }) {
                 const self = u.id === me.id;
                 return (
                   <tr key={u.id} data-user={u.email}>
-                    <td className="strong">
-                      {u.name}
+                    <td>
+                      <span className="strong">{u.name}</span>
                       {self && <span className="muted small"> (you)</span>}
+                      <div className="mono small muted">{u.email}</div>
                     </td>
-                    <td className="mono">{u.email}</td>
                     <td>
                       <select
                         className="inline-select"
@@ -79,15 +78,15 @@ export function UsersPage({ me }: { me: Me }) {
                           Active
                         </span>
                       ) : (
-                        <span className="nowrap">
+                        <>
                           <span className="badge badge-revoked">
                             <span className="badge-dot" aria-hidden="true" />
                             Deactivated
-                          </span>{" "}
-                          <span className="muted small">
-                            <RelativeTime value={u.deactivatedAt} empty="" />
                           </span>
-                        </span>
+                          <div className="muted small">
+                            <RelativeTime value={u.deactivatedAt} empty="" />
+                          </div>
+                        </>
                       )}
                     </td>
                     <td>
