@@ -358,3 +358,20 @@ describe("audit and settings", () => {
     await o.context.close();
   });
 });
+
+describe("dark theme", () => {
+  it("renders the dashboard, All tokens and the usage chart in the dark theme", async () => {
+    const o = await h.open({}, { colorScheme: "dark" });
+    const { page } = o;
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor(T);
+    await o.shot("dashboard-dark");
+    await nav(page, "All tokens").click();
+    await page.getByRole("button", { name: "Billing sync" }).click();
+    const sheet = page.getByRole("dialog", { name: "Billing sync" });
+    await sheet.getByRole("tab", { name: "Usage" }).click();
+    await sheet.getByRole("img", { name: /Uses per day/ }).waitFor(T);
+    await o.shot("usage-dark");
+    await noProblems(o);
+    await o.context.close();
+  });
+});

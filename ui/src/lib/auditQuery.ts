@@ -35,3 +35,18 @@ export function auditFiltersError(filters: AuditFilters): string | null {
   if (since && until && since >= until) return "“Since” must be before “until”.";
   return null;
 }
+
+/** `{"role":"admin","from":"user"}` -> "role: admin, from: user"; other text as it is. */
+export function formatDetails(json: string): string {
+  try {
+    const v: unknown = JSON.parse(json);
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      return Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${k}: ${typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : JSON.stringify(x)}`)
+        .join(", ");
+    }
+    return v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
+  } catch {
+    return json;
+  }
+}

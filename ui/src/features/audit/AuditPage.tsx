@@ -4,24 +4,9 @@ import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
-import { AUDIT_PAGE, EMPTY_AUDIT_FILTERS, auditFiltersError, toAuditQuery, type AuditFilters } from "../../lib/auditQuery";
+import { AUDIT_PAGE, EMPTY_AUDIT_FILTERS, auditFiltersError, formatDetails, toAuditQuery, type AuditFilters } from "../../lib/auditQuery";
 import { formatShort, parseDate } from "../../lib/dates";
 import * as ipc from "../../lib/ipc";
-
-/** `{"role":"admin","from":"user"}` -> "role: admin, from: user"; other text as it is. */
-export function formatDetails(json: string): string {
-  try {
-    const v: unknown = JSON.parse(json);
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.entries(v as Record<string, unknown>)
-        .map(([k, x]) => `${k}: ${typeof x === "string" ? x : JSON.stringify(x)}`)
-        .join(", ");
-    }
-    return v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
-  } catch {
-    return json;
-  }
-}
 
 export function AuditPage() {
   const [draft, setDraft] = useState<AuditFilters>(EMPTY_AUDIT_FILTERS);
@@ -64,7 +49,7 @@ export function AuditPage() {
         </p>
       )}
       <ErrorBanner error={exportCsv.error} prefix="Export failed" />
-      <form className="filters card" role="search" aria-label="Filter the audit log" onSubmit={submit}>
+      <form className="filters card audit-filters" role="search" aria-label="Filter the audit log" onSubmit={submit}>
         <div className="filters-row">
           {(
             [
