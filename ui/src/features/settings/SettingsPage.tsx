@@ -42,7 +42,7 @@ export function SettingsPage({ api }: { api: ApiStatus }) {
         <h2 id="policy-h">Token policy</h2>
         <ErrorBanner error={policy.error} />
         {policy.isPending && <p className="muted">Loading…</p>}
-        {policy.data && <PolicyForm key={JSON.stringify(policy.data)} initial={policy.data} />}
+        {policy.data && <PolicyForm initial={policy.data} />}
       </section>
       <ScopesSection />
       <ApiSection api={api} />
@@ -53,12 +53,19 @@ export function SettingsPage({ api }: { api: ApiStatus }) {
 function PolicyForm({ initial }: { initial: PolicySettings }) {
   const qc = useQueryClient();
   const [text, setText] = useState<Record<NumberKey, string>>(() => Object.fromEntries(NUMBERS.map((n) => [n.key, String(initial[n.key])])) as Record<NumberKey, string>);
+  // Fields left out of the form (none today) keep the values last loaded.
   const [flags, setFlags] = useState<Record<BoolKey, boolean>>({ expiryRequired: initial.expiryRequired, queryParamTokens: initial.queryParamTokens });
   const [errors, setErrors] = useState<Partial<Record<NumberKey | BoolKey | "form", string>>>({});
   const [saved, setSaved] = useState(false);
+  const show = (p: PolicySettings) => {
+    setText(Object.fromEntries(NUMBERS.map((n) => [n.key, String(p[n.key])])) as Record<NumberKey, string>);
+    setFlags({ expiryRequired: p.expiryRequired, queryParamTokens: p.queryParamTokens });
+  };
   const save = useMutation({
     mutationFn: ipc.updatePolicy,
     onSuccess: (p) => {
+      // The form stays mounted (so "Saved" stays visible) and shows what the backend stored.
+      show(p);
       qc.setQueryData(["policy-settings"], p);
       void qc.invalidateQueries({ queryKey: ["policy"] });
       void qc.invalidateQueries({ queryKey: ["audit"] });
