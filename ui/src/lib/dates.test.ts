@@ -32,3 +32,12 @@ describe("relative dates", () => {
     expect(parseDate(null)).toBeNull();
   });
 });
+
+describe("formatRelative, short style", () => {
+  it("abbreviates units for narrow table columns", () => {
+    const now = new Date("2026-11-23T12:00:00Z");
+    expect(formatRelative(new Date("2025-11-20T12:00:00Z"), now, "en-GB", "short")).toBe("last yr");
+    expect(formatRelative(new Date("2026-01-23T12:00:00Z"), now, "en-GB", "short")).toMatch(/^10 mo(nths|\.)? ago$/);
+    expect(formatRelative(new Date("2026-11-23T09:00:00Z"), now, "en-GB", "short")).toBe("3 hr ago");
+  });
+});

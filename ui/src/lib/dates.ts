@@ -17,11 +17,11 @@ export function parseDate(iso: string | null | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-/** "3 hours ago", "in 30 days", "now"; `locale` is for tests, the UI uses the OS locale. */
-export function formatRelative(date: Date, now: Date = new Date(), locale?: string): string {
+/** "3 hours ago", "in 30 days", "now" ("12 mo. ago" with style short, for narrow columns); `locale` is for tests, the UI uses the OS locale. */
+export function formatRelative(date: Date, now: Date = new Date(), locale?: string, style: Intl.RelativeTimeFormatStyle = "long"): string {
   const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(seconds);
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto", style });
   if (abs < 45) return rtf.format(0, "second");
   for (const [unit, size, from] of UNITS) {
     if (abs >= from) {

@@ -78,7 +78,7 @@ export function VirtualTokenTable({ total, row, sort, onSort, selected, onSelect
       aria-colcount={COLUMNS.length + 1}
       aria-busy={busy || undefined}
     >
-      <div ref={scrollRef} className="vt-scroll" tabIndex={0} aria-label="Token rows, scrollable">
+      <div ref={scrollRef} className="vt-scroll" tabIndex={0}>
         <div className="vt-row vt-head" role="row" aria-rowindex={1}>
           <div className="vt-cell vt-check" role="columnheader">
             <input
@@ -214,18 +214,18 @@ function Cells({ t, checked, onCheck, onOpen }: { t: TokenView; checked: boolean
         {why && (
           <span className="muted small ellipsis" title={`${why.reason}${whyAt ? `, ${formatExact(whyAt)}` : ""}`}>
             {t.status === "expired" && why.reason !== "Reached its expiry date" ? "idle, " : ""}
-            <RelativeTime value={why.at} empty="date unknown" />
+            <RelativeTime value={why.at} empty="date unknown" short />
           </span>
         )}
       </Cell>
       <Cell>
-        <RelativeTime value={t.createdAt} />
+        <RelativeTime value={t.createdAt} short />
       </Cell>
       <Cell>
-        <RelativeTime value={t.expiresAt} empty="No expiry" />
+        <RelativeTime value={t.expiresAt} empty="No expiry" short />
       </Cell>
       <Cell>
-        <RelativeTime value={t.lastUsedAt} empty="Never" />
+        <RelativeTime value={t.lastUsedAt} empty="Never" short />
       </Cell>
       <Cell className="num two-line">
         <span title={`${t.useCount} accepted, ${t.refusedCount} refused`}>{t.useCount.toLocaleString()}</span>
