@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildChart, formatDay, niceMax } from "./usageChart";
+import { buildChart, formatDay, isQueryParam, niceMax, splitOutcome } from "./usageChart";
 
 const series = (counts: [number, number][]) =>
   counts.map(([accepted, refused], i) => ({ day: `2026-11-${String(i + 1).padStart(2, "0")}`, accepted, refused }));
@@ -48,5 +48,17 @@ describe("formatDay", () => {
   it("shows a UTC day as day and month", () => {
     expect(formatDay("2026-11-03", "en-GB")).toBe("3 Nov");
     expect(formatDay("nonsense", "en-GB")).toBe("nonsense");
+  });
+});
+
+describe("recent requests", () => {
+  it("split the outcome from its reason", () => {
+    expect(splitOutcome("refused: network not allowed")).toEqual(["refused", "network not allowed"]);
+    expect(splitOutcome("accepted")).toEqual(["accepted", ""]);
+  });
+
+  it("flag tokens presented in the URL query", () => {
+    expect(isQueryParam("query")).toBe(true);
+    expect(isQueryParam("bearer")).toBe(false);
   });
 });

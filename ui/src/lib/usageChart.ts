@@ -76,3 +76,12 @@ export function formatDay(day: string, locale?: string): string {
   if (Number.isNaN(d.getTime())) return day;
   return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" }).format(d);
 }
+
+/** "refused: network not allowed" -> ["refused", "network not allowed"]; "accepted" -> ["accepted", ""]. */
+export function splitOutcome(outcome: string): [string, string] {
+  const i = outcome.indexOf(":");
+  return i < 0 ? [outcome, ""] : [outcome.slice(0, i).trim(), outcome.slice(i + 1).trim()];
+}
+
+/** Whether a use presented the token in the URL query (risky: URLs are logged). */
+export const isQueryParam = (via: string) => /query/i.test(via);

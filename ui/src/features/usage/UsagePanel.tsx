@@ -6,6 +6,7 @@ import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import type { ClientView, UsageView } from "../../lib/contract";
 import * as ipc from "../../lib/ipc";
+import { isQueryParam, splitOutcome } from "../../lib/usageChart";
 import { UsageChart } from "./UsageChart";
 
 const RANGES = [7, 30, 90] as const;
@@ -18,13 +19,6 @@ export function useUsageReport(id: number, days: number) {
   });
 }
 
-/** "refused: network not allowed" -> ["refused", "network not allowed"]; "accepted" -> ["accepted", ""]. */
-export function splitOutcome(outcome: string): [string, string] {
-  const i = outcome.indexOf(":");
-  return i < 0 ? [outcome, ""] : [outcome.slice(0, i).trim(), outcome.slice(i + 1).trim()];
-}
-
-const isQueryParam = (via: string) => /query/i.test(via);
 
 export function UsagePanel({ id }: { id: number }) {
   const [days, setDays] = useState<number>(30);
