@@ -517,3 +517,339 @@ impl Window {
         }
     }
 }
+
+/// XPath for the `<select>` labelled `label` (a `<label for>`), optionally inside `scope`.
+pub fn select_labelled(scope: &str, label: &str) -> String {
+    format!("{scope}//select[@id = {scope}//label[normalize-space(.)='{label}']/@for]")
+}
+
+/// One run's world: a fresh temp data dir, the file keystore, a free port for the in-app
+/// HTTPS API, and the app and CLI binaries. The temp dir goes away when this is dropped.
+pub struct AppEnv {
+    pub app: PathBuf,
+    pub cli: PathBuf,
+    pub data_dir: PathBuf,
+    pub env: Vec<(String, String)>,
+    /// `https://127.0.0.1:<port>`
+    pub api_base: String,
+    /// One `KEY=value` of `env` unique to this run (finds its processes).
+    pub marker: String,
+    work: tempfile::TempDir,
+}
+
+impl AppEnv {
+    pub fn new() -> Res<Self> {
+        let app = app_binary()?;
+        let cli = cli_binary()?;
+        let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let data_dir = work.path().join("data");
+        let api_port = free_port()?;
+        let env = vec![
+            (
+                "TESSERA_DATA_DIR".to_owned(),
+                data_dir.display().to_string(),
+            ),
+            ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
+            (
+                "TESSERA_API_LISTEN".to_owned(),
+                format!("127.0.0.1:{api_port}"),
+            ),
+        ];
+        Ok(Self {
+            app,
+            cli,
+            marker: format!("TESSERA_DATA_DIR={}", data_dir.display()),
+            data_dir,
+            env,
+            api_base: format!("https://127.0.0.1:{api_port}"),
+            work,
+        })
+    }
+
+    /// A scratch folder next to the data dir (for the exported CA and such).
+    pub fn work_dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// `https://127.0.0.1:<port>/v1/me`
+    pub fn me_url(&self) -> String {
+        format!("{}/v1/me", self.api_base)
+    }
+
+    /// `tessera <args>` against the app's data dir (the CLI and the app share the SQLite file).
+    pub fn cli(&self, args: &[&str]) -> Res<String> {
+        self.cli_with(args, &[])
+    }
+
+    /// [`Self::cli`] with extra environment, e.g. `TESSERA_PASSWORD` for `tessera init`.
+    pub fn cli_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Res<String> {
+        let what = format!("tessera {}", args.join(" "));
+        let (ok, out, err) = run(
+            Command::new(&self.cli)
+                .args(args)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .envs(extra.iter().copied()),
+            &what,
+            Duration::from_secs(30),
+        )?;
+        if ok {
+            Ok(out)
+        } else {
+            Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
+        }
+    }
+
+    /// `tessera cert export`: the API's CA certificate, for curl's `--cacert`.
+    pub fn export_ca(&self) -> Res<PathBuf> {
+        let ca = self.work_dir().join("tessera-ca.pem");
+        self.cli(&["cert", "export", "--out", &ca.display().to_string()])?;
+        if ca.is_file() {
+            Ok(ca)
+        } else {
+            Err(format!(
+                "tessera cert export wrote no {} (data dir {})",
+                ca.display(),
+                self.data_dir.display()
+            ))
+        }
+    }
+}
+
+/// The app running for one test: tauri-driver, its WebDriver session and the window.
+/// [`AppRun::finish`] records evidence on failure, ends the session (which closes the
+/// app), stops tauri-driver and anything left behind, and then panics with the error.
+pub struct AppRun {
+    pub window: Window,
+    driver: TauriDriver,
+    shots: PathBuf,
+    started: Instant,
+}
+
+impl AppRun {
+    /// Start the app for `test` (its screenshots go to `target/e2e-artifacts/<test>/`).
+    pub async fn start(test: &str, env: &AppEnv) -> Self {
+        let started = Instant::now();
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
+        );
+        let shots = artifacts_dir(test).expect("artifacts dir");
+        let driver = TauriDriver::start(&env.env, &env.marker, &shots.join("tauri-driver.log"))
+            .expect("tauri-driver");
+        // Dropping the driver on a failed session start stops tauri-driver and the rest.
+        let client = driver.session(&env.app).await.expect("WebDriver session");
+        Self {
+            window: Window::new(client, shots.clone()),
+            driver,
+            shots,
+            started,
+        }
+    }
+
+    pub async fn finish(self, outcome: Res<()>) {
+        if outcome.is_err() {
+            self.window.record_failure().await;
+        }
+        // Ending the session closes the app; then the guard stops tauri-driver with SIGTERM.
+        if let Err(e) = self.window.client.clone().close().await {
+            eprintln!("closing the WebDriver session: {e}");
+        }
+        drop(self.driver);
+        if let Err(e) = outcome {
+            panic!(
+                "{e}\n(screenshots, page source and tauri-driver's log are in {})",
+                self.shots.display()
+            );
+        }
+        eprintln!(
+            "e2e passed in {:.1} s; screenshots in {}",
+            self.started.elapsed().as_secs_f64(),
+            self.shots.display()
+        );
+    }
+}
+
+/// The screen flows that several tests share.
+impl Window {
+    /// A build without `--features custom-protocol` loads devUrl (http://localhost:...) and
+    /// shows "Connection refused"; say so instead of timing out on a missing heading.
+    pub async fn require_bundled_ui(&self) -> Res<()> {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .map_err(|e| format!("cannot read the window's URL: {e}"))?;
+        if url.scheme() == "http" || url.scheme() == "https" {
+            return Err(format!(
+                "the app loads {url}, so it is a dev build: build it with `cargo build -p tessera-app --features custom-protocol` (.ci/e2e does)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Wait for the page whose `<h1>` is `title`.
+    pub async fn page(&self, title: &str) -> Res<Element> {
+        self.find(
+            &format!("//main//h1[normalize-space()='{title}']"),
+            &format!("the {title} page"),
+        )
+        .await
+    }
+
+    /// Click `label` in the side navigation and wait for its page.
+    pub async fn go_to(&self, label: &str) -> Res<()> {
+        self.click(
+            &button("//nav", label),
+            &format!("the {label} navigation item"),
+        )
+        .await?;
+        self.page(label).await.map(|_| ())
+    }
+
+    /// Sign in on the sign-in screen; then the shell shows `name` in its header.
+    pub async fn sign_in(&self, email: &str, password: &str, name: &str) -> Res<()> {
+        self.find(
+            "//h1[normalize-space()='Sign in to Tessera']",
+            "the sign-in screen",
+        )
+        .await?;
+        self.type_into(&input_labelled("", "E-mail"), "E-mail", email)
+            .await?;
+        self.type_into(&input_labelled("", "Password"), "Password", password)
+            .await?;
+        self.click(
+            "//form//button[@type='submit' and normalize-space()='Sign in']",
+            "Sign in",
+        )
+        .await?;
+        self.wait_text(
+            "//header//*[contains(@class,'who-name')]",
+            &format!("the header naming {name} after signing in as {email}"),
+            |t| t == name,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Sign out from the header and wait for the sign-in screen.
+    pub async fn sign_out(&self) -> Res<()> {
+        self.click(&button("//header", "Sign out"), "Sign out")
+            .await?;
+        self.find(
+            "//h1[normalize-space()='Sign in to Tessera']",
+            "the sign-in screen after signing out",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Pick the option shown as `option` in the `<select>` at `select`, the way a person
+    /// would (click the option), and check that it took.
+    pub async fn choose(&self, select: &str, what: &str, option: &str) -> Res<()> {
+        let el = self.click(select, what).await?;
+        self.click(
+            &format!("{select}/option[normalize-space()='{option}']"),
+            &format!("{what}: {option}"),
+        )
+        .await?;
+        let shown: String = self
+            .client
+            .execute(
+                "const s = arguments[0]; return s.options[s.selectedIndex].text;",
+                vec![serde_json::to_value(&el).map_err(|e| e.to_string())?],
+            )
+            .await
+            .map_err(|e| format!("cannot read {what}: {e}"))?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if shown.trim() != option {
+            return Err(format!("{what} shows {shown:?}, not {option:?}"));
+        }
+        Ok(())
+    }
+
+    /// On My tokens: Create token, name it, tick `scope`, pick the 30-day preset, create it,
+    /// and read the secret from the one-time reveal dialog, which stays open. Returns the
+    /// secret and the reveal dialog's XPath. Screenshots: `create-token`, `reveal`.
+    pub async fn create_personal_token(&self, name: &str, scope: &str) -> Res<(String, String)> {
+        self.click(&button("//main", "Create token"), "Create token")
+            .await?;
+        let create = dialog("dialog", "Create personal token");
+        self.find(&create, "the Create personal token dialog")
+            .await?;
+        self.type_into(&input_labelled(&create, "Name"), "the token's Name", name)
+            .await?;
+        let scope_box = format!(
+            "{create}//fieldset[legend[normalize-space()='Scopes']]//label[.//*[normalize-space()='{scope}']]//input[@type='checkbox']"
+        );
+        let ticked = self
+            .click(&scope_box, &format!("the {scope} scope's checkbox"))
+            .await?;
+        if !ticked.is_selected().await.map_err(|e| e.to_string())? {
+            return Err(format!("the {scope} scope did not get checked"));
+        }
+        let preset = format!("{create}//fieldset[legend[normalize-space()='Expires']]//label[normalize-space()='30 days']");
+        self.click(&preset, "the 30 days expiry preset").await?;
+        // The radio itself may be visually hidden inside its label: look it up, not for display.
+        let radio = self
+            .client
+            .find(Locator::XPath(&format!("{preset}/input[@type='radio']")))
+            .await
+            .map_err(|e| format!("the 30 days radio button: {e}"))?;
+        if !radio.is_selected().await.map_err(|e| e.to_string())? {
+            return Err("the 30 days preset did not get selected".into());
+        }
+        self.wait_text(
+            &format!("{create}//fieldset[legend[normalize-space()='Expires']]//*[contains(@class,'expiry-result')]"),
+            "the resulting expiry date",
+            |t| t.starts_with("Expires") && t.contains("30 days"),
+        )
+        .await?;
+        self.shot("create-token").await?;
+        self.click(
+            &format!("{create}//button[@type='submit' and normalize-space()='Create token']"),
+            "the dialog's Create token button",
+        )
+        .await?;
+
+        let reveal = dialog("dialog", "Your new token");
+        self.find(&reveal, "the one-time reveal dialog").await?;
+        let field = self
+            .find(
+                &input_labelled(&reveal, "Token"),
+                "the revealed token's field",
+            )
+            .await?;
+        let token = field
+            .prop("value")
+            .await
+            .map_err(|e| format!("cannot read the token field: {e}"))?
+            .unwrap_or_default();
+        if token.len() < 20 || token.chars().any(char::is_whitespace) {
+            return Err(format!(
+                "the reveal dialog's field does not hold a token: {} characters",
+                token.len()
+            ));
+        }
+        self.shot("reveal").await?;
+        Ok((token, reveal))
+    }
+
+    /// In the reveal dialog: Done is disabled until "I have stored this token" is ticked;
+    /// tick it, press Done, and wait for the dialog to close.
+    pub async fn confirm_stored(&self, reveal: &str) -> Res<()> {
+        let done = button(reveal, "Done");
+        let done_el = self.find(&done, "Done").await?;
+        if done_el.is_enabled().await.map_err(|e| e.to_string())? {
+            return Err("Done is enabled before confirming the token is stored".into());
+        }
+        self.click(
+            &format!("{reveal}//label[normalize-space()='I have stored this token']"),
+            "I have stored this token",
+        )
+        .await?;
+        self.click(&done, "Done").await?;
+        self.wait_gone(reveal, "the reveal dialog").await
+    }
+}

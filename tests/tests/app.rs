@@ -2,13 +2,11 @@
 //! Run it with `.ci/e2e` (it builds the UI, the app and the CLI, and starts Xvfb and a
 //! session bus). Screenshots of every step land in `target/e2e-artifacts/<test>/`.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use tessera_e2e::{
-    app_binary, artifacts_dir, button, cli_binary, curl_bearer, dialog, free_port, input_labelled,
-    read_clipboard, run, Res, TauriDriver, Window, TIMEOUT,
+    button, curl_bearer, dialog, input_labelled, read_clipboard, AppEnv, AppRun, Res, Window,
+    TIMEOUT,
 };
 
 const COMPANY: &str = "Acme E2E";
@@ -19,107 +17,16 @@ const TOKEN_NAME: &str = "postman";
 /// The shortest countdown the policy allows; set through the CLI before the copy.
 const CLIPBOARD_SECONDS: u64 = 5;
 
-struct Setup {
-    data_dir: PathBuf,
-    env: Vec<(String, String)>,
-    cli: PathBuf,
-    api_base: String,
-    work: PathBuf,
-}
-
-impl Setup {
-    /// `tessera <args>` against the app's data dir (the CLI and the app share the SQLite file).
-    fn cli(&self, args: &[&str]) -> Res<String> {
-        let what = format!("tessera {}", args.join(" "));
-        let (ok, out, err) = run(
-            Command::new(&self.cli)
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k, v))),
-            &what,
-            Duration::from_secs(30),
-        )?;
-        if ok {
-            Ok(out)
-        } else {
-            Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_then_a_personal_token_is_copied_used_cleared_from_the_clipboard_and_revoked() {
-    let started = Instant::now();
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
-    );
-    let shots = artifacts_dir("personal-token-lifecycle").expect("artifacts dir");
-    let app = app_binary().expect("app binary");
-    let cli = cli_binary().expect("CLI binary");
-    let work = tempfile::tempdir().expect("temp dir");
-    let data_dir = work.path().join("data");
-    let api_port = free_port().expect("a free port for the API");
-    let env = vec![
-        (
-            "TESSERA_DATA_DIR".to_owned(),
-            data_dir.display().to_string(),
-        ),
-        ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
-        (
-            "TESSERA_API_LISTEN".to_owned(),
-            format!("127.0.0.1:{api_port}"),
-        ),
-    ];
-    let setup = Setup {
-        data_dir: data_dir.clone(),
-        cli,
-        api_base: format!("https://127.0.0.1:{api_port}"),
-        work: work.path().to_owned(),
-        env: env.clone(),
-    };
-
-    // The marker finds this run's processes (and only them) if something is left behind.
-    let marker = format!("TESSERA_DATA_DIR={}", data_dir.display());
-    let driver =
-        TauriDriver::start(&env, &marker, &shots.join("tauri-driver.log")).expect("tauri-driver");
-    let client = driver.session(&app).await.expect("WebDriver session");
-    let window = Window::new(client, shots.clone());
-
-    let outcome = scenario(&window, &setup).await;
-    if outcome.is_err() {
-        window.record_failure().await;
-    }
-    // Ending the session closes the app; then the guard stops tauri-driver with SIGTERM.
-    if let Err(e) = window.client.clone().close().await {
-        eprintln!("closing the WebDriver session: {e}");
-    }
-    drop(driver);
-    if let Err(e) = outcome {
-        panic!(
-            "{e}\n(screenshots, page source and tauri-driver's log are in {})",
-            shots.display()
-        );
-    }
-    eprintln!(
-        "e2e passed in {:.1} s; screenshots in {}",
-        started.elapsed().as_secs_f64(),
-        shots.display()
-    );
+    let env = AppEnv::new().expect("the app's environment");
+    let run = AppRun::start("personal-token-lifecycle", &env).await;
+    let outcome = scenario(&run.window, &env).await;
+    run.finish(outcome).await;
 }
 
-async fn scenario(w: &Window, s: &Setup) -> Res<()> {
-    // A build without `--features custom-protocol` loads devUrl (http://localhost:...) and
-    // shows "Connection refused"; say so instead of timing out on a missing heading.
-    let url = w
-        .client
-        .current_url()
-        .await
-        .map_err(|e| format!("cannot read the window's URL: {e}"))?;
-    if url.scheme() == "http" || url.scheme() == "https" {
-        return Err(format!(
-            "the app loads {url}, so it is a dev build: build it with `cargo build -p tessera-app --features custom-protocol` (.ci/e2e does)"
-        ));
-    }
+async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
+    w.require_bundled_ui().await?;
     // First run: create the company and its first admin.
     w.find(
         "//h1[normalize-space()='Welcome to Tessera']",
@@ -148,9 +55,11 @@ async fn scenario(w: &Window, s: &Setup) -> Res<()> {
     )
     .await?;
 
-    // Signed in: My tokens is empty and the header says the in-app API runs.
-    w.find("//h1[normalize-space()='My tokens']", "the My tokens page")
-        .await?;
+    // Signed in: an admin lands on the Dashboard; My tokens is empty and the header says
+    // the in-app API runs.
+    w.page("Dashboard").await?;
+    w.shot("dashboard").await?;
+    w.go_to("My tokens").await?;
     w.find(
         "//h2[normalize-space()='No personal tokens yet']",
         "the empty state",
@@ -179,80 +88,11 @@ async fn scenario(w: &Window, s: &Setup) -> Res<()> {
         "clipboard_seconds",
         &CLIPBOARD_SECONDS.to_string(),
     ])?;
-    let ca = s.work.join("tessera-ca.pem");
-    s.cli(&["cert", "export", "--out", &ca.display().to_string()])?;
-    if !ca.is_file() {
-        return Err(format!(
-            "tessera cert export wrote no {} (data dir {})",
-            ca.display(),
-            s.data_dir.display()
-        ));
-    }
+    let ca = s.export_ca()?;
 
-    // Create a personal token with the 30-day preset.
-    w.click(&button("", "Create token"), "Create token").await?;
-    let create = dialog("dialog", "Create personal token");
-    w.find(&create, "the Create personal token dialog").await?;
-    w.type_into(
-        &input_labelled(&create, "Name"),
-        "the token's Name",
-        TOKEN_NAME,
-    )
-    .await?;
-    let me_read = format!(
-        "{create}//fieldset[legend[normalize-space()='Scopes']]//label[.//*[normalize-space()='me:read']]//input[@type='checkbox']"
-    );
-    let scope = w.click(&me_read, "the me:read scope's checkbox").await?;
-    if !scope.is_selected().await.map_err(|e| e.to_string())? {
-        return Err("the me:read scope did not get checked".into());
-    }
-    let preset = format!("{create}//fieldset[legend[normalize-space()='Expires']]//label[normalize-space()='30 days']");
-    w.click(&preset, "the 30 days expiry preset").await?;
-    // The radio itself may be visually hidden inside its label: look it up, not for display.
-    let radio = w
-        .client
-        .find(fantoccini::Locator::XPath(&format!(
-            "{preset}/input[@type='radio']"
-        )))
-        .await
-        .map_err(|e| format!("the 30 days radio button: {e}"))?;
-    if !radio.is_selected().await.map_err(|e| e.to_string())? {
-        return Err("the 30 days preset did not get selected".into());
-    }
-    w.wait_text(
-        &format!("{create}//fieldset[legend[normalize-space()='Expires']]//*[contains(@class,'expiry-result')]"),
-        "the resulting expiry date",
-        |t| t.starts_with("Expires") && t.contains("30 days"),
-    )
-    .await?;
-    w.shot("create-token").await?;
-    w.click(
-        &format!("{create}//button[@type='submit' and normalize-space()='Create token']"),
-        "the dialog's Create token button",
-    )
-    .await?;
-
-    // The one-time reveal: read the token from its field, Copy, and paste it with xclip.
-    let reveal = dialog("dialog", "Your new token");
-    w.find(&reveal, "the one-time reveal dialog").await?;
-    let field = w
-        .find(
-            &input_labelled(&reveal, "Token"),
-            "the revealed token's field",
-        )
-        .await?;
-    let token = field
-        .prop("value")
-        .await
-        .map_err(|e| format!("cannot read the token field: {e}"))?
-        .unwrap_or_default();
-    if token.len() < 20 || token.chars().any(char::is_whitespace) {
-        return Err(format!(
-            "the reveal dialog's field does not hold a token: {} characters",
-            token.len()
-        ));
-    }
-    w.shot("reveal").await?;
+    // Create a personal token with the 30-day preset; the one-time reveal shows it.
+    let (token, reveal) = w.create_personal_token(TOKEN_NAME, "me:read").await?;
+    // Copy, and paste it with xclip.
     w.click(&button(&reveal, "Copy"), "Copy").await?;
     let copied_at = Instant::now();
     let status = w
@@ -285,7 +125,7 @@ async fn scenario(w: &Window, s: &Setup) -> Res<()> {
     }
 
     // The token works against the app's own HTTPS API, trusting only the exported CA.
-    let me_url = format!("{}/v1/me", s.api_base);
+    let me_url = s.me_url();
     let (code, body) = curl_bearer(&ca, &token, &me_url)?;
     if code != 200 {
         return Err(format!(
@@ -299,18 +139,7 @@ async fn scenario(w: &Window, s: &Setup) -> Res<()> {
     }
 
     // Confirm it is stored; only then does the dialog close.
-    let done = button(&reveal, "Done");
-    let done_el = w.find(&done, "Done").await?;
-    if done_el.is_enabled().await.map_err(|e| e.to_string())? {
-        return Err("Done is enabled before confirming the token is stored".into());
-    }
-    w.click(
-        &format!("{reveal}//label[normalize-space()='I have stored this token']"),
-        "I have stored this token",
-    )
-    .await?;
-    w.click(&done, "Done").await?;
-    w.wait_gone(&reveal, "the reveal dialog").await?;
+    w.confirm_stored(&reveal).await?;
 
     // The list shows the use: leave the page and come back, as a person would.
     let row = format!("//table//tr[.//button[normalize-space()='{TOKEN_NAME}']]");
