@@ -143,7 +143,7 @@ export function AuditPage() {
               </table>
             </div>
             <div className="actions start load-more">
-              <span className="muted">{entries.length.toLocaleString()} entries shown</span>
+              <span className="muted">{entries.length.toLocaleString()} {entries.length === 1 ? "entry" : "entries"} shown</span>
               {log.hasNextPage ? (
                 <button type="button" className="btn" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
                   {log.isFetchingNextPage ? "Loading…" : "Load older"}
