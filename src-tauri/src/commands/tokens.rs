@@ -161,19 +161,24 @@ pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDe
     })
 }
 
-#[tauri::command]
-pub async fn create_personal_token(
-    state: State<'_, AppState>,
-    req: CreateTokenRequest,
-) -> CmdResult<Revealed> {
+/// Create a personal or company token as the signed-in person; the core checks who may.
+async fn create(state: &AppState, kind: TokenKind, req: CreateTokenRequest) -> CmdResult<Revealed> {
     let (actor, _) = state.actor().await?;
-    let req = new_token(TokenKind::Personal, req).map_err(ui_field)?;
+    let req = new_token(kind, req).map_err(ui_field)?;
     let c = state
         .core
         .create_token(&actor, req)
         .await
         .map_err(|e| ui_field(e.into()))?;
-    Ok(revealed(&state, c))
+    Ok(revealed(state, c))
+}
+
+#[tauri::command]
+pub async fn create_personal_token(
+    state: State<'_, AppState>,
+    req: CreateTokenRequest,
+) -> CmdResult<Revealed> {
+    create(&state, TokenKind::Personal, req).await
 }
 
 #[tauri::command]
@@ -181,14 +186,7 @@ pub async fn create_company_token(
     state: State<'_, AppState>,
     req: CreateTokenRequest,
 ) -> CmdResult<Revealed> {
-    let (actor, _) = state.actor().await?;
-    let req = new_token(TokenKind::Company, req).map_err(ui_field)?;
-    let c = state
-        .core
-        .create_token(&actor, req)
-        .await
-        .map_err(|e| ui_field(e.into()))?;
-    Ok(revealed(&state, c))
+    create(&state, TokenKind::Company, req).await
 }
 
 #[tauri::command]
