@@ -313,7 +313,7 @@ fn push_where(
         qb.push(" AND t.last_used_at IS NULL");
     }
     if f.presented_in_query {
-        qb.push(" AND EXISTS (SELECT 1 FROM usage_events q WHERE q.token_id = t.id AND q.via = 'query')");
+        qb.push(" AND t.id IN (SELECT token_id FROM usage_events WHERE via = 'query')");
     }
 }
 
