@@ -170,12 +170,6 @@ fn start_api<R: Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 pub fn run() {
-    // WebKitGTK's accelerated compositing costs about 80 MB in the web process and buys
-    // nothing for forms and tables; set before any thread starts. An explicit value wins.
-    #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
