@@ -637,19 +637,7 @@ impl Tessera {
     ) -> Result<Vec<String>> {
         actor.require_admin("change roles")?;
         let u = self.find_user(email).await?;
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
-                .bind(u.id.0)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
-        let mut lost: Scopes = Scopes::new();
-        for (s,) in rows {
-            lost.extend(
-                scopes_from_text(&s)
-                    .into_iter()
-                    .filter(|s| u.role.allows(s) && !role.allows(s)),
-            );
-        }
+        let lost = scopes_lost(&mut *self.reader().await?, &u, role).await?;
         Ok(lost.into_iter().map(|s| s.to_string()).collect())
     }
 
@@ -691,19 +679,7 @@ impl Tessera {
                 "role: this is the last active admin; make another user admin first",
             ));
         }
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
-                .bind(u.id.0)
-                .fetch_all(&mut *tx)
-                .await?;
-        let mut lost: Scopes = Scopes::new();
-        for (s,) in rows {
-            lost.extend(
-                scopes_from_text(&s)
-                    .into_iter()
-                    .filter(|s| u.role.allows(s) && !role.allows(s)),
-            );
-        }
+        let lost = scopes_lost(&mut tx, &u, role).await?;
         store::users::update_role(&mut tx, u.id, role).await?;
         store::audit::append(
             &mut tx,
@@ -1292,6 +1268,20 @@ impl Tessera {
         actor.require_admin("read the audit log")?;
         store::audit::list(&mut *self.reader().await?, filter).await
     }
+}
+
+/// Scopes the user's live tokens grant under their current role but would not under `role`.
+async fn scopes_lost(conn: &mut sqlx::SqliteConnection, u: &User, role: Role) -> Result<Scopes> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
+            .bind(u.id.0)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows
+        .iter()
+        .flat_map(|(s,)| scopes_from_text(s))
+        .filter(|s| u.role.allows(s) && !role.allows(s))
+        .collect())
 }
 
 fn scope_info(name: &str, description: &str) -> ScopeInfo {
