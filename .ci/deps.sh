@@ -20,7 +20,14 @@ install_apt() {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    # A package's setup script can fail once on a fresh machine (seen here: dpkg exit 1 on
+    # the first try, clean on the second); finish what dpkg started and try once more.
+    if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/tmp/tessera-apt.log 2>&1; then
+      say "apt: first attempt failed (log: /tmp/tessera-apt.log); retrying"
+      tail -n 20 /tmp/tessera-apt.log >&2
+      DEBIAN_FRONTEND=noninteractive $sudo dpkg --configure -a || true
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
   fi
 }
 

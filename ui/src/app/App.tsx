@@ -1,15 +1,17 @@
 // Chooses the screen from app_status: first run -> setup, signed out -> sign-in, else the shell.
 import { QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import * as ipc from "../lib/ipc";
 import type { AppStatus } from "../lib/contract";
 import { SetupPage } from "../features/setup/SetupPage";
 import { SignInPage } from "../features/sign-in/SignInPage";
-import { AppShell } from "./AppShell";
 import { clearUserData, createQueryClient, setSessionEndedListener, statusKey } from "./queryClient";
 import { ErrorBanner } from "../components/ui/ErrorBanner";
 
 const client = createQueryClient();
+
+// The signed-in screens load after sign-in, not at start (see AppShell).
+const AppShell = lazy(() => import("./AppShell").then((m) => ({ default: m.AppShell })));
 
 export function App() {
   return (
@@ -63,5 +65,15 @@ function Screens() {
   const s = status.data;
   if (!s.initialised) return <SetupPage keyWarning={s.keyWarning} onDone={signedIn} />;
   if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} />;
-  return <AppShell status={s} me={s.me} onSessionEnd={endSession} />;
+  return (
+    <Suspense
+      fallback={
+        <main className="center-page" aria-busy="true">
+          <p className="muted">Opening…</p>
+        </main>
+      }
+    >
+      <AppShell status={s} me={s.me} onSessionEnd={endSession} />
+    </Suspense>
+  );
 }

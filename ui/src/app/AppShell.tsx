@@ -1,20 +1,24 @@
 // The signed-in frame: header (company, person, API status, sign-out), navigation, idle lock.
-import { useCallback, useState } from "react";
+import { Suspense, lazy, useCallback, useState } from "react";
 import type { AppStatus, Me, Role } from "../lib/contract";
 import * as ipc from "../lib/ipc";
+import { ROLE_LABELS } from "../lib/roles";
 import { useIdleLock } from "../features/sign-in/useIdleLock";
-import { ProfilePage } from "../features/profile/ProfilePage";
-import { MyTokensPage } from "../features/my-tokens/MyTokensPage";
-import { AllTokensPage } from "../features/all-tokens/AllTokensPage";
-import { AuditPage } from "../features/audit/AuditPage";
-import { CompanyTokensPage } from "../features/company-tokens/CompanyTokensPage";
-import { DashboardPage } from "../features/dashboard/DashboardPage";
-import { SettingsPage } from "../features/settings/SettingsPage";
-import { UsersPage } from "../features/users/UsersPage";
 import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenSort } from "../lib/tokenQuery";
 import { ApiStatusBadge } from "./ApiStatusBadge";
 
-export const ROLE_LABELS: Record<Role, string> = { admin: "Admin", vrm_admin: "VRM admin", user: "User" };
+// Each page is its own chunk, loaded when first opened: the window starts with only the
+// sign-in code parsed, which keeps the WebKit process small while the app sits idle.
+const ProfilePage = lazy(() => import("../features/profile/ProfilePage").then((m) => ({ default: m.ProfilePage })));
+const MyTokensPage = lazy(() => import("../features/my-tokens/MyTokensPage").then((m) => ({ default: m.MyTokensPage })));
+const AllTokensPage = lazy(() => import("../features/all-tokens/AllTokensPage").then((m) => ({ default: m.AllTokensPage })));
+const AuditPage = lazy(() => import("../features/audit/AuditPage").then((m) => ({ default: m.AuditPage })));
+const CompanyTokensPage = lazy(() =>
+  import("../features/company-tokens/CompanyTokensPage").then((m) => ({ default: m.CompanyTokensPage })),
+);
+const DashboardPage = lazy(() => import("../features/dashboard/DashboardPage").then((m) => ({ default: m.DashboardPage })));
+const SettingsPage = lazy(() => import("../features/settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
+const UsersPage = lazy(() => import("../features/users/UsersPage").then((m) => ({ default: m.UsersPage })));
 
 type Page = "dashboard" | "company-tokens" | "all-tokens" | "users" | "audit" | "settings" | "my-tokens" | "profile";
 
@@ -109,6 +113,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           </ul>
         </nav>
         <main id="main" className={`page ${page === "all-tokens" ? "page-fill" : ""}`} tabIndex={-1}>
+          <Suspense fallback={null}>
           {page === "dashboard" && (
             <DashboardPage
               onOpen={(card) => {
@@ -124,6 +129,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           {page === "settings" && <SettingsPage api={status.api} />}
           {page === "my-tokens" && <MyTokensPage />}
           {page === "profile" && <ProfilePage />}
+          </Suspense>
         </main>
       </div>
     </div>

@@ -6,7 +6,7 @@ import { PasswordStrength } from "../../components/ui/PasswordStrength";
 import type { Me, Revealed } from "../../lib/contract";
 import { fieldKey, formError } from "../../lib/errors";
 import { MIN_PASSWORD_LENGTH } from "../../lib/password";
-import { ROLE_LABELS } from "../../app/AppShell";
+import { ROLE_LABELS } from "../../lib/roles";
 import { useChangePassword, useProfile, useUpdateProfile } from "./useProfile";
 import { UserTokenSection } from "./UserTokenSection";
 import { RevealDialog } from "../reveal/RevealDialog";

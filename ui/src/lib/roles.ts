@@ -1,0 +1,3 @@
+import type { Role } from "./contract";
+
+export const ROLE_LABELS: Record<Role, string> = { admin: "Admin", vrm_admin: "VRM admin", user: "User" };
