@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use tessera_core::Error;
 
-use crate::{serve_tls, tls, tls_config, Result, RunningServer, ServerConfig};
+use crate::{serve_tls, tls, tls_config, Result, RunningServer, ServerConfig, Timeouts};
 
 /// Serve `200 OK` (empty body) for `GET` on any path at `cfg.listen`, presenting the
 /// certificate in `cfg.data_dir` (start the API server on that data dir first).
@@ -20,7 +20,8 @@ pub async fn serve_ok(cfg: ServerConfig) -> Result<RunningServer> {
         .map_err(|e| Error::internal("loading the certificate stopped", e))??;
     let fingerprint = cert.fingerprint.clone();
     let app = Router::new().fallback(get(|| async { StatusCode::OK }));
-    let (addr, handle, server) = serve_tls(cfg.listen, tls_config(cert)?, app)?;
+    let (addr, handle, server) =
+        serve_tls(cfg.listen, tls_config(cert)?, Timeouts::default(), app)?;
     Ok(RunningServer {
         addr,
         fingerprint,

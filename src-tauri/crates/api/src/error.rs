@@ -4,10 +4,8 @@
 //! like one before a message leaves the process.
 
 use axum::body::Body;
-use axum::extract::Request;
 use axum::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -147,9 +145,8 @@ fn default_message(status: StatusCode) -> &'static str {
     }
 }
 
-/// Middleware: any error response that is not already our JSON shape becomes it.
-pub async fn normalize(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+/// Any error response that is not already our JSON shape becomes it.
+pub async fn normalize(res: Response) -> Response {
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -59,12 +59,56 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
 }
 
-/// What every handler can reach.
+/// How long a client may take, so a slow or stalled one cannot hold the server: the TLS
+/// handshake and each request head within `header`, a whole request (body included) and its
+/// answer within `request`. [`start`] uses the defaults; tests pass shorter ones to
+/// [`start_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// For the TLS handshake, for the first request to begin, and for each request head.
+    pub header: Duration,
+    /// For a request to arrive whole and be answered (408 beyond).
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header: HEADER_TIMEOUT,
+            request: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// What every handler can reach. One reference count to clone per request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub tessera: Tessera,
     pub usage: UsageSender,
-    pub limits: Arc<RateLimits>,
+    pub limits: RateLimits,
+    /// The `request` timeout, applied by the front middleware.
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    pub fn new(tessera: Tessera, usage: UsageSender, request_timeout: Duration) -> Self {
+        Self(Arc::new(Shared {
+            tessera,
+            usage,
+            limits: RateLimits::default(),
+            request_timeout,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// A server running in this process.
@@ -114,17 +158,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/deactivate", post(users::deactivate))
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
-        .layer(middleware::from_fn_with_state(state.clone(), gate::gate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(error::normalize))
-        .layer(middleware::from_fn(guard_request))
+        // One middleware, not a stack of them: each layer costs a boxed future and a clone
+        // of the inner service on every request.
+        .layer(middleware::from_fn_with_state(state.clone(), front))
         .with_state(state)
 }
 
-/// Outermost middleware: refuse a declared body over the limit before anything reads it,
-/// bound the time a request may take, and mark every answer uncacheable (one of them holds
-/// a new token's plaintext).
-async fn guard_request(req: Request, next: Next) -> Response {
+/// The one middleware over every route (fallback included), in this order: refuse a
+/// declared body over the limit before anything reads it; bound the time a request may
+/// take; pass the gate ([`gate::gate`]: token, rate limit, scope; public routes pass
+/// through); give every error our JSON shape ([`error::normalize`]); and mark every answer
+/// uncacheable (one of them holds a new token's plaintext).
+async fn front(State(app): State<AppState>, req: Request, next: Next) -> Response {
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -138,7 +184,11 @@ async fn guard_request(req: Request, next: Next) -> Response {
         )
         .into_response()
     } else {
-        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        let answer = async {
+            let res = gate::gate(&app, req, next).await;
+            error::normalize(res).await
+        };
+        match tokio::time::timeout(app.request_timeout, answer).await {
             Ok(res) => res,
             Err(_) => ApiError::new(
                 StatusCode::REQUEST_TIMEOUT,
@@ -178,10 +228,11 @@ fn tls_config(cert: tls::ServerCert) -> Result<rustls::ServerConfig> {
 }
 
 /// Bind `listen`, then serve `app` over `tls` with the limits and timeouts of the API
-/// (HTTP/1 only, head size, header and first-request timeouts) on a new task.
+/// (HTTP/1 only, head size; handshake, first-request and header timeouts) on a new task.
 fn serve_tls(
     listen: SocketAddr,
     tls: rustls::ServerConfig,
+    timeouts: Timeouts,
     app: Router,
 ) -> Result<(
     SocketAddr,
@@ -205,15 +256,16 @@ fn serve_tls(
         RustlsConfig::from_config(Arc::new(tls)),
     )
     .map_err(|e| Error::internal("cannot start the server", e))?
+    .map(|tls| tls.handshake_timeout(timeouts.header))
     .handle(handle.clone())
     .http1_only()
-    .first_request_timeout(HEADER_TIMEOUT);
+    .first_request_timeout(timeouts.header);
     server
         .http_builder()
         .http1()
         .max_buf_size(HEAD_LIMIT)
         .max_headers(100)
-        .header_read_timeout(HEADER_TIMEOUT);
+        .header_read_timeout(timeouts.header);
     let task = tokio::spawn(async move {
         server
             .serve(app.into_make_service_with_connect_info::<SocketAddr>())
@@ -224,6 +276,15 @@ fn serve_tls(
 
 /// Start serving HTTPS on `cfg.listen` (port 0 picks a free port; see [`RunningServer::addr`]).
 pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer> {
+    start_with(tessera, cfg, Timeouts::default()).await
+}
+
+/// [`start`] with other time limits for clients.
+pub async fn start_with(
+    tessera: Tessera,
+    cfg: ServerConfig,
+    timeouts: Timeouts,
+) -> Result<RunningServer> {
     let dir = cfg.data_dir.clone();
     let ip = cfg.listen.ip();
     let cert = tokio::task::spawn_blocking(move || tls::issue_server_cert(&dir, Some(ip)))
@@ -236,12 +297,8 @@ pub async fn start(tessera: Tessera, cfg: ServerConfig) -> Result<RunningServer>
     // process (the CLI) within 50 ms.
     tessera.enable_verify_cache(std::time::Duration::from_millis(50));
     let (usage_tx, usage) = UsageWriter::start(tessera.clone());
-    let state = AppState {
-        tessera,
-        usage: usage_tx,
-        limits: Arc::new(RateLimits::default()),
-    };
-    let (addr, handle, server) = match serve_tls(cfg.listen, tls, router(state)) {
+    let state = AppState::new(tessera, usage_tx, timeouts.request);
+    let (addr, handle, server) = match serve_tls(cfg.listen, tls, timeouts, router(state)) {
         Ok(s) => s,
         Err(e) => {
             usage.shutdown().await;

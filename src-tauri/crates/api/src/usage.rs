@@ -1,8 +1,11 @@
 //! Usage recording off the request path. Requests hand [`UseEvent`]s to a channel; one task
-//! writes them in batches (every [`FLUSH_EVERY`] or [`BATCH`] events) with
-//! [`Tessera::record_uses`], so verification never waits on the SQLite writer. On shutdown the
-//! task drains the channel before it ends, so nothing pending is lost on a clean stop. Another
-//! task prunes events older than the policy's retention, at start and then hourly.
+//! wakes every [`FLUSH_EVERY`], drains what arrived and writes it with
+//! [`Tessera::record_uses`] (one transaction per [`BATCH`] events: multi-row inserts, one
+//! update per token), so verification never waits on the SQLite writer. The task does not
+//! wait on the channel itself: that would wake it, on the same cores, for every request.
+//! On shutdown it drains the channel before it ends, so nothing pending is lost on a clean
+//! stop. Another task prunes events older than the policy's retention, at start and then
+//! hourly.
 
 use std::time::Duration;
 
@@ -12,8 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
-const BATCH: usize = 500;
-/// Events queued beyond this are dropped with a warning rather than growing memory unbounded.
+/// Most events written in one transaction.
+const BATCH: usize = 5_000;
+/// Events queued beyond this are dropped with a warning rather than growing memory unbounded
+/// (far more than arrive between two flushes at any rate this server reaches).
 const QUEUE: usize = 100_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -77,28 +82,36 @@ async fn run(tessera: Tessera, mut rx: mpsc::Receiver<UseEvent>, mut stop: onesh
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            ev = rx.recv() => match ev {
-                Some(e) => {
-                    batch.push(e);
-                    if batch.len() >= BATCH {
-                        flush(&tessera, &mut batch).await;
-                    }
-                }
-                None => break,
-            },
-            _ = tick.tick() => flush(&tessera, &mut batch).await,
-            _ = &mut stop => break,
+        // A dropped stop sender (the writer dropped without `shutdown`) stops it too.
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = &mut stop => true,
+        };
+        if stopping {
+            break;
         }
+        drain(&tessera, &mut rx, &mut batch).await;
     }
+    // No request can queue more once the channel is closed; write what is left.
     rx.close();
-    while let Some(e) = rx.recv().await {
-        batch.push(e);
-        if batch.len() >= BATCH {
-            flush(&tessera, &mut batch).await;
+    drain(&tessera, &mut rx, &mut batch).await;
+}
+
+/// Write everything queued now, [`BATCH`] events per transaction.
+async fn drain(tessera: &Tessera, rx: &mut mpsc::Receiver<UseEvent>, batch: &mut Vec<UseEvent>) {
+    loop {
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        let full = batch.len() >= BATCH;
+        flush(tessera, batch).await;
+        if !full {
+            return;
         }
     }
-    flush(&tessera, &mut batch).await;
 }
 
 async fn flush(tessera: &Tessera, batch: &mut Vec<UseEvent>) {

@@ -142,10 +142,38 @@ impl TokenSecret {
     }
 }
 
-/// Check a presented string without copying it: the trimmed token when well-formed.
-/// The verification hot path hashes this directly.
+/// Check a presented string without copying it: the trimmed token when well-formed
+/// (shape and checksum).
 pub fn validate(input: &str) -> Result<&str, Malformed> {
-    let s = input.trim();
+    let s = well_shaped(input)?;
+    if !checksum_ok(s) {
+        return Err(Malformed);
+    }
+    Ok(s)
+}
+
+/// Which bytes may appear in a token body: the base62 alphabet.
+const IN_ALPHABET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        t[ALPHABET[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The shape half of [`validate`]: length, prefix, kind and alphabet, without the checksum.
+/// The verification hot path hashes this directly and checks the checksum
+/// ([`checksum_ok`]) only before a database look-up: a string whose hash is already cached
+/// is a stored token, so its checksum was right.
+pub(crate) fn well_shaped(input: &str) -> Result<&str, Malformed> {
+    // A string of exactly the right length cannot become a token by trimming.
+    let s = if input.len() == TOKEN_LEN {
+        input
+    } else {
+        input.trim()
+    };
     let b = s.as_bytes();
     if b.len() != TOKEN_LEN || !s.starts_with(PREFIX) {
         return Err(Malformed);
@@ -153,15 +181,22 @@ pub fn validate(input: &str) -> Result<&str, Malformed> {
     if TokenKind::from_letter(b[PREFIX.len()]).is_none() || b[PREFIX.len() + 1] != b'_' {
         return Err(Malformed);
     }
-    let rest = &b[PREFIX.len() + 2..];
-    if !rest.iter().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Malformed);
-    }
-    let (payload, check) = b.split_at(TOKEN_LEN - CHECK_LEN);
-    if checksum(payload)[..] != *check {
+    // No early exit: a fixed-length loop without branches is quicker than stopping early.
+    let ok = b[PREFIX.len() + 2..]
+        .iter()
+        .fold(true, |ok, &c| ok & IN_ALPHABET[usize::from(c)]);
+    if !ok {
         return Err(Malformed);
     }
     Ok(s)
+}
+
+/// The checksum half of [`validate`], for a string [`well_shaped`] accepted.
+pub(crate) fn checksum_ok(s: &str) -> bool {
+    let Some((payload, check)) = s.as_bytes().split_at_checked(TOKEN_LEN - CHECK_LEN) else {
+        return false;
+    };
+    checksum(payload)[..] == *check
 }
 
 /// The presented string is not a well-formed Tessera token (wrong shape or checksum).
@@ -228,6 +263,26 @@ mod tests {
             assert!(TokenSecret::parse(bad).is_err(), "{bad}");
         }
         assert!(TokenSecret::parse(&format!(" {s}\n")).is_ok());
+    }
+
+    #[test]
+    fn the_shape_and_checksum_halves_together_are_validate() {
+        let t = TokenSecret::generate(TokenKind::Personal);
+        let s = t.expose();
+        let mut typo = s.as_bytes().to_vec();
+        typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(typo).expect("ascii");
+        assert_eq!(well_shaped(&typo), Ok(typo.as_str()));
+        assert!(!checksum_ok(&typo));
+        assert!(validate(&typo).is_err());
+        assert_eq!(well_shaped(&format!("\t{s} ")), Ok(s));
+        assert!(checksum_ok(s));
+        for bad in [
+            format!("{}-{}", &s[..9], &s[10..]),
+            format!("{}é", &s[..s.len() - 2]),
+        ] {
+            assert!(well_shaped(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

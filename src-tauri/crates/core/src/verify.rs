@@ -185,8 +185,13 @@ impl Prepared {
 
     /// Apply every rule, in the order of [`Reason`].
     pub fn decide(&self, required: &[Scope], ip: Option<IpAddr>, now: OffsetDateTime) -> Decision {
+        self.decide_at(required, ip, now.unix_timestamp())
+    }
+
+    /// [`Prepared::decide`] at `now` in Unix seconds (see [`unix_now`]).
+    pub fn decide_at(&self, required: &[Scope], ip: Option<IpAddr>, now: i64) -> Decision {
         Decision {
-            refused: self.refusal(required, ip, now.unix_timestamp()),
+            refused: self.refusal(required, ip, now),
             token: Some(Arc::clone(&self.token)),
         }
     }
@@ -216,6 +221,25 @@ impl Prepared {
             return Some(Reason::Scope);
         }
         None
+    }
+}
+
+/// The current time in whole seconds since the Unix epoch, the resolution every expiry rule
+/// works in (the store keeps seconds). The verification hot path reads it on every request,
+/// so on Linux it is the kernel's coarse wall clock (no system call, updated every tick, a
+/// few milliseconds at most behind the precise one); elsewhere the system clock.
+pub fn unix_now() -> i64 {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            // A clock set before 1970: every expiry has passed, which is the safe answer.
+            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        }
     }
 }
 
@@ -342,6 +366,13 @@ mod tests {
             decide(&r, &[], None, at(2_000)).refused,
             Some(Reason::Network)
         );
+    }
+
+    #[test]
+    fn the_coarse_clock_agrees_with_the_precise_one_to_the_second() {
+        let precise = OffsetDateTime::now_utc().unix_timestamp();
+        let coarse = unix_now();
+        assert!((precise - coarse).abs() <= 1, "{precise} vs {coarse}");
     }
 
     #[test]

@@ -103,6 +103,30 @@ async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_rev
 }
 
 #[tokio::test]
+async fn a_typo_of_a_cached_token_is_still_malformed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = open(dir.path()).await;
+    setup(&t).await;
+    t.enable_verify_cache(Duration::from_millis(50));
+    let (_, secret) = token(&t, "a", &["me:read"]).await;
+    let now = tessera_core::verify::unix_now();
+    assert!(t
+        .verify_at(&secret, &[], None, now)
+        .await
+        .expect("verify")
+        .accepted());
+    // The checksum is skipped only for a cache hit; every single-character change misses.
+    for i in 6..secret.len() {
+        let mut b = secret.clone().into_bytes();
+        b[i] = if b[i] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(b).expect("ascii");
+        let d = t.verify_at(&typo, &[], None, now).await.expect("verify");
+        assert_eq!(d.refused, Some(Reason::Malformed), "position {i}");
+        assert!(d.token.is_none());
+    }
+}
+
+#[tokio::test]
 async fn a_role_change_reaches_cached_tokens_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let t = open(dir.path()).await;

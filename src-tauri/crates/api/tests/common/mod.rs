@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tessera_api::{RunningServer, ServerConfig};
+use tessera_api::{RunningServer, ServerConfig, Timeouts};
 use tessera_core::keys::KeyStoreChoice;
 use tessera_core::model::{Networks, Role, Scope};
 use tessera_core::password::Password;
@@ -37,6 +37,11 @@ pub struct Env {
 }
 
 pub async fn setup() -> Env {
+    setup_with(Timeouts::default()).await
+}
+
+/// [`setup`] with other client time limits.
+pub async fn setup_with(timeouts: Timeouts) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let tessera = Tessera::open(OpenOptions {
@@ -58,12 +63,13 @@ pub async fn setup() -> Env {
         )
         .await
         .expect("init");
-    let server = tessera_api::start(
+    let server = tessera_api::start_with(
         tessera.clone(),
         ServerConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
             data_dir: dir.path().to_owned(),
         },
+        timeouts,
     )
     .await
     .expect("start");
