@@ -67,12 +67,11 @@ pub fn peer_ip(req: &Request) -> Option<IpAddr> {
 /// The user agent for the usage log, without control characters or any token in it.
 pub fn user_agent(req: &Request, secret: &str) -> Option<String> {
     let ua = req.headers().get(USER_AGENT)?.to_str().ok()?;
-    let ua = if !secret.is_empty() && ua.contains(secret) {
-        ua.replace(secret, "[token]")
+    if !secret.is_empty() && ua.contains(secret) {
+        Some(scrub(&ua.replace(secret, "[token]")))
     } else {
-        ua.to_owned()
-    };
-    Some(scrub(&ua))
+        Some(scrub(ua))
+    }
 }
 
 /// Build a usage event for a presentation.
