@@ -170,6 +170,19 @@ fn start_api<R: Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 pub fn run() {
+    // WebKitGTK's accelerated compositing costs about 80 MB in the web process (a GL context
+    // and tile buffers) and buys nothing for forms and tables; without it the DMA-BUF
+    // renderer has nothing to carry (another 5 MB in this process). `.ci/bench-app` measures
+    // both. Set before any thread starts; an explicit value in the environment wins.
+    #[cfg(target_os = "linux")]
+    for var in [
+        "WEBKIT_DISABLE_COMPOSITING_MODE",
+        "WEBKIT_DISABLE_DMABUF_RENDERER",
+    ] {
+        if std::env::var_os(var).is_none() {
+            std::env::set_var(var, "1");
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")

@@ -349,6 +349,49 @@ impl Drop for TauriDriver {
     }
 }
 
+/// The whole X screen (`$DISPLAY`, Xvfb here) as a PNG: what a person would see.
+pub fn screen_png() -> Res<Vec<u8>> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
+
+    let (conn, n) = x11rb::connect(None).map_err(|e| format!("cannot reach the X display: {e}"))?;
+    let screen = &conn.setup().roots[n];
+    let (w, h) = (screen.width_in_pixels, screen.height_in_pixels);
+    let image = conn
+        .get_image(ImageFormat::Z_PIXMAP, screen.root, 0, 0, w, h, !0)
+        .map_err(|e| format!("X GetImage: {e}"))?
+        .reply()
+        .map_err(|e| format!("X GetImage: {e}"))?;
+    if image.depth != 24 && image.depth != 32 {
+        return Err(format!(
+            "X screen depth {} is not 24 or 32 bits",
+            image.depth
+        ));
+    }
+    // 24-bit Z pixmaps come as 32 bits a pixel, blue-green-red-unused, rows unpadded.
+    let px = usize::from(w) * usize::from(h);
+    if image.data.len() < px * 4 {
+        return Err(format!(
+            "X returned {} bytes for {w}x{h} pixels",
+            image.data.len()
+        ));
+    }
+    let mut rgb = Vec::with_capacity(px * 3);
+    for p in image.data.chunks_exact(4).take(px) {
+        rgb.extend_from_slice(&[p[2], p[1], p[0]]);
+    }
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, u32::from(w), u32::from(h));
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(|e| format!("PNG: {e}"))?;
+    writer
+        .write_image_data(&rgb)
+        .map_err(|e| format!("PNG: {e}"))?;
+    writer.finish().map_err(|e| format!("PNG: {e}"))?;
+    Ok(out)
+}
+
 /// The app window, driven as a person would: find things by role, label or text, wait for
 /// them, and record each step as a screenshot.
 pub struct Window {
@@ -493,13 +536,9 @@ impl Window {
             )
             .await
             .map_err(|e| format!("waiting for two animation frames: {e}"))?;
-        let png = self
-            .client
-            .screenshot()
-            .await
-            .map_err(|e| format!("screenshot {name}: {e}"))?;
         let n = self.step.fetch_add(1, Ordering::SeqCst) + 1;
         let path = self.shots.join(format!("{n:02}-{name}.png"));
+        let png = screen_png().map_err(|e| format!("screenshot {name}: {e}"))?;
         fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(path)
     }
