@@ -349,8 +349,15 @@ impl Drop for TauriDriver {
     }
 }
 
-/// The whole X screen (`$DISPLAY`, Xvfb here) as a PNG: what a person would see.
-pub fn screen_png() -> Res<Vec<u8>> {
+/// The whole X screen (`$DISPLAY`, Xvfb here) as 8-bit RGB rows: what a person would see.
+pub struct Screen {
+    pub width: u16,
+    pub height: u16,
+    pub rgb: Vec<u8>,
+}
+
+/// Read the whole X screen once.
+pub fn grab_screen() -> Res<Screen> {
     use x11rb::connection::Connection;
     use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
 
@@ -380,16 +387,47 @@ pub fn screen_png() -> Res<Vec<u8>> {
     for p in image.data.chunks_exact(4).take(px) {
         rgb.extend_from_slice(&[p[2], p[1], p[0]]);
     }
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, u32::from(w), u32::from(h));
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| format!("PNG: {e}"))?;
-    writer
-        .write_image_data(&rgb)
-        .map_err(|e| format!("PNG: {e}"))?;
-    writer.finish().map_err(|e| format!("PNG: {e}"))?;
-    Ok(out)
+    Ok(Screen {
+        width: w,
+        height: h,
+        rgb,
+    })
+}
+
+impl Screen {
+    /// How many different colours the screen shows, counting up to `limit + 1` (a bare
+    /// window background is one). Cheap enough to call every few milliseconds.
+    pub fn colours_up_to(&self, limit: usize) -> usize {
+        let mut seen: Vec<[u8; 3]> = Vec::with_capacity(limit + 1);
+        for p in self.rgb.chunks_exact(3) {
+            let c = [p[0], p[1], p[2]];
+            if !seen.contains(&c) {
+                seen.push(c);
+                if seen.len() > limit {
+                    break;
+                }
+            }
+        }
+        seen.len()
+    }
+
+    pub fn png(&self) -> Res<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, u32::from(self.width), u32::from(self.height));
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| format!("PNG: {e}"))?;
+        writer
+            .write_image_data(&self.rgb)
+            .map_err(|e| format!("PNG: {e}"))?;
+        writer.finish().map_err(|e| format!("PNG: {e}"))?;
+        Ok(out)
+    }
+}
+
+/// The whole X screen as a PNG.
+pub fn screen_png() -> Res<Vec<u8>> {
+    grab_screen()?.png()
 }
 
 /// The app window, driven as a person would: find things by role, label or text, wait for
