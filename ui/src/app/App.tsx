@@ -46,11 +46,7 @@ function Screens() {
   }, [queryClient]);
 
   if (status.isPending) {
-    return (
-      <main className="center-page" aria-busy="true">
-        <p className="muted">Starting Tessera…</p>
-      </main>
-    );
+    return <Busy text="Starting Tessera…" />;
   }
   if (status.isError) {
     return (
@@ -66,14 +62,16 @@ function Screens() {
   if (!s.initialised) return <SetupPage keyWarning={s.keyWarning} onDone={signedIn} />;
   if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} />;
   return (
-    <Suspense
-      fallback={
-        <main className="center-page" aria-busy="true">
-          <p className="muted">Opening…</p>
-        </main>
-      }
-    >
+    <Suspense fallback={<Busy text="Opening…" />}>
       <AppShell status={s} me={s.me} onSessionEnd={endSession} />
     </Suspense>
+  );
+}
+
+function Busy({ text }: { text: string }) {
+  return (
+    <main className="center-page" aria-busy="true">
+      <p className="muted">{text}</p>
+    </main>
   );
 }
