@@ -222,6 +222,8 @@ pub struct UsageView {
     pub status: i32,
     pub outcome: String,
     pub via: String,
+    /// Identical presentations in the same second that this row stands for (usually 1).
+    pub uses: i32,
 }
 
 impl From<UsageEntry> for UsageView {
@@ -235,6 +237,7 @@ impl From<UsageEntry> for UsageView {
             status: i32::try_from(u.status).unwrap_or(0),
             outcome: u.outcome,
             via: u.via,
+            uses: i32::try_from(u.uses).unwrap_or(i32::MAX),
         }
     }
 }

@@ -204,6 +204,8 @@ describe("usage", () => {
     await sheet.getByRole("img", { name: /Uses per day/ }).waitFor(T);
     assert.equal(await sheet.locator(".chart-bar").count(), 30);
     await sheet.getByText("rate limit exceeded").waitFor(T);
+    // A row standing for 240 identical requests in one second says so.
+    await sheet.getByLabel("240 identical requests in this second").waitFor(T);
     await sheet.getByRole("cell", { name: "python-requests/2.32" }).first().waitFor(T);
     await sheet.getByRole("columnheader", { name: "First seen" }).waitFor(T);
     await o.shot("usage");

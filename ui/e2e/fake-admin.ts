@@ -232,8 +232,8 @@ export function createAdminFake(ctx: AdminContext) {
       t.useCount === 0
         ? []
         : presentedInQuery.has(id)
-          ? [{ at: iso(-6 * 3_600_000), ip: "203.0.113.9", userAgent: "Go-http-client/1.1", method: "GET", path: "/v1/verify", status: 200, outcome: "accepted", via: "query" }, ...ctx.uses]
-          : [...ctx.uses, { at: iso(-30 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/tokens", status: 429, outcome: "refused: rate limit exceeded", via: "bearer" }];
+          ? [{ at: iso(-6 * 3_600_000), ip: "203.0.113.9", userAgent: "Go-http-client/1.1", method: "GET", path: "/v1/verify", status: 200, outcome: "accepted", via: "query", uses: 1 }, ...ctx.uses]
+          : [...ctx.uses, { at: iso(-30 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/tokens", status: 429, outcome: "refused: rate limit exceeded", via: "bearer", uses: 1 }];
     return {
       token: t,
       series,

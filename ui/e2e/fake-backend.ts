@@ -126,9 +126,9 @@ let userToken: TokenView | null = scenario.userToken
   : null;
 
 const uses: UsageView[] = [
-  { at: iso(-3 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 200, outcome: "accepted", via: "bearer" },
-  { at: iso(-5 * 3_600_000), ip: "10.20.30.41", userAgent: "python-requests/2.32", method: "GET", path: "/v1/tokens", status: 200, outcome: "accepted", via: "bearer" },
-  { at: iso(-26 * 3_600_000), ip: "192.0.2.7", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key" },
+  { at: iso(-3 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 200, outcome: "accepted", via: "bearer", uses: 240 },
+  { at: iso(-5 * 3_600_000), ip: "10.20.30.41", userAgent: "python-requests/2.32", method: "GET", path: "/v1/tokens", status: 200, outcome: "accepted", via: "bearer", uses: 1 },
+  { at: iso(-26 * 3_600_000), ip: "192.0.2.7", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key", uses: 1 },
 ];
 
 function newSecret(kind: "p" | "u" | "c"): string {

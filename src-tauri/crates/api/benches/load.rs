@@ -3,23 +3,32 @@
 //! axum-server settings and timeouts, same certificate files), both driven by the same tools
 //! in the same run, in two parts:
 //!
-//! 1. Throughput: `wrk` at full speed against each server in turn, alternating, `--rounds`
-//!    times; the ratio is the ratio of the medians.
+//! 1. Throughput: `wrk` at full speed, `--rounds` pairs of short runs, one run against each
+//!    server back to back (ABBA order, so drift favours neither). This machine's speed swings
+//!    by a third from second to second; a pair sees the same weather, so the figure is the
+//!    median of the pairs' ratios. wrk's own p50 and p99 at full speed are shown too.
 //! 2. Latency: `oha` at a fixed request rate (`--rate-fraction` of the bare handler's median
 //!    throughput from part 1) with `--latency-correction`, so a stalled response counts for
-//!    every request it held up (no coordinated omission); p99 of each server, medians.
+//!    every request it held up (no coordinated omission). Percentiles are taken over the
+//!    steady state: requests scheduled in the first second, while oha is still opening its
+//!    64 TLS connections, are left out (they measure the handshakes, which keep-alive
+//!    traffic does not pay). Medians over `--latency-rounds` alternating runs.
 //!
 //! Run by `.ci/bench`, which installs both tools and pins this process (the servers) to one
 //! set of cores and the load tools (`--client-cpus`) to another, so the tool does not take
 //! the servers' CPU. Options, after `--`:
-//!   --rounds N           measured rounds of each part (3)
-//!   --duration SECS      length of each run (10)
+//!   --rounds N           pairs of throughput runs (10)
+//!   --duration SECS      length of each throughput run (3)
+//!   --latency-rounds N   latency runs of each server (3)
+//!   --latency-duration S length of each latency run, first second included (10)
 //!   --connections N      keep-alive connections (64)
 //!   --threads N          wrk threads (one per client CPU, else 2)
 //!   --warmup SECS        one unmeasured wrk run of each first (2; 0 skips)
 //!   --client-cpus LIST   run wrk and oha under `taskset -c LIST` (none: unpinned)
 //!   --rate-fraction F    part 2's rate as a fraction of the bare handler's throughput (0.5)
 //!   --strict             exit 1 when a target is missed
+//!   --hold SECS          only serve both for SECS (for profiling); the URLs, CA, wrk script
+//!                        and token go to a `bench.env` file named on stderr
 //!
 //! Targets (issue 3, "Speed"): `/v1/me` serves at least 0.8x the baseline's requests per
 //! second, with p99 at most 2 ms at 64 connections.
@@ -28,6 +37,10 @@
 //! bytes over TLS are the same; the token has a rate limit far above what the run can reach,
 //! and any non-2xx answer or socket error fails the benchmark rather than flattering it. The
 //! token is a throwaway in a temporary data dir that is deleted at the end.
+
+// The allocator `tessera serve` uses, so the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -58,33 +71,40 @@ wrk.headers["User-Agent"] = "tessera-load-bench"
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "TESSERA_RESULT %d %d %d %d %d %d %d\n",
+    "TESSERA_RESULT %d %d %d %d %d %d %d %d\n",
     summary.requests, summary.duration,
-    e.connect, e.read, e.write, e.status, e.timeout))
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(99)))
 end
 "#;
 
 struct Opts {
     rounds: usize,
     duration: u32,
+    latency_rounds: usize,
+    latency_duration: u32,
     connections: u32,
     threads: Option<u32>,
     warmup: u32,
     client_cpus: Option<String>,
     rate_fraction: f64,
     strict: bool,
+    hold: Option<u32>,
 }
 
 fn parse_opts() -> Result<Opts, String> {
     let mut o = Opts {
-        rounds: 3,
-        duration: 10,
+        rounds: 10,
+        duration: 3,
+        latency_rounds: 3,
+        latency_duration: 10,
         connections: 64,
         threads: None,
         warmup: 2,
         client_cpus: None,
         rate_fraction: 0.5,
         strict: false,
+        hold: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -96,6 +116,8 @@ fn parse_opts() -> Result<Opts, String> {
         match a.as_str() {
             "--rounds" => o.rounds = num(&a, value(&a)?)?.max(1) as usize,
             "--duration" => o.duration = num(&a, value(&a)?)?.max(1),
+            "--latency-rounds" => o.latency_rounds = num(&a, value(&a)?)?.max(1) as usize,
+            "--latency-duration" => o.latency_duration = num(&a, value(&a)?)?.max(2),
             "--connections" => o.connections = num(&a, value(&a)?)?.max(1),
             "--threads" => o.threads = Some(num(&a, value(&a)?)?.max(1)),
             "--warmup" => o.warmup = num(&a, value(&a)?)?,
@@ -108,6 +130,7 @@ fn parse_opts() -> Result<Opts, String> {
                     .ok_or("--rate-fraction needs a number in (0, 1]")?
             }
             "--strict" => o.strict = true,
+            "--hold" => o.hold = Some(num(&a, value(&a)?)?),
             // `cargo bench` passes `--bench` (and maybe a filter); nothing to do with them.
             _ => {}
         }
@@ -172,6 +195,8 @@ struct Throughput {
     rps: f64,
     /// Cores' worth of CPU the servers' process used meanwhile.
     server_cpu: f64,
+    /// wrk's p99 at full speed.
+    p99_ms: f64,
 }
 
 fn wrk(o: &Opts, secs: u32, url: &str, script: &Path, token: &str) -> Result<Throughput, String> {
@@ -212,7 +237,7 @@ fn wrk(o: &Opts, secs: u32, url: &str, script: &Path, token: &str) -> Result<Thr
                 .map_err(|e| format!("wrk output {v:?}: {e}"))
         })
         .collect::<Result<_, _>>()?;
-    let [requests, micros, errors @ ..] = f.as_slice() else {
+    let [requests, micros, errors @ .., p99_us] = f.as_slice() else {
         return Err(format!("unexpected wrk result line: {line}"));
     };
     let errors: u64 = errors.iter().sum();
@@ -224,10 +249,11 @@ fn wrk(o: &Opts, secs: u32, url: &str, script: &Path, token: &str) -> Result<Thr
     Ok(Throughput {
         rps: *requests as f64 / (*micros as f64 / 1e6),
         server_cpu,
+        p99_ms: *p99_us as f64 / 1e3,
     })
 }
 
-/// One fixed-rate oha run.
+/// One fixed-rate oha run, over its steady state.
 #[derive(Debug, Clone, Copy)]
 struct Latency {
     rps: f64,
@@ -236,12 +262,16 @@ struct Latency {
     max_ms: f64,
 }
 
+/// Requests scheduled before this many seconds into an oha run are left out of its
+/// percentiles: they wait for oha to open its connections (64 TLS handshakes).
+const SETTLE_SECS: f64 = 1.0;
+
 fn oha(o: &Opts, rate: f64, url: &str, ca: &Path, token: &str) -> Result<Latency, String> {
     let out = tool(o, "oha")
         .args([
             "--no-tui",
             "--output-format",
-            "json",
+            "csv",
             "--latency-correction",
             "-w",
         ])
@@ -250,7 +280,7 @@ fn oha(o: &Opts, rate: f64, url: &str, ca: &Path, token: &str) -> Result<Latency
         .arg("-q")
         .arg(format!("{rate:.0}"))
         .arg("-z")
-        .arg(format!("{}s", o.duration))
+        .arg(format!("{}s", o.latency_duration))
         .arg("--cacert")
         .arg(ca)
         .args(["-H", "User-Agent: tessera-load-bench"])
@@ -259,33 +289,55 @@ fn oha(o: &Opts, rate: f64, url: &str, ca: &Path, token: &str) -> Result<Latency
         .arg(url)
         .output()
         .map_err(|e| format!("cannot run oha ({e}); .ci/bench installs it"))?;
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "oha gave no JSON for {url} ({e}):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
-    let statuses = v["statusCodeDistribution"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let ok = statuses.get("200").and_then(|n| n.as_u64()).unwrap_or(0);
-    let all: u64 = statuses.values().filter_map(|n| n.as_u64()).sum();
-    let errors = v["errorDistribution"]
-        .as_object()
-        .map_or(0, |e| e.values().filter_map(|n| n.as_u64()).sum::<u64>());
-    if ok == 0 || ok != all || errors > 0 {
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap_or_default();
+    let col = |name: &str| {
+        header.split(',').position(|h| h == name).ok_or_else(|| {
+            format!(
+                "oha gave no {name} column for {url}:\n{header}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let (start, took, status) = (
+        col("request-start")?,
+        col("request-duration")?,
+        col("status")?,
+    );
+    let (mut all, mut ok, mut last_start) = (0u64, 0u64, 0f64);
+    let mut steady: Vec<f64> = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| f.get(i).and_then(|v| v.trim().parse::<f64>().ok());
+        all += 1;
+        let (Some(at), Some(secs)) = (num(start), num(took)) else {
+            continue;
+        };
+        if f.get(status).map(|s| s.trim()) != Some("200") {
+            continue;
+        }
+        ok += 1;
+        last_start = last_start.max(at);
+        if at >= SETTLE_SECS {
+            steady.push(secs * 1e3);
+        }
+    }
+    // oha lists answered requests; one that failed outright is missing from the list.
+    let expected = rate * f64::from(o.latency_duration);
+    if ok == 0 || ok != all || (ok as f64) < expected * 0.95 || steady.is_empty() {
         return Err(format!(
-            "{url}: {ok} of {all} answers were 200, {errors} errors ({}); the figures would be meaningless",
-            v["errorDistribution"]
+            "{url}: {ok} of {all} answers were 200, {expected:.0} were due; the figures would be meaningless\n{}",
+            String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let secs = |p: &serde_json::Value| p.as_f64().map(|s| s * 1e3).unwrap_or(f64::NAN);
+    steady.sort_by(f64::total_cmp);
+    let at = |q: f64| steady[((steady.len() - 1) as f64 * q).round() as usize];
     Ok(Latency {
-        rps: v["summary"]["requestsPerSec"].as_f64().unwrap_or(f64::NAN),
-        p50_ms: secs(&v["latencyPercentiles"]["p50"]),
-        p99_ms: secs(&v["latencyPercentiles"]["p99"]),
-        max_ms: secs(&v["summary"]["slowest"]),
+        rps: ok as f64 / last_start.max(1e-3),
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        max_ms: at(1.0),
     })
 }
 
@@ -421,22 +473,36 @@ fn run() -> Result<bool, String> {
     let ca_pem = tessera_api::export_ca(dir.path()).map_err(|e| format!("CA: {e}"))?;
     std::fs::write(&ca, ca_pem).map_err(|e| format!("write the CA: {e}"))?;
 
+    if let Some(secs) = o.hold {
+        // For profiling: serve both for a while and say how to reach them, measuring nothing.
+        let env = dir.path().join("bench.env");
+        std::fs::write(
+            &env,
+            format!("BASE_URL={base_url}\nAPI_URL={api_url}\nCA={}\nTESSERA_BENCH_TOKEN={token}\nSCRIPT={}\n", ca.display(), script.display()),
+        )
+        .map_err(|e| format!("write {}: {e}", env.display()))?;
+        eprintln!("holding for {secs}s; source {}", env.display());
+        std::thread::sleep(std::time::Duration::from_secs(secs.into()));
+        return Ok(true);
+    }
+
     let server_cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let client = o.client_cpus.as_deref().map_or_else(
         || "unpinned, sharing the servers' cores".to_owned(),
         |c| format!("pinned to CPU {c}"),
     );
     eprintln!(
-        "load bench: {wrk_version}; {oha_version}; {} connections, {}s runs, {} rounds",
-        o.connections, o.duration, o.rounds
+        "load bench: {wrk_version}; {oha_version}; {} connections; {} pairs of {}s wrk runs, {} oha runs of {}s",
+        o.connections, o.rounds, o.duration, o.latency_rounds, o.latency_duration
     );
     eprintln!("servers: {server_cores} core(s) for this process; load tools {client}");
 
     let thr = |name: &str, url: &str, secs: u32| -> Result<Throughput, String> {
         let r = wrk(&o, secs, url, &script, &token)?;
         eprintln!(
-            "  wrk  {name:<9} {:>9.0} req/s   servers' CPU {:.0}% of a core",
+            "  wrk  {name:<9} {:>9.0} req/s   p99 {:>9}   servers' CPU {:.0}% of a core",
             r.rps,
+            ms(r.p99_ms),
             r.server_cpu * 100.0
         );
         Ok(r)
@@ -447,18 +513,27 @@ fn run() -> Result<bool, String> {
         thr("/v1/me", &api_url, o.warmup)?;
     }
     eprintln!("part 1: throughput (wrk, full speed)");
-    let (mut base_t, mut api_t) = (Vec::new(), Vec::new());
+    let (mut base_t, mut api_t, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=o.rounds {
-        eprintln!(" round {round}/{}", o.rounds);
-        base_t.push(thr("baseline", &base_url, o.duration)?);
-        api_t.push(thr("/v1/me", &api_url, o.duration)?);
+        // ABBA: every other pair starts with /v1/me.
+        let (b, a) = if round % 2 == 1 {
+            let b = thr("baseline", &base_url, o.duration)?;
+            (b, thr("/v1/me", &api_url, o.duration)?)
+        } else {
+            let a = thr("/v1/me", &api_url, o.duration)?;
+            (thr("baseline", &base_url, o.duration)?, a)
+        };
+        eprintln!(" pair {round}/{}: ratio {:.2}", o.rounds, a.rps / b.rps);
+        ratios.push(a.rps / b.rps);
+        base_t.push(b);
+        api_t.push(a);
     }
     let base_rps = median(base_t.iter().map(|r| r.rps).collect());
     let api_rps = median(api_t.iter().map(|r| r.rps).collect());
     let rate = (base_rps * o.rate_fraction).max(1.0);
 
     eprintln!(
-        "part 2: latency at a fixed {rate:.0} req/s ({:.0}% of the baseline's throughput; oha, latency-corrected)",
+        "part 2: latency at a fixed {rate:.0} req/s ({:.0}% of the baseline's throughput; oha, latency-corrected, after the first {SETTLE_SECS:.0} s)",
         o.rate_fraction * 100.0
     );
     let lat = |name: &str, url: &str| -> Result<Latency, String> {
@@ -473,10 +548,15 @@ fn run() -> Result<bool, String> {
         Ok(r)
     };
     let (mut base_l, mut api_l) = (Vec::new(), Vec::new());
-    for round in 1..=o.rounds {
-        eprintln!(" round {round}/{}", o.rounds);
-        base_l.push(lat("baseline", &base_url)?);
-        api_l.push(lat("/v1/me", &api_url)?);
+    for round in 1..=o.latency_rounds {
+        eprintln!(" round {round}/{}", o.latency_rounds);
+        if round % 2 == 1 {
+            base_l.push(lat("baseline", &base_url)?);
+            api_l.push(lat("/v1/me", &api_url)?);
+        } else {
+            api_l.push(lat("/v1/me", &api_url)?);
+            base_l.push(lat("baseline", &base_url)?);
+        }
     }
 
     rt.block_on(async {
@@ -485,38 +565,48 @@ fn run() -> Result<bool, String> {
         }
     });
 
+    let t = |v: &[Throughput], f: fn(&Throughput) -> f64| median(v.iter().map(f).collect());
     let p = |v: &[Latency], f: fn(&Latency) -> f64| median(v.iter().map(f).collect());
-    let ratio = api_rps / base_rps;
+    let ratio = median(ratios.clone());
+    let (lo, hi) = ratios
+        .iter()
+        .fold((f64::INFINITY, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
     let api_p99 = p(&api_l, |l| l.p99_ms);
+    let base_p99 = p(&base_l, |l| l.p99_ms);
     let ratio_ok = ratio >= TARGET_RATIO;
     let p99_ok = api_p99 <= TARGET_P99_MS;
     println!();
     println!(
-        "HTTPS keep-alive, {} connections, servers on {server_cores} core(s), load tools {client}; medians of {} alternating rounds of {}s:",
-        o.connections, o.rounds, o.duration
+        "HTTPS keep-alive, {} connections, servers on {server_cores} core(s), load tools {client}; medians of {} pairs of {}s wrk runs and {} oha runs of {}s:",
+        o.connections, o.rounds, o.duration, o.latency_rounds, o.latency_duration
     );
     println!();
-    println!("| server (same TLS stack) | max req/s (wrk) | p50 at {rate:.0} req/s (oha) | p99 at {rate:.0} req/s (oha) |");
-    println!("|---|---:|---:|---:|");
-    for (name, t, l) in [
-        ("bare \"200 OK\" handler", base_rps, &base_l),
-        ("GET /v1/me", api_rps, &api_l),
+    println!("| server (same TLS stack) | max req/s (wrk) | p99 at max (wrk) | p50 at {rate:.0} req/s (oha) | p99 at {rate:.0} req/s (oha) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, tv, l) in [
+        ("bare \"200 OK\" handler", &base_t, &base_l),
+        ("GET /v1/me", &api_t, &api_l),
     ] {
         println!(
-            "| {name} | {t:.0} | {} | {} |",
+            "| {name} | {:.0} | {} | {} | {} |",
+            t(tv, |r| r.rps),
+            ms(t(tv, |r| r.p99_ms)),
             ms(p(l, |l| l.p50_ms)),
             ms(p(l, |l| l.p99_ms))
         );
     }
     println!();
     println!(
-        "/v1/me / baseline requests/s: {ratio:.2}x (target >= {TARGET_RATIO:.1}x): {}",
+        "/v1/me / baseline requests/s, median of {} pairs: {ratio:.2}x (pairs from {lo:.2} to {hi:.2}; medians {api_rps:.0} / {base_rps:.0}) (target >= {TARGET_RATIO:.1}x): {}",
+        ratios.len(),
         verdict(ratio_ok)
     );
     println!(
-        "/v1/me p99 at {} connections, {rate:.0} req/s: {} (target <= {TARGET_P99_MS:.0} ms): {}",
+        "/v1/me p99 at {} connections, {rate:.0} req/s: {} (the baseline's own: {}; {:.2}x) (target <= {TARGET_P99_MS:.0} ms): {}",
         o.connections,
         ms(api_p99),
+        ms(base_p99),
+        api_p99 / base_p99,
         verdict(p99_ok)
     );
     Ok(!o.strict || (ratio_ok && p99_ok))

@@ -5,12 +5,12 @@
 //! core's ([`tessera_core::Tessera::verify`]); this module only finds it and says how it came.
 
 use axum::http::header::AUTHORIZATION;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use base64::Engine;
 use zeroize::Zeroizing;
 
 /// How a token was presented; recorded with each use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
     Bearer,
     Basic,
@@ -120,13 +120,17 @@ fn from_authorization(value: &str) -> Result<Option<(Zeroizing<String>, Via)>, E
     let value = value.trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
-    let scheme = scheme.to_ascii_lowercase();
-    let via = match scheme.as_str() {
-        "bearer" => Via::Bearer,
-        "token" => Via::Token,
-        "api-token" | "apitoken" => Via::ApiToken,
-        "ssws" => Via::Ssws,
-        "basic" => {
+    let is = |name: &str| scheme.eq_ignore_ascii_case(name);
+    let via = if is("bearer") {
+        Via::Bearer
+    } else if is("token") {
+        Via::Token
+    } else if is("api-token") || is("apitoken") {
+        Via::ApiToken
+    } else if is("ssws") {
+        Via::Ssws
+    } else if is("basic") {
+        {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(rest)
                 .map_err(|_| ExtractError::Unreadable)?;
@@ -139,8 +143,9 @@ fn from_authorization(value: &str) -> Result<Option<(Zeroizing<String>, Via)>, E
             }
             return Ok(Some((Zeroizing::new(user.trim().to_owned()), Via::Basic)));
         }
+    } else {
         // Another scheme (Digest, Negotiate...) carries no Tessera token.
-        _ => return Ok(None),
+        return Ok(None);
     };
     let token = match via {
         // `Token token=abc` or `Token token="abc"` (Rails style), else `Token abc`.
@@ -156,41 +161,49 @@ fn from_authorization(value: &str) -> Result<Option<(Zeroizing<String>, Via)>, E
     Ok(Some((Zeroizing::new(token.to_owned()), via)))
 }
 
+/// The `X-API-Key` header.
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+
 /// Find the one token a request presents.
 pub fn extract(
     headers: &HeaderMap,
     query: Option<&str>,
     query_allowed: bool,
 ) -> Result<Presented, ExtractError> {
-    let mut found: Vec<(Zeroizing<String>, Via)> = Vec::new();
+    let mut first: Option<(Zeroizing<String>, Via)> = None;
+    // The same token sent twice (say Bearer and X-API-Key) is one presentation; two
+    // different ones are refused.
+    let mut add = |token: Zeroizing<String>, via: Via| match &first {
+        None => {
+            first = Some((token, via));
+            Ok(())
+        }
+        Some((t, _)) if t.trim() == token.trim() => Ok(()),
+        Some(_) => Err(ExtractError::Conflict),
+    };
     for v in headers.get_all(AUTHORIZATION) {
         let v = v.to_str().map_err(|_| ExtractError::Unreadable)?;
-        if let Some(t) = from_authorization(v)? {
-            found.push(t);
+        if let Some((token, via)) = from_authorization(v)? {
+            add(token, via)?;
         }
     }
-    for v in headers.get_all("x-api-key") {
+    for v in headers.get_all(X_API_KEY) {
         let v = v.to_str().map_err(|_| ExtractError::Unreadable)?.trim();
         if v.is_empty() {
             return Err(ExtractError::Unreadable);
         }
-        found.push((Zeroizing::new(v.to_owned()), Via::XApiKey));
+        add(Zeroizing::new(v.to_owned()), Via::XApiKey)?;
     }
-    let in_query: Vec<Zeroizing<String>> = query_tokens(query).collect();
+    let mut in_query = query_tokens(query).peekable();
     if query_allowed {
-        found.extend(in_query.iter().map(|t| (t.clone(), Via::Query)));
-    } else if found.is_empty() && !in_query.is_empty() {
+        for token in in_query {
+            add(token, Via::Query)?;
+        }
+    } else if first.is_none() && in_query.peek().is_some() {
         return Err(ExtractError::QueryOff);
     }
-    let mut it = found.into_iter();
-    let Some((first, via)) = it.next() else {
-        return Err(ExtractError::Missing);
-    };
-    // The same token sent twice (say Bearer and X-API-Key) is one presentation.
-    if it.any(|(other, _)| other.trim() != first.trim()) {
-        return Err(ExtractError::Conflict);
-    }
-    Ok(Presented { secret: first, via })
+    let (secret, via) = first.ok_or(ExtractError::Missing)?;
+    Ok(Presented { secret, via })
 }
 
 #[cfg(test)]

@@ -9,6 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// The per-token limit (requests a minute), on every answer to a verified token.
+pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+/// Requests left in the current burst.
+pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+
 /// `WWW-Authenticate` sent with every 401.
 pub const WWW_AUTHENTICATE_VALUE: &str = "Bearer realm=\"tessera\"";
 
@@ -60,14 +65,8 @@ impl ApiError {
             ),
         )
         .with_header(RETRY_AFTER, HeaderValue::from(retry))
-        .with_header(
-            HeaderName::from_static("x-ratelimit-limit"),
-            HeaderValue::from(limit),
-        )
-        .with_header(
-            HeaderName::from_static("x-ratelimit-remaining"),
-            HeaderValue::from(0u32),
-        )
+        .with_header(RATELIMIT_LIMIT, HeaderValue::from(limit))
+        .with_header(RATELIMIT_REMAINING, HeaderValue::from(0u32))
     }
 
     pub fn internal() -> Self {

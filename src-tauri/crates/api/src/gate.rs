@@ -4,11 +4,13 @@
 //! of a known token, accepted or refused, is handed to the usage writer with its final status.
 //! Handlers behind the gate receive the verified token as a [`Caller`] extension.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
-use axum::http::header::{HeaderName, HeaderValue, USER_AGENT};
-use axum::http::StatusCode;
+use axum::http::header::{HeaderValue, USER_AGENT};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::Email;
@@ -20,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{self, ExtractError, Via};
 use crate::catalog::{self, Access};
-use crate::error::{scrub, ApiError, ApiResult};
+use crate::error::{scrub, ApiError, ApiResult, RATELIMIT_LIMIT, RATELIMIT_REMAINING};
 use crate::ratelimit::Admit;
 use crate::AppState;
 
@@ -28,7 +30,7 @@ use crate::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// Shared with the verification cache; cloning is cheap.
-    pub token: std::sync::Arc<VerifiedToken>,
+    pub token: Arc<VerifiedToken>,
     pub via: Via,
 }
 
@@ -64,34 +66,38 @@ pub fn peer_ip(req: &Request) -> Option<IpAddr> {
         .map(|c| c.0.ip().to_canonical())
 }
 
-/// The user agent for the usage log, without control characters or any token in it.
-pub fn user_agent(req: &Request, secret: &str) -> Option<String> {
-    let ua = req.headers().get(USER_AGENT)?.to_str().ok()?;
+/// The user agent for the usage log, without control characters or any token in it; shared
+/// text from [`crate::usage::Agents`] in the usual case of a client that sends the same one
+/// every time.
+pub fn user_agent(app: &AppState, headers: &HeaderMap, secret: &str) -> Option<Arc<str>> {
+    let ua = headers.get(USER_AGENT)?.to_str().ok()?;
     if !secret.is_empty() && ua.contains(secret) {
-        Some(scrub(&ua.replace(secret, "[token]")))
+        Some(scrub(&ua.replace(secret, "[token]")).into())
+    } else if ua.contains("tsr_") {
+        Some(scrub(ua).into())
     } else {
-        Some(scrub(ua))
+        Some(app.agents.get(ua))
     }
 }
 
-/// Build a usage event for a presentation.
+/// Build a usage event for a presentation. Allocates nothing unless the path carries an id.
 pub fn use_event(
     token: &VerifiedToken,
     req_info: &ReqInfo,
     status: StatusCode,
-    outcome: &str,
-    via: &str,
+    outcome: &'static str,
+    via: &'static str,
 ) -> UseEvent {
     UseEvent {
         token_id: token.id,
         at: req_info.at,
-        ip: req_info.ip.map(|i| i.to_string()),
+        ip: req_info.ip,
         user_agent: req_info.user_agent.clone(),
-        method: req_info.method.clone(),
+        method: Cow::Borrowed(req_info.method),
         path: req_info.path.clone(),
         status: status.as_u16(),
-        outcome: outcome.to_owned(),
-        via: via.to_owned(),
+        outcome,
+        via,
     }
 }
 
@@ -100,10 +106,10 @@ pub fn use_event(
 pub struct ReqInfo {
     pub at: OffsetDateTime,
     pub ip: Option<IpAddr>,
-    pub user_agent: Option<String>,
-    pub method: String,
-    /// The path only: a query string may hold a token.
-    pub path: String,
+    pub user_agent: Option<Arc<str>>,
+    pub method: &'static str,
+    /// The path only (a query string may hold a token), with anything token-shaped removed.
+    pub path: Cow<'static, str>,
 }
 
 /// The refusal for a known token's rule.
@@ -118,17 +124,22 @@ pub fn refusal(reason: Reason) -> ApiError {
 /// The gate, run by the API's front middleware over every route; passes through routes the
 /// catalog marks public or does not know (axum then answers 404 or 405).
 pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
-    let spec = req
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|m| catalog::find(req.method().as_str(), m.as_str()));
-    let access = match spec {
+    let matched = req.extensions().get::<MatchedPath>();
+    let spec = matched.and_then(|m| catalog::find(req.method().as_str(), m.as_str()));
+    let spec = match spec {
         None
         | Some(catalog::RouteSpec {
             access: Access::Public,
             ..
         }) => return next.run(req).await,
-        Some(s) => s.access,
+        Some(s) => s,
+    };
+    let access = spec.access;
+    // A route without parameters is logged as the catalog's text, not a copy of the request's.
+    let path = if matched.is_some_and(|m| m.as_str() == req.uri().path()) {
+        Cow::Borrowed(spec.path)
+    } else {
+        Cow::Owned(scrub(req.uri().path()))
     };
     let query = req.uri().query();
     let query_allowed = if auth::query_has_token(query) {
@@ -158,9 +169,9 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
     let info = ReqInfo {
         at: OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH),
         ip: peer_ip(&req),
-        user_agent: user_agent(&req, presented.secret.trim()),
-        method: req.method().as_str().to_owned(),
-        path: scrub(req.uri().path()),
+        user_agent: user_agent(app, req.headers(), presented.secret.trim()),
+        method: spec.method,
+        path,
     };
     let decision = match app
         .tessera
@@ -216,14 +227,8 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
     });
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        HeaderName::from_static("x-ratelimit-limit"),
-        HeaderValue::from(token.rate_limit),
-    );
-    h.insert(
-        HeaderName::from_static("x-ratelimit-remaining"),
-        HeaderValue::from(remaining),
-    );
+    h.insert(RATELIMIT_LIMIT, HeaderValue::from(token.rate_limit));
+    h.insert(RATELIMIT_REMAINING, HeaderValue::from(remaining));
     app.usage
         .send(use_event(&token, &info, res.status(), "accepted", via));
     res

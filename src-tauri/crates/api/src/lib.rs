@@ -25,7 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_LENGTH};
+use axum::http::header::{
+    HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, TRANSFER_ENCODING, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -37,13 +39,13 @@ use tokio::task::JoinHandle;
 
 use crate::error::ApiError;
 use crate::ratelimit::RateLimits;
-use crate::usage::{UsageSender, UsageWriter};
+use crate::usage::{Agents, UsageSender, UsageWriter};
 
 /// Largest request body accepted (413 beyond).
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// Largest request head (request line and headers) accepted; hyper answers 431 beyond.
 pub const HEAD_LIMIT: usize = 8 * 1024;
-/// A request must arrive and be answered within this.
+/// A request with a body must arrive and be answered within this.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection must send its request head within this (slow clients are cut off).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,7 +69,7 @@ pub struct ServerConfig {
 pub struct Timeouts {
     /// For the TLS handshake, for the first request to begin, and for each request head.
     pub header: Duration,
-    /// For a request to arrive whole and be answered (408 beyond).
+    /// For a request with a body to arrive whole and be answered (408 beyond).
     pub request: Duration,
 }
 
@@ -88,6 +90,8 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub tessera: Tessera,
     pub usage: UsageSender,
+    pub agents: Agents,
+    pub me_answers: routes::MeAnswers,
     pub limits: RateLimits,
     /// The `request` timeout, applied by the front middleware.
     pub request_timeout: Duration,
@@ -98,6 +102,8 @@ impl AppState {
         Self(Arc::new(Shared {
             tessera,
             usage,
+            agents: Agents::default(),
+            me_answers: routes::MeAnswers::default(),
             limits: RateLimits::default(),
             request_timeout,
         }))
@@ -166,8 +172,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The one middleware over every route (fallback included), in this order: refuse a
-/// declared body over the limit before anything reads it; bound the time a request may
-/// take; pass the gate ([`gate::gate`]: token, rate limit, scope; public routes pass
+/// declared body over the limit before anything reads it; bound the time a request with a
+/// body may take; pass the gate ([`gate::gate`]: token, rate limit, scope; public routes pass
 /// through); give every error our JSON shape ([`error::normalize`]); and mark every answer
 /// uncacheable (one of them holds a new token's plaintext).
 async fn front(State(app): State<AppState>, req: Request, next: Next) -> Response {
@@ -176,6 +182,7 @@ async fn front(State(app): State<AppState>, req: Request, next: Next) -> Respons
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let has_body = declared.is_some_and(|n| n > 0) || req.headers().contains_key(TRANSFER_ENCODING);
     let mut res = if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -188,22 +195,26 @@ async fn front(State(app): State<AppState>, req: Request, next: Next) -> Respons
             let res = gate::gate(&app, req, next).await;
             error::normalize(res).await
         };
-        match tokio::time::timeout(app.request_timeout, answer).await {
-            Ok(res) => res,
-            Err(_) => ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
-                "the request took too long to arrive or to answer",
-            )
-            .into_response(),
+        // A request without a body has arrived whole once its head has (hyper bounds that);
+        // one with a body could trickle it, so it gets the request timeout. Only then: the
+        // timer costs every request a registration in the runtime's timer wheel.
+        if has_body {
+            match tokio::time::timeout(app.request_timeout, answer).await {
+                Ok(res) => res,
+                Err(_) => ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    "the request took too long to arrive or to answer",
+                )
+                .into_response(),
+            }
+        } else {
+            answer.await
         }
     };
     let h = res.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     res
 }
 

@@ -2,11 +2,11 @@
 //! `governor`, burst equal to the per-minute limit). State is in memory, per server process;
 //! a token whose limit changes gets a fresh limiter.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use foldhash::HashMap;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
@@ -26,24 +26,20 @@ pub enum Admit {
 
 #[derive(Default)]
 pub struct RateLimits {
-    by_token: Mutex<HashMap<TokenId, (u32, Arc<Limiter>)>>,
+    by_token: Mutex<HashMap<TokenId, (u32, Limiter)>>,
 }
 
 impl RateLimits {
     pub fn check(&self, token: TokenId, per_minute: u32) -> Admit {
-        let limiter = {
-            let mut map = match self.by_token.lock() {
-                Ok(m) => m,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            let entry = map
-                .entry(token)
-                .or_insert_with(|| (per_minute, new_limiter(per_minute)));
-            if entry.0 != per_minute {
-                *entry = (per_minute, new_limiter(per_minute));
-            }
-            entry.1.clone()
-        };
+        // The check itself is a few atomic operations, so it runs under the lock.
+        let mut map = self.by_token.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = map
+            .entry(token)
+            .or_insert_with(|| (per_minute, new_limiter(per_minute)));
+        if entry.0 != per_minute {
+            *entry = (per_minute, new_limiter(per_minute));
+        }
+        let limiter = &entry.1;
         match limiter.check() {
             Ok(snapshot) => Admit::Yes {
                 remaining: snapshot.remaining_burst_capacity(),
@@ -55,11 +51,9 @@ impl RateLimits {
     }
 }
 
-fn new_limiter(per_minute: u32) -> Arc<Limiter> {
+fn new_limiter(per_minute: u32) -> Limiter {
     let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-    Arc::new(
-        RateLimiter::direct(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>(),
-    )
+    RateLimiter::direct(Quota::per_minute(n)).with_middleware::<StateInformationMiddleware>()
 }
 
 #[cfg(test)]

@@ -1,17 +1,20 @@
-//! Usage recording off the request path. Requests hand [`UseEvent`]s to a channel; one task
-//! wakes every [`FLUSH_EVERY`], drains what arrived and writes it with
-//! [`Tessera::record_uses`] (one transaction per [`BATCH`] events: multi-row inserts, one
-//! update per token), so verification never waits on the SQLite writer. The task does not
-//! wait on the channel itself: that would wake it, on the same cores, for every request.
-//! On shutdown it drains the channel before it ends, so nothing pending is lost on a clean
-//! stop. Another task prunes events older than the policy's retention, at start and then
-//! hourly.
+//! Usage recording off the request path. Requests push [`UseEvent`]s onto a queue (a lock
+//! and a push, nothing else); one task wakes every [`FLUSH_EVERY`], takes what arrived and
+//! writes it with [`Tessera::record_uses`] (one transaction per [`BATCH`] events, identical
+//! events in a second folded into one row, one update per token), so verification never
+//! waits on the SQLite writer. The task is not woken per event: that would wake it, on the
+//! same cores, for every request. On shutdown it closes the queue and writes what is left,
+//! so nothing pending is lost on a clean stop. Another task prunes events older than the
+//! policy's retention, at start and then hourly.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use foldhash::HashSet;
 use tessera_core::store::usage::UseEvent;
 use tessera_core::Tessera;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
@@ -24,13 +27,75 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The sending side, cloned into request handling.
 #[derive(Clone)]
-pub struct UsageSender(mpsc::Sender<UseEvent>);
+pub struct UsageSender(Arc<Queue>);
+
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Events refused since the writer last said so (queue full, or closed).
+    dropped: AtomicU64,
+}
+
+#[derive(Default)]
+struct QueueState {
+    events: Vec<UseEvent>,
+    closed: bool,
+}
 
 impl UsageSender {
     pub fn send(&self, e: UseEvent) {
-        if let Err(err) = self.0.try_send(e) {
-            tracing::warn!(error = %err, "usage event dropped: the writer is behind");
+        let mut q = self.0.lock();
+        if q.closed || q.events.len() >= QUEUE {
+            drop(q);
+            self.0.dropped.fetch_add(1, Ordering::Relaxed);
+        } else {
+            q.events.push(e);
         }
+    }
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Swap the queued events into `into` (empty, keeping its capacity for the next swap);
+    /// with `close`, refuse every later event.
+    fn take(&self, into: &mut Vec<UseEvent>, close: bool) {
+        let mut q = self.lock();
+        std::mem::swap(&mut q.events, into);
+        q.closed |= close;
+        drop(q);
+        let dropped = self.dropped.swap(0, Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(
+                events = dropped,
+                "usage events dropped: the writer is behind or stopping"
+            );
+        }
+    }
+}
+
+/// User agents as shared text. A client sends the same one on every request, so each usage
+/// event takes a reference to one copy instead of a copy of its own. Bounded: when full it
+/// starts afresh, so a client varying its user agent cannot grow it.
+#[derive(Default)]
+pub struct Agents(Mutex<HashSet<Arc<str>>>);
+
+impl Agents {
+    const MAX: usize = 1024;
+
+    pub fn get(&self, ua: &str) -> Arc<str> {
+        let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(a) = set.get(ua) {
+            return a.clone();
+        }
+        if set.len() >= Self::MAX {
+            set.clear();
+        }
+        let a: Arc<str> = ua.into();
+        set.insert(a.clone());
+        a
     }
 }
 
@@ -43,9 +108,9 @@ pub struct UsageWriter {
 
 impl UsageWriter {
     pub fn start(tessera: Tessera) -> (UsageSender, Self) {
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Queue::default());
         let (stop_tx, stop_rx) = oneshot::channel();
-        let writer = tokio::spawn(run(tessera.clone(), rx, stop_rx));
+        let writer = tokio::spawn(run(tessera.clone(), queue.clone(), stop_rx));
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(PRUNE_EVERY);
             loop {
@@ -58,7 +123,7 @@ impl UsageWriter {
             }
         });
         (
-            UsageSender(tx),
+            UsageSender(queue),
             Self {
                 stop: stop_tx,
                 writer,
@@ -77,8 +142,8 @@ impl UsageWriter {
     }
 }
 
-async fn run(tessera: Tessera, mut rx: mpsc::Receiver<UseEvent>, mut stop: oneshot::Receiver<()>) {
-    let mut batch: Vec<UseEvent> = Vec::with_capacity(BATCH);
+async fn run(tessera: Tessera, queue: Arc<Queue>, mut stop: oneshot::Receiver<()>) {
+    let mut taken: Vec<UseEvent> = Vec::new();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -87,44 +152,25 @@ async fn run(tessera: Tessera, mut rx: mpsc::Receiver<UseEvent>, mut stop: onesh
             _ = tick.tick() => false,
             _ = &mut stop => true,
         };
+        // Once closed, no request can queue more: what is taken now is the last of it.
+        queue.take(&mut taken, stopping);
+        for batch in taken.chunks(BATCH) {
+            flush(&tessera, batch).await;
+        }
+        taken.clear();
+        // Keep room for a usual tick, not for the largest burst ever seen.
+        taken.shrink_to(BATCH);
         if stopping {
             break;
         }
-        drain(&tessera, &mut rx, &mut batch).await;
-    }
-    // No request can queue more once the channel is closed; write what is left.
-    rx.close();
-    drain(&tessera, &mut rx, &mut batch).await;
-}
-
-/// Write everything queued now, [`BATCH`] events per transaction.
-async fn drain(tessera: &Tessera, rx: &mut mpsc::Receiver<UseEvent>, batch: &mut Vec<UseEvent>) {
-    loop {
-        while batch.len() < BATCH {
-            match rx.try_recv() {
-                Ok(e) => batch.push(e),
-                Err(_) => break,
-            }
-        }
-        let full = batch.len() >= BATCH;
-        flush(tessera, batch).await;
-        if !full {
-            return;
-        }
     }
 }
 
-async fn flush(tessera: &Tessera, batch: &mut Vec<UseEvent>) {
-    if batch.is_empty() {
-        return;
-    }
+async fn flush(tessera: &Tessera, batch: &[UseEvent]) {
     // One retry: a busy writer (another Tessera process) is the likely cause.
     for attempt in 0..2 {
         match tessera.record_uses(batch).await {
-            Ok(()) => {
-                batch.clear();
-                return;
-            }
+            Ok(()) => return,
             Err(e) if attempt == 0 => {
                 tracing::warn!(error = %e, "writing usage failed; retrying");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -132,5 +178,4 @@ async fn flush(tessera: &Tessera, batch: &mut Vec<UseEvent>) {
             Err(e) => tracing::error!(error = %e, events = batch.len(), "usage events lost"),
         }
     }
-    batch.clear();
 }

@@ -556,13 +556,13 @@ async fn verify(
         t.record_uses(&[tessera_core::store::usage::UseEvent {
             token_id: tok.id,
             at: now,
-            ip: ip.map(|i| i.to_string()),
-            user_agent: Some(format!("tessera-cli/{}", env!("CARGO_PKG_VERSION"))),
+            ip,
+            user_agent: Some(concat!("tessera-cli/", env!("CARGO_PKG_VERSION")).into()),
             method: "CLI".into(),
             path: "token verify".into(),
             status: if d.accepted() { 0 } else { 1 },
-            outcome: d.outcome().into(),
-            via: "cli".into(),
+            outcome: d.outcome(),
+            via: "cli",
         }])
         .await?;
     }

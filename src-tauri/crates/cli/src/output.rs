@@ -176,12 +176,13 @@ pub fn token_details(t: &TokenInfo) {
 pub fn usage_table(rows: &[UsageEntry]) {
     table(
         &[
-            "TIME", "OUTCOME", "ADDRESS", "METHOD", "PATH", "STATUS", "VIA", "CLIENT",
+            "TIME", "USES", "OUTCOME", "ADDRESS", "METHOD", "PATH", "STATUS", "VIA", "CLIENT",
         ],
         rows.iter()
             .map(|u| {
                 vec![
                     date(Some(u.at)),
+                    u.uses.to_string(),
                     u.outcome.clone(),
                     u.ip.clone().unwrap_or_else(|| "-".into()),
                     u.method.clone(),

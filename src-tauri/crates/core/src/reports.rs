@@ -59,7 +59,7 @@ impl Tessera {
         let today = now - now.rem_euclid(86_400);
         let since = today - i64::from(days - 1) * 86_400;
         let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT (at / 86400) * 86400 AS day, SUM(outcome = 'accepted'), SUM(outcome <> 'accepted') \
+            "SELECT (at / 86400) * 86400 AS day, SUM(uses * (outcome = 'accepted')), SUM(uses * (outcome <> 'accepted')) \
              FROM usage_events WHERE token_id = ? AND at >= ? GROUP BY day ORDER BY day",
         )
         .bind(id.0)
@@ -89,7 +89,7 @@ impl Tessera {
         self.managed_row(actor, id).await?;
         type Row = (Option<String>, Option<String>, i64, i64, i64);
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT ip, user_agent, MIN(at), MAX(at), COUNT(*) FROM usage_events WHERE token_id = ? \
+            "SELECT ip, user_agent, MIN(at), MAX(at), SUM(uses) FROM usage_events WHERE token_id = ? \
              GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
         )
         .bind(id.0)
@@ -116,7 +116,7 @@ impl Tessera {
         let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };
         let vis = self.visibility(actor);
         let mut refused = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT COUNT(*) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
+            "SELECT IFNULL(SUM(e.uses), 0) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
         );
         refused.push_bind(now_ts() - 86_400);
         if !vis.all {

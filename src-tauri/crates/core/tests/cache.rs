@@ -245,8 +245,8 @@ async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
         method: "GET".into(),
         path: "/v1/me".into(),
         status: 200,
-        outcome: "accepted".into(),
-        via: "bearer".into(),
+        outcome: "accepted",
+        via: "bearer",
     }])
     .await
     .expect("record");

@@ -136,16 +136,16 @@ async fn tokens_presented_in_a_url_query_are_counted_on_the_dashboard() {
         .expect("actor");
     let a = token(&t, &admin, TokenKind::Personal, "a", "30d").await;
     token(&t, &admin, TokenKind::Personal, "b", "30d").await;
-    let event = |via: &str| tessera_core::store::usage::UseEvent {
+    let event = |via: &'static str| tessera_core::store::usage::UseEvent {
         token_id: a,
         at: time::OffsetDateTime::now_utc(),
-        ip: Some("127.0.0.1".into()),
+        ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         user_agent: None,
         method: "GET".into(),
         path: "/v1/me".into(),
         status: 200,
-        outcome: "accepted".into(),
-        via: via.into(),
+        outcome: "accepted",
+        via,
     };
     t.record_uses(&[event("bearer")]).await.expect("record");
     assert_eq!(

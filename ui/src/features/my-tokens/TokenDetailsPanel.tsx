@@ -5,6 +5,7 @@ import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Modal } from "../../components/ui/Modal";
 import { RelativeTime } from "../../components/ui/RelativeTime";
+import { RepeatCount } from "../../components/ui/RepeatCount";
 import { StatusBadge } from "../../components/ui/StatusBadge";
 import type { TokenDetail, TokenView, UsageView } from "../../lib/contract";
 import { formatExact, parseDate } from "../../lib/dates";
@@ -158,6 +159,7 @@ function RecentUses({ uses }: { uses: UsageView[] }) {
             <tr key={`${u.at}-${i}`}>
               <td>
                 <RelativeTime value={u.at} />
+                <RepeatCount uses={u.uses} />
               </td>
               <td>
                 <span className={`outcome ${u.status < 400 ? "outcome-ok" : "outcome-refused"}`}>

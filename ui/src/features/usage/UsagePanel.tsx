@@ -4,6 +4,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
+import { RepeatCount } from "../../components/ui/RepeatCount";
 import type { ClientView, UsageView } from "../../lib/contract";
 import * as ipc from "../../lib/ipc";
 import { isQueryParam, splitOutcome } from "../../lib/usageChart";
@@ -96,6 +97,7 @@ function RecentRequests({ uses }: { uses: UsageView[] }) {
               <tr key={`${u.at}-${i}`}>
                 <td>
                   <RelativeTime value={u.at} />
+                  <RepeatCount uses={u.uses} />
                 </td>
                 <td>
                   <span className={`outcome ${ok ? "outcome-ok" : "outcome-refused"} nowrap`}>

@@ -5,21 +5,28 @@
 pub mod tokens;
 pub mod users;
 
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
+use axum::http::header::{HeaderValue, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use tessera_core::model::Scope;
+use tessera_core::model::{Scope, TokenId};
 use tessera_core::store::audit::AuditFilter;
-use tessera_core::verify::Owner;
+use tessera_core::verify::{Owner, VerifiedToken};
 use time::OffsetDateTime;
 
-use crate::error::{scrub, ApiError, ApiResult};
+use crate::auth::Via;
+
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, QueryParams};
-use crate::gate::{use_event, Caller, ReqInfo};
+use crate::gate::{use_event, user_agent, Caller, ReqInfo};
 use crate::ratelimit::Admit;
 use crate::AppState;
 
@@ -34,11 +41,10 @@ pub async fn openapi() -> Json<Value> {
     Json(crate::openapi::document())
 }
 
-/// `GET /v1/me`. Borrows from the verified token: the busiest route serializes without
-/// copying any of it.
+/// `GET /v1/me`. Borrows from the verified token.
 #[derive(Debug, Serialize)]
 pub struct Me<'a> {
-    pub token_id: tessera_core::model::TokenId,
+    pub token_id: TokenId,
     pub token_name: &'a str,
     pub hint: &'a str,
     pub kind: tessera_core::token::TokenKind,
@@ -51,20 +57,66 @@ pub struct Me<'a> {
     pub via: &'static str,
 }
 
-pub async fn me(Extension(c): Extension<Caller>) -> Response {
-    let t = &*c.token;
-    Json(Me {
-        token_id: t.id,
-        token_name: &t.name,
-        hint: &t.hint,
-        kind: t.kind,
-        owner: t.owner.as_ref(),
-        scopes: t.scopes.iter().map(|s| s.as_str()).collect(),
-        expires_at: t.expires_at,
-        rate_limit: t.rate_limit,
-        via: c.via.as_str(),
-    })
-    .into_response()
+impl<'a> Me<'a> {
+    fn of(c: &'a Caller) -> Self {
+        let t = &*c.token;
+        Self {
+            token_id: t.id,
+            token_name: &t.name,
+            hint: &t.hint,
+            kind: t.kind,
+            owner: t.owner.as_ref(),
+            scopes: t.scopes.iter().map(|s| s.as_str()).collect(),
+            expires_at: t.expires_at,
+            rate_limit: t.rate_limit,
+            via: c.via.as_str(),
+        }
+    }
+}
+
+/// `/v1/me` answers already serialized, one per token and way of presenting it. An answer is
+/// served only to the very token object it was made from: the verification cache hands out
+/// a new one whenever anything about the token or its owner changes, so a stale answer is
+/// never served. Bounded: when full it starts afresh.
+#[derive(Default)]
+pub struct MeAnswers(Mutex<HashMap<(TokenId, Via), MeAnswer>>);
+
+/// An answer and the token object it was made from.
+type MeAnswer = (Arc<VerifiedToken>, Bytes);
+
+impl MeAnswers {
+    const MAX: usize = 4096;
+
+    fn body(&self, c: &Caller) -> serde_json::Result<Bytes> {
+        let key = (c.token.id, c.via);
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((t, body)) = lock().get(&key) {
+            if Arc::ptr_eq(t, &c.token) {
+                return Ok(body.clone());
+            }
+        }
+        let body = Bytes::from(serde_json::to_vec(&Me::of(c))?);
+        let mut map = lock();
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(key, (c.token.clone(), body.clone()));
+        Ok(body)
+    }
+}
+
+pub async fn me(State(app): State<AppState>, Extension(c): Extension<Caller>) -> Response {
+    match app.me_answers.body(&c) {
+        Ok(body) => (
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize /v1/me");
+            ApiError::internal().into_response()
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,7 +137,7 @@ pub struct Introspection {
     /// `accepted`, or the rule that refused the token.
     pub reason: &'static str,
     pub message: &'static str,
-    pub token_id: Option<tessera_core::model::TokenId>,
+    pub token_id: Option<TokenId>,
     pub kind: Option<tessera_core::token::TokenKind>,
     pub owner: Option<Owner>,
     pub scopes: Vec<String>,
@@ -132,15 +184,12 @@ pub async fn verify(
             reason = "rate_limited";
             message = "the token is over its rate limit";
         }
-        let ua = headers
-            .get(axum::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok());
         let info = ReqInfo {
             at: now,
             ip: Some(ip),
-            user_agent: ua.map(|u| scrub(&u.replace(body.token.trim(), "[token]"))),
-            method: "POST".to_owned(),
-            path: "/v1/verify".to_owned(),
+            user_agent: user_agent(&app, &headers, body.token.trim()),
+            method: "POST",
+            path: "/v1/verify".into(),
         };
         app.usage
             .send(use_event(t, &info, StatusCode::OK, reason, "verify"));

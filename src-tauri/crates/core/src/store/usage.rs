@@ -1,5 +1,11 @@
 //! The `usage_events` table and the usage counters on `tokens`.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
@@ -7,20 +13,22 @@ use crate::error::Result;
 use crate::model::TokenId;
 use crate::store::from_ts;
 
-/// One presentation of a known token, accepted or refused.
-#[derive(Debug, Clone)]
+/// One presentation of a known token, accepted or refused. Built on every API request, so
+/// it allocates nothing there: the address is kept as an address, the user agent is shared
+/// (see the API's interner), and the route, outcome and presentation are static text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UseEvent {
     pub token_id: TokenId,
     pub at: time::OffsetDateTime,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub method: String,
-    pub path: String,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<Arc<str>>,
+    pub method: Cow<'static, str>,
+    pub path: Cow<'static, str>,
     pub status: u16,
     /// `accepted` or the refusal reason.
-    pub outcome: String,
+    pub outcome: &'static str,
     /// How the token was presented (`bearer`, `basic`, `query`, `cli`...).
-    pub via: String,
+    pub via: &'static str,
 }
 
 impl UseEvent {
@@ -29,43 +37,78 @@ impl UseEvent {
     }
 }
 
+/// Rows per multi-row insert, largest first: a batch is cut into these sizes only, so the
+/// connection's statement cache holds four statements instead of one per batch length.
+const INSERT_SIZES: [usize; 4] = [64, 16, 4, 1];
+
 /// Write a batch of events and update the tokens' counters, last-used fields and idle
-/// anchors: one multi-row insert, then one update per distinct token. Returns whether any
-/// accepted use moved the idle anchor of a token with idle expiry (cached decisions about
-/// such a token are then stale).
+/// anchors. Events identical in every field, time included (whole seconds), become one row
+/// whose `uses` says how many there were: a client calling in a loop writes a row a second,
+/// not one per request, and nothing is lost, as the events cannot be told apart. Then one
+/// update per distinct token. Returns whether any accepted use moved the idle anchor of a
+/// token with idle expiry (cached decisions about such a token are then stale).
 pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<bool> {
+    // Identical events folded, in the order first seen.
+    let mut rows: Vec<(&UseEvent, i64)> = Vec::new();
+    let mut seen: HashMap<&UseEvent, usize> = HashMap::with_capacity(events.len().min(1024));
+    for e in events {
+        match seen.entry(e) {
+            Entry::Occupied(i) => rows[*i.get()].1 += 1,
+            Entry::Vacant(v) => {
+                v.insert(rows.len());
+                rows.push((e, 1));
+            }
+        }
+    }
+    let mut rest = rows.as_slice();
+    while !rest.is_empty() {
+        let size = INSERT_SIZES
+            .into_iter()
+            .find(|n| *n <= rest.len())
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        insert_rows(conn, chunk).await?;
+    }
+    update_tokens(conn, &rows).await
+}
+
+async fn insert_rows(conn: &mut SqliteConnection, chunk: &[(&UseEvent, i64)]) -> Result<()> {
+    // Events of a token deleted meanwhile are dropped rather than failing the batch.
+    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+    let sql = format!(
+        "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via, uses) \
+         SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.column1)"
+    );
+    let mut q = sqlx::query(&sql);
+    for (e, uses) in chunk {
+        q = q
+            .bind(e.token_id.0)
+            .bind(e.at.unix_timestamp())
+            .bind(e.ip.map(|i| i.to_string()))
+            .bind(e.user_agent.as_deref().map(|s| clean(s, 256)))
+            .bind(clean(&e.method, 16))
+            .bind(clean(&e.path, 512))
+            .bind(i64::from(e.status))
+            .bind(e.outcome)
+            .bind(e.via)
+            .bind(*uses);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn update_tokens(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> Result<bool> {
     struct Agg<'a> {
         last_at: i64,
-        last_ip: Option<&'a str>,
+        last_ip: Option<IpAddr>,
         last_agent: Option<&'a str>,
         accepted: i64,
         refused: i64,
         last_accepted_at: Option<i64>,
     }
-    let mut per_token: std::collections::BTreeMap<i64, Agg<'_>> = std::collections::BTreeMap::new();
-    for chunk in events.chunks(500) {
-        // Events of a token deleted meanwhile are dropped rather than failing the batch.
-        let rows = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-        let sql = format!(
-            "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via) \
-             SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.column1)"
-        );
-        let mut q = sqlx::query(&sql);
-        for e in chunk {
-            q = q
-                .bind(e.token_id.0)
-                .bind(e.at.unix_timestamp())
-                .bind(e.ip.as_deref())
-                .bind(e.user_agent.as_deref().map(|s| truncate(s, 256)))
-                .bind(truncate(&e.method, 16))
-                .bind(truncate(&e.path, 512))
-                .bind(i64::from(e.status))
-                .bind(&e.outcome)
-                .bind(&e.via);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    for e in events {
+    let mut per_token: BTreeMap<i64, Agg<'_>> = BTreeMap::new();
+    for (e, uses) in rows {
         let at = e.at.unix_timestamp();
         let a = per_token.entry(e.token_id.0).or_insert(Agg {
             last_at: i64::MIN,
@@ -77,14 +120,14 @@ pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<
         });
         if at >= a.last_at {
             a.last_at = at;
-            a.last_ip = e.ip.as_deref();
+            a.last_ip = e.ip;
             a.last_agent = e.user_agent.as_deref();
         }
         if e.accepted() {
-            a.accepted += 1;
+            a.accepted += uses;
             a.last_accepted_at = Some(a.last_accepted_at.map_or(at, |x| x.max(at)));
         } else {
-            a.refused += 1;
+            a.refused += uses;
         }
     }
     let mut idle_moved = false;
@@ -99,9 +142,9 @@ pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<
              WHERE id = ? RETURNING idle_days",
         )
         .bind(a.last_at)
-        .bind(a.last_ip)
+        .bind(a.last_ip.map(|i| i.to_string()))
         .bind(a.last_at)
-        .bind(a.last_agent.map(|s| truncate(s, 256)))
+        .bind(a.last_agent.map(|s| clean(s, 256)))
         .bind(a.last_at)
         .bind(a.accepted)
         .bind(a.refused)
@@ -116,8 +159,14 @@ pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<
     Ok(idle_moved)
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().filter(|c| !c.is_control()).take(max).collect()
+/// Text as stored: no control characters, at most `max` characters (borrowed when it
+/// already is).
+fn clean(s: &str, max: usize) -> Cow<'_, str> {
+    if s.len() <= max && !s.chars().any(char::is_control) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| !c.is_control()).take(max).collect())
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -131,6 +180,7 @@ struct EventRow {
     status: i64,
     outcome: String,
     via: String,
+    uses: i64,
 }
 
 /// A usage event for display.
@@ -146,6 +196,9 @@ pub struct UsageEntry {
     pub status: i64,
     pub outcome: String,
     pub via: String,
+    /// How many identical presentations this row stands for (same second, client, route and
+    /// answer); usually 1.
+    pub uses: i64,
 }
 
 pub async fn list(
@@ -154,7 +207,7 @@ pub async fn list(
     limit: u32,
 ) -> Result<Vec<UsageEntry>> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, at, ip, user_agent, method, path, status, outcome, via FROM usage_events \
+        "SELECT id, at, ip, user_agent, method, path, status, outcome, via, uses FROM usage_events \
          WHERE token_id = ? ORDER BY at DESC, id DESC LIMIT ?",
     )
     .bind(token.0)
@@ -173,6 +226,7 @@ pub async fn list(
             status: r.status,
             outcome: r.outcome,
             via: r.via,
+            uses: r.uses,
         })
         .collect())
 }

@@ -1,0 +1,149 @@
+//! Usage events: identical presentations in the same second are stored as one row with a
+//! count, and every report (recent uses, counters, uses per day, clients, the dashboard)
+//! counts each presentation all the same.
+
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use tessera_core::keys::KeyStoreChoice;
+use tessera_core::model::{Networks, Role};
+use tessera_core::password::Password;
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::store::usage::UseEvent;
+use tessera_core::token::TokenKind;
+use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
+
+#[tokio::test]
+async fn identical_uses_in_a_second_share_a_row_and_every_report_counts_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Tessera::open(OpenOptions {
+        data_dir: dir.path().to_owned(),
+        keystore: KeyStoreChoice::File,
+    })
+    .await
+    .expect("open");
+    let admin = t
+        .init(
+            "Acme",
+            NewUser {
+                email: "admin@acme.test".parse().expect("email"),
+                name: "A".into(),
+                role: Role::Admin,
+                password: Password::new("correct horse battery staple".into()).expect("pw"),
+                source_group: String::new(),
+            },
+        )
+        .await
+        .expect("init");
+    let admin = Actor::User(admin);
+    let id = t
+        .create_token(
+            &admin,
+            NewToken {
+                kind: TokenKind::Personal,
+                owner: None,
+                name: Some("loop".into()),
+                description: None,
+                scopes: vec![],
+                expiry: ExpiryRequest::parse_in("30d").expect("expiry"),
+                idle_days: None,
+                networks: Networks::default(),
+                rate_limit: None,
+            },
+        )
+        .await
+        .expect("token")
+        .info
+        .id;
+
+    // A few seconds back, so "the next second" is not in the future either.
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("whole seconds")
+        - time::Duration::seconds(5);
+    let agent: Arc<str> = "loop-client/1".into();
+    let ok = UseEvent {
+        token_id: id,
+        at: now,
+        ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 7))),
+        user_agent: Some(agent.clone()),
+        method: Cow::Borrowed("GET"),
+        path: Cow::Borrowed("/v1/me"),
+        status: 200,
+        outcome: "accepted",
+        via: "bearer",
+    };
+    let refused = UseEvent {
+        status: 429,
+        outcome: "rate_limited",
+        ..ok.clone()
+    };
+    let next_second = UseEvent {
+        at: now + time::Duration::seconds(1),
+        ..ok.clone()
+    };
+    let other_path = UseEvent {
+        path: Cow::Owned("/v1/tokens/7".into()),
+        ..ok.clone()
+    };
+    // Two batches, as the API's writer would send them: folding happens within a batch.
+    let mut batch = vec![ok.clone(); 5];
+    batch.extend([
+        refused.clone(),
+        refused.clone(),
+        other_path,
+        next_second.clone(),
+    ]);
+    batch.push(ok.clone());
+    t.record_uses(&batch).await.expect("record");
+    t.record_uses(&[next_second, refused])
+        .await
+        .expect("record");
+
+    let rows = t.token_usage(&admin, id, 100).await.expect("usage");
+    let mut seen: Vec<(i64, &str, &str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.at.unix_timestamp() - now.unix_timestamp(),
+                r.path.as_str(),
+                r.outcome.as_str(),
+                r.uses,
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (0, "/v1/me", "accepted", 6),
+            (0, "/v1/me", "rate_limited", 1),
+            (0, "/v1/me", "rate_limited", 2),
+            (0, "/v1/tokens/7", "accepted", 1),
+            (1, "/v1/me", "accepted", 1),
+            (1, "/v1/me", "accepted", 1),
+        ]
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.ip.as_deref() == Some("10.0.0.7")
+            && r.user_agent.as_deref() == Some("loop-client/1")));
+
+    let info = t.get_token(&admin, id).await.expect("get");
+    assert_eq!((info.use_count, info.refused_count), (9, 3));
+    assert_eq!(info.last_used_ip.as_deref(), Some("10.0.0.7"));
+
+    let series = t.usage_series(&admin, id, 2).await.expect("series");
+    let (accepted, refused): (i64, i64) = series
+        .iter()
+        .fold((0, 0), |(a, r), d| (a + d.accepted, r + d.refused));
+    assert_eq!((accepted, refused), (9, 3));
+
+    let clients = t.usage_clients(&admin, id).await.expect("clients");
+    assert_eq!(clients.len(), 1);
+    assert_eq!(clients[0].uses, 12);
+
+    let dash = t.dashboard(&admin).await.expect("dashboard");
+    assert_eq!(dash.refused_24_hours, 3);
+}
