@@ -1,8 +1,9 @@
-//! Usage recording off the request path. Requests push [`UseEvent`]s onto a queue (a lock
-//! and a push, nothing else); one task wakes every [`FLUSH_EVERY`], takes what arrived and
-//! writes it with [`Tessera::record_uses`] (one transaction per [`BATCH`] events, identical
-//! events in a second folded into one row, one update per token), so verification never
-//! waits on the SQLite writer. The task is not woken per event: that would wake it, on the
+//! Usage recording off the request path. Requests count their [`UseEvent`] in a map under a
+//! lock (identical events in a second share one entry, so a busy client costs one entry a
+//! second, not memory per request); one task wakes every [`FLUSH_EVERY`], takes what arrived
+//! and writes it with [`Tessera::record_use_counts`] (one row per entry with its count, one
+//! transaction per [`BATCH`] rows, one update per token), so verification never waits on
+//! the SQLite writer. The task is not woken per event: that would wake it, on the
 //! same cores, for every request. On shutdown it closes the queue and writes what is left,
 //! so nothing pending is lost on a clean stop. Another task prunes events older than the
 //! policy's retention, at start and then hourly.
@@ -11,17 +12,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 use tessera_core::store::usage::UseEvent;
 use tessera_core::Tessera;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
-/// Most events written in one transaction.
+/// Most rows written in one transaction.
 const BATCH: usize = 5_000;
-/// Events queued beyond this are dropped with a warning rather than growing memory unbounded
-/// (far more than arrive between two flushes at any rate this server reaches).
+/// Distinct events held beyond this are dropped with a warning rather than growing memory
+/// unbounded (far more than arrive between two flushes at any rate this server reaches).
 const QUEUE: usize = 100_000;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -38,19 +39,25 @@ struct Queue {
 
 #[derive(Default)]
 struct QueueState {
-    events: Vec<UseEvent>,
+    counts: HashMap<UseEvent, i64>,
     closed: bool,
 }
 
 impl UsageSender {
     pub fn send(&self, e: UseEvent) {
         let mut q = self.0.lock();
-        if q.closed || q.events.len() >= QUEUE {
-            drop(q);
-            self.0.dropped.fetch_add(1, Ordering::Relaxed);
-        } else {
-            q.events.push(e);
+        if !q.closed {
+            if let Some(n) = q.counts.get_mut(&e) {
+                *n += 1;
+                return;
+            }
+            if q.counts.len() < QUEUE {
+                q.counts.insert(e, 1);
+                return;
+            }
         }
+        drop(q);
+        self.0.dropped.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -59,13 +66,13 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Swap the queued events into `into` (empty, keeping its capacity for the next swap);
-    /// with `close`, refuse every later event.
-    fn take(&self, into: &mut Vec<UseEvent>, close: bool) {
+    /// Move the counted events into `into`; with `close`, refuse every later event.
+    fn take(&self, into: &mut Vec<(UseEvent, i64)>, close: bool) {
         let mut q = self.lock();
-        std::mem::swap(&mut q.events, into);
+        let counts = std::mem::take(&mut q.counts);
         q.closed |= close;
         drop(q);
+        into.extend(counts);
         let dropped = self.dropped.swap(0, Ordering::Relaxed);
         if dropped > 0 {
             tracing::warn!(
@@ -143,7 +150,7 @@ impl UsageWriter {
 }
 
 async fn run(tessera: Tessera, queue: Arc<Queue>, mut stop: oneshot::Receiver<()>) {
-    let mut taken: Vec<UseEvent> = Vec::new();
+    let mut taken: Vec<(UseEvent, i64)> = Vec::new();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -166,10 +173,10 @@ async fn run(tessera: Tessera, queue: Arc<Queue>, mut stop: oneshot::Receiver<()
     }
 }
 
-async fn flush(tessera: &Tessera, batch: &[UseEvent]) {
+async fn flush(tessera: &Tessera, batch: &[(UseEvent, i64)]) {
     // One retry: a busy writer (another Tessera process) is the likely cause.
     for attempt in 0..2 {
-        match tessera.record_uses(batch).await {
+        match tessera.record_use_counts(batch).await {
             Ok(()) => return,
             Err(e) if attempt == 0 => {
                 tracing::warn!(error = %e, "writing usage failed; retrying");

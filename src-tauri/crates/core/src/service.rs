@@ -1269,14 +1269,27 @@ impl Tessera {
         &self.hasher
     }
 
-    /// Write usage events in one transaction. Only uses that move a token's idle-expiry
-    /// clock invalidate cached decisions; counters and last-used fields are not part of them.
+    /// Record uses: identical ones in the same second become one row with a count
+    /// ([`store::usage::fold`]).
     pub async fn record_uses(&self, events: &[UseEvent]) -> Result<()> {
-        if events.is_empty() {
+        self.record_rows(&store::usage::fold(events)).await
+    }
+
+    /// [`Tessera::record_uses`] for distinct events, each with how many identical
+    /// presentations it stands for (the API counts them as they arrive).
+    pub async fn record_use_counts(&self, counted: &[(UseEvent, i64)]) -> Result<()> {
+        let rows: Vec<(&UseEvent, i64)> = counted.iter().map(|(e, n)| (e, *n)).collect();
+        self.record_rows(&rows).await
+    }
+
+    /// One transaction. Only uses that move a token's idle-expiry clock invalidate cached
+    /// decisions; counters and last-used fields are not part of them.
+    async fn record_rows(&self, rows: &[(&UseEvent, i64)]) -> Result<()> {
+        if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.store.begin().await?;
-        let idle_moved = store::usage::record(&mut tx, events).await?;
+        let idle_moved = store::usage::record(&mut tx, rows).await?;
         tx.commit().await?;
         if idle_moved {
             self.cache.bump();

@@ -106,7 +106,12 @@ impl MeAnswers {
 }
 
 pub async fn me(State(app): State<AppState>, Extension(c): Extension<Caller>) -> Response {
-    match app.me_answers.body(&c) {
+    me_answer(&app, &c)
+}
+
+/// The `/v1/me` answer for a verified caller (also given straight from [`crate::gate`]).
+pub fn me_answer(app: &AppState, c: &Caller) -> Response {
+    match app.me_answers.body(c) {
         Ok(body) => (
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body,

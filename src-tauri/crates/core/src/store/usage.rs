@@ -41,14 +41,10 @@ impl UseEvent {
 /// connection's statement cache holds four statements instead of one per batch length.
 const INSERT_SIZES: [usize; 4] = [64, 16, 4, 1];
 
-/// Write a batch of events and update the tokens' counters, last-used fields and idle
-/// anchors. Events identical in every field, time included (whole seconds), become one row
-/// whose `uses` says how many there were: a client calling in a loop writes a row a second,
-/// not one per request, and nothing is lost, as the events cannot be told apart. Then one
-/// update per distinct token. Returns whether any accepted use moved the idle anchor of a
-/// token with idle expiry (cached decisions about such a token are then stale).
-pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<bool> {
-    // Identical events folded, in the order first seen.
+/// Events identical in every field, time included (whole seconds), folded into one row each
+/// with how many there were, in the order first seen. They cannot be told apart, so nothing
+/// is lost: a client calling in a loop costs a row a second, not one per request.
+pub fn fold(events: &[UseEvent]) -> Vec<(&UseEvent, i64)> {
     let mut rows: Vec<(&UseEvent, i64)> = Vec::new();
     let mut seen: HashMap<&UseEvent, usize> = HashMap::with_capacity(events.len().min(1024));
     for e in events {
@@ -60,7 +56,15 @@ pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<
             }
         }
     }
-    let mut rest = rows.as_slice();
+    rows
+}
+
+/// Write distinct events, each with the number of identical presentations it stands for
+/// (its `uses`), and update the tokens' counters, last-used fields and idle anchors: one
+/// update per distinct token. Returns whether any accepted use moved the idle anchor of a
+/// token with idle expiry (cached decisions about such a token are then stale).
+pub async fn record(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> Result<bool> {
+    let mut rest = rows;
     while !rest.is_empty() {
         let size = INSERT_SIZES
             .into_iter()
@@ -70,7 +74,7 @@ pub async fn record(conn: &mut SqliteConnection, events: &[UseEvent]) -> Result<
         rest = tail;
         insert_rows(conn, chunk).await?;
     }
-    update_tokens(conn, &rows).await
+    update_tokens(conn, rows).await
 }
 
 async fn insert_rows(conn: &mut SqliteConnection, chunk: &[(&UseEvent, i64)]) -> Result<()> {
