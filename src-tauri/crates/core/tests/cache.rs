@@ -4,38 +4,15 @@
 
 use std::time::{Duration, Instant};
 
-use tessera_core::keys::KeyStoreChoice;
+mod common;
+
 use tessera_core::model::{Networks, Role, Scope};
 use tessera_core::password::Password;
 use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
 use tessera_core::verify::Reason;
-use tessera_core::{Actor, NewToken, NewUser, OpenOptions, StatusAction, Tessera};
+use tessera_core::{Actor, NewToken, NewUser, StatusAction, Tessera};
 use time::OffsetDateTime;
-
-async fn open(dir: &std::path::Path) -> Tessera {
-    Tessera::open(OpenOptions {
-        data_dir: dir.to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open")
-}
-
-async fn setup(t: &Tessera) {
-    t.init(
-        "Acme",
-        NewUser {
-            email: "admin@acme.test".parse().expect("email"),
-            name: "Ada".into(),
-            role: Role::Admin,
-            password: Password::new("correct horse battery staple".into()).expect("pw"),
-            source_group: String::new(),
-        },
-    )
-    .await
-    .expect("init");
-}
 
 async fn token(t: &Tessera, name: &str, scopes: &[&str]) -> (tessera_core::model::TokenId, String) {
     let c = t
@@ -65,8 +42,7 @@ fn scope(s: &str) -> Scope {
 #[tokio::test]
 async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_revoke() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = open(dir.path()).await;
-    setup(&t).await;
+    let (t, _) = common::company(dir.path()).await;
     t.enable_verify_cache(Duration::from_millis(50));
     let (id, secret) = token(&t, "a", &["me:read"]).await;
     let now = OffsetDateTime::now_utc();
@@ -105,8 +81,7 @@ async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_rev
 #[tokio::test]
 async fn a_typo_of_a_cached_token_is_still_malformed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = open(dir.path()).await;
-    setup(&t).await;
+    let (t, _) = common::company(dir.path()).await;
     t.enable_verify_cache(Duration::from_millis(50));
     let (_, secret) = token(&t, "a", &["me:read"]).await;
     let now = tessera_core::verify::unix_now();
@@ -129,8 +104,7 @@ async fn a_typo_of_a_cached_token_is_still_malformed() {
 #[tokio::test]
 async fn a_role_change_reaches_cached_tokens_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = open(dir.path()).await;
-    setup(&t).await;
+    let (t, _) = common::company(dir.path()).await;
     t.enable_verify_cache(Duration::from_millis(50));
     t.add_user(
         &Actor::Operator,
@@ -168,8 +142,7 @@ async fn a_role_change_reaches_cached_tokens_at_once() {
 #[tokio::test]
 async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = open(dir.path()).await;
-    setup(&server).await;
+    let (server, _) = common::company(dir.path()).await;
     server.enable_verify_cache(Duration::from_millis(20));
     let (id, secret) = token(&server, "x", &["me:read"]).await;
     let now = OffsetDateTime::now_utc();
@@ -179,7 +152,7 @@ async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval(
         .expect("verify")
         .accepted());
     // Another store on the same file stands in for the CLI in another process.
-    let other = open(dir.path()).await;
+    let other = common::open(dir.path()).await;
     other
         .set_token_status(&Actor::Operator, id, StatusAction::Revoke)
         .await
@@ -204,8 +177,7 @@ async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval(
 #[tokio::test]
 async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = open(dir.path()).await;
-    setup(&t).await;
+    let (t, _) = common::company(dir.path()).await;
     t.enable_verify_cache(Duration::from_secs(3600));
     let c = t
         .create_token(

@@ -1,12 +1,12 @@
 //! Expiry notices: each token the person owns or manages is announced once at 7 days and
 //! once at 1 day before it expires, never twice, and never for other people's tokens.
 
-use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role};
+mod common;
+
+use tessera_core::model::Role;
 use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
-use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
+use tessera_core::{Actor, NewUser, Tessera};
 
 async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
     t.add_user(
@@ -26,60 +26,16 @@ async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
         .expect("actor")
 }
 
-async fn token(
-    t: &Tessera,
-    who: &Actor,
-    kind: TokenKind,
-    name: &str,
-    expires_in: &str,
-) -> tessera_core::model::TokenId {
-    t.create_token(
-        who,
-        NewToken {
-            kind,
-            owner: None,
-            name: Some(name.into()),
-            description: Some("notice test".into()),
-            scopes: vec![],
-            expiry: ExpiryRequest::parse_in(expires_in).expect("expiry"),
-            idle_days: None,
-            networks: Networks::default(),
-            rate_limit: None,
-        },
-    )
-    .await
-    .expect("token")
-    .info
-    .id
-}
-
 #[tokio::test]
 async fn each_expiring_token_is_announced_once_per_threshold_to_those_who_manage_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = Tessera::open(OpenOptions {
-        data_dir: dir.path().to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open");
-    t.init(
-        "Acme",
-        NewUser {
-            email: "admin@acme.test".parse().expect("email"),
-            name: "A".into(),
-            role: Role::Admin,
-            password: Password::new("correct horse battery staple".into()).expect("pw"),
-            source_group: String::new(),
-        },
-    )
-    .await
-    .expect("init");
+    let (t, _) = common::company(dir.path()).await;
     let uli = person(&t, "uli@acme.test", Role::User).await;
     let vera = person(&t, "vera@acme.test", Role::VrmAdmin).await;
-    let soon = token(&t, &uli, TokenKind::Personal, "soon", "5d").await;
-    let tomorrow = token(&t, &uli, TokenKind::Personal, "tomorrow", "20h").await;
-    token(&t, &uli, TokenKind::Personal, "later", "60d").await;
-    let svc = token(&t, &vera, TokenKind::Company, "svc", "3d").await;
+    let soon = common::token(&t, &uli, TokenKind::Personal, "soon", "5d").await;
+    let tomorrow = common::token(&t, &uli, TokenKind::Personal, "tomorrow", "20h").await;
+    common::token(&t, &uli, TokenKind::Personal, "later", "60d").await;
+    let svc = common::token(&t, &vera, TokenKind::Company, "svc", "3d").await;
 
     let mut got: Vec<_> = t
         .take_expiry_notices(&uli)
@@ -112,30 +68,9 @@ async fn each_expiring_token_is_announced_once_per_threshold_to_those_who_manage
 #[tokio::test]
 async fn tokens_presented_in_a_url_query_are_counted_on_the_dashboard() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = Tessera::open(OpenOptions {
-        data_dir: dir.path().to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open");
-    t.init(
-        "Acme",
-        NewUser {
-            email: "admin@acme.test".parse().expect("email"),
-            name: "A".into(),
-            role: Role::Admin,
-            password: Password::new("correct horse battery staple".into()).expect("pw"),
-            source_group: String::new(),
-        },
-    )
-    .await
-    .expect("init");
-    let admin = t
-        .actor(Some(&"admin@acme.test".parse().expect("email")))
-        .await
-        .expect("actor");
-    let a = token(&t, &admin, TokenKind::Personal, "a", "30d").await;
-    token(&t, &admin, TokenKind::Personal, "b", "30d").await;
+    let (t, admin) = common::company(dir.path()).await;
+    let a = common::token(&t, &admin, TokenKind::Personal, "a", "30d").await;
+    common::token(&t, &admin, TokenKind::Personal, "b", "30d").await;
     let event = |via: &'static str| tessera_core::store::usage::UseEvent {
         token_id: a,
         at: time::OffsetDateTime::now_utc(),

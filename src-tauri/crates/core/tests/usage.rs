@@ -6,56 +6,16 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role};
-use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
+mod common;
+
 use tessera_core::store::usage::UseEvent;
 use tessera_core::token::TokenKind;
-use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
 
 #[tokio::test]
 async fn identical_uses_in_a_second_share_a_row_and_every_report_counts_each() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let t = Tessera::open(OpenOptions {
-        data_dir: dir.path().to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open");
-    let admin = t
-        .init(
-            "Acme",
-            NewUser {
-                email: "admin@acme.test".parse().expect("email"),
-                name: "A".into(),
-                role: Role::Admin,
-                password: Password::new("correct horse battery staple".into()).expect("pw"),
-                source_group: String::new(),
-            },
-        )
-        .await
-        .expect("init");
-    let admin = Actor::User(admin);
-    let id = t
-        .create_token(
-            &admin,
-            NewToken {
-                kind: TokenKind::Personal,
-                owner: None,
-                name: Some("loop".into()),
-                description: None,
-                scopes: vec![],
-                expiry: ExpiryRequest::parse_in("30d").expect("expiry"),
-                idle_days: None,
-                networks: Networks::default(),
-                rate_limit: None,
-            },
-        )
-        .await
-        .expect("token")
-        .info
-        .id;
+    let (t, admin) = common::company(dir.path()).await;
+    let id = common::token(&t, &admin, TokenKind::Personal, "loop", "30d").await;
 
     // A few seconds back, so "the next second" is not in the future either.
     let now = time::OffsetDateTime::now_utc()

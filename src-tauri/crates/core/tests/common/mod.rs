@@ -1,0 +1,74 @@
+//! Set-up shared by the core's integration tests: a Tessera on a real SQLite file in a
+//! temporary data dir, with its key in a file rather than the OS keyring.
+// Each test binary uses part of this.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use tessera_core::keys::KeyStoreChoice;
+use tessera_core::model::{Networks, Role, TokenId};
+use tessera_core::password::Password;
+use tessera_core::policy::ExpiryRequest;
+use tessera_core::token::TokenKind;
+use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
+
+/// The first admin every test company gets.
+pub const ADMIN: &str = "admin@acme.test";
+
+/// Open the Tessera in `dir` (another call on the same dir acts as another process would).
+pub async fn open(dir: &Path) -> Tessera {
+    Tessera::open(OpenOptions {
+        data_dir: dir.to_owned(),
+        keystore: KeyStoreChoice::File,
+    })
+    .await
+    .expect("open")
+}
+
+/// Open the Tessera in `dir` and create the company "Acme" with its first admin, [`ADMIN`].
+pub async fn company(dir: &Path) -> (Tessera, Actor) {
+    let t = open(dir).await;
+    let admin = t
+        .init(
+            "Acme",
+            NewUser {
+                email: ADMIN.parse().expect("email"),
+                name: "Ada".into(),
+                role: Role::Admin,
+                password: Password::new("correct horse battery staple".into()).expect("pw"),
+                source_group: String::new(),
+            },
+        )
+        .await
+        .expect("init");
+    (t, Actor::User(admin))
+}
+
+/// A token of `kind` named `name` for `who`, expiring in `expires_in` ("30d", "20h"),
+/// with no scopes, networks or idle expiry.
+pub async fn token(
+    t: &Tessera,
+    who: &Actor,
+    kind: TokenKind,
+    name: &str,
+    expires_in: &str,
+) -> TokenId {
+    t.create_token(
+        who,
+        NewToken {
+            kind,
+            owner: None,
+            name: Some(name.into()),
+            description: Some("test".into()),
+            scopes: vec![],
+            expiry: ExpiryRequest::parse_in(expires_in).expect("expiry"),
+            idle_days: None,
+            networks: Networks::default(),
+            rate_limit: None,
+        },
+    )
+    .await
+    .expect("token")
+    .info
+    .id
+}
