@@ -130,19 +130,17 @@ fn from_authorization(value: &str) -> Result<Option<(Zeroizing<String>, Via)>, E
     } else if is("ssws") {
         Via::Ssws
     } else if is("basic") {
-        {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(rest)
-                .map_err(|_| ExtractError::Unreadable)?;
-            let raw = Zeroizing::new(raw);
-            let text = std::str::from_utf8(&raw).map_err(|_| ExtractError::Unreadable)?;
-            // The token is the user name; the password must be empty.
-            let (user, password) = text.split_once(':').unwrap_or((text, ""));
-            if !password.is_empty() || user.trim().is_empty() {
-                return Err(ExtractError::Unreadable);
-            }
-            return Ok(Some((Zeroizing::new(user.trim().to_owned()), Via::Basic)));
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| ExtractError::Unreadable)?;
+        let raw = Zeroizing::new(raw);
+        let text = std::str::from_utf8(&raw).map_err(|_| ExtractError::Unreadable)?;
+        // The token is the user name; the password must be empty.
+        let (user, password) = text.split_once(':').unwrap_or((text, ""));
+        if !password.is_empty() || user.trim().is_empty() {
+            return Err(ExtractError::Unreadable);
         }
+        return Ok(Some((Zeroizing::new(user.trim().to_owned()), Via::Basic)));
     } else {
         // Another scheme (Digest, Negotiate...) carries no Tessera token.
         return Ok(None);

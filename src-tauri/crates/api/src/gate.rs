@@ -121,9 +121,6 @@ pub fn refusal(reason: Reason) -> ApiError {
     }
 }
 
-/// The catalog's operation id of `GET /v1/me`.
-const ME_OPERATION: &str = "me";
-
 /// The gate, run by the API's front middleware over every route; passes through routes the
 /// catalog marks public or does not know (axum then answers 404 or 405).
 pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
@@ -224,18 +221,11 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
             return err.into_response();
         }
     }
-    let caller = Caller {
+    req.extensions_mut().insert(Caller {
         token: token.clone(),
         via: via_kind,
-    };
-    // The busiest route is answered here, sparing it the second trip through the router
-    // to its handler; the handler answers the same way should anything route to it.
-    let mut res = if spec.operation_id == ME_OPERATION {
-        crate::routes::me_answer(app, &caller)
-    } else {
-        req.extensions_mut().insert(caller);
-        next.run(req).await
-    };
+    });
+    let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(RATELIMIT_LIMIT, HeaderValue::from(token.rate_limit));
     h.insert(RATELIMIT_REMAINING, HeaderValue::from(remaining));

@@ -106,12 +106,7 @@ impl MeAnswers {
 }
 
 pub async fn me(State(app): State<AppState>, Extension(c): Extension<Caller>) -> Response {
-    me_answer(&app, &c)
-}
-
-/// The `/v1/me` answer for a verified caller (also given straight from [`crate::gate`]).
-pub fn me_answer(app: &AppState, c: &Caller) -> Response {
-    match app.me_answers.body(c) {
+    match app.me_answers.body(&c) {
         Ok(body) => (
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
             body,
