@@ -20,8 +20,12 @@ pub async fn serve_ok(cfg: ServerConfig) -> Result<RunningServer> {
         .map_err(|e| Error::internal("loading the certificate stopped", e))??;
     let fingerprint = cert.fingerprint.clone();
     let app = Router::new().fallback(get(|| async { StatusCode::OK }));
-    let (addr, handle, server) =
-        serve_tls(cfg.listen, tls_config(cert)?, Timeouts::default(), app)?;
+    let (addr, handle, server) = serve_tls(
+        cfg.listen,
+        tls_config(cert)?,
+        Timeouts::default(),
+        move |_| app.clone(),
+    )?;
     Ok(RunningServer {
         addr,
         fingerprint,

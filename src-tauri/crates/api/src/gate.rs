@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::header::{HeaderValue, USER_AGENT};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::Email;
@@ -121,11 +121,40 @@ pub fn refusal(reason: Reason) -> ApiError {
     }
 }
 
+/// A request the gate let through: who is calling, and what [`Admitted::finish`] adds to
+/// the answer and records.
+pub struct Admitted {
+    pub caller: Caller,
+    info: ReqInfo,
+    remaining: u32,
+}
+
+impl Admitted {
+    /// Add the rate-limit headers to the route's answer and record the use with its final
+    /// status.
+    pub fn finish(self, app: &AppState, res: &mut Response) {
+        let token = &self.caller.token;
+        let h = res.headers_mut();
+        h.insert(RATELIMIT_LIMIT, HeaderValue::from(token.rate_limit));
+        h.insert(RATELIMIT_REMAINING, HeaderValue::from(self.remaining));
+        app.usage.send(use_event(
+            token,
+            &self.info,
+            res.status(),
+            "accepted",
+            self.caller.via.as_str(),
+        ));
+    }
+}
+
 /// The gate, run by the API's front middleware over every route; passes through routes the
 /// catalog marks public or does not know (axum then answers 404 or 405).
 pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>();
-    let spec = matched.and_then(|m| catalog::find(req.method().as_str(), m.as_str()));
+    // axum answers HEAD with the GET route's handler, so HEAD is guarded as GET is.
+    let head = req.method() == Method::HEAD;
+    let method = if head { "GET" } else { req.method().as_str() };
+    let spec = matched.and_then(|m| catalog::find(method, m.as_str()));
     let spec = match spec {
         None
         | Some(catalog::RouteSpec {
@@ -134,26 +163,58 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
         }) => return next.run(req).await,
         Some(s) => s,
     };
-    let access = spec.access;
     // A route without parameters is logged as the catalog's text, not a copy of the request's.
     let path = if matched.is_some_and(|m| m.as_str() == req.uri().path()) {
         Cow::Borrowed(spec.path)
     } else {
         Cow::Owned(scrub(req.uri().path()))
     };
-    let query = req.uri().query();
+    let ip = peer_ip(&req);
+    let method = if head { "HEAD" } else { spec.method };
+    let checked = check(
+        app,
+        spec,
+        method,
+        path,
+        req.headers(),
+        req.uri().query(),
+        ip,
+    )
+    .await;
+    let admitted = match checked {
+        Ok(a) => a,
+        Err(refused) => return refused.into_response(),
+    };
+    req.extensions_mut().insert(admitted.caller.clone());
+    let mut res = next.run(req).await;
+    admitted.finish(app, &mut res);
+    res
+}
+
+/// The checks of a guarded route (`spec`, logged as `method` and `path`) for a request with
+/// these `headers` and `query` from `ip`: find the token, verify it, the rate limit, the route's
+/// scope. A refusal of a known token has its use recorded already.
+pub async fn check(
+    app: &AppState,
+    spec: &'static catalog::RouteSpec,
+    method: &'static str,
+    path: Cow<'static, str>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    ip: Option<IpAddr>,
+) -> ApiResult<Admitted> {
     let query_allowed = if auth::query_has_token(query) {
         match app.tessera.policy().await {
             Ok(p) => p.query_param_tokens,
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return Err(e.into()),
         }
     } else {
         false
     };
-    let presented = match auth::extract(req.headers(), query, query_allowed) {
+    let presented = match auth::extract(headers, query, query_allowed) {
         Ok(p) => p,
         Err(ExtractError::Conflict) => {
-            return ApiError::bad_request(ExtractError::Conflict.message()).into_response();
+            return Err(ApiError::bad_request(ExtractError::Conflict.message()));
         }
         Err(e) => {
             let code = match e {
@@ -161,75 +222,63 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
                 ExtractError::Unreadable => "malformed",
                 _ => "missing_token",
             };
-            return ApiError::unauthorized(code, e.message()).into_response();
+            return Err(ApiError::unauthorized(code, e.message()));
         }
     };
     // Whole seconds: what every rule and the usage log work in, and cheaper to read.
     let now = unix_now();
-    let info = ReqInfo {
-        at: OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        ip: peer_ip(&req),
-        user_agent: user_agent(app, req.headers(), presented.secret.trim()),
-        method: spec.method,
-        path,
-    };
-    let decision = match app
-        .tessera
-        .verify_at(&presented.secret, &[], info.ip, now)
-        .await
-    {
+    let decision = match app.tessera.verify_at(&presented.secret, &[], ip, now).await {
         Ok(d) => d,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return Err(e.into()),
     };
-    let via_kind = presented.via;
-    let via = via_kind.as_str();
-    drop(presented);
     let Some(token) = decision.token else {
         // Unknown or malformed: nothing to record against.
         let reason = decision.refused.unwrap_or(Reason::Unknown);
-        return refusal(reason).into_response();
+        return Err(refusal(reason));
+    };
+    let via_kind = presented.via;
+    let via = via_kind.as_str();
+    let info = ReqInfo {
+        at: OffsetDateTime::from_unix_timestamp(now).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        ip,
+        user_agent: user_agent(app, headers, presented.secret.trim()),
+        method,
+        path,
+    };
+    drop(presented);
+    let refused = |err: ApiError, outcome: &'static str| {
+        app.usage
+            .send(use_event(&token, &info, err.status, outcome, via));
+        Err(err)
     };
     if let Some(reason) = decision.refused {
-        let err = refusal(reason);
-        app.usage
-            .send(use_event(&token, &info, err.status, reason.as_str(), via));
-        return err.into_response();
+        return refused(refusal(reason), reason.as_str());
     }
     let remaining = match app.limits.check(token.id, token.rate_limit) {
         Admit::Yes { remaining } => remaining,
         Admit::No { retry_after } => {
             let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-            let err = ApiError::rate_limited(token.rate_limit, secs);
-            app.usage
-                .send(use_event(&token, &info, err.status, "rate_limited", via));
-            return err.into_response();
+            return refused(
+                ApiError::rate_limited(token.rate_limit, secs),
+                "rate_limited",
+            );
         }
     };
-    if let Access::Scope(needed) = access {
+    if let Access::Scope(needed) = spec.access {
         if !token.scopes.iter().any(|s| s.as_str() == needed) {
             let err = ApiError::forbidden(
                 Reason::Scope.as_str(),
                 format!("this route needs the scope {needed}, which the token does not carry (or its owner's role no longer allows)"),
             );
-            app.usage.send(use_event(
-                &token,
-                &info,
-                err.status,
-                Reason::Scope.as_str(),
-                via,
-            ));
-            return err.into_response();
+            return refused(err, Reason::Scope.as_str());
         }
     }
-    req.extensions_mut().insert(Caller {
-        token: token.clone(),
-        via: via_kind,
-    });
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(RATELIMIT_LIMIT, HeaderValue::from(token.rate_limit));
-    h.insert(RATELIMIT_REMAINING, HeaderValue::from(remaining));
-    app.usage
-        .send(use_event(&token, &info, res.status(), "accepted", via));
-    res
+    Ok(Admitted {
+        caller: Caller {
+            token,
+            via: via_kind,
+        },
+        info,
+        remaining,
+    })
 }

@@ -19,20 +19,26 @@ pub mod routes;
 pub mod tls;
 pub mod usage;
 
-use std::net::SocketAddr;
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::header::{
     HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, TRANSFER_ENCODING, X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Router;
+use axum::{BoxError, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use tessera_core::{Error, Tessera};
 use tokio::task::JoinHandle;
@@ -93,6 +99,8 @@ pub struct Shared {
     pub agents: Agents,
     pub me_answers: routes::MeAnswers,
     pub limits: RateLimits,
+    /// The catalog's `GET /v1/me`, which [`Connection`] answers without the router.
+    pub me_route: Option<&'static catalog::RouteSpec>,
     /// The `request` timeout, applied by the front middleware.
     pub request_timeout: Duration,
 }
@@ -105,6 +113,7 @@ impl AppState {
             agents: Agents::default(),
             me_answers: routes::MeAnswers::default(),
             limits: RateLimits::default(),
+            me_route: catalog::find("GET", "/v1/me"),
             request_timeout,
         }))
     }
@@ -174,16 +183,10 @@ pub fn router(state: AppState) -> Router {
 /// The one middleware over every route (fallback included), in this order: refuse a
 /// declared body over the limit before anything reads it; bound the time a request with a
 /// body may take; pass the gate ([`gate::gate`]: token, rate limit, scope; public routes pass
-/// through); give every error our JSON shape ([`error::normalize`]); and mark every answer
-/// uncacheable (one of them holds a new token's plaintext).
+/// through); give every error our JSON shape ([`error::normalize`]); and [`seal`] the answer.
 async fn front(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let has_body = declared.is_some_and(|n| n > 0) || req.headers().contains_key(TRANSFER_ENCODING);
-    let mut res = if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    let body = declared_body(req.headers());
+    let mut res = if body.length.is_some_and(|n| n > BODY_LIMIT as u64) {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
@@ -198,7 +201,7 @@ async fn front(State(app): State<AppState>, req: Request, next: Next) -> Respons
         // A request without a body has arrived whole once its head has (hyper bounds that);
         // one with a body could trickle it, so it gets the request timeout. Only then: the
         // timer costs every request a registration in the runtime's timer wheel.
-        if has_body {
+        if body.present {
             match tokio::time::timeout(app.request_timeout, answer).await {
                 Ok(res) => res,
                 Err(_) => ApiError::new(
@@ -212,9 +215,109 @@ async fn front(State(app): State<AppState>, req: Request, next: Next) -> Respons
             answer.await
         }
     };
+    seal(&mut res);
+    res
+}
+
+/// What a request's head says of its body.
+struct DeclaredBody {
+    /// `Content-Length`, if given and readable.
+    length: Option<u64>,
+    /// Whether a body follows (a non-zero length, or chunked).
+    present: bool,
+}
+
+fn declared_body(headers: &HeaderMap) -> DeclaredBody {
+    let length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    DeclaredBody {
+        length,
+        present: length.is_some_and(|n| n > 0) || headers.contains_key(TRANSFER_ENCODING),
+    }
+}
+
+/// Mark an answer uncacheable (one of them holds a new token's plaintext) and its type final.
+fn seal(res: &mut Response) {
     let h = res.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+}
+
+/// The service behind each connection. `GET /v1/me` without a body (the call every client
+/// makes to check its token, and the one the load target is set for) is answered here, by
+/// the same gate checks and the same handler as in the router, without the router's dispatch
+/// and middleware plumbing; [`seal`] applies as in [`front`], and nothing is left for
+/// [`error::normalize`] to do since every answer is already our JSON shape. Every other
+/// request goes to the [`router`], with the peer address as [`ConnectInfo`].
+#[derive(Clone)]
+struct Connection {
+    app: AppState,
+    router: Router,
+    peer: SocketAddr,
+}
+
+type BoxedAnswer = Pin<Box<dyn Future<Output = std::result::Result<Response, Infallible>> + Send>>;
+
+impl<B> tower_service::Service<axum::http::Request<B>> for Connection
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxedAnswer;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<std::result::Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> BoxedAnswer {
+        if let Some(me) = self.app.me_route {
+            if req.method() == Method::GET
+                && req.uri().path() == me.path
+                && !declared_body(req.headers()).present
+            {
+                let app = self.app.clone();
+                let ip = self.peer.ip().to_canonical();
+                let (head, _) = req.into_parts();
+                return Box::pin(async move { Ok(answer_me(&app, me, &head, ip).await) });
+            }
+        }
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        Box::pin(self.router.call(req))
+    }
+}
+
+/// `GET /v1/me` as [`Connection`] answers it.
+async fn answer_me(
+    app: &AppState,
+    me: &'static catalog::RouteSpec,
+    head: &axum::http::request::Parts,
+    ip: IpAddr,
+) -> Response {
+    let path = Cow::Borrowed(me.path);
+    let checked = gate::check(
+        app,
+        me,
+        me.method,
+        path,
+        &head.headers,
+        head.uri.query(),
+        Some(ip),
+    )
+    .await;
+    let mut res = match checked {
+        Ok(admitted) => {
+            let mut res = routes::me_answer(app, &admitted.caller);
+            admitted.finish(app, &mut res);
+            res
+        }
+        Err(refused) => refused.into_response(),
+    };
+    seal(&mut res);
     res
 }
 
@@ -238,18 +341,29 @@ fn tls_config(cert: tls::ServerCert) -> Result<rustls::ServerConfig> {
     Ok(tls)
 }
 
-/// Bind `listen`, then serve `app` over `tls` with the limits and timeouts of the API
-/// (HTTP/1 only, head size; handshake, first-request and header timeouts) on a new task.
-fn serve_tls(
+/// Bind `listen`, then serve over `tls` with the limits and timeouts of the API (HTTP/1
+/// only, head size; handshake, first-request and header timeouts) on a new task, each
+/// connection by the service `connection` makes for its peer address.
+fn serve_tls<S>(
     listen: SocketAddr,
     tls: rustls::ServerConfig,
     timeouts: Timeouts,
-    app: Router,
+    connection: impl Fn(SocketAddr) -> S + Send + 'static,
 ) -> Result<(
     SocketAddr,
     axum_server::Handle<SocketAddr>,
     JoinHandle<std::io::Result<()>>,
-)> {
+)>
+where
+    S: tower_service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = Response,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let listener = std::net::TcpListener::bind(listen).map_err(|e| {
         Error::state(format!(
             "listen: cannot listen on {listen} ({e}); choose another port with --listen"
@@ -277,12 +391,28 @@ fn serve_tls(
         .max_buf_size(HEAD_LIMIT)
         .max_headers(100)
         .header_read_timeout(timeouts.header);
-    let task = tokio::spawn(async move {
-        server
-            .serve(app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-    });
+    let task = tokio::spawn(async move { server.serve(MakeConnection(connection)).await });
     Ok((addr, handle, task))
+}
+
+/// Hands axum-server a new connection's service.
+struct MakeConnection<F>(F);
+
+impl<F, S> tower_service::Service<SocketAddr> for MakeConnection<F>
+where
+    F: Fn(SocketAddr) -> S,
+{
+    type Response = S;
+    type Error = Infallible;
+    type Future = std::future::Ready<std::result::Result<S, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<std::result::Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, peer: SocketAddr) -> Self::Future {
+        std::future::ready(Ok((self.0)(peer)))
+    }
 }
 
 /// Start serving HTTPS on `cfg.listen` (port 0 picks a free port; see [`RunningServer::addr`]).
@@ -309,7 +439,13 @@ pub async fn start_with(
     tessera.enable_verify_cache(std::time::Duration::from_millis(50));
     let (usage_tx, usage) = UsageWriter::start(tessera.clone());
     let state = AppState::new(tessera, usage_tx, timeouts.request);
-    let (addr, handle, server) = match serve_tls(cfg.listen, tls, timeouts, router(state)) {
+    let router = router(state.clone());
+    let connection = move |peer| Connection {
+        app: state.clone(),
+        router: router.clone(),
+        peer,
+    };
+    let (addr, handle, server) = match serve_tls(cfg.listen, tls, timeouts, connection) {
         Ok(s) => s,
         Err(e) => {
             usage.shutdown().await;

@@ -131,6 +131,83 @@ async fn every_header_form_presents_the_token() {
     }
 }
 
+/// The server answers a plain `GET /v1/me` before its router (the hot path); a `GET` with a
+/// body and a `HEAD` take the router. Both ways must give the same answer, headers, refusals
+/// and usage rows.
+#[tokio::test]
+async fn v1_me_answers_the_same_with_or_without_the_router() {
+    let env = setup().await;
+    let t = env.token("both-ways", &["me:read"]).await;
+    let s = t.token.expose();
+    let send = |body: Option<&'static str>, token: Option<&str>| {
+        let mut req = env.client.get(env.url("/v1/me"));
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let (fast_status, fast_headers, fast) = body(send(None, Some(s)).await.expect("send")).await;
+    let (routed_status, routed_headers, routed) =
+        body(send(Some("{}"), Some(s)).await.expect("send")).await;
+    assert_eq!(fast_status, StatusCode::OK, "{fast}");
+    assert_eq!(routed_status, StatusCode::OK, "{routed}");
+    assert_eq!(fast, routed);
+    assert_eq!(fast["token_id"], t.info.id.0);
+    for name in [
+        "content-type",
+        "cache-control",
+        "x-content-type-options",
+        "x-ratelimit-limit",
+    ] {
+        assert_eq!(fast_headers.get(name), routed_headers.get(name), "{name}");
+        assert!(fast_headers.contains_key(name), "{name} missing");
+    }
+    let head = env
+        .client
+        .head(env.url("/v1/me"))
+        .bearer_auth(s)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(head.status(), StatusCode::OK);
+    assert_eq!(
+        head.headers().get("cache-control"),
+        fast_headers.get("cache-control")
+    );
+
+    // The refusals are the same too, WWW-Authenticate included.
+    for token in [None, Some("tsr_p_not-a-real-token")] {
+        let (fs, fh, fv) = body(send(None, token).await.expect("send")).await;
+        let (rs, rh, rv) = body(send(Some("{}"), token).await.expect("send")).await;
+        assert_eq!(fs, StatusCode::UNAUTHORIZED, "{fv}");
+        assert_eq!((fs, &fv), (rs, &rv));
+        assert!(fh.contains_key("www-authenticate"), "{fh:?}");
+        assert_eq!(fh.get("www-authenticate"), rh.get("www-authenticate"));
+        assert_eq!(fh.get("cache-control"), rh.get("cache-control"));
+    }
+
+    // Each way records its use of the token, under the route's path.
+    settle().await;
+    let usage = env
+        .tessera
+        .token_usage(&Actor::Operator, t.info.id, 100)
+        .await
+        .expect("usage");
+    let uses: (i64, i64) = usage
+        .iter()
+        .filter(|u| u.path == "/v1/me" && u.outcome == "accepted" && u.status == 200)
+        .map(|u| (u.method.as_str(), u.uses))
+        .fold((0, 0), |(get, head), (method, n)| match method {
+            "GET" => (get + n, head),
+            "HEAD" => (get, head + n),
+            _ => (get, head),
+        });
+    assert_eq!(uses, (2, 1), "GET and HEAD uses: {usage:?}");
+}
+
 #[tokio::test]
 async fn every_refusal_has_its_status_and_rule() {
     let env = setup().await;
