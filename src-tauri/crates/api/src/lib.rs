@@ -2,9 +2,11 @@
 //!
 //! It owns the server (axum on rustls with ring as the one crypto provider), the local CA and
 //! certificate ([`tls`]), finding a token in a request ([`auth`]), the per-request gate
-//! ([`gate`]), the rate limit ([`ratelimit`]), batched usage recording ([`usage`]), the routes
-//! ([`routes`], listed once in [`catalog`]), and the OpenAPI and Postman documents built from
-//! that list. Every rule about tokens, users and rights is the core's ([`tessera_core`]).
+//! ([`gate`], run by the middleware over every route and, for a plain `GET /v1/me`, by each
+//! connection's service before the router), the rate limit ([`ratelimit`]), batched usage
+//! recording ([`usage`]), the routes ([`routes`], listed once in [`catalog`]), and the
+//! OpenAPI and Postman documents built from that list. Every rule about tokens, users and
+//! rights is the core's ([`tessera_core`]).
 
 pub mod auth;
 pub mod bench;
@@ -99,7 +101,7 @@ pub struct Shared {
     pub agents: Agents,
     pub me_answers: routes::MeAnswers,
     pub limits: RateLimits,
-    /// The catalog's `GET /v1/me`, which [`Connection`] answers without the router.
+    /// The catalog's `GET /v1/me`, which each connection's service answers without the router.
     pub me_route: Option<&'static catalog::RouteSpec>,
     /// The `request` timeout, applied by the front middleware.
     pub request_timeout: Duration,

@@ -1,9 +1,9 @@
 //! Usage recording off the request path. Requests count their [`UseEvent`] in a map under a
 //! lock (identical events in a second share one entry, so a busy client costs one entry a
-//! second, not memory per request); one task wakes every [`FLUSH_EVERY`], takes what arrived
-//! and writes it with [`Tessera::record_use_counts`] (one row per entry with its count, one
-//! transaction per [`BATCH`] rows, one update per token), so verification never waits on
-//! the SQLite writer. The task is not woken per event: that would wake it, on the
+//! second, not memory per request); one task wakes every `FLUSH_EVERY` (200 ms), takes what
+//! arrived and writes it with [`Tessera::record_use_counts`] (one row per entry with its
+//! count, one transaction per `BATCH` rows, one update per token), so verification never
+//! waits on the SQLite writer. The task is not woken per event: that would wake it, on the
 //! same cores, for every request. On shutdown it closes the queue and writes what is left,
 //! so nothing pending is lost on a clean stop. Another task prunes events older than the
 //! policy's retention, at start and then hourly.

@@ -1,4 +1,4 @@
-//! The handlers. Each unpacks its input, calls the core as the caller's [`Actor`], and shapes
+//! The handlers. Each unpacks its input, calls the core as the caller's [`Actor`](tessera_core::Actor), and shapes
 //! the reply; the rights checks are the core's, so the API can do nothing the token's owner
 //! could not do in the app. Authentication happened in [`crate::gate`].
 
