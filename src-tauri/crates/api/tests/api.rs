@@ -111,12 +111,7 @@ async fn every_header_form_presents_the_token() {
         .contains("two different tokens"));
 
     // The usage log says how each was presented.
-    settle().await;
-    let usage = env
-        .tessera
-        .token_usage(&Actor::Operator, t.info.id, 100)
-        .await
-        .expect("usage");
+    let usage = env.settled_usage(t.info.id, 100).await;
     let vias: std::collections::BTreeSet<&str> = usage.iter().map(|u| u.via.as_str()).collect();
     for via in [
         "bearer",
@@ -190,12 +185,7 @@ async fn v1_me_answers_the_same_with_or_without_the_router() {
     }
 
     // Each way records its use of the token, under the route's path.
-    settle().await;
-    let usage = env
-        .tessera
-        .token_usage(&Actor::Operator, t.info.id, 100)
-        .await
-        .expect("usage");
+    let usage = env.settled_usage(t.info.id, 100).await;
     let uses: (i64, i64) = usage
         .iter()
         .filter(|u| u.path == "/v1/me" && u.outcome == "accepted" && u.status == 200)
@@ -379,12 +369,7 @@ async fn tokens_restricted_to_other_networks_are_refused_and_loopback_ones_work(
         env.get("/v1/me", &near.token).await.status(),
         StatusCode::OK
     );
-    settle().await;
-    let u = env
-        .tessera
-        .token_usage(&Actor::Operator, far.info.id, 10)
-        .await
-        .expect("usage");
+    let u = env.settled_usage(far.info.id, 10).await;
     assert!(u
         .iter()
         .all(|e| e.outcome == "network" && e.ip.as_deref() == Some("127.0.0.1")));
@@ -487,12 +472,7 @@ async fn bursting_a_token_past_its_rate_limit_gives_429_with_retry_after() {
         env.get("/v1/me", &other.token).await.status(),
         StatusCode::OK
     );
-    settle().await;
-    let u = env
-        .tessera
-        .token_usage(&Actor::Operator, t.info.id, 10)
-        .await
-        .expect("usage");
+    let u = env.settled_usage(t.info.id, 10).await;
     assert!(u
         .iter()
         .any(|e| e.outcome == "rate_limited" && e.status == 429));
@@ -888,12 +868,7 @@ async fn verify_introspects_another_token_and_records_the_use() {
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
 
-    settle().await;
-    let u = env
-        .tessera
-        .token_usage(&Actor::Operator, client_tok.info.id, 10)
-        .await
-        .expect("usage");
+    let u = env.settled_usage(client_tok.info.id, 10).await;
     // Four introspections, and its own refused attempt to call the route.
     let uses = |keep: &dyn Fn(&UsageEntry) -> bool| -> i64 {
         u.iter().filter(|e| keep(e)).map(|e| e.uses).sum()

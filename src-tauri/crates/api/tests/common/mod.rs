@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use tessera_api::{RunningServer, ServerConfig, Timeouts};
 use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role, Scope};
+use tessera_core::model::{Networks, Role, Scope, TokenId};
 use tessera_core::password::Password;
 use tessera_core::policy::ExpiryRequest;
+use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
 use tessera_core::token::{TokenKind, TokenSecret};
 use tessera_core::{Actor, CreatedToken, NewToken, NewUser, OpenOptions, Tessera};
@@ -166,6 +167,15 @@ impl Env {
             .send()
             .await
             .expect("request")
+    }
+
+    /// The token's usage rows (newest first, at most `limit`) once the writer has flushed.
+    pub async fn settled_usage(&self, id: TokenId, limit: u32) -> Vec<UsageEntry> {
+        settle().await;
+        self.tessera
+            .token_usage(&Actor::Operator, id, limit)
+            .await
+            .expect("usage")
     }
 
     /// Stop the server, flushing usage.
