@@ -304,6 +304,8 @@ pub struct ScopeView {
     pub name: String,
     pub description: String,
     pub builtin: bool,
+    /// Whether a company token may carry it (company tokens act as a VRM admin at most).
+    pub company: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -59,10 +59,10 @@ const policy: PolicyView = {
 };
 
 const scopes: ScopeView[] = [
-  { name: "me:read", description: "Read your own profile", builtin: true },
-  { name: "tokens:read", description: "List your tokens and their usage", builtin: true },
-  { name: "tokens:write", description: "Create, deactivate and revoke your tokens", builtin: true },
-  { name: "verify", description: "Check other tokens through the verify endpoint", builtin: true },
+  { name: "me:read", description: "Read your own profile", builtin: true, company: true },
+  { name: "tokens:read", description: "List your tokens and their usage", builtin: true, company: true },
+  { name: "tokens:write", description: "Create, deactivate and revoke your tokens", builtin: true, company: true },
+  { name: "verify", description: "Check other tokens through the verify endpoint", builtin: true, company: true },
 ];
 
 let company: string | null = scenario.initialised ? "Acme Widgets GmbH" : null;

@@ -49,7 +49,7 @@ fn ui_field(e: IpcError) -> IpcError {
 
 fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
     let expiry = match req.expiry {
-        ExpiryChoice::Days { days } => ExpiryRequest::In(time::Duration::days(i64::from(days))),
+        ExpiryChoice::Days { days } => ExpiryRequest::in_days(days)?,
         ExpiryChoice::At { at } => ExpiryRequest::parse_at(&at)?,
         ExpiryChoice::Never => ExpiryRequest::Never,
     };
@@ -227,6 +227,7 @@ pub async fn list_grantable_scopes(state: State<'_, AppState>) -> CmdResult<Vec<
         .into_iter()
         .filter(|s| s.roles.contains(&role))
         .map(|s| ScopeView {
+            company: s.roles.contains(&tessera_core::model::Role::VrmAdmin),
             name: s.name,
             description: s.description,
             builtin: s.builtin,

@@ -69,6 +69,19 @@ impl ApiError {
         .with_header(RATELIMIT_REMAINING, HeaderValue::from(0u32))
     }
 
+    /// 429 for a client address presenting too many unknown or malformed tokens.
+    pub fn rate_limited_address(limit: u32, retry_after_secs: u64) -> Self {
+        let retry = retry_after_secs.max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "this address presented more than {limit} unknown or malformed tokens in a minute; check the token and retry after {retry} s"
+            ),
+        )
+        .with_header(RETRY_AFTER, HeaderValue::from(retry))
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

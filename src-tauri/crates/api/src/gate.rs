@@ -35,13 +35,12 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Who acts in the core: the owner of a user or personal token, the company for a
-    /// company token. The owner is read afresh, so a role change applies at once.
+    /// Who acts in the core: the owner of a user or personal token (read afresh, so a role
+    /// change applies at once), or the company for a company token, in either case narrowed
+    /// to this token's own scopes, expiry, networks and rate limit.
     pub async fn actor(&self, tessera: &Tessera) -> ApiResult<Actor> {
         if self.token.kind == TokenKind::Company {
-            return Ok(Actor::Company {
-                token_id: self.token.id,
-            });
+            return Ok(Actor::via_token(&self.token, None));
         }
         let inactive = || {
             ApiError::unauthorized(
@@ -52,7 +51,7 @@ impl Caller {
         let owner = self.token.owner.as_ref().ok_or_else(inactive)?;
         let email: Email = owner.email.parse().map_err(|_| inactive())?;
         match tessera.find_user(&email).await {
-            Ok(u) if u.active => Ok(Actor::User(u)),
+            Ok(u) if u.active => Ok(Actor::via_token(&self.token, Some(u))),
             Ok(_) | Err(tessera_core::Error::NotFound(_)) => Err(inactive()),
             Err(e) => Err(e.into()),
         }
@@ -110,6 +109,11 @@ pub struct ReqInfo {
     pub method: &'static str,
     /// The path only (a query string may hold a token), with anything token-shaped removed.
     pub path: Cow<'static, str>,
+}
+
+/// A wait in whole seconds, rounded up.
+fn whole_secs(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 /// The refusal for a known token's rule.
@@ -232,7 +236,14 @@ pub async fn check(
         Err(e) => return Err(e.into()),
     };
     let Some(token) = decision.token else {
-        // Unknown or malformed: nothing to record against.
+        // Unknown or malformed: nothing to record against, but limited per client address
+        // so guessing costs time.
+        if let Admit::No { retry_after } = app.limits.check_address(ip) {
+            return Err(ApiError::rate_limited_address(
+                crate::ratelimit::RateLimits::PER_ADDRESS,
+                whole_secs(retry_after),
+            ));
+        }
         let reason = decision.refused.unwrap_or(Reason::Unknown);
         return Err(refusal(reason));
     };
@@ -247,23 +258,30 @@ pub async fn check(
     };
     drop(presented);
     let refused = |err: ApiError, outcome: &'static str| {
-        app.usage
-            .send(use_event(&token, &info, err.status, outcome, via));
+        let mut event = use_event(&token, &info, err.status, outcome, via);
+        if outcome == "rate_limited" {
+            // Past its limit a client may vary what it sends: keep only what folds into one
+            // counted row a second, so a flood adds rows at a bounded pace.
+            event.user_agent = None;
+            event.path = Cow::Borrowed(spec.path);
+        }
+        app.usage.send(event);
         Err(err)
     };
-    if let Some(reason) = decision.refused {
-        return refused(refusal(reason), reason.as_str());
-    }
+    // Refusals spend the token's rate limit too: a leaked revoked token is limited like a
+    // live one.
     let remaining = match app.limits.check(token.id, token.rate_limit) {
         Admit::Yes { remaining } => remaining,
         Admit::No { retry_after } => {
-            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
             return refused(
-                ApiError::rate_limited(token.rate_limit, secs),
+                ApiError::rate_limited(token.rate_limit, whole_secs(retry_after)),
                 "rate_limited",
             );
         }
     };
+    if let Some(reason) = decision.refused {
+        return refused(refusal(reason), reason.as_str());
+    }
     if let Access::Scope(needed) = spec.access {
         if !token.scopes.iter().any(|s| s.as_str() == needed) {
             let err = ApiError::forbidden(

@@ -2,6 +2,7 @@
 //! `governor`, burst equal to the per-minute limit). State is in memory, per server process;
 //! a token whose limit changes gets a fresh limiter.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -27,9 +28,31 @@ pub enum Admit {
 #[derive(Default)]
 pub struct RateLimits {
     by_token: Mutex<HashMap<TokenId, (u32, Limiter)>>,
+    by_address: Mutex<HashMap<IpAddr, Limiter>>,
 }
 
 impl RateLimits {
+    /// Presentations of unknown or malformed tokens one client address may make a minute.
+    pub const PER_ADDRESS: u32 = 120;
+    /// Addresses tracked at once; when full the table starts afresh (bounded memory).
+    const MAX_ADDRESSES: usize = 65_536;
+
+    /// The limit for presentations that match no token, per client address.
+    pub fn check_address(&self, ip: Option<IpAddr>) -> Admit {
+        let key = ip.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+        let mut map = self
+            .by_address
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= Self::MAX_ADDRESSES && !map.contains_key(&key) {
+            map.clear();
+        }
+        let limiter = map
+            .entry(key)
+            .or_insert_with(|| new_limiter(Self::PER_ADDRESS));
+        admit(limiter)
+    }
+
     pub fn check(&self, token: TokenId, per_minute: u32) -> Admit {
         // The check itself is a few atomic operations, so it runs under the lock.
         let mut map = self.by_token.lock().unwrap_or_else(PoisonError::into_inner);
@@ -39,15 +62,18 @@ impl RateLimits {
         if entry.0 != per_minute {
             *entry = (per_minute, new_limiter(per_minute));
         }
-        let limiter = &entry.1;
-        match limiter.check() {
-            Ok(snapshot) => Admit::Yes {
-                remaining: snapshot.remaining_burst_capacity(),
-            },
-            Err(not_until) => Admit::No {
-                retry_after: not_until.wait_time_from(limiter.clock().now()),
-            },
-        }
+        admit(&entry.1)
+    }
+}
+
+fn admit(limiter: &Limiter) -> Admit {
+    match limiter.check() {
+        Ok(snapshot) => Admit::Yes {
+            remaining: snapshot.remaining_burst_capacity(),
+        },
+        Err(not_until) => Admit::No {
+            retry_after: not_until.wait_time_from(limiter.clock().now()),
+        },
     }
 }
 
@@ -74,5 +100,17 @@ mod tests {
         // Another token is not affected, and a changed limit starts afresh.
         assert!(matches!(rl.check(TokenId(2), 3), Admit::Yes { .. }));
         assert!(matches!(rl.check(t, 10), Admit::Yes { .. }));
+    }
+
+    #[test]
+    fn unknown_tokens_are_limited_per_address() {
+        let rl = RateLimits::default();
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        for _ in 0..RateLimits::PER_ADDRESS {
+            assert!(matches!(rl.check_address(Some(a)), Admit::Yes { .. }));
+        }
+        assert!(matches!(rl.check_address(Some(a)), Admit::No { .. }));
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        assert!(matches!(rl.check_address(Some(b)), Admit::Yes { .. }));
     }
 }

@@ -5,6 +5,7 @@
 //! nothing of terminals, HTTP or windows: the CLI, the HTTPS API and the desktop app are thin
 //! front ends over [`service::Tessera`].
 
+pub mod authority;
 mod cache;
 pub mod error;
 pub mod keys;

@@ -77,6 +77,29 @@ pub async fn verify(pw: Password, phc: String) -> Result<bool> {
     .map_err(|e| Error::internal("password check stopped", e))?
 }
 
+/// Spend the time [`verify`] spends, for an e-mail that has no account (or no usable hash),
+/// so a sign-in answer takes as long whether or not the e-mail exists. Always false.
+static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+#[cfg(test)]
+fn dummy_hash() -> String {
+    DUMMY.get().cloned().unwrap_or_default()
+}
+
+pub async fn verify_nobody(pw: Password) -> Result<bool> {
+    let phc = match DUMMY.get() {
+        Some(p) => p.clone(),
+        None => {
+            let mut random = [0u8; 24];
+            rand::fill(&mut random);
+            let made = hash(Password(Zeroizing::new(hex::encode(random)))).await?;
+            DUMMY.get_or_init(|| made).clone()
+        }
+    };
+    verify(pw, phc).await?;
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +112,18 @@ mod tests {
         assert!(verify(pw, phc.clone()).await.expect("verify"));
         let wrong = Password::new("incorrect horse battery".into()).expect("long");
         assert!(!verify(wrong, phc).await.expect("verify"));
+    }
+
+    #[tokio::test]
+    async fn nobody_never_matches_but_costs_a_real_check() {
+        let pw = Password::new("correct horse battery".into()).expect("long enough");
+        assert!(!verify_nobody(pw.clone()).await.expect("dummy"));
+        assert!(!verify_nobody(pw).await.expect("dummy again"));
+        let dummy = dummy_hash();
+        assert!(
+            dummy.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{dummy}"
+        );
     }
 
     #[test]

@@ -90,10 +90,19 @@ impl Policy {
         req: &ExpiryRequest,
         now: OffsetDateTime,
     ) -> Result<Option<OffsetDateTime>> {
-        let max = now + Duration::days(self.max_lifetime_days.into());
+        let far = || {
+            Error::invalid(format!(
+                "expiry: too far in the future; choose a lifetime of at most {} days",
+                self.max_lifetime_days
+            ))
+        };
+        let after = |d: Duration| now.checked_add(d).ok_or_else(far);
+        let max = after(Duration::days(self.max_lifetime_days.into()))?;
         let at = match req {
-            ExpiryRequest::Default => now + Duration::days(self.default_lifetime_days.into()),
-            ExpiryRequest::In(d) => now + *d,
+            ExpiryRequest::Default => after(Duration::days(self.default_lifetime_days.into()))?,
+            ExpiryRequest::In(d) if *d > MAX_LIFETIME => return Err(far()),
+            ExpiryRequest::In(d) => after(*d)?,
+            ExpiryRequest::At(t) if t.year() > 9999 => return Err(far()),
             ExpiryRequest::At(t) => *t,
             ExpiryRequest::Never => {
                 if self.expiry_required {
@@ -140,6 +149,10 @@ impl Policy {
     }
 }
 
+/// The longest lifetime anything may ask for (100 years), whatever the policy says: larger
+/// values are refused before any date arithmetic.
+pub const MAX_LIFETIME: Duration = Duration::days(36_500);
+
 /// How the creator asked a token to expire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpiryRequest {
@@ -154,6 +167,17 @@ pub enum ExpiryRequest {
 }
 
 impl ExpiryRequest {
+    /// A lifetime of whole days from now (the app's expiry picker), 1 to 36,500 days.
+    pub fn in_days(days: u32) -> Result<Self> {
+        let d = Duration::days(i64::from(days));
+        if days == 0 || d > MAX_LIFETIME {
+            return Err(Error::invalid(format!(
+                "expiry: {days} days is not a lifetime Tessera accepts; choose 1 to 36500 days (and at most the policy's maximum)"
+            )));
+        }
+        Ok(Self::In(d))
+    }
+
     /// Parse a lifetime like `90s`, `45m`, `12h`, `30d`, `2w` or `1y` (365 days).
     pub fn parse_in(s: &str) -> Result<Self> {
         let t = s.trim();
@@ -165,20 +189,26 @@ impl ExpiryRequest {
         };
         let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (num, unit) = t.split_at(split);
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        if n <= 0 || n > 100_000 {
-            return Err(bad());
-        }
-        let d = match unit {
-            "s" => Duration::seconds(n),
-            "m" => Duration::minutes(n),
-            "h" => Duration::hours(n),
-            "d" => Duration::days(n),
-            "w" => Duration::weeks(n),
-            "y" => Duration::days(365 * n),
+        let secs_per_unit: i64 = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            "w" => 604_800,
+            "y" => 365 * 86_400,
             _ => return Err(bad()),
         };
-        Ok(Self::In(d))
+        let n: i64 = num.parse().map_err(|_| bad())?;
+        if n <= 0 {
+            return Err(bad());
+        }
+        match n.checked_mul(secs_per_unit).map(Duration::seconds) {
+            Some(d) if d <= MAX_LIFETIME => Ok(Self::In(d)),
+            _ => Err(Error::invalid(format!(
+                "expires-in: '{}' is longer than 100 years; choose a lifetime within the policy's maximum, like 90d or 1y",
+                clip(s)
+            ))),
+        }
     }
 
     /// Parse an RFC 3339 date and time, like `2027-01-31T17:00:00Z`.
@@ -217,9 +247,24 @@ mod tests {
                 ExpiryRequest::In(Duration::seconds(secs))
             );
         }
-        for bad in ["", "30", "d", "-1d", "0d", "3 days", "1.5d", "30x"] {
-            assert!(ExpiryRequest::parse_in(bad).is_err(), "{bad}");
+        for bad in [
+            "",
+            "30",
+            "d",
+            "-1d",
+            "0d",
+            "3 days",
+            "1.5d",
+            "30x",
+            "101y",
+            "10000y",
+            "99999999999999999999d",
+            "9223372036854775807s",
+        ] {
+            let e = ExpiryRequest::parse_in(bad).expect_err(bad);
+            assert!(e.to_string().starts_with("expires-in: "), "{e}");
         }
+        assert!(ExpiryRequest::parse_in("100y").is_ok());
     }
 
     #[test]
@@ -253,6 +298,31 @@ mod tests {
                 .expect("never"),
             None
         );
+    }
+
+    #[test]
+    fn huge_lifetimes_and_far_dates_are_refused_not_panicked_on() {
+        let p = Policy {
+            expiry_required: false,
+            ..Policy::default()
+        };
+        for req in [
+            ExpiryRequest::In(Duration::MAX),
+            ExpiryRequest::In(Duration::days(36_501)),
+            ExpiryRequest::At(OffsetDateTime::new_utc(
+                time::Date::MAX,
+                time::Time::MIDNIGHT,
+            )),
+        ] {
+            let e = p.resolve_expiry(&req, now()).expect_err("too far");
+            assert!(e.to_string().starts_with("expiry: "), "{e}");
+        }
+        let late = now().replace_year(9999).expect("9999");
+        assert!(p.resolve_expiry(&ExpiryRequest::At(late), now()).is_err());
+        for days in [0, 36_501, u32::MAX] {
+            assert!(ExpiryRequest::in_days(days).is_err(), "{days}");
+        }
+        assert!(ExpiryRequest::in_days(30).is_ok());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::authority::{self, TokenLimits};
 use crate::error::{Error, Result};
 use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
 use crate::model::{
@@ -35,43 +36,79 @@ const MAX_DESCRIPTION: usize = 1000;
 pub enum Actor {
     /// The local operator: the `tessera` CLI without `--as`. Full rights; audited as such.
     Operator,
-    /// A signed-in person, or the owner of a presented token.
+    /// A signed-in person (the app, or the CLI's `--as`).
     User(User),
-    /// A company token acting for the company, with the rights of its scopes and of a
-    /// vrm_admin (company tokens only), never of a user administrator.
-    Company { token_id: TokenId },
+    /// Whatever acts through a presented token: its owner's current rights (a VRM admin's
+    /// for a company token), narrowed to the token's own limits ([`crate::authority`]).
+    Token(Box<ViaToken>),
+}
+
+/// An actor acting through a token.
+#[derive(Debug, Clone)]
+pub struct ViaToken {
+    /// The owner of a user or personal token, as of this request; None for company tokens.
+    pub owner: Option<User>,
+    pub limits: TokenLimits,
 }
 
 impl Actor {
-    /// How the audit log names this actor.
+    /// Acting through a verified token; `owner` is its owner as read for this request.
+    pub fn via_token(token: &crate::verify::VerifiedToken, owner: Option<User>) -> Self {
+        Self::Token(Box::new(ViaToken {
+            owner,
+            limits: TokenLimits::of(token),
+        }))
+    }
+
+    /// How the audit log names this actor: an e-mail, `operator`, `company token NAME (HINT)`,
+    /// or `EMAIL via token NAME (HINT)`.
     pub fn label(&self) -> String {
         match self {
             Self::Operator => "operator".to_owned(),
             Self::User(u) => u.email.to_string(),
-            Self::Company { token_id } => format!("company-token:{token_id}"),
+            Self::Token(t) => match &t.owner {
+                Some(u) => format!("{} via {}", u.email, t.limits.label()),
+                None => t.limits.label(),
+            },
+        }
+    }
+
+    /// The person acting, directly or through their token.
+    pub fn person(&self) -> Option<&User> {
+        match self {
+            Self::User(u) => Some(u),
+            Self::Token(t) => t.owner.as_ref(),
+            Self::Operator => None,
         }
     }
 
     fn user_id(&self) -> Option<UserId> {
+        self.person().map(|u| u.id)
+    }
+
+    /// The role whose rights apply: a company token's is a VRM admin's; None for the operator.
+    pub fn role(&self) -> Option<Role> {
         match self {
-            Self::User(u) => Some(u.id),
+            Self::Operator => None,
+            Self::User(u) => Some(u.role),
+            Self::Token(t) => Some(t.owner.as_ref().map_or(Role::VrmAdmin, |u| u.role)),
+        }
+    }
+
+    /// The limits of the token acting, if any.
+    pub fn through(&self) -> Option<&TokenLimits> {
+        match self {
+            Self::Token(t) => Some(&t.limits),
             _ => None,
         }
     }
 
     fn is_admin(&self) -> bool {
-        match self {
-            Self::Operator => true,
-            Self::User(u) => u.role == Role::Admin,
-            Self::Company { .. } => false,
-        }
+        self.role().is_none_or(|r| r == Role::Admin)
     }
 
     fn manages_company_tokens(&self) -> bool {
-        match self {
-            Self::Operator | Self::Company { .. } => true,
-            Self::User(u) => u.role.manages_company_tokens(),
-        }
+        self.role().is_none_or(Role::manages_company_tokens)
     }
 
     fn require_admin(&self, what: &str) -> Result<()> {
@@ -79,6 +116,16 @@ impl Actor {
             Ok(())
         } else {
             Err(Error::forbidden(format!("only an admin may {what}")))
+        }
+    }
+
+    /// Refuse giving a person `role` (or bringing back a person who has it) unless acting
+    /// with every privileged scope that role allows: a token cannot make someone an admin
+    /// without holding an admin's scopes itself.
+    fn require_role_grantable(&self, role: Role, doing: &str) -> Result<()> {
+        match self.through() {
+            Some(t) => t.require_scopes(&authority::privileged_scopes(role), doing),
+            None => Ok(()),
         }
     }
 }
@@ -107,7 +154,7 @@ pub struct TokenInfo {
     pub description: String,
     pub hint: String,
     pub owner: Option<OwnerRef>,
-    /// The creator's e-mail, or `operator`.
+    /// The creator's e-mail, `operator`, or how the audit log names a token that created it.
     pub created_by: String,
     pub scopes: Vec<String>,
     pub status: TokenStatus,
@@ -158,7 +205,10 @@ impl TokenInfo {
                 }),
                 _ => None,
             },
-            created_by: r.creator_email.unwrap_or_else(|| "operator".to_owned()),
+            created_by: r
+                .created_by_label
+                .or(r.creator_email)
+                .unwrap_or_else(|| "operator".to_owned()),
             scopes: scopes_from_text(&r.scopes)
                 .into_iter()
                 .map(|s| s.to_string())
@@ -356,6 +406,11 @@ impl Tessera {
     /// Replace the policy (admin).
     pub async fn set_policy(&self, actor: &Actor, p: Policy) -> Result<Policy> {
         actor.require_admin("change the policy")?;
+        if actor.through().is_some() {
+            return Err(Error::forbidden(
+                "policy: the policy is changed by a signed-in admin in the app or with the CLI, not through a token",
+            ));
+        }
         p.validate()?;
         let old = self.policy().await?;
         let mut tx = self.store.begin().await?;
@@ -483,9 +538,10 @@ impl Tessera {
             Some(u) => store::users::password_hash(&mut *self.reader().await?, u.id).await?,
             None => None,
         };
+        // An unknown e-mail costs the same Argon2 check, so timing does not tell who exists.
         let ok = match phc {
             Some(phc) => password::verify(pw, phc).await?,
-            None => false,
+            None => password::verify_nobody(pw).await?,
         };
         let mut tx = self.store.begin().await?;
         let action = if ok && user.as_ref().is_some_and(|u| u.active) {
@@ -580,6 +636,7 @@ impl Tessera {
     /// Add a user (admin).
     pub async fn add_user(&self, actor: &Actor, u: NewUser) -> Result<User> {
         actor.require_admin("add users")?;
+        actor.require_role_grantable(u.role, &format!("add a user with the role {}", u.role))?;
         let name = u.name.trim();
         check_text("name", name, 1, MAX_NAME)?;
         check_text("source group", u.source_group.trim(), 0, MAX_NAME)?;
@@ -674,6 +731,7 @@ impl Tessera {
         if u.role == role {
             return Ok((u, vec![]));
         }
+        actor.require_role_grantable(role, &format!("give the role {role}"))?;
         if u.role == Role::Admin && u.active && store::users::count_admins(&mut tx).await? <= 1 {
             return Err(Error::invalid(
                 "role: this is the last active admin; make another user admin first",
@@ -769,6 +827,7 @@ impl Tessera {
         if u.active {
             return Err(Error::invalid(format!("user: {email} is already active")));
         }
+        actor.require_role_grantable(u.role, &format!("reactivate a {}", u.role))?;
         store::users::update_active(&mut tx, u.id, true, now).await?;
         store::audit::append(
             &mut tx,
@@ -887,7 +946,9 @@ impl Tessera {
             TokenKind::User | TokenKind::Personal => {
                 let u = match (&req.owner, actor) {
                     (Some(email), _) => self.find_user(email).await?,
-                    (None, Actor::User(u)) => u.clone(),
+                    (None, a) if a.person().is_some() => {
+                        a.person().cloned().ok_or_else(|| Error::not_found("the user no longer exists"))?
+                    }
                     (None, _) => {
                         return Err(Error::invalid(format!(
                             "owner: say whose {} token this is with --owner EMAIL (or act as that user with --as EMAIL)",
@@ -897,7 +958,7 @@ impl Tessera {
                 };
                 match actor {
                     Actor::Operator => {}
-                    Actor::User(a) if a.id == u.id => {}
+                    a if a.user_id() == Some(u.id) => {}
                     _ => {
                         return Err(Error::forbidden(
                             "tokens of people are created by their owners; sign in as the owner (the plaintext is shown only to its creator)",
@@ -911,11 +972,17 @@ impl Tessera {
             }
         };
 
-        // Scopes the granting role allows.
-        let granting_role = match (&owner, actor) {
-            (Some(u), _) => Some(u.role),
-            (None, Actor::User(a)) => Some(a.role),
-            (None, _) => None,
+        // Scopes the granting role allows; a company token acts as a VRM admin at most.
+        if req.kind == TokenKind::Company {
+            if let Some(s) = scopes.iter().find(|s| !authority::company_may_hold(s)) {
+                return Err(Error::forbidden(format!(
+                    "scope: company tokens act with at most a VRM admin's rights and cannot carry {s}; give that access to a person's token instead"
+                )));
+            }
+        }
+        let granting_role = match &owner {
+            Some(u) => Some(u.role),
+            None => actor.role(),
         };
         if let Some(role) = granting_role {
             if let Some(s) = scopes.iter().find(|s| !role.allows(s)) {
@@ -935,14 +1002,25 @@ impl Tessera {
             }
         };
         check_text("name", &name, 1, MAX_NAME)?;
-        let expires_at = policy.resolve_expiry(&req.expiry, now)?;
-        let idle_days = req
+        let mut want = authority::Requested {
+            scopes: scopes.into_iter().collect(),
+            expires_at: policy.resolve_expiry(&req.expiry, now)?,
+            expiry_defaulted: req.expiry == ExpiryRequest::Default,
+            networks: req.networks.clone(),
+            rate_limit: req.rate_limit,
+            idle_days: req.idle_days,
+        };
+        if let Some(by) = actor.through() {
+            want = authority::narrow_new_token(by, want, policy.default_rate_limit)?;
+        }
+        let expires_at = want.expires_at;
+        let idle_days = want
             .idle_days
             .map(|d| policy.check_idle_days(d))
             .transpose()?;
         let rate_limit =
-            policy.check_rate_limit(req.rate_limit.unwrap_or(policy.default_rate_limit))?;
-        let scope_set: Scopes = scopes.into_iter().collect();
+            policy.check_rate_limit(want.rate_limit.unwrap_or(policy.default_rate_limit))?;
+        let scope_set: Scopes = want.scopes;
 
         let secret = TokenSecret::generate(req.kind);
         let hash = self.hasher.hash(&secret);
@@ -989,6 +1067,7 @@ impl Tessera {
                 kind: req.kind.as_str(),
                 owner_id,
                 created_by: actor.user_id(),
+                created_by_label: actor.through().map(|_| actor.label()),
                 name: &name,
                 description: &description,
                 hash: &hash,
@@ -997,7 +1076,7 @@ impl Tessera {
                 now: now_s,
                 expires_at: expires_at.map(ts),
                 idle_days: idle_days.map(i64::from),
-                allowed_networks: &req.networks.to_text(),
+                allowed_networks: &want.networks.to_text(),
                 rate_limit: i64::from(rate_limit),
             },
         )
@@ -1036,36 +1115,28 @@ impl Tessera {
     }
 
     pub(crate) fn visibility(&self, actor: &Actor) -> Visibility {
-        match actor {
-            Actor::Operator => Visibility {
+        match (actor.role(), actor.person()) {
+            (None, _) | (Some(Role::Admin), _) => Visibility {
                 all: true,
                 ..Default::default()
             },
-            Actor::User(u) if u.role == Role::Admin => Visibility {
-                all: true,
-                ..Default::default()
-            },
-            Actor::User(u) => Visibility {
+            (Some(role), person) => Visibility {
                 all: false,
-                owner: Some(u.id),
-                company: u.role == Role::VrmAdmin,
-            },
-            Actor::Company { .. } => Visibility {
-                all: false,
-                owner: None,
-                company: true,
+                owner: person.map(|u| u.id),
+                company: role.manages_company_tokens(),
             },
         }
     }
 
+    /// May the actor see and manage this token? A deleted token (a tombstone) stays visible
+    /// to [`Tessera::get_token`] and its usage, but nothing changes it again.
     fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
-        match actor {
-            Actor::Operator => true,
-            Actor::User(u) if u.role == Role::Admin => true,
-            Actor::User(u) => {
-                row.owner_id == Some(u.id.0) || (row.kind == "company" && u.role == Role::VrmAdmin)
+        match actor.role() {
+            None | Some(Role::Admin) => true,
+            Some(role) => {
+                (row.owner_id.is_some() && row.owner_id == actor.user_id().map(|u| u.0))
+                    || (row.kind == "company" && role.manages_company_tokens())
             }
-            Actor::Company { .. } => row.kind == "company",
         }
     }
 
@@ -1110,6 +1181,11 @@ impl Tessera {
 
     pub async fn get_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
         let row = self.managed_row(actor, id).await?;
+        if row.deleted_at.is_some() {
+            return Err(Error::not_found(format!(
+                "token: {id} was deleted; its usage history is kept and can still be read"
+            )));
+        }
         Ok(TokenInfo::from_row(row, OffsetDateTime::now_utc()))
     }
 
@@ -1123,7 +1199,7 @@ impl Tessera {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let row = match store::tokens::find(&mut tx, id).await? {
-            Some(r) if self.may_manage(actor, &r) => r,
+            Some(r) if self.may_manage(actor, &r) && r.deleted_at.is_none() => r,
             _ => {
                 return Err(Error::not_found(format!(
                     "token: no token {id} that you may see; see `tessera token list`"
@@ -1158,6 +1234,10 @@ impl Tessera {
                         "token: the owner of {id} is deactivated"
                     )));
                 }
+                if let Some(by) = actor.through() {
+                    let target = verify::Prepared::new(&row);
+                    authority::check_within(by, &TokenLimits::of(target.token()))?;
+                }
                 "active"
             }
         };
@@ -1175,19 +1255,21 @@ impl Tessera {
         self.get_token(actor, id).await
     }
 
-    /// Delete a token and its usage history. The audit log keeps a record.
+    /// Delete a token: it is revoked and leaves every list, but its row stays as a tombstone
+    /// (hint, owner, counts) with its usage history, so the record of where it was used
+    /// survives; only retention pruning removes usage. The audit log keeps a record.
     pub async fn delete_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         let row = match store::tokens::find(&mut tx, id).await? {
-            Some(r) if self.may_manage(actor, &r) => r,
+            Some(r) if self.may_manage(actor, &r) && r.deleted_at.is_none() => r,
             _ => {
                 return Err(Error::not_found(format!(
                     "token: no token {id} that you may see; see `tessera token list`"
                 )))
             }
         };
-        store::tokens::delete(&mut tx, id).await?;
+        store::tokens::tombstone(&mut tx, id, now).await?;
         store::audit::append(&mut tx, now, &actor.label(), "token.delete", &format!("token:{id}"),
             &json!({"hint": row.hint, "name": row.name, "kind": row.kind, "owner": row.owner_email})).await?;
         self.commit(tx).await?;
@@ -1367,14 +1449,8 @@ fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
             "{field}: contains control characters; use plain text"
         )));
     }
-    if s.contains("tsr_")
-        && crate::token::looks_like_token(
-            s.split_whitespace()
-                .find(|w| w.contains("tsr_"))
-                .unwrap_or(""),
-        )
-    {
-        return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description")));
+    if crate::token::contains_token_pattern(s) {
+        return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)")));
     }
     Ok(())
 }

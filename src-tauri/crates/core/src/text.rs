@@ -12,3 +12,16 @@ pub fn clip(s: &str) -> String {
     }
     out
 }
+
+/// A date and time for a message, like `2027-01-31 17:00 UTC`.
+pub fn date(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}

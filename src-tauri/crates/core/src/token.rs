@@ -220,9 +220,55 @@ pub fn looks_like_token(s: &str) -> bool {
     TokenSecret::parse(s).is_ok()
 }
 
+/// Whether the text holds anything of a token's shape anywhere in it (`tsr_`, a kind letter,
+/// `_`, then 36 base62 characters), checksum or not: a mistyped copy of a token is still
+/// mostly secret. Used to keep tokens out of names, descriptions and the audit log.
+pub fn contains_token_pattern(text: &str) -> bool {
+    let b = text.as_bytes();
+    let body = TOKEN_LEN - PREFIX.len() - 2;
+    text.match_indices(PREFIX).any(|(i, _)| {
+        let rest = &b[i + PREFIX.len()..];
+        rest.len() >= body + 2
+            && TokenKind::from_letter(rest[0]).is_some()
+            && rest[1] == b'_'
+            && rest[2..2 + body]
+                .iter()
+                .all(|&c| IN_ALPHABET[usize::from(c)])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_patterns_are_found_anywhere_in_text() {
+        let t = TokenSecret::generate(TokenKind::Company);
+        let tok = t.expose();
+        for text in [
+            tok.to_owned(),
+            format!("key={tok}"),
+            format!("prefix{tok}suffix"),
+            format!("a\n b {tok}"),
+        ] {
+            assert!(contains_token_pattern(&text), "{text}");
+        }
+        // A typo in the checksum is still a token's shape.
+        let mut typo = tok.to_owned();
+        typo.pop();
+        typo.push(if tok.ends_with('A') { 'B' } else { 'A' });
+        assert!(contains_token_pattern(&typo));
+        for clean in [
+            "tsr_",
+            "tsr_p_short",
+            "tsr_x_0123456789012345678901234567890123456",
+            "plain name",
+            "",
+        ] {
+            assert!(!contains_token_pattern(clean), "{clean}");
+        }
+        assert!(!contains_token_pattern(&tok[..tok.len() - 1]));
+    }
 
     #[test]
     fn generated_tokens_parse_and_keep_their_kind() {

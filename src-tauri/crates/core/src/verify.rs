@@ -89,6 +89,11 @@ pub struct VerifiedToken {
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
     pub rate_limit: u32,
+    /// Where the token may be used from (empty: anywhere).
+    #[serde(skip)]
+    pub networks: Networks,
+    #[serde(skip)]
+    pub idle_days: Option<u32>,
 }
 
 /// The answer to one presentation.
@@ -128,7 +133,6 @@ pub struct Prepared {
     /// When idle expiry strikes if the token stays unused.
     idle_until: Option<i64>,
     owner_active: bool,
-    networks: Networks,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +148,11 @@ impl Prepared {
         let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
         let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
         let scopes: Scopes = match (kind, owner_role) {
-            (TokenKind::Company, _) => stored,
+            // A company token acts with at most a VRM admin's rights, whatever it holds.
+            (TokenKind::Company, _) => stored
+                .into_iter()
+                .filter(crate::authority::company_may_hold)
+                .collect(),
             (_, Some(role)) => stored.into_iter().filter(|s| role.allows(s)).collect(),
             (_, None) => BTreeSet::new(),
         };
@@ -166,6 +174,8 @@ impl Prepared {
             scopes,
             expires_at: row.expires_at.map(from_ts),
             rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
+            networks: Networks::from_text(&row.allowed_networks),
+            idle_days: row.idle_days.and_then(|d| u32::try_from(d).ok()),
         };
         Self {
             token: Arc::new(token),
@@ -179,8 +189,12 @@ impl Prepared {
                 .idle_days
                 .map(|d| row.idle_anchor_at.saturating_add(d.saturating_mul(86_400))),
             owner_active: kind == TokenKind::Company || row.owner_active == Some(true),
-            networks: Networks::from_text(&row.allowed_networks),
         }
+    }
+
+    /// The token's facts as verified.
+    pub fn token(&self) -> &VerifiedToken {
+        &self.token
     }
 
     /// Apply every rule, in the order of [`Reason`].
@@ -211,9 +225,10 @@ impl Prepared {
         if !self.owner_active {
             return Some(Reason::OwnerInactive);
         }
-        if !self.networks.is_empty() {
+        let networks = &self.token.networks;
+        if !networks.is_empty() {
             match ip {
-                Some(ip) if self.networks.allows(ip) => {}
+                Some(ip) if networks.allows(ip) => {}
                 _ => return Some(Reason::Network),
             }
         }
@@ -268,6 +283,8 @@ mod tests {
             owner_active: Some(true),
             created_by: Some(1),
             creator_email: Some("ada@example.com".into()),
+            created_by_label: None,
+            deleted_at: None,
             name: "ci".into(),
             description: String::new(),
             hint: "tsr_p_…abcd".into(),
@@ -376,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn company_tokens_keep_their_scopes_without_an_owner() {
+    fn company_tokens_keep_a_vrm_admins_scopes_without_an_owner() {
         let mut r = row();
         r.kind = "company".into();
         r.owner_id = None;
@@ -384,7 +401,12 @@ mod tests {
         r.owner_name = None;
         r.owner_role = None;
         r.owner_active = None;
+        r.scopes = "tokens:read users:read billing:read".into();
+        for ok in ["tokens:read", "billing:read"] {
+            assert!(decide(&r, &[scope(ok)], None, at(2_000)).accepted(), "{ok}");
+        }
+        // Whatever a company token holds, it acts with at most a VRM admin's rights.
         let d = decide(&r, &[scope("users:read")], None, at(2_000));
-        assert!(d.accepted());
+        assert_eq!(d.refused, Some(Reason::Scope));
     }
 }

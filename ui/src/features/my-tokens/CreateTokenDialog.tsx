@@ -38,7 +38,10 @@ export function CreateTokenDialog({ open, onOpenChange, onCreated, variant = "pe
       <ErrorBanner error={policy.error ?? scopes.error} />
       {(policy.isPending || scopes.isPending) && <p className="muted">Loading policy…</p>}
       {open && policy.data && scopes.data && (
-        <CreateTokenForm policy={policy.data} scopes={scopes.data} variant={variant} onCancel={() => onOpenChange(false)} onCreated={onCreated} />
+        <CreateTokenForm
+          policy={policy.data}
+          scopes={company ? scopes.data.filter((s) => s.company) : scopes.data}
+          variant={variant} onCancel={() => onOpenChange(false)} onCreated={onCreated} />
       )}
     </Modal>
   );

@@ -81,7 +81,15 @@ pub async fn list(conn: &mut SqliteConnection, f: &AuditFilter) -> Result<Vec<Au
         "SELECT id, at, actor, action, target, details FROM audit WHERE 1 = 1",
     );
     if let Some(a) = &f.actor {
-        qb.push(" AND actor = ").push_bind(a.clone());
+        // A person also matches what they did through their tokens (`EMAIL via token ...`).
+        let via = format!("{a} via ");
+        qb.push(" AND (actor = ")
+            .push_bind(a.clone())
+            .push(" OR substr(actor, 1, ")
+            .push_bind(via.chars().count() as i64)
+            .push(") = ")
+            .push_bind(via)
+            .push(")");
     }
     if let Some(a) = &f.action {
         qb.push(" AND action = ").push_bind(a.clone());

@@ -18,6 +18,10 @@ pub struct TokenRow {
     pub owner_active: Option<bool>,
     pub created_by: Option<i64>,
     pub creator_email: Option<String>,
+    /// How the audit log named the creator when it acted through a token.
+    pub created_by_label: Option<String>,
+    /// Set when the token was deleted: the row stays as a tombstone.
+    pub deleted_at: Option<i64>,
     pub name: String,
     pub description: String,
     pub hint: String,
@@ -38,7 +42,7 @@ pub struct TokenRow {
 }
 
 pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_email, o.name AS owner_name, \
-    o.role AS owner_role, o.active AS owner_active, t.created_by, c.email AS creator_email, t.name, \
+    o.role AS owner_role, o.active AS owner_active, t.created_by, c.email AS creator_email, t.created_by_label, t.deleted_at, t.name, \
     t.description, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
     t.last_used_agent, t.use_count, t.refused_count \
@@ -66,6 +70,7 @@ pub struct NewTokenRow<'a> {
     pub kind: &'a str,
     pub owner_id: Option<UserId>,
     pub created_by: Option<UserId>,
+    pub created_by_label: Option<String>,
     pub name: &'a str,
     pub description: &'a str,
     pub hash: &'a TokenHash,
@@ -80,13 +85,14 @@ pub struct NewTokenRow<'a> {
 
 pub async fn insert(conn: &mut SqliteConnection, t: NewTokenRow<'_>) -> Result<TokenId> {
     let id = sqlx::query(
-        "INSERT INTO tokens (kind, owner_id, created_by, name, description, hash, hint, scopes, status, \
-         created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tokens (kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
+         scopes, status, created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.kind)
     .bind(t.owner_id.map(|u| u.0))
     .bind(t.created_by.map(|u| u.0))
+    .bind(t.created_by_label)
     .bind(t.name)
     .bind(t.description)
     .bind(&t.hash.0[..])
@@ -170,11 +176,17 @@ pub async fn update_status(
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: TokenId) -> Result<()> {
-    sqlx::query("DELETE FROM tokens WHERE id = ?")
-        .bind(id.0)
-        .execute(conn)
-        .await?;
+/// Delete a token as a tombstone: revoked, out of every list, its usage kept.
+pub async fn tombstone(conn: &mut SqliteConnection, id: TokenId, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE tokens SET deleted_at = ?, status = 'revoked', \
+         status_changed_at = CASE WHEN status = 'revoked' THEN status_changed_at ELSE ? END WHERE id = ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(id.0)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -249,7 +261,7 @@ fn push_where(
     f: &TokenFilter,
     now: i64,
 ) {
-    qb.push(" WHERE 1 = 1");
+    qb.push(" WHERE t.deleted_at IS NULL");
     if !vis.all {
         qb.push(" AND (t.owner_id = ")
             .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
