@@ -225,6 +225,13 @@ pub async fn chain_unchained(pool: &SqlitePool) -> Result<u64> {
     }
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // Decide under the write lock: another process may have chained them meanwhile.
+    let (pending,): (bool,) =
+        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NULL)")
+            .fetch_one(&mut *tx)
+            .await?;
+    if !pending {
+        return Ok(0);
+    }
     let (chained,): (bool,) =
         sqlx::query_as("SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NOT NULL)")
             .fetch_one(&mut *tx)
