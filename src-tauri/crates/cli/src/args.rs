@@ -41,8 +41,11 @@ pub enum Command {
     /// Create, list and manage tokens.
     #[command(subcommand)]
     Token(TokenCmd),
-    /// Show the audit log (newest first).
+    /// Show the audit log (newest first), or check it with `tessera audit verify`.
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        cmd: Option<AuditCmd>,
         /// Only entries by this actor (an e-mail or `operator`).
         #[arg(long)]
         actor: Option<String>,
@@ -64,6 +67,9 @@ pub enum Command {
         /// Address to listen on. Another address than loopback must be asked for explicitly.
         #[arg(long, env = "TESSERA_API_LISTEN", default_value = "127.0.0.1:8443")]
         listen: String,
+        /// Start even if the audit log's hash chain is broken (a warning is printed instead).
+        #[arg(long)]
+        accept_broken_audit: bool,
     },
     /// Certificates of the HTTPS API.
     #[command(subcommand)]
@@ -74,6 +80,17 @@ pub enum Command {
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the audit log's hash chain and triggers. Exit 0 when intact, 1 when not.
+    Verify {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
 }
 
 #[derive(Debug, Subcommand)]

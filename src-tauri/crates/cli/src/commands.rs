@@ -14,8 +14,8 @@ use tessera_core::token::TokenKind;
 use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, Tessera};
 
 use crate::args::{
-    As, CertCmd, Cli, Command, CreateArgs, DevCmd, Kind, PolicyCmd, PostmanCmd, ScopeCmd, TokenCmd,
-    UserCmd,
+    As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, Kind, PolicyCmd, PostmanCmd, ScopeCmd,
+    TokenCmd, UserCmd,
 };
 use crate::output;
 
@@ -143,6 +143,11 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
         Command::Scope(c) => scope(t, c).await?,
         Command::Token(c) => return token(t, c).await,
         Command::Audit {
+            cmd: Some(AuditCmd::Verify { json, who }),
+            ..
+        } => return audit_verify(t, &who, json).await,
+        Command::Audit {
+            cmd: None,
             actor: by,
             action,
             limit,
@@ -193,7 +198,10 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Serve { listen } => return serve(t, data_dir, &listen).await,
+        Command::Serve {
+            listen,
+            accept_broken_audit,
+        } => return serve(t, data_dir, &listen, accept_broken_audit).await,
         Command::Cert(CertCmd::Export { out }) => {
             let pem = tessera_api::export_ca(data_dir)?;
             write_out(out.as_deref(), &pem, "the CA certificate")?;
@@ -578,12 +586,58 @@ async fn verify(
     })
 }
 
-async fn serve(t: &Tessera, data_dir: &Path, listen: &str) -> Result<ExitCode> {
+async fn audit_verify(t: &Tessera, who: &As, json: bool) -> Result<ExitCode> {
+    // The local operator may always check; someone acting --as another user must be an admin.
+    let check = match &who.as_email {
+        None => t.verify_audit().await?,
+        Some(_) => t.verify_audit_as(&actor(t, who).await?).await?,
+    };
+    if json {
+        output::json(&check)?;
+    }
+    match &check.problem {
+        None => {
+            if !json {
+                println!(
+                    "audit log intact: {} entries, head {}",
+                    check.entries,
+                    check.head.get(..16).unwrap_or(&check.head)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(p) => {
+            eprintln!("error: audit: {}", p.message);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+async fn serve(
+    t: &Tessera,
+    data_dir: &Path,
+    listen: &str,
+    accept_broken_audit: bool,
+) -> Result<ExitCode> {
     let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
         Error::invalid(format!(
             "listen: '{listen}' is not an address and port; use a form like 127.0.0.1:8443"
         ))
     })?;
+    if let Some(p) = t.verify_audit().await?.problem {
+        if !accept_broken_audit {
+            return Err(Error::state(format!(
+                "audit: {}; the API was not started. Find out what happened (`tessera audit \
+                 verify`), or start anyway with --accept-broken-audit",
+                p.message
+            )));
+        }
+        tracing::warn!(problem = %p.message, "the audit log is broken; starting anyway");
+        eprintln!(
+            "warning: audit: {}; starting anyway because of --accept-broken-audit.",
+            p.message
+        );
+    }
     if !addr.ip().is_loopback() {
         eprintln!("warning: listening on {addr}, which is reachable from other machines.");
     }

@@ -1526,3 +1526,196 @@ fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
         }
     }
 }
+
+/// Tamper with the audit log as someone with the sqlite3 shell could: drop the delete trigger
+/// and delete entry 2.
+fn delete_audit_entry_2(e: &Env) {
+    e.sql("DROP TRIGGER audit_no_delete");
+    e.sql("DELETE FROM audit WHERE id = 2");
+}
+
+#[test]
+fn audit_verify_passes_an_untouched_log_and_names_the_first_bad_entry_after_tampering() {
+    let e = Env::setup();
+    let r = e.run(&["audit", "verify"]).ok();
+    let line = r.stdout.trim();
+    assert!(
+        line.starts_with("audit log intact: 4 entries, head "),
+        "{line}"
+    );
+    let head = line.rsplit(' ').next().expect("head");
+    assert_eq!(head.len(), 16, "{line}");
+    assert!(head.chars().all(|c| c.is_ascii_hexdigit()), "{line}");
+    let v = e.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(v["intact"], true);
+    assert_eq!(v["entries"], 4);
+    assert_eq!(v["problem"], Value::Null);
+    assert!(v["head"].as_str().expect("head").starts_with(head));
+    // The operator and admins may check; other users may not.
+    e.run(&["audit", "verify", "--as", "admin@acme.test"]).ok();
+    let r = e.run(&["audit", "verify", "--as", "user@acme.test"]);
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("only an admin"), "{}", r.stderr);
+    // The listing is unchanged, and its filters do not mix with `verify`.
+    let rows = e
+        .run(&["audit", "--json", "--actor", "operator"])
+        .ok()
+        .json();
+    assert_eq!(rows.as_array().expect("array").len(), 4);
+    assert_eq!(e.run(&["audit", "--actor", "operator", "verify"]).code, 2);
+
+    delete_audit_entry_2(&e);
+    let r = e.run(&["audit", "verify"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.error(),
+        "error: audit: entry 3: does not follow entry 1 (entries were deleted)"
+    );
+    assert!(!r.stdout.contains("intact"), "{}", r.stdout);
+    let r = e.run(&["audit", "verify", "--json"]);
+    assert_eq!(r.code, 1);
+    let v = r.json();
+    assert_eq!(v["intact"], false);
+    assert_eq!(v["entries"], 3);
+    assert_eq!(v["problem"]["entry"], 3);
+    // Putting the trigger back does not hide the deletion; the chain still shows it.
+    e.sql(
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN \
+         SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    );
+    assert!(e.run(&["audit", "verify"]).error().contains("entry 3"));
+}
+
+#[test]
+fn audit_verify_reports_a_changed_entry_and_a_dropped_trigger() {
+    let e = Env::setup();
+    e.sql("DROP TRIGGER audit_no_update");
+    let r = e.run(&["audit", "verify"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.error(),
+        "error: audit: the trigger audit_no_update is missing: the audit log is no longer append-only"
+    );
+    e.sql("UPDATE audit SET actor = 'someone-else' WHERE id = 3");
+    let r = e.run(&["audit", "verify"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.error(),
+        "error: audit: entry 3: its hash does not match its content (changed after it was written)"
+    );
+}
+
+/// A running `tessera serve`.
+struct Server {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Env {
+    /// Spawn `tessera serve` on a free loopback port with `extra` arguments.
+    fn spawn_serve(&self, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = self.cmd(&args).spawn().expect("spawn tessera serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, lines }
+    }
+}
+
+impl Server {
+    /// Wait for the "listening" line; None if the process ends (or stays silent) first.
+    fn listening(&self) -> Option<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with("Tessera API listening on https://127.0.0.1:") => {
+                    return Some(l)
+                }
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Stop it as an operator would (SIGTERM) and collect its exit code and stderr.
+    fn stop(mut self) -> Run {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            let _ = self.child.kill();
+        }
+        self.finish()
+    }
+
+    /// Wait (at most a minute) for it to exit by itself.
+    fn finish(mut self) -> Run {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(_status) = self.child.try_wait().expect("try_wait") {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("tessera serve did not exit within a minute");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = self.child.wait_with_output().expect("wait");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: self.lines.try_iter().collect::<Vec<_>>().join("\n"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_on_a_broken_audit_log_unless_told_to_accept_it() {
+    let e = Env::setup();
+    // An intact log: it starts without a word about the audit log.
+    let s = e.spawn_serve(&[]);
+    assert!(s.listening().is_some(), "serve did not start");
+    let r = s.stop();
+    assert!(!r.stderr.contains("audit"), "{}", r.stderr);
+
+    delete_audit_entry_2(&e);
+    let s = e.spawn_serve(&[]);
+    if s.listening().is_some() {
+        let _ = s.stop();
+        panic!("serve started on a broken audit log");
+    }
+    let r = s.finish();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let err = r.error();
+    assert!(
+        err.starts_with("error: audit: entry 3: does not follow entry 1 (entries were deleted)"),
+        "{err}"
+    );
+    assert!(err.contains("--accept-broken-audit"), "{err}");
+
+    let s = e.spawn_serve(&["--accept-broken-audit"]);
+    assert!(s.listening().is_some(), "serve did not start");
+    let r = s.stop();
+    assert!(
+        r.stderr.contains(
+            "warning: audit: entry 3: does not follow entry 1 (entries were deleted); \
+             starting anyway because of --accept-broken-audit."
+        ),
+        "{}",
+        r.stderr
+    );
+}

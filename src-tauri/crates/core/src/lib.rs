@@ -5,6 +5,7 @@
 //! nothing of terminals, HTTP or windows: the CLI, the HTTPS API and the desktop app are thin
 //! front ends over [`service::Tessera`].
 
+mod audit_check;
 pub mod authority;
 mod cache;
 pub mod error;
@@ -24,3 +25,4 @@ pub use error::{Error, Result};
 pub use service::{
     Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo,
 };
+pub use store::audit::{AuditCheck, AuditProblem};

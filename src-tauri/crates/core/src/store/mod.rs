@@ -54,6 +54,8 @@ impl Store {
             .map_err(|e| open_error(&path, e))?;
         check_schema_version(&write).await?;
         migrate(&write).await?;
+        // Entries written before the audit log's hash chain existed are chained once.
+        audit::chain_unchained(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(60))
