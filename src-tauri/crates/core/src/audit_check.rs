@@ -1,7 +1,6 @@
 //! Checking the audit log's hash chain (the walk itself is [`crate::store::audit::check`]).
 
-use crate::error::{Error, Result};
-use crate::model::Role;
+use crate::error::Result;
 use crate::service::{Actor, Tessera};
 use crate::store::audit::{self, AuditCheck};
 
@@ -21,14 +20,7 @@ impl Tessera {
     /// [`Tessera::verify_audit`] for an actor: the local operator and admins only, like
     /// reading the audit log.
     pub async fn verify_audit_as(&self, actor: &Actor) -> Result<AuditCheck> {
-        let admin = match actor {
-            Actor::Operator => true,
-            Actor::User(u) => u.role == Role::Admin,
-            Actor::Company { .. } => false,
-        };
-        if !admin {
-            return Err(Error::forbidden("only an admin may verify the audit log"));
-        }
+        actor.require_admin("verify the audit log")?;
         self.verify_audit().await
     }
 }

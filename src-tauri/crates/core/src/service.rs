@@ -111,7 +111,7 @@ impl Actor {
         self.role().is_none_or(Role::manages_company_tokens)
     }
 
-    fn require_admin(&self, what: &str) -> Result<()> {
+    pub(crate) fn require_admin(&self, what: &str) -> Result<()> {
         if self.is_admin() {
             Ok(())
         } else {

@@ -403,3 +403,47 @@ async fn only_the_operator_and_admins_may_verify_through_an_actor() {
     let e = t.verify_audit_as(&uli).await.expect_err("refused");
     assert_eq!(e.to_string(), "only an admin may verify the audit log");
 }
+
+#[tokio::test]
+async fn nothing_shaped_like_a_token_enters_the_audit_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (t, _) = common::company(dir.path()).await;
+    let secret =
+        tessera_core::token::TokenSecret::generate(tessera_core::token::TokenKind::Personal);
+    let db = dir.path().join("tessera.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("raw connection");
+    let mut conn = pool.acquire().await.expect("conn");
+    let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    for (actor, details) in [
+        (format!("x{}", secret.expose()), serde_json::json!({})),
+        (
+            "operator".to_owned(),
+            serde_json::json!({"name": format!("key={}", secret.expose())}),
+        ),
+    ] {
+        let e = tessera_core::store::audit::append(
+            &mut conn,
+            1,
+            &actor,
+            "token.create",
+            "token:1",
+            &details,
+        )
+        .await
+        .expect_err("refused");
+        assert!(e.to_string().starts_with("audit: "), "{e}");
+    }
+    let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(before, after);
+    drop(conn);
+    pool.close().await;
+    assert!(t.verify_audit().await.expect("check").problem.is_none());
+}

@@ -120,6 +120,16 @@ pub async fn append(
     };
     let id = last_id.max(prev_id) + 1;
     let details = details.to_string();
+    // The log is kept for ever: nothing shaped like a token may enter it, whatever the caller
+    // checked before.
+    if [actor, action, target, details.as_str()]
+        .iter()
+        .any(|t| crate::token::contains_token_pattern(t))
+    {
+        return Err(crate::error::Error::invalid(
+            "audit: the entry would contain something shaped like a token, which is never written to the audit log; remove the token from the input (and revoke it if it was real)",
+        ));
+    }
     let hash = entry_hash(&prev, id, at, actor, action, target, &details);
     sqlx::query(
         "INSERT INTO audit (id, at, actor, action, target, details, prev_hash, hash) \
