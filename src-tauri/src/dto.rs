@@ -104,6 +104,8 @@ pub struct AppStatus {
     pub api: ApiStatus,
     /// Set when the token-hashing key lives in a file because no OS keyring answered.
     pub key_warning: Option<String>,
+    /// Set when the audit log's hash chain or its triggers are broken (checked once per start).
+    pub audit_problem: Option<String>,
     pub lock_after_minutes: u32,
 }
 

@@ -23,11 +23,10 @@ struct Session {
 pub struct AppState {
     pub core: Tessera,
     session: Mutex<Option<Session>>,
-    /// Consecutive failed sign-ins; each one waits longer.
-    pub failed_sign_ins: Mutex<u32>,
     pub clipboard: SecretClipboard,
     pub api: Mutex<ApiStatus>,
     pub key_warning: Option<String>,
+    audit_problem: std::sync::OnceLock<Option<String>>,
     lock_after: Duration,
 }
 
@@ -36,12 +35,29 @@ impl AppState {
         Self {
             core,
             session: Mutex::new(None),
-            failed_sign_ins: Mutex::new(0),
             clipboard: SecretClipboard::default(),
             api: Mutex::new(api),
             key_warning,
+            audit_problem: std::sync::OnceLock::new(),
             lock_after: Duration::from_secs(u64::from(LOCK_AFTER_MINUTES) * 60),
         }
+    }
+
+    /// What is wrong with the audit log, checked once per start (the first status call).
+    pub async fn audit_problem(&self) -> Option<String> {
+        if let Some(p) = self.audit_problem.get() {
+            return p.clone();
+        }
+        let found = match self.core.verify_audit().await {
+            Ok(check) => check.problem.map(|p| {
+                format!(
+                    "The audit log has been tampered with: {}. Run `tessera audit verify` for details and restore the database from a backup.",
+                    p.message
+                )
+            }),
+            Err(e) => Some(format!("The audit log could not be checked: {e}")),
+        };
+        self.audit_problem.get_or_init(|| found).clone()
     }
 
     pub fn start_session(&self, user: UserId) {

@@ -580,3 +580,31 @@ fn audit_exports_as_csv_with_filters() {
         "{e}"
     );
 }
+
+#[test]
+fn a_tampered_audit_log_is_reported_in_the_status() {
+    let a = app();
+    a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
+    let db = a._dir.path().join("data").join("tessera.db");
+    tauri::async_runtime::block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("raw connection");
+        sqlx::query("DROP TRIGGER audit_no_delete")
+            .execute(&pool)
+            .await
+            .expect("drop trigger");
+        pool.close().await;
+    });
+    let s = a.ok("app_status", json!({}));
+    let problem = s["auditProblem"].as_str().unwrap_or_default();
+    assert!(problem.contains("audit_no_delete"), "{s}");
+}
+
+#[test]
+fn an_intact_audit_log_shows_no_banner() {
+    let a = app();
+    a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
+    let s = a.ok("app_status", json!({}));
+    assert_eq!(s["auditProblem"], Value::Null, "{s}");
+}

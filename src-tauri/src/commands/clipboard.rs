@@ -41,20 +41,10 @@ pub async fn save_postman_environment(
     let env = tessera_api::postman::environment(&base, &token, &name);
     let text = serde_json::to_string_pretty(&env).map_err(|e| IpcError::Internal(e.to_string()))?;
     let path = PathBuf::from(path);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    use std::io::Write;
-    opts.open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| {
-            IpcError::Invalid(format!(
-                "path: cannot write {} ({e}); choose another place",
-                path.display()
-            ))
-        })
+    tessera_core::secret_file::write(&path, text.as_bytes()).map_err(|e| {
+        IpcError::Invalid(format!(
+            "path: cannot write {} ({e}); choose another place",
+            path.display()
+        ))
+    })
 }

@@ -1,7 +1,5 @@
 //! First run, sign-in, sign-out and the app's status.
 
-use std::time::Duration;
-
 use tauri::State;
 use tessera_core::model::{Email, Role};
 use tessera_core::password::Password;
@@ -24,6 +22,7 @@ pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
         me,
         api: state.api_status(),
         key_warning: state.key_warning.clone(),
+        audit_problem: state.audit_problem().await,
         lock_after_minutes: LOCK_AFTER_MINUTES,
     })
 }
@@ -54,33 +53,20 @@ pub async fn sign_in(state: State<'_, AppState>, req: SignInRequest) -> CmdResul
     let email: Email = req.email.parse().map_err(|_| {
         IpcError::Invalid("email: enter the e-mail address you sign in with".into())
     })?;
-    // Wrong passwords slow down: 0.5 s, 1 s, 2 s ... up to 8 s before answering again.
-    let failures = state.failed_sign_ins.lock().map(|n| *n).unwrap_or(0);
-    if failures > 0 {
-        let wait = 250u64 << failures.min(5);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-    }
-    let password = Password::new(req.password)
-        .map_err(|_| IpcError::Forbidden("sign-in: wrong e-mail or password".into()));
-    let result = match password {
-        Ok(p) => state.core.sign_in(&email, p).await.map_err(IpcError::from),
-        Err(e) => Err(e),
+    // Wrong passwords slow down per e-mail, counted in the database (the core's sign_in).
+    let password = match Password::new(req.password) {
+        Ok(p) => p,
+        Err(_) => {
+            // Too short to be anyone's password: as slow as a real check, and the same answer.
+            tokio::time::sleep(state.core.sign_in_delay(&email).await?).await;
+            return Err(IpcError::Forbidden(
+                "sign-in: wrong e-mail or password".into(),
+            ));
+        }
     };
-    match result {
-        Ok(u) => {
-            if let Ok(mut n) = state.failed_sign_ins.lock() {
-                *n = 0;
-            }
-            state.start_session(u.id);
-            state.me(&u).await
-        }
-        Err(e) => {
-            if let Ok(mut n) = state.failed_sign_ins.lock() {
-                *n = n.saturating_add(1);
-            }
-            Err(e)
-        }
-    }
+    let u = state.core.sign_in(&email, password).await?;
+    state.start_session(u.id);
+    state.me(&u).await
 }
 
 #[tauri::command]

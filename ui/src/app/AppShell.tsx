@@ -87,6 +87,11 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           </button>
         </div>
       </header>
+      {status.auditProblem && (
+        <div className="banner banner-error shell-banner" role="alert">
+          {status.auditProblem}
+        </div>
+      )}
       {status.keyWarning && (
         <div className="banner banner-warning shell-banner" role="status">
           {status.keyWarning}

@@ -6,4 +6,8 @@ export type AppStatus = { initialised: boolean, company: string | null, me: Me |
 /**
  * Set when the token-hashing key lives in a file because no OS keyring answered.
  */
-keyWarning: string | null, lockAfterMinutes: number, };
+keyWarning: string | null, 
+/**
+ * Set when the audit log's hash chain or its triggers are broken (checked once per start).
+ */
+auditProblem: string | null, lockAfterMinutes: number, };

@@ -89,18 +89,23 @@ fn ca_params() -> Result<CertificateParams> {
 /// Write a file atomically (temp file + rename); `secret` files are 0600.
 fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(if secret { 0o600 } else { 0o644 });
+    if secret {
+        // Owner-only even when a stale temp file with a looser mode is in the way.
+        tessera_core::secret_file::write(&tmp, contents)
+            .map_err(|e| io_err("write a TLS file", e))?;
+    } else {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o644);
+        }
+        let mut f = opts.open(&tmp).map_err(|e| io_err("write a TLS file", e))?;
+        f.write_all(contents)
+            .map_err(|e| io_err("write a TLS file", e))?;
+        f.sync_all().map_err(|e| io_err("write a TLS file", e))?;
     }
-    let mut f = opts.open(&tmp).map_err(|e| io_err("write a TLS file", e))?;
-    f.write_all(contents)
-        .map_err(|e| io_err("write a TLS file", e))?;
-    f.sync_all().map_err(|e| io_err("write a TLS file", e))?;
-    drop(f);
     std::fs::rename(&tmp, path).map_err(|e| io_err("write a TLS file", e))?;
     Ok(())
 }

@@ -559,3 +559,354 @@ async fn deleting_a_token_keeps_its_usage_history() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Who presents the token in the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// An admin's token with every scope and no limits beyond the policy's.
+    Admin,
+    /// An admin's token with tokens:read/write, usage:read and me:read, 127.0.0.1 only, one
+    /// day, 100 a minute.
+    Narrow,
+    /// A VRM admin's token with every scope the role allows.
+    Vrm,
+    /// An ordinary user's token with every scope the role allows.
+    User,
+    /// A company token with every scope a company token may hold.
+    Company,
+    /// An admin's token with me:read only.
+    MeOnly,
+}
+
+const WHO: [Who; 6] = [
+    Who::Admin,
+    Who::Narrow,
+    Who::Vrm,
+    Who::User,
+    Who::Company,
+    Who::MeOnly,
+];
+
+/// Every route of the management API against every kind of actor: each cell is one request
+/// whose answer is asserted. The expected statuses are written out, not computed.
+#[tokio::test]
+async fn authority_matrix_every_route_by_every_actor() {
+    let env = setup().await;
+    let vrm = env.add_user("vera@example.com", Role::VrmAdmin).await;
+    let user = env.add_user("uli@example.com", Role::User).await;
+    let role_scopes = [
+        "me:read",
+        "tokens:read",
+        "tokens:write",
+        "usage:read",
+        "tokens:verify",
+    ];
+    let mut tokens = Vec::new();
+    for who in WHO {
+        let t = match who {
+            Who::Admin => {
+                let mut r = new_token(
+                    TokenKind::Personal,
+                    Some("ada@example.com"),
+                    "m-admin",
+                    ALL_SCOPES,
+                );
+                r.expiry = ExpiryRequest::parse_in("365d").expect("365d");
+                env.token_with(r).await
+            }
+            Who::Narrow => {
+                let mut r = new_token(
+                    TokenKind::Personal,
+                    Some("ada@example.com"),
+                    "m-narrow",
+                    &["me:read", "tokens:read", "tokens:write", "usage:read"],
+                );
+                r.networks = Networks::parse(&["127.0.0.1"]).expect("net");
+                r.expiry = ExpiryRequest::parse_in("1d").expect("1d");
+                r.rate_limit = Some(100);
+                env.token_with(r).await
+            }
+            Who::Vrm => env
+                .tessera
+                .create_token(
+                    &Actor::User(vrm.clone()),
+                    new_token(TokenKind::Personal, None, "m-vrm", &role_scopes),
+                )
+                .await
+                .expect("vrm token"),
+            Who::User => env
+                .tessera
+                .create_token(
+                    &Actor::User(user.clone()),
+                    new_token(TokenKind::Personal, None, "m-user", &role_scopes),
+                )
+                .await
+                .expect("user token"),
+            Who::Company => {
+                env.token_with(new_token(
+                    TokenKind::Company,
+                    None,
+                    "m-company",
+                    &[
+                        "me:read",
+                        "tokens:read",
+                        "tokens:write",
+                        "usage:read",
+                        "tokens:verify",
+                    ],
+                ))
+                .await
+            }
+            Who::MeOnly => env.token("m-me", &["me:read"]).await,
+        };
+        tokens.push((who, t));
+    }
+    let mut fresh = 0;
+    let mut company_token = |env: &Env, deactivated: bool| {
+        fresh += 1;
+        let name = format!("target-{fresh}");
+        let tessera = env.tessera.clone();
+        async move {
+            let t = tessera
+                .create_token(
+                    &Actor::Operator,
+                    new_token(TokenKind::Company, None, &name, &["tokens:verify"]),
+                )
+                .await
+                .expect("target");
+            if deactivated {
+                tessera
+                    .set_token_status(&Actor::Operator, t.info.id, StatusAction::Deactivate)
+                    .await
+                    .expect("deactivate");
+            }
+            t.info.id
+        }
+    };
+
+    use Who::*;
+    // Expected status per actor, in WHO's order.
+    let mut cells = 0;
+    let routes: &[(&str, &str)] = &[
+        ("GET", "/v1/me"),
+        ("POST", "/v1/verify"),
+        ("GET", "/v1/tokens"),
+        ("POST", "/v1/tokens (wide personal)"),
+        ("POST", "/v1/tokens (company)"),
+        ("GET", "/v1/tokens/{id}"),
+        ("POST", "/v1/tokens/{id}/deactivate"),
+        ("POST", "/v1/tokens/{id}/activate"),
+        ("POST", "/v1/tokens/{id}/revoke"),
+        ("DELETE", "/v1/tokens/{id}"),
+        ("GET", "/v1/tokens/{id}/usage"),
+        ("GET", "/v1/users"),
+        ("POST", "/v1/users"),
+        ("POST", "/v1/users/{id}/deactivate"),
+        ("PUT", "/v1/users/{id}/role"),
+        ("GET", "/v1/audit"),
+    ];
+    for (i, (method, route)) in routes.iter().enumerate() {
+        for (j, (who, t)) in tokens.iter().enumerate() {
+            let who = *who;
+            let (path, body): (String, Option<Value>) = match i {
+                0 => ("/v1/me".into(), None),
+                1 => (
+                    "/v1/verify".into(),
+                    Some(json!({"token": tokens[0].1.token.expose()})),
+                ),
+                2 => ("/v1/tokens".into(), None),
+                3 => (
+                    "/v1/tokens".into(),
+                    Some(json!({
+                        "kind": "personal", "name": format!("wide-{j}"),
+                        "scopes": ["users:write", "audit:read"], "expires_in": "30d"
+                    })),
+                ),
+                4 => (
+                    "/v1/tokens".into(),
+                    Some(json!({
+                        "kind": "company", "name": format!("svc-{j}"), "description": "matrix",
+                        "scopes": ["tokens:verify"], "expires_in": "12h"
+                    })),
+                ),
+                5 => (
+                    format!("/v1/tokens/{}", company_token(&env, false).await),
+                    None,
+                ),
+                6 => (
+                    format!("/v1/tokens/{}/deactivate", company_token(&env, false).await),
+                    Some(json!({})),
+                ),
+                7 => (
+                    format!("/v1/tokens/{}/activate", company_token(&env, true).await),
+                    Some(json!({})),
+                ),
+                8 => (
+                    format!("/v1/tokens/{}/revoke", company_token(&env, false).await),
+                    Some(json!({})),
+                ),
+                9 => (
+                    format!("/v1/tokens/{}", company_token(&env, false).await),
+                    None,
+                ),
+                10 => (
+                    format!("/v1/tokens/{}/usage", company_token(&env, false).await),
+                    None,
+                ),
+                11 => ("/v1/users".into(), None),
+                12 => (
+                    "/v1/users".into(),
+                    Some(json!({
+                        "email": format!("new-{j}@example.com"), "name": "New", "role": "admin",
+                        "password": "a long enough passphrase"
+                    })),
+                ),
+                13 | 14 => {
+                    let email = format!("target-{i}-{j}@example.com");
+                    env.add_user(&email, Role::User).await;
+                    if i == 13 {
+                        (format!("/v1/users/{email}/deactivate"), Some(json!({})))
+                    } else {
+                        (
+                            format!("/v1/users/{email}/role"),
+                            Some(json!({"role": "admin"})),
+                        )
+                    }
+                }
+                _ => ("/v1/audit".into(), None),
+            };
+            let expected: u16 = match (i, who) {
+                (0, _) => 200,
+                (1, Admin | Vrm | User | Company) => 200,
+                (2 | 5 | 6 | 8 | 9 | 10, Admin | Narrow | Vrm | Company) => 200,
+                (2, User) => 200,
+                (3, Admin) => 201,
+                // A company token has no person to own a personal token.
+                (3, Company) => 400,
+                (4, Admin | Vrm | Company) => 201,
+                (7, Admin | Vrm | Company) => 200,
+                // Someone else's (the company's) token answers like a missing one.
+                (5..=10, User) => 404,
+                (11 | 15, Admin) => 200,
+                (12, Admin) => 201,
+                (13 | 14, Admin) => 200,
+                _ => 403,
+            };
+            let (status, v) = send(&env, method, &path, &t.token, body).await;
+            assert_eq!(
+                status.as_u16(),
+                expected,
+                "{method} {route} by {who:?}: {v}"
+            );
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, routes.len() * WHO.len());
+    println!(
+        "authority matrix: {cells} cells of {} covered",
+        routes.len() * WHO.len()
+    );
+}
+
+/// A leaked, revoked token flooding the API with a new user agent on every request: the
+/// usage table grows by a bounded number of rows (the token's limit of distinct refusals,
+/// then one counted row a second), and 429s appear. `TESSERA_FLOOD=100000` runs the size the
+/// README quotes; CI runs 4,000.
+#[tokio::test]
+async fn a_flood_from_a_revoked_token_stays_bounded() {
+    let env = setup().await;
+    let n: usize = std::env::var("TESSERA_FLOOD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4_000);
+    let mut req = new_token(
+        TokenKind::Personal,
+        Some("ada@example.com"),
+        "leaked",
+        &["me:read"],
+    );
+    req.rate_limit = Some(60);
+    let leaked = env.token_with(req).await;
+    env.tessera
+        .set_token_status(&Actor::Operator, leaked.info.id, StatusAction::Revoke)
+        .await
+        .expect("revoke");
+    let db = env.dir.path().join("tessera.db");
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = env.dir.path().join("tessera.db-wal");
+    let before = size(&db) + size(&wal);
+    let started = std::time::Instant::now();
+    let workers = 8;
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let client = env.client.clone();
+        let url = env.url("/v1/me");
+        let secret = leaked.token.expose().to_owned();
+        tasks.push(tokio::spawn(async move {
+            let (mut refused, mut limited) = (0usize, 0usize);
+            for i in (w..n).step_by(workers) {
+                let status = client
+                    .get(&url)
+                    .bearer_auth(&secret)
+                    .header(
+                        "user-agent",
+                        format!("flood/{i}-{}", i.wrapping_mul(2_654_435_761)),
+                    )
+                    .send()
+                    .await
+                    .expect("send")
+                    .status();
+                match status.as_u16() {
+                    401 => refused += 1,
+                    429 => limited += 1,
+                    other => panic!("unexpected {other}"),
+                }
+            }
+            (refused, limited)
+        }));
+    }
+    let (mut refused, mut limited) = (0, 0);
+    for t in tasks {
+        let (r, l) = t.await.expect("task");
+        refused += r;
+        limited += l;
+    }
+    let secs = started.elapsed().as_secs() + 1;
+    assert_eq!(refused + limited, n);
+    assert!(limited > 0, "no 429 in {n} requests");
+    // The token's burst (60) plus what refills in the meantime (one a second).
+    assert!(
+        refused as u64 <= 60 + secs,
+        "{refused} refusals in {secs} s"
+    );
+    let mut rows = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        rows = env
+            .tessera
+            .token_usage(&Actor::Operator, leaked.info.id, 1000)
+            .await
+            .expect("usage");
+        if rows.iter().map(|r| r.uses).sum::<i64>() == n as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        rows.iter().map(|r| r.uses).sum::<i64>(),
+        n as i64,
+        "every request is counted"
+    );
+    // Distinct refusals, plus one rate-limited row a second.
+    assert!(
+        rows.len() as u64 <= refused as u64 + secs + 1,
+        "{} rows for {n} requests in {secs} s",
+        rows.len()
+    );
+    let grown = (size(&db) + size(&wal)).saturating_sub(before);
+    println!(
+        "flood: {n} requests in {secs} s: {refused} refused (401), {limited} rate-limited (429); {} usage rows; database and WAL grew {} KiB",
+        rows.len(),
+        grown / 1024
+    );
+}

@@ -434,21 +434,12 @@ fn check_writable(p: &Path) -> Result<()> {
 }
 
 fn write_secret_file(p: &Path, text: &str) -> Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(p).map_err(|e| {
+    tessera_core::secret_file::write(p, text.as_bytes()).map_err(|e| {
         Error::invalid(format!(
             "postman-env: cannot write {} ({e}); the token was created, so revoke it and try again",
             p.display()
         ))
-    })?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| Error::internal("cannot write the Postman environment", e))
+    })
 }
 
 async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {

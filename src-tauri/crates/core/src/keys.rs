@@ -209,6 +209,7 @@ fn new_key() -> Zeroizing<[u8; 32]> {
 }
 
 fn read_key_file(path: &Path) -> Result<Option<Zeroizing<[u8; 32]>>> {
+    crate::secret_file::check_private(path)?;
     let text = match std::fs::read_to_string(path) {
         Ok(t) => Zeroizing::new(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

@@ -14,6 +14,7 @@ pub mod model;
 pub mod password;
 pub mod policy;
 pub mod reports;
+pub mod secret_file;
 pub mod seed;
 pub mod service;
 pub mod store;

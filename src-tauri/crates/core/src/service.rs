@@ -530,8 +530,28 @@ impl Tessera {
         Ok(Actor::User(u))
     }
 
-    /// Check a person's password and record the sign-in (or the failed attempt).
+    /// How long the next sign-in for this e-mail waits before its password is checked:
+    /// nothing at first, then 0.5 s, 1 s, 2 s ... up to 8 s after consecutive wrong
+    /// passwords. Counted per e-mail in the database, so restarting the app or signing in
+    /// from another front end does not reset it.
+    pub async fn sign_in_delay(&self, email: &Email) -> Result<std::time::Duration> {
+        let failures = meta::get(&mut *self.reader().await?, &failures_key(email))
+            .await?
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0);
+        Ok(match failures {
+            0 => std::time::Duration::ZERO,
+            n => std::time::Duration::from_millis(250u64 << n.min(5)),
+        })
+    }
+
+    /// Check a person's password and record the sign-in (or the failed attempt). Waits
+    /// [`Tessera::sign_in_delay`] first.
     pub async fn sign_in(&self, email: &Email, pw: Password) -> Result<User> {
+        let wait = self.sign_in_delay(email).await?;
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
         let failed = || Error::forbidden("sign-in: wrong e-mail or password");
         let user = store::users::find_by_email(&mut *self.reader().await?, email).await?;
         let phc = match &user {
@@ -549,6 +569,17 @@ impl Tessera {
         } else {
             "user.sign_in_failed"
         };
+        let key = failures_key(email);
+        let failures = if ok {
+            0
+        } else {
+            meta::get(&mut tx, &key)
+                .await?
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+                .saturating_add(1)
+        };
+        meta::set(&mut tx, &key, &failures.to_string()).await?;
         store::audit::append(
             &mut tx,
             now_ts(),
@@ -1453,6 +1484,11 @@ fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
         return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)")));
     }
     Ok(())
+}
+
+/// Where consecutive wrong passwords for an e-mail are counted.
+fn failures_key(email: &Email) -> String {
+    format!("sign_in_failures:{email}")
 }
 
 pub(crate) fn now_ts() -> i64 {

@@ -43,7 +43,10 @@ impl Store {
             .filename(&path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a committed revoke, deactivation, role or policy change survives power
+            // loss (NORMAL in WAL mode may lose the last commits). Usage is written in
+            // batches, so the extra sync costs little.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         let write = SqlitePoolOptions::new()
