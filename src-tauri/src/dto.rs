@@ -516,6 +516,8 @@ pub struct DashboardView {
     pub refused_last_24_hours: i32,
     pub presented_in_query: i32,
     pub active: i32,
+    /// Usage events the API could not record (its queue was full), since installation.
+    pub usage_dropped: i32,
 }
 
 #[derive(Debug, Clone, Deserialize, TS, Default)]

@@ -350,7 +350,7 @@ export function createAdminFake(ctx: AdminContext) {
         return usage(args.id as number, args.days as number);
       case "get_dashboard": {
         requireRole("admin", "vrm_admin");
-        const d: DashboardView = { expiringIn7Days: 3, expiringIn30Days: 11, neverUsed: 27, unusedFor30Days: 8, refusedLast24Hours: 52, presentedInQuery: 1, active: 143 };
+        const d: DashboardView = { expiringIn7Days: 3, expiringIn30Days: 11, neverUsed: 27, unusedFor30Days: 8, refusedLast24Hours: 52, presentedInQuery: 1, active: 143, usageDropped: 0 };
         return d;
       }
       case "list_audit":

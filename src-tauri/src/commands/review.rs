@@ -67,6 +67,7 @@ pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<DashboardVie
         never_used: i32c(d.never_used),
         unused_for_30_days: i32c(d.unused_30_days),
         refused_last_24_hours: i32c(d.refused_24_hours),
+        usage_dropped: i32c(d.usage_dropped),
         presented_in_query: i32c(d.presented_in_query),
         active: i32c(d.active),
     })

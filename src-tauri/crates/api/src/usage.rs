@@ -24,6 +24,9 @@ const BATCH: usize = 5_000;
 /// Distinct events held beyond this are dropped with a warning rather than growing memory
 /// unbounded (far more than arrive between two flushes at any rate this server reaches).
 const QUEUE: usize = 100_000;
+/// The same bound in bytes (events with long paths or user agents weigh more); drops are
+/// counted in the database and shown on the dashboard.
+const QUEUE_BYTES: usize = 32 << 20;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The sending side, cloned into request handling.
@@ -40,7 +43,22 @@ struct Queue {
 #[derive(Default)]
 struct QueueState {
     counts: HashMap<UseEvent, i64>,
+    /// What the distinct events held weigh, roughly.
+    bytes: usize,
     closed: bool,
+}
+
+/// Roughly what one distinct event costs held in the queue.
+fn weight(e: &UseEvent) -> usize {
+    let owned = |c: &std::borrow::Cow<'static, str>| match c {
+        std::borrow::Cow::Owned(s) => s.len(),
+        std::borrow::Cow::Borrowed(_) => 0,
+    };
+    std::mem::size_of::<(UseEvent, i64)>()
+        + 16
+        + owned(&e.path)
+        + owned(&e.method)
+        + e.user_agent.as_ref().map_or(0, |a| a.len())
 }
 
 impl UsageSender {
@@ -51,7 +69,9 @@ impl UsageSender {
                 *n += 1;
                 return;
             }
-            if q.counts.len() < QUEUE {
+            let w = weight(&e);
+            if q.counts.len() < QUEUE && q.bytes + w <= QUEUE_BYTES {
+                q.bytes += w;
                 q.counts.insert(e, 1);
                 return;
             }
@@ -66,10 +86,12 @@ impl Queue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Move the counted events into `into`; with `close`, refuse every later event.
-    fn take(&self, into: &mut Vec<(UseEvent, i64)>, close: bool) {
+    /// Move the counted events into `into`; with `close`, refuse every later event. Returns
+    /// how many events were dropped since the last take.
+    fn take(&self, into: &mut Vec<(UseEvent, i64)>, close: bool) -> u64 {
         let mut q = self.lock();
         let counts = std::mem::take(&mut q.counts);
+        q.bytes = 0;
         q.closed |= close;
         drop(q);
         into.extend(counts);
@@ -80,6 +102,7 @@ impl Queue {
                 "usage events dropped: the writer is behind or stopping"
             );
         }
+        dropped
     }
 }
 
@@ -160,9 +183,14 @@ async fn run(tessera: Tessera, queue: Arc<Queue>, mut stop: oneshot::Receiver<()
             _ = &mut stop => true,
         };
         // Once closed, no request can queue more: what is taken now is the last of it.
-        queue.take(&mut taken, stopping);
+        let dropped = queue.take(&mut taken, stopping);
         for batch in taken.chunks(BATCH) {
             flush(&tessera, batch).await;
+        }
+        if dropped > 0 {
+            if let Err(e) = tessera.record_dropped_uses(dropped).await {
+                tracing::warn!(error = %e, "cannot count dropped usage events");
+            }
         }
         taken.clear();
         // Keep room for a usual tick, not for the largest burst ever seen.
@@ -184,5 +212,51 @@ async fn flush(tessera: &Tessera, batch: &[(UseEvent, i64)]) {
             }
             Err(e) => tracing::error!(error = %e, events = batch.len(), "usage events lost"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+    use tessera_core::model::TokenId;
+
+    fn event(i: usize, agent_len: usize) -> UseEvent {
+        UseEvent {
+            token_id: TokenId(1),
+            at: time::OffsetDateTime::UNIX_EPOCH,
+            ip: None,
+            user_agent: Some(format!("{i}-{}", "x".repeat(agent_len)).into()),
+            method: Cow::Borrowed("GET"),
+            path: Cow::Borrowed("/v1/me"),
+            status: 401,
+            outcome: "revoked",
+            via: "bearer",
+        }
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_and_counts_what_it_drops() {
+        let q = Arc::new(Queue::default());
+        let s = UsageSender(q.clone());
+        // 8 KiB user agents: the byte bound is reached long before the count bound.
+        let n = QUEUE_BYTES / 8192 + 100;
+        for i in 0..n {
+            s.send(event(i, 8192));
+        }
+        let held = q.lock().counts.len();
+        assert!(held < n && held > 0, "{held} of {n}");
+        assert!(q.lock().bytes <= QUEUE_BYTES);
+        let mut taken = Vec::new();
+        let dropped = q.take(&mut taken, false);
+        assert_eq!(taken.len(), held);
+        assert_eq!(dropped as usize, n - held);
+        // Identical events still fold into the entry already held.
+        s.send(event(0, 8));
+        s.send(event(0, 8));
+        let mut again = Vec::new();
+        assert_eq!(q.take(&mut again, false), 0);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].1, 2);
     }
 }

@@ -42,9 +42,28 @@ pub struct Dashboard {
     pub refused_24_hours: i64,
     pub presented_in_query: i64,
     pub active: i64,
+    /// Usage events a server could not record (its queue was full), since installation.
+    pub usage_dropped: i64,
 }
 
+/// Where the count of usage events servers had to drop is kept.
+const USAGE_DROPPED: &str = "usage_dropped";
+
 impl Tessera {
+    /// Count usage events a server had to drop (its pending queue was full), so the
+    /// dashboard can say so.
+    pub async fn record_dropped_uses(&self, n: u64) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let total = meta::get(&mut tx, USAGE_DROPPED)
+            .await?
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+            .saturating_add(n);
+        meta::set(&mut tx, USAGE_DROPPED, &total.to_string()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Accepted and refused uses per UTC day over the last `days` days, oldest first, with
     /// zero days filled in.
     pub async fn usage_series(
@@ -154,6 +173,10 @@ impl Tessera {
             }))
             .await?,
             refused_24_hours,
+            usage_dropped: meta::get(&mut *self.reader().await?, USAGE_DROPPED)
+                .await?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
             presented_in_query: count(TokenFilter {
                 presented_in_query: true,
                 ..Default::default()

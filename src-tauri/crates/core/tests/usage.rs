@@ -107,3 +107,19 @@ async fn identical_uses_in_a_second_share_a_row_and_every_report_counts_each() {
     let dash = t.dashboard(&admin).await.expect("dashboard");
     assert_eq!(dash.refused_24_hours, 3);
 }
+
+#[tokio::test]
+async fn dropped_usage_events_are_counted_on_the_dashboard() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (t, admin) = common::company(dir.path()).await;
+    assert_eq!(
+        t.dashboard(&admin).await.expect("dashboard").usage_dropped,
+        0
+    );
+    t.record_dropped_uses(7).await.expect("count");
+    t.record_dropped_uses(5).await.expect("count");
+    assert_eq!(
+        t.dashboard(&admin).await.expect("dashboard").usage_dropped,
+        12
+    );
+}

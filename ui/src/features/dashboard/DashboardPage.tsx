@@ -37,10 +37,16 @@ export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => voi
       </div>
       {dashboard.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={dashboard.error} />
+      {dashboard.data && dashboard.data.usageDropped > 0 && (
+        <div className="banner banner-warning" role="status">
+          {dashboard.data.usageDropped.toLocaleString()} usage events were not recorded because the API received them faster than it could
+          write them; the counts below may be low.
+        </div>
+      )}
       {dashboard.data && (
         <ul className="dash-grid">
           {CARDS.map((c) => {
-            const n = dashboard.data[c.key as keyof DashboardView];
+            const n = dashboard.data[c.key as Exclude<keyof DashboardView, "usageDropped">];
             return (
               <li key={c.key}>
                 <button type="button" className={`dash-card tone-${c.tone} ${n === 0 ? "is-zero" : ""}`} onClick={() => onOpen(c.key)}>
