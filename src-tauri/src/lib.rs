@@ -5,7 +5,7 @@ mod clipboard;
 pub mod commands;
 pub mod dto;
 pub mod error;
-mod notices;
+pub mod notices;
 pub mod state;
 
 use std::net::SocketAddr;

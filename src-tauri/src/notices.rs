@@ -1,45 +1,83 @@
 //! Desktop notifications: a token the signed-in person owns or manages expires within 7
-//! days, and again within 1 day, once each (the core remembers what was announced).
+//! days, and again within 1 day, once each (the core remembers what was announced). While
+//! the session is locked (idle past its limit) no token name or hint is shown: one notice
+//! says how many tokens need attention, and the named notices wait until the person signs
+//! in again.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
+use tessera_core::TokenInfo;
 
 use crate::state::AppState;
 
 /// Check now and then every ten minutes while someone is signed in.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     tauri::async_runtime::spawn(async move {
+        // Whether the count-only notice was already shown for the current lock.
+        let told_while_locked = AtomicBool::new(false);
         loop {
-            check(&app).await;
+            check(&app, &told_while_locked).await;
             tokio::time::sleep(Duration::from_secs(600)).await;
         }
     });
 }
 
-async fn check<R: Runtime>(app: &AppHandle<R>) {
+/// The text of each notification: named ones when unlocked, one count-only one when locked.
+pub fn texts(due: &[(TokenInfo, u32)], pending_while_locked: Option<usize>) -> Vec<String> {
+    if let Some(n) = pending_while_locked {
+        return match n {
+            0 => Vec::new(),
+            1 => vec!["A token you manage expires soon. Sign in to Tessera to see which.".into()],
+            n => vec![format!(
+                "{n} tokens you manage expire soon. Sign in to Tessera to see which."
+            )],
+        };
+    }
+    due.iter()
+        .map(|(token, days)| {
+            let when = if *days <= 1 {
+                "within a day"
+            } else {
+                "within 7 days"
+            };
+            format!(
+                "Token \"{}\" ({}) expires {when}. Create a replacement before it stops working.",
+                token.name, token.hint
+            )
+        })
+        .collect()
+}
+
+async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
     let state = app.state::<AppState>();
-    let Some(actor) = state.signed_in_actor().await else {
+    let Some((actor, locked)) = state.signed_in_actor().await else {
         return;
     };
-    let due = match state.core.take_expiry_notices(&actor).await {
-        Ok(d) => d,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot check token expiry");
+    let bodies = if locked {
+        if told_while_locked.swap(true, Ordering::Relaxed) {
             return;
         }
+        match state.core.pending_expiry_notices(&actor).await {
+            Ok(n) => texts(&[], Some(n)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check token expiry");
+                return;
+            }
+        }
+    } else {
+        told_while_locked.store(false, Ordering::Relaxed);
+        match state.core.take_expiry_notices(&actor).await {
+            Ok(due) => texts(&due, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check token expiry");
+                return;
+            }
+        }
     };
-    for (token, days) in due {
-        let when = if days <= 1 {
-            "within a day"
-        } else {
-            "within 7 days"
-        };
-        let body = format!(
-            "Token \"{}\" ({}) expires {when}. Create a replacement before it stops working.",
-            token.name, token.hint
-        );
+    for body in bodies {
         if let Err(e) = app
             .notification()
             .builder()

@@ -106,11 +106,17 @@ impl AppState {
     }
 
     /// The signed-in person as an actor, without touching the idle clock (for background
-    /// work such as notifications).
-    pub async fn signed_in_actor(&self) -> Option<Actor> {
-        let id = self.session.lock().ok()?.as_ref().map(|s| s.user)?;
+    /// work such as notifications), and whether the session has gone past its idle limit
+    /// (locked: nothing about tokens may be shown until the person signs in again).
+    pub async fn signed_in_actor(&self) -> Option<(Actor, bool)> {
+        let (id, locked) = self
+            .session
+            .lock()
+            .ok()?
+            .as_ref()
+            .map(|s| (s.user, s.last_seen.elapsed() > self.lock_after))?;
         match self.core.user(id).await {
-            Ok(u) if u.active => Some(Actor::User(u)),
+            Ok(u) if u.active => Some((Actor::User(u), locked)),
             _ => None,
         }
     }

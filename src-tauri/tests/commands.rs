@@ -608,3 +608,54 @@ fn an_intact_audit_log_shows_no_banner() {
     let s = a.ok("app_status", json!({}));
     assert_eq!(s["auditProblem"], Value::Null, "{s}");
 }
+
+#[test]
+fn a_locked_session_shows_no_token_names_in_expiry_notices() {
+    let a = App::with_admin_and_user();
+    let state = a.window.state::<AppState>();
+    let core = state.core.clone();
+    tauri::async_runtime::block_on(async {
+        let admin = core
+            .actor(Some(&"admin@acme.test".parse().expect("email")))
+            .await
+            .expect("admin");
+        let req = tessera_core::NewToken {
+            kind: tessera_core::token::TokenKind::Personal,
+            owner: None,
+            name: Some("deploy-bot".into()),
+            description: None,
+            scopes: vec![],
+            expiry: tessera_core::policy::ExpiryRequest::parse_in("3d").expect("3d"),
+            idle_days: None,
+            networks: Default::default(),
+            rate_limit: None,
+        };
+        let t = core.create_token(&admin, req).await.expect("token");
+        // Locked: a count, no name or hint, and nothing is marked announced.
+        let n = core.pending_expiry_notices(&admin).await.expect("pending");
+        assert_eq!(n, 1);
+        let locked = tessera_app::notices::texts(&[], Some(n));
+        assert_eq!(locked.len(), 1);
+        assert!(
+            !locked[0].contains("deploy-bot") && !locked[0].contains(&t.info.hint),
+            "{locked:?}"
+        );
+        assert!(locked[0].contains("Sign in"), "{locked:?}");
+        assert_eq!(
+            core.pending_expiry_notices(&admin).await.expect("pending"),
+            1
+        );
+        // Unlocked: named, once.
+        let due = core.take_expiry_notices(&admin).await.expect("take");
+        let named = tessera_app::notices::texts(&due, None);
+        assert_eq!(named.len(), 1);
+        assert!(
+            named[0].contains("deploy-bot") && named[0].contains(&t.info.hint),
+            "{named:?}"
+        );
+        assert_eq!(
+            core.pending_expiry_notices(&admin).await.expect("pending"),
+            0
+        );
+    });
+}

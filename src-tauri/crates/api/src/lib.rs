@@ -482,3 +482,27 @@ pub async fn start_with(
 pub fn export_ca(data_dir: &Path) -> Result<String> {
     Ok(tls::load_or_create_ca(data_dir)?.cert_pem)
 }
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_the_error_shape() {
+        let res = caught(async {
+            let v: Vec<u8> = Vec::new();
+            // An out-of-range index: a panic, as a bug in a handler would be.
+            let i = v.len() + 3;
+            Response::new(Body::from(format!("{}", v[i])))
+        })
+        .await;
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1024)
+            .await
+            .expect("body");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["error"], "internal");
+        let ok = caught(async { Response::new(Body::from("fine")) }).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+}

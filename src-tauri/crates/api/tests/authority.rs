@@ -53,6 +53,26 @@ async fn narrow_admin_token(env: &Env) -> tessera_core::CreatedToken {
     env.token_with(req).await
 }
 
+/// The newest audit entries (at most 10) by this actor and of this action.
+async fn audit(
+    env: &Env,
+    actor: Option<&str>,
+    action: Option<&str>,
+) -> Vec<tessera_core::store::audit::AuditEntry> {
+    env.tessera
+        .audit(
+            &Actor::Operator,
+            &AuditFilter {
+                actor: actor.map(str::to_owned),
+                action: action.map(str::to_owned),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("audit")
+}
+
 fn message(v: &Value) -> &str {
     v["message"].as_str().unwrap_or_default()
 }
@@ -130,36 +150,13 @@ async fn a_narrow_token_cannot_mint_a_wider_one() {
     );
 
     // The audit log names the token that acted.
-    let entries = env
-        .tessera
-        .audit(
-            &Actor::Operator,
-            &AuditFilter {
-                action: Some("token.create".into()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("audit");
+    let entries = audit(&env, None, Some("token.create")).await;
     assert_eq!(
         entries[0].actor,
         format!("ada@example.com via token narrow ({})", narrow.info.hint)
     );
     // And filtering by the person still finds it.
-    let by_ada = env
-        .tessera
-        .audit(
-            &Actor::Operator,
-            &AuditFilter {
-                actor: Some("ada@example.com".into()),
-                action: Some("token.create".into()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("audit");
+    let by_ada = audit(&env, Some("ada@example.com"), Some("token.create")).await;
     assert!(
         by_ada.iter().any(|e| e.actor.contains("via token narrow")),
         "{by_ada:?}"
@@ -221,18 +218,7 @@ async fn a_company_token_acts_with_at_most_a_vrm_admins_rights() {
     assert_eq!(status, StatusCode::CREATED, "{v}");
     let label = format!("company token deployer ({})", svc.info.hint);
     assert_eq!(v["created_by"], label);
-    let entries = env
-        .tessera
-        .audit(
-            &Actor::Operator,
-            &AuditFilter {
-                actor: Some(label.clone()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("audit");
+    let entries = audit(&env, Some(&label), None).await;
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0].action, "token.create");
 

@@ -190,6 +190,16 @@ impl Tessera {
     /// and were not yet announced at that threshold. Marks them announced, so each notice
     /// is given once. Returns (token, threshold in days).
     pub async fn take_expiry_notices(&self, actor: &Actor) -> Result<Vec<(TokenInfo, u32)>> {
+        self.expiry_notices(actor, true).await
+    }
+
+    /// How many notices [`Tessera::take_expiry_notices`] would give now, without marking
+    /// them announced (for a locked session, which must not show token names).
+    pub async fn pending_expiry_notices(&self, actor: &Actor) -> Result<usize> {
+        Ok(self.expiry_notices(actor, false).await?.len())
+    }
+
+    async fn expiry_notices(&self, actor: &Actor, mark: bool) -> Result<Vec<(TokenInfo, u32)>> {
         let mut due = Vec::new();
         for days in [1u32, 7] {
             let filter = TokenFilter {
@@ -217,11 +227,17 @@ impl Tessera {
             let key = format!("notice:{who}:{}:{days}", t.id);
             let fresh = meta::get(&mut tx, &key).await?.is_none();
             if fresh {
-                meta::set(&mut tx, &key, &now_ts().to_string()).await?;
+                if mark {
+                    meta::set(&mut tx, &key, &now_ts().to_string()).await?;
+                }
                 out.push((t, days));
             }
         }
-        self.commit(tx).await?;
+        if mark {
+            self.commit(tx).await?;
+        } else {
+            tx.rollback().await?;
+        }
         Ok(out)
     }
 }

@@ -9,9 +9,8 @@ use std::path::Path;
 
 use sqlx::{Connection, SqliteConnection};
 use tessera_core::model::Role;
-use tessera_core::password::Password;
 use tessera_core::token::TokenKind;
-use tessera_core::{Actor, AuditCheck, NewUser, StatusAction, Tessera};
+use tessera_core::{Actor, AuditCheck, StatusAction};
 
 /// The trigger texts the migrations create, to put a dropped trigger back exactly.
 const NO_DELETE: &str = "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
@@ -45,27 +44,12 @@ async fn count(c: &mut SqliteConnection) -> i64 {
         .0
 }
 
-async fn add_user(t: &Tessera, email: &str, role: Role) {
-    t.add_user(
-        &Actor::Operator,
-        NewUser {
-            email: email.parse().expect("email"),
-            name: "P".into(),
-            role,
-            password: Password::new("correct horse battery staple".into()).expect("pw"),
-            source_group: String::new(),
-        },
-    )
-    .await
-    .expect("user");
-}
-
 /// A company with a few people and tokens, so the log has a dozen or so entries. Closed, so
 /// the raw connection that follows is the only one open.
 async fn populated(dir: &Path) -> i64 {
     let (t, admin) = common::company(dir).await;
-    add_user(&t, "uli@acme.test", Role::User).await;
-    add_user(&t, "vera@acme.test", Role::VrmAdmin).await;
+    common::person(&t, "uli@acme.test", Role::User).await;
+    common::person(&t, "vera@acme.test", Role::VrmAdmin).await;
     let uli = t
         .actor(Some(&"uli@acme.test".parse().expect("email")))
         .await
@@ -242,7 +226,7 @@ async fn deleting_the_newest_entries_is_reported_through_the_recorded_head() {
 
     // Later entries follow the recorded head, so the gap stays evident after more writes.
     let t = common::open(dir.path()).await;
-    add_user(&t, "new@acme.test", Role::User).await;
+    common::person(&t, "new@acme.test", Role::User).await;
     let check = t.verify_audit().await.expect("verify");
     t.close().await;
     let (entry, msg) = problem(&check);
@@ -377,7 +361,7 @@ async fn entries_written_before_the_chain_are_chained_on_the_next_open() {
     assert_eq!(again, check);
     assert_eq!(head(&mut c).await, before);
     let t = common::open(dir.path()).await;
-    add_user(&t, "new@acme.test", Role::User).await;
+    common::person(&t, "new@acme.test", Role::User).await;
     let after = t.verify_audit().await.expect("verify");
     t.close().await;
     assert!(after.intact, "{after:?}");
@@ -388,7 +372,7 @@ async fn entries_written_before_the_chain_are_chained_on_the_next_open() {
 async fn only_the_operator_and_admins_may_verify_through_an_actor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (t, admin) = common::company(dir.path()).await;
-    add_user(&t, "uli@acme.test", Role::User).await;
+    common::person(&t, "uli@acme.test", Role::User).await;
     let uli = t
         .actor(Some(&"uli@acme.test".parse().expect("email")))
         .await

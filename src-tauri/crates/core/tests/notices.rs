@@ -4,34 +4,14 @@
 mod common;
 
 use tessera_core::model::Role;
-use tessera_core::password::Password;
 use tessera_core::token::TokenKind;
-use tessera_core::{Actor, NewUser, Tessera};
-
-async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
-    t.add_user(
-        &Actor::Operator,
-        NewUser {
-            email: email.parse().expect("email"),
-            name: "P".into(),
-            role,
-            password: Password::new("correct horse battery staple".into()).expect("pw"),
-            source_group: String::new(),
-        },
-    )
-    .await
-    .expect("user");
-    t.actor(Some(&email.parse().expect("email")))
-        .await
-        .expect("actor")
-}
 
 #[tokio::test]
 async fn each_expiring_token_is_announced_once_per_threshold_to_those_who_manage_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (t, _) = common::company(dir.path()).await;
-    let uli = person(&t, "uli@acme.test", Role::User).await;
-    let vera = person(&t, "vera@acme.test", Role::VrmAdmin).await;
+    let uli = common::person(&t, "uli@acme.test", Role::User).await;
+    let vera = common::person(&t, "vera@acme.test", Role::VrmAdmin).await;
     let soon = common::token(&t, &uli, TokenKind::Personal, "soon", "5d").await;
     let tomorrow = common::token(&t, &uli, TokenKind::Personal, "tomorrow", "20h").await;
     common::token(&t, &uli, TokenKind::Personal, "later", "60d").await;

@@ -72,3 +72,22 @@ pub async fn token(
     .info
     .id
 }
+
+/// Add a person with `role` (as the operator) and return them as an actor.
+pub async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
+    t.add_user(
+        &Actor::Operator,
+        NewUser {
+            email: email.parse().expect("email"),
+            name: "P".into(),
+            role,
+            password: Password::new("correct horse battery staple".into()).expect("pw"),
+            source_group: String::new(),
+        },
+    )
+    .await
+    .expect("user");
+    t.actor(Some(&email.parse().expect("email")))
+        .await
+        .expect("actor")
+}
