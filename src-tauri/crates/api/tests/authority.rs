@@ -428,7 +428,7 @@ async fn refusals_spend_the_rate_limit_and_unknown_tokens_are_limited_per_addres
     assert!(retry.is_some());
 
     // The flood of distinct user agents folded: the rate-limited uses carry none.
-    let rows = env.settled_usage(leaked.info.id, 100).await;
+    let rows = env.usage_counting(leaked.info.id, 100, 8).await;
     let limited: Vec<_> = rows
         .iter()
         .filter(|r| r.outcome == "rate_limited")
@@ -485,7 +485,7 @@ async fn deleting_a_token_keeps_its_usage_history() {
             StatusCode::OK
         );
     }
-    let before = env.settled_usage(used.info.id, 100).await;
+    let before = env.usage_counting(used.info.id, 100, 3).await;
     assert_eq!(before.iter().map(|r| r.uses).sum::<i64>(), 3, "{before:?}");
     let (status, v) = send(
         &env,

@@ -417,6 +417,10 @@ fn users_may_grant_only_what_their_role_allows() {
         "audit:read",
     ]);
     assert_eq!(r.code, 1);
+    assert_eq!(
+        r.error(),
+        "error: scope: the role vrm_admin may not grant audit:read; choose scopes the role allows (see `tessera scope list`)"
+    );
     e.create(&[
         "--kind",
         "personal",

@@ -39,6 +39,8 @@ pub(crate) struct VerifyCache {
     enabled: AtomicBool,
     generation: AtomicU64,
     rows: Mutex<Map>,
+    /// Decisions answered from the cache (a metric, and what tests check).
+    hits: AtomicU64,
 }
 
 impl VerifyCache {
@@ -58,9 +60,16 @@ impl VerifyCache {
         let current = self.generation();
         let rows = self.rows.lock().ok()?;
         match rows.get(hash) {
-            Some((p, g)) if *g == current => Some(Arc::clone(p)),
+            Some((p, g)) if *g == current => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(Arc::clone(p))
+            }
             _ => None,
         }
+    }
+
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// Remember a row read in generation `read_in` (taken before the read, so a write that

@@ -75,6 +75,11 @@ impl FromStr for Email {
         if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
+        if crate::token::contains_token_pattern(s) {
+            return Err(Error::invalid(
+                "email: looks like it contains a token; never paste a token into an e-mail field (if it was a real token, revoke it)",
+            ));
+        }
         let (local, domain) = e.split_once('@').ok_or_else(bad)?;
         if local.is_empty()
             || local.len() > 64
@@ -390,6 +395,16 @@ impl Networks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_email_holding_a_token_is_refused() {
+        let t = crate::token::TokenSecret::generate(crate::token::TokenKind::Personal);
+        let e = format!("{}@example.com", t.expose())
+            .parse::<Email>()
+            .expect_err("token in an e-mail");
+        assert!(e.to_string().starts_with("email: looks like"), "{e}");
+        assert!(!e.to_string().contains(t.expose()));
+    }
 
     #[test]
     fn emails_are_normalised_and_bad_ones_refused() {

@@ -362,6 +362,11 @@ impl Tessera {
         }
     }
 
+    /// How many verifications the cache answered since this store was opened.
+    pub fn verify_cache_hits(&self) -> u64 {
+        self.cache.hits()
+    }
+
     pub fn key_location(&self) -> &KeyLocation {
         &self.key_location
     }

@@ -53,11 +53,14 @@ async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_rev
             .expect("verify")
             .accepted());
     }
+    // The first call read the row; the cache answered the other two.
+    assert_eq!(t.verify_cache_hits(), 2);
     t.set_token_status(&Actor::Operator, id, StatusAction::Deactivate)
         .await
         .expect("deactivate");
     let d = t.verify(&secret, &[], None, now).await.expect("verify");
     assert_eq!(d.refused, Some(Reason::Deactivated));
+    assert_eq!(t.verify_cache_hits(), 2, "a stale entry answered");
     t.set_token_status(&Actor::Operator, id, StatusAction::Activate)
         .await
         .expect("activate");
@@ -76,6 +79,11 @@ async fn a_cached_token_is_refused_on_the_very_next_call_after_an_in_process_rev
             .refused,
         Some(Reason::Revoked)
     );
+    assert_eq!(t.verify_cache_hits(), 2, "a stale entry answered");
+    // The revoked row is cached in turn.
+    let d = t.verify(&secret, &[], None, now).await.expect("verify");
+    assert_eq!(d.refused, Some(Reason::Revoked));
+    assert_eq!(t.verify_cache_hits(), 3);
 }
 
 #[tokio::test]
@@ -85,11 +93,14 @@ async fn a_typo_of_a_cached_token_is_still_malformed() {
     t.enable_verify_cache(Duration::from_millis(50));
     let (_, secret) = token(&t, "a", &["me:read"]).await;
     let now = tessera_core::verify::unix_now();
-    assert!(t
-        .verify_at(&secret, &[], None, now)
-        .await
-        .expect("verify")
-        .accepted());
+    for _ in 0..2 {
+        assert!(t
+            .verify_at(&secret, &[], None, now)
+            .await
+            .expect("verify")
+            .accepted());
+    }
+    assert_eq!(t.verify_cache_hits(), 1, "the second call is a cache hit");
     // The checksum is skipped only for a cache hit; every single-character change misses.
     for i in 6..secret.len() {
         let mut b = secret.clone().into_bytes();
@@ -99,6 +110,11 @@ async fn a_typo_of_a_cached_token_is_still_malformed() {
         assert_eq!(d.refused, Some(Reason::Malformed), "position {i}");
         assert!(d.token.is_none());
     }
+    assert_eq!(
+        t.verify_cache_hits(),
+        1,
+        "a typo was answered from the cache"
+    );
 }
 
 #[tokio::test]
@@ -120,11 +136,14 @@ async fn a_role_change_reaches_cached_tokens_at_once() {
     .expect("user");
     let (_, secret) = token(&t, "ops", &["users:read"]).await;
     let now = OffsetDateTime::now_utc();
-    assert!(t
-        .verify(&secret, &[scope("users:read")], None, now)
-        .await
-        .expect("verify")
-        .accepted());
+    for _ in 0..2 {
+        assert!(t
+            .verify(&secret, &[scope("users:read")], None, now)
+            .await
+            .expect("verify")
+            .accepted());
+    }
+    assert_eq!(t.verify_cache_hits(), 1);
     t.set_role(
         &Actor::Operator,
         &"admin@acme.test".parse().expect("email"),
@@ -137,6 +156,7 @@ async fn a_role_change_reaches_cached_tokens_at_once() {
         .await
         .expect("verify");
     assert_eq!(d.refused, Some(Reason::Scope));
+    assert_eq!(t.verify_cache_hits(), 1, "a stale entry answered");
 }
 
 #[tokio::test]
@@ -146,11 +166,14 @@ async fn a_revoke_by_another_process_reaches_the_cache_within_the_poll_interval(
     server.enable_verify_cache(Duration::from_millis(20));
     let (id, secret) = token(&server, "x", &["me:read"]).await;
     let now = OffsetDateTime::now_utc();
-    assert!(server
-        .verify(&secret, &[], None, now)
-        .await
-        .expect("verify")
-        .accepted());
+    for _ in 0..2 {
+        assert!(server
+            .verify(&secret, &[], None, now)
+            .await
+            .expect("verify")
+            .accepted());
+    }
+    assert_eq!(server.verify_cache_hits(), 1);
     // Another store on the same file stands in for the CLI in another process.
     let other = common::open(dir.path()).await;
     other
@@ -207,8 +230,11 @@ async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
         .expect("update");
     tx.commit().await.expect("commit");
     let secret = c.token.expose();
-    let d = t.verify(secret, &[], None, now).await.expect("verify");
-    assert!(d.accepted(), "still within the day: {:?}", d.refused);
+    for _ in 0..2 {
+        let d = t.verify(secret, &[], None, now).await.expect("verify");
+        assert!(d.accepted(), "still within the day: {:?}", d.refused);
+    }
+    assert_eq!(t.verify_cache_hits(), 1);
     t.record_uses(&[tessera_core::store::usage::UseEvent {
         token_id: c.info.id,
         at: now,
@@ -229,6 +255,11 @@ async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
         d.accepted(),
         "the accepted use must renew idle expiry: {:?}",
         d.refused
+    );
+    assert_eq!(
+        t.verify_cache_hits(),
+        1,
+        "the renewal did not reach the cache"
     );
     let d = t
         .verify(

@@ -169,13 +169,38 @@ impl Env {
             .expect("request")
     }
 
-    /// The token's usage rows (newest first, at most `limit`) once the writer has flushed.
-    pub async fn settled_usage(&self, id: TokenId, limit: u32) -> Vec<UsageEntry> {
-        settle().await;
-        self.tessera
-            .token_usage(&Actor::Operator, id, limit)
-            .await
-            .expect("usage")
+    /// The token's usage rows (newest first, at most `limit`) once `done` holds for them:
+    /// the usage writer flushes every 200 ms, so this polls, for at most 10 s.
+    pub async fn usage_until(
+        &self,
+        id: TokenId,
+        limit: u32,
+        done: impl Fn(&[UsageEntry]) -> bool,
+    ) -> Vec<UsageEntry> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let rows = self
+                .tessera
+                .token_usage(&Actor::Operator, id, limit)
+                .await
+                .expect("usage");
+            if done(&rows) {
+                return rows;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "usage never reached the expected state: {rows:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// [`Env::usage_until`] the rows count `uses` presentations in all.
+    pub async fn usage_counting(&self, id: TokenId, limit: u32, uses: i64) -> Vec<UsageEntry> {
+        self.usage_until(id, limit, |rows| {
+            rows.iter().map(|r| r.uses).sum::<i64>() >= uses
+        })
+        .await
     }
 
     /// Stop the server, flushing usage.
@@ -184,9 +209,4 @@ impl Env {
             s.shutdown().await;
         }
     }
-}
-
-/// Wait until the usage writer has flushed (it batches every 200 ms).
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_millis(600)).await;
 }
