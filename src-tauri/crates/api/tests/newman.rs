@@ -1,7 +1,8 @@
 //! Runs the Postman collection with newman (Postman's own runner, from npm) against a live
 //! server, with an environment holding an admin's token and the exported CA. Every request
-//! and every test in the collection must pass. Needs Node and the npm registry; if newman
-//! cannot run, this test fails and says why.
+//! and every test in the collection must pass. Needs Node and newman, pinned in
+//! `ui/package.json` and installed by `npm --prefix ui install`; if newman cannot run, this
+//! test fails and says why.
 
 mod common;
 
@@ -24,9 +25,16 @@ async fn the_postman_collection_passes_under_newman() {
     std::fs::write(&environment, env_json.to_string()).expect("write");
     std::fs::write(&ca, &env.ca_pem).expect("write");
 
+    // newman is pinned in ui/package.json (devDependencies) and installed with the UI's
+    // packages, so the test never fetches anything.
+    let newman = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../ui/node_modules/.bin/newman");
+    assert!(
+        newman.exists(),
+        "newman is not installed at {}; run `npm --prefix ui install` first",
+        newman.display()
+    );
     let args = [
-        "--yes".to_owned(),
-        "newman@6".to_owned(),
         "run".to_owned(),
         collection.display().to_string(),
         "-e".to_owned(),
@@ -40,12 +48,12 @@ async fn the_postman_collection_passes_under_newman() {
         "--timeout-request".to_owned(),
         "10000".to_owned(),
     ];
-    let out = tokio::task::spawn_blocking(move || Command::new("npx").args(&args).output())
+    let out = tokio::task::spawn_blocking(move || Command::new(&newman).args(&args).output())
         .await
         .expect("join");
     let out = match out {
         Ok(o) => o,
-        Err(e) => panic!("newman could not be started (is Node with npx installed?): {e}"),
+        Err(e) => panic!("newman could not be started (is Node installed?): {e}"),
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
