@@ -1,131 +1,12 @@
 //! The app's commands through Tauri's IPC (mock runtime), against a real SQLite file: the
 //! rights rules hold whatever the window sends, because the backend checks them.
 
+mod common;
+
+use common::{app, company, personal, user_req, App, PW};
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, MockRuntime};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
-use tessera_app::dto::ApiStatus;
-use tessera_app::state::AppState;
-
-const PW: &str = "correct horse battery staple";
-
-struct App {
-    _dir: tempfile::TempDir,
-    _app: tauri::App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-}
-
-fn app() -> App {
-    std::env::set_var("TESSERA_KEYSTORE", "file");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (core, warning) =
-        tauri::async_runtime::block_on(tessera_app::open_core(dir.path().join("data")))
-            .expect("open");
-    let api = ApiStatus {
-        listen: "127.0.0.1:0".into(),
-        running: false,
-        error: Some("not started in tests".into()),
-        fingerprint: None,
-        base_url: "https://127.0.0.1:8443".into(),
-    };
-    let app = tessera_app::build_app(mock_builder(), AppState::new(core, api, warning))
-        .build(tessera_app::context())
-        .expect("build app");
-    let window = match app.get_webview_window("main") {
-        Some(w) => w,
-        None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("window"),
-    };
-    App {
-        _dir: dir,
-        _app: app,
-        window,
-    }
-}
-
-impl App {
-    fn call(&self, cmd: &str, body: Value) -> Result<Value, Value> {
-        let url = self.window.url().expect("window url");
-        self.call_from(url, cmd, body)
-    }
-
-    fn call_from(&self, url: tauri::Url, cmd: &str, body: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url,
-                body: InvokeBody::Json(body),
-                headers: Default::default(),
-                invoke_key: tauri::test::INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().expect("json"))
-    }
-
-    fn ok(&self, cmd: &str, body: Value) -> Value {
-        self.call(cmd, body)
-            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-
-    fn err(&self, cmd: &str, body: Value) -> Value {
-        match self.call(cmd, body) {
-            Ok(v) => panic!("{cmd} should fail but returned {v}"),
-            Err(e) => e,
-        }
-    }
-
-    fn sign_in(&self, email: &str) {
-        self.ok("sign_in", json!({"req": {"email": email, "password": PW}}));
-    }
-
-    /// First run as admin, plus a user added through the core.
-    fn with_admin_and_user() -> Self {
-        let a = app();
-        a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
-        let state = a.window.state::<AppState>();
-        let core = state.core.clone();
-        tauri::async_runtime::block_on(async {
-            let admin = core
-                .actor(Some(&"admin@acme.test".parse().expect("email")))
-                .await
-                .expect("admin");
-            for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
-                core.add_user(
-                    &admin,
-                    tessera_core::NewUser {
-                        email: email.parse().expect("email"),
-                        name: "Someone".into(),
-                        role: role.parse().expect("role"),
-                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
-                        source_group: String::new(),
-                    },
-                )
-                .await
-                .expect("add user");
-            }
-        });
-        a.ok("sign_out", json!({}));
-        a
-    }
-}
-
 use tauri::Manager;
-
-fn personal(name: &str) -> Value {
-    json!({"req": {"name": name, "description": "", "scopes": ["me:read"], "expiry": {"type": "days", "days": 30},
-                   "idleDays": null, "networks": [], "rateLimit": null}})
-}
-
-fn company(name: &str) -> Value {
-    json!({"req": {"name": name, "description": "billing sync", "scopes": ["tokens:read"], "expiry": {"type": "days", "days": 30},
-                   "idleDays": null, "networks": [], "rateLimit": null}})
-}
+use tessera_app::state::AppState;
 
 #[test]
 fn first_run_creates_the_company_and_signs_the_admin_in() {
@@ -349,10 +230,6 @@ fn create_token_errors_name_the_dialog_field() {
         e["data"].as_str().expect("msg").starts_with("rateLimit:"),
         "{e}"
     );
-}
-
-fn user_req(email: &str, role: &str) -> Value {
-    json!({"req": {"email": email, "name": "New", "role": role, "password": PW, "sourceGroup": ""}})
 }
 
 #[test]

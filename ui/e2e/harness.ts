@@ -1,7 +1,7 @@
 // Serves the built UI (ui/dist) with Vite's preview server under the app's strict CSP, starts
 // Debian's Chromium through playwright-core, and opens pages with the fake backend injected.
 import { build } from "esbuild";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -12,9 +12,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const uiDir = join(here, "..");
 export const artifacts = join(here, "artifacts");
 
-/** The CSP the Tauri app ships (see src-tauri/tauri.conf.json), enforced here so violations show up in tests. */
-export const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src ipc: http://ipc.localhost; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+/** The CSP the Tauri app ships, read from src-tauri/tauri.conf.json (the one source), enforced here so violations show up in tests. */
+export const CSP: string = (() => {
+  const conf = JSON.parse(readFileSync(join(here, "..", "..", "src-tauri", "tauri.conf.json"), "utf8")) as {
+    app?: { security?: { csp?: unknown } };
+  };
+  const csp = conf.app?.security?.csp;
+  if (typeof csp !== "string" || !csp.includes("default-src")) {
+    throw new Error("src-tauri/tauri.conf.json has no app.security.csp string; the UI tests enforce the app's CSP");
+  }
+  return csp;
+})();
 
 export const defaultScenario: Scenario = {
   initialised: true,

@@ -1,0 +1,497 @@
+//! The authority matrix of the app's IPC: every command registered in `build_app`, called
+//! through Tauri's IPC (mock runtime) by every kind of caller (signed out, a user, a VRM
+//! admin, an admin) with a valid argument payload, each outcome asserted from the table
+//! below. The table is written out by hand, cell by cell; nothing in it is derived from the
+//! code under test. Objects a cell changes are made fresh for that cell, so the order of
+//! the cells does not matter.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use common::{company, personal, user_req, App, PW};
+use serde_json::{json, Value};
+use tessera_core::model::{Email, Role, TokenId, TokenStatus};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    SignedOut,
+    User,
+    VrmAdmin,
+    Admin,
+}
+
+/// The matrix's columns, in the table's order.
+const CALLERS: [Caller; 4] = [
+    Caller::SignedOut,
+    Caller::User,
+    Caller::VrmAdmin,
+    Caller::Admin,
+];
+
+impl Caller {
+    fn email(self) -> Option<&'static str> {
+        match self {
+            Caller::SignedOut => None,
+            Caller::User => Some("user@acme.test"),
+            Caller::VrmAdmin => Some("vrm@acme.test"),
+            Caller::Admin => Some("admin@acme.test"),
+        }
+    }
+}
+
+/// One cell's expected outcome: one specific class each, never "anything but Forbidden".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    Ok,
+    /// `Unauthenticated`: not signed in.
+    Unauth,
+    /// `Forbidden`: signed in, but the role may not.
+    Forbidden,
+    /// `NotFound`: someone else's token answers like a missing one.
+    NotFound,
+    /// `Invalid` from `setup_company` on an installation that is already set up.
+    AlreadySetUp,
+    /// `Internal` "no clipboard is available": the test runs without a display (DISPLAY and
+    /// WAYLAND_DISPLAY are removed below), so a caller the command lets through reaches
+    /// arboard, which cannot open a clipboard. This is not a rights answer.
+    NoClipboard,
+    /// `bulk_set_token_status` answers Ok and reports per token: the token is in `done`.
+    BulkDone,
+    /// ... or in `failed`, with the same "no token you may see" as a missing one.
+    BulkRefused,
+}
+
+use Want::{
+    AlreadySetUp, BulkDone, BulkRefused, Forbidden, NoClipboard, NotFound, Ok as Yes, Unauth,
+};
+
+/// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
+///
+/// Token commands (`get_token`, `set_token_status`, `delete_token`, `bulk_set_token_status`,
+/// `token_usage_report`) target a fresh personal token of a fourth person (a plain user,
+/// `owner@acme.test`): only an admin may see or manage it. User commands target a fresh
+/// person where the cell changes them.
+#[rustfmt::skip]
+const MATRIX: &[(&str, [Want; 4])] = &[
+    // Session: open to everyone. setup_company is refused for everyone once set up.
+    ("app_status",               [Yes,          Yes,          Yes,          Yes]),
+    ("setup_company",            [AlreadySetUp, AlreadySetUp, AlreadySetUp, AlreadySetUp]),
+    ("sign_in",                  [Yes,          Yes,          Yes,          Yes]),
+    ("sign_out",                 [Yes,          Yes,          Yes,          Yes]),
+    // One's own profile and password.
+    ("get_profile",              [Unauth,       Yes,          Yes,          Yes]),
+    ("update_profile",           [Unauth,       Yes,          Yes,          Yes]),
+    ("change_password",          [Unauth,       Yes,          Yes,          Yes]),
+    // Tokens.
+    ("get_user_token",           [Unauth,       Yes,          Yes,          Yes]),
+    ("regenerate_user_token",    [Unauth,       Yes,          Yes,          Yes]),
+    ("list_my_tokens",           [Unauth,       Yes,          Yes,          Yes]),
+    ("list_company_tokens",      [Unauth,       Forbidden,    Yes,          Yes]),
+    ("get_token",                [Unauth,       NotFound,     NotFound,     Yes]),
+    ("create_personal_token",    [Unauth,       Yes,          Yes,          Yes]),
+    ("create_company_token",     [Unauth,       Forbidden,    Yes,          Yes]),
+    ("set_token_status",         [Unauth,       NotFound,     NotFound,     Yes]),
+    ("delete_token",             [Unauth,       NotFound,     NotFound,     Yes]),
+    ("list_grantable_scopes",    [Unauth,       Yes,          Yes,          Yes]),
+    ("get_policy",               [Unauth,       Yes,          Yes,          Yes]),
+    // Clipboard and files. clear_clipboard checks no session (it only clears; sign_out and
+    // closing the app call the same clear), so signed out it too reaches arboard.
+    ("copy_secret",              [Unauth,       NoClipboard,  NoClipboard,  NoClipboard]),
+    ("clear_clipboard",          [NoClipboard,  NoClipboard,  NoClipboard,  NoClipboard]),
+    ("save_postman_environment", [Unauth,       Yes,          Yes,          Yes]),
+    // Administration.
+    ("list_users",               [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("create_user",              [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("preview_role_change",      [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("set_user_role",            [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("preview_deactivate_user",  [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("deactivate_user",          [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("reactivate_user",          [Unauth,       Forbidden,    Forbidden,    Yes]),
+    // Every role may list tokens; the list shows only what the role may see.
+    ("list_all_tokens",          [Unauth,       Yes,          Yes,          Yes]),
+    ("bulk_set_token_status",    [Unauth,       BulkRefused,  BulkRefused,  BulkDone]),
+    // Review.
+    ("token_usage_report",       [Unauth,       NotFound,     NotFound,     Yes]),
+    ("get_dashboard",            [Unauth,       Yes,          Yes,          Yes]),
+    ("list_audit",               [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("export_audit_csv",         [Unauth,       Forbidden,    Forbidden,    Yes]),
+    // Settings. Reading the policy and the scopes is open to every signed-in person (the
+    // create dialog needs the limits); changing them is the admin's. The CA certificate is
+    // public (everyone calling the API needs it to trust the server), so any signed-in
+    // person may export it.
+    ("get_policy_settings",      [Unauth,       Yes,          Yes,          Yes]),
+    ("update_policy",            [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("list_scopes",              [Unauth,       Yes,          Yes,          Yes]),
+    ("add_scope",                [Unauth,       Forbidden,    Forbidden,    Yes]),
+    ("export_ca_certificate",    [Unauth,       Yes,          Yes,          Yes]),
+];
+
+/// What a cell acts on, checked after the call: a refused call left it as it was.
+enum Target {
+    None,
+    /// A token; `changes` when the command revokes or deletes it on success.
+    Token {
+        id: i64,
+        changes: bool,
+    },
+    /// A file the command writes on success only.
+    File(PathBuf),
+    /// A person whose role or active flag the command changes on success.
+    Person(String),
+}
+
+struct Fixtures {
+    /// A valid token secret (of the fourth person), for save_postman_environment.
+    secret: String,
+    /// The policy as it is, so update_policy's Ok changes nothing for the other cells.
+    policy: Value,
+    files: tempfile::TempDir,
+    n: u32,
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tauri::async_runtime::block_on(f)
+}
+
+fn email(s: &str) -> Email {
+    s.parse().expect("email")
+}
+
+impl Fixtures {
+    fn next(&mut self) -> u32 {
+        self.n += 1;
+        self.n
+    }
+
+    /// A fresh personal token of owner@acme.test, made by the operator through the core.
+    fn token(&mut self, a: &App) -> (i64, String) {
+        let n = self.next();
+        let core = a.core();
+        block_on(async {
+            let op = core.actor(None).await.expect("operator");
+            let c = core
+                .create_token(
+                    &op,
+                    tessera_core::NewToken {
+                        kind: tessera_core::token::TokenKind::Personal,
+                        owner: Some(email("owner@acme.test")),
+                        name: Some(format!("owner-{n}")),
+                        description: None,
+                        scopes: vec![],
+                        expiry: tessera_core::policy::ExpiryRequest::Default,
+                        idle_days: None,
+                        networks: Default::default(),
+                        rate_limit: None,
+                    },
+                )
+                .await
+                .expect("token");
+            (c.info.id.0, c.token.expose().to_owned())
+        })
+    }
+
+    /// A fresh person with the role `user`, active or deactivated.
+    fn person(&mut self, a: &App, active: bool) -> String {
+        let who = format!("person{}@acme.test", self.next());
+        let core = a.core();
+        block_on(async {
+            let op = core.actor(None).await.expect("operator");
+            core.add_user(
+                &op,
+                tessera_core::NewUser {
+                    email: email(&who),
+                    name: "Fresh".into(),
+                    role: "user".parse().expect("role"),
+                    password: tessera_core::password::Password::new(PW.into()).expect("pw"),
+                    source_group: String::new(),
+                },
+            )
+            .await
+            .expect("add person");
+            if !active {
+                core.deactivate_user(&op, &email(&who))
+                    .await
+                    .expect("deactivate");
+            }
+        });
+        who
+    }
+
+    fn file(&mut self, ext: &str) -> PathBuf {
+        let n = self.next();
+        self.files.path().join(format!("cell-{n}.{ext}"))
+    }
+
+    /// A valid payload for `cmd` called by `caller`, and what it acts on.
+    fn args(&mut self, a: &App, cmd: &str, caller: Caller) -> (Value, Target) {
+        let n = self.next();
+        let token = |f: &mut Self, changes: bool| {
+            let (id, _) = f.token(a);
+            (id, Target::Token { id, changes })
+        };
+        let path = |p: &PathBuf| p.to_str().expect("utf-8 path").to_owned();
+        match cmd {
+            "app_status"
+            | "sign_out"
+            | "get_profile"
+            | "get_user_token"
+            | "regenerate_user_token"
+            | "list_my_tokens"
+            | "list_company_tokens"
+            | "list_grantable_scopes"
+            | "get_policy"
+            | "clear_clipboard"
+            | "list_users"
+            | "get_dashboard"
+            | "get_policy_settings"
+            | "list_scopes" => (json!({}), Target::None),
+            "setup_company" => (
+                json!({"req": {"company": "Evil", "name": "Eve", "email": format!("eve{n}@acme.test"), "password": PW}}),
+                Target::None,
+            ),
+            // A right password: one's own, or the user's when signed out.
+            "sign_in" => (
+                json!({"req": {"email": caller.email().unwrap_or("user@acme.test"), "password": PW}}),
+                Target::None,
+            ),
+            "update_profile" => (
+                json!({"req": {"name": "Someone", "sourceGroup": ""}}),
+                Target::None,
+            ),
+            // The same password again: a valid change that keeps every caller able to sign in.
+            "change_password" => (json!({"req": {"current": PW, "next": PW}}), Target::None),
+            "get_token" => {
+                let (id, t) = token(self, false);
+                (json!({"id": id}), t)
+            }
+            "create_personal_token" => (personal(&format!("cell-{n}")), Target::None),
+            "create_company_token" => (company(&format!("cell-{n}")), Target::None),
+            "set_token_status" => {
+                let (id, t) = token(self, true);
+                (json!({"id": id, "action": "revoke"}), t)
+            }
+            "delete_token" => {
+                let (id, t) = token(self, true);
+                (json!({"id": id}), t)
+            }
+            "copy_secret" => (json!({"text": "not a secret"}), Target::None),
+            "save_postman_environment" => {
+                let p = self.file("json");
+                (
+                    json!({"path": path(&p), "secret": self.secret, "name": "Tessera"}),
+                    Target::File(p),
+                )
+            }
+            "create_user" => (user_req(&format!("new{n}@acme.test"), "user"), Target::None),
+            "preview_role_change" => (
+                json!({"email": "user@acme.test", "role": "admin"}),
+                Target::None,
+            ),
+            // Making a plain user admin: the escalation a non-admin must not manage.
+            "set_user_role" => {
+                let who = self.person(a, true);
+                (json!({"email": who, "role": "admin"}), Target::Person(who))
+            }
+            "preview_deactivate_user" => (json!({"email": "user@acme.test"}), Target::None),
+            "deactivate_user" => {
+                let who = self.person(a, true);
+                (json!({"email": who}), Target::Person(who))
+            }
+            "reactivate_user" => {
+                let who = self.person(a, false);
+                (json!({"email": who}), Target::Person(who))
+            }
+            "list_all_tokens" => (json!({"query": {}}), Target::None),
+            "bulk_set_token_status" => {
+                let (id, t) = token(self, true);
+                (json!({"ids": [id], "action": "revoke"}), t)
+            }
+            "token_usage_report" => {
+                let (id, t) = token(self, false);
+                (json!({"id": id, "days": 7}), t)
+            }
+            "list_audit" => (json!({"query": {}}), Target::None),
+            "export_audit_csv" => {
+                let p = self.file("csv");
+                (json!({"path": path(&p), "query": {}}), Target::File(p))
+            }
+            "update_policy" => (json!({"policy": self.policy}), Target::None),
+            "add_scope" => (
+                json!({"name": format!("matrix{n}:read"), "description": "added by a cell"}),
+                Target::None,
+            ),
+            "export_ca_certificate" => {
+                let p = self.file("pem");
+                (json!({"path": path(&p)}), Target::File(p))
+            }
+            other => panic!("no payload for command {other}; add it to the matrix"),
+        }
+    }
+}
+
+/// Make `caller` the signed-in person (or no one), signing out between callers. Checks the
+/// session as it is rather than assuming what the previous cell left.
+fn become_caller(a: &App, caller: Caller) {
+    let status = a.ok("app_status", json!({}));
+    let current = status["me"]["email"].as_str().map(str::to_owned);
+    if current.as_deref() == caller.email() {
+        return;
+    }
+    if current.is_some() {
+        a.ok("sign_out", json!({}));
+    }
+    if let Some(e) = caller.email() {
+        a.sign_in(e);
+    }
+    let status = a.ok("app_status", json!({}));
+    assert_eq!(status["me"]["email"].as_str(), caller.email(), "{status}");
+}
+
+/// The commands `build_app` registers, read from its source, so a new command that is not
+/// in the matrix fails this test.
+fn registered_commands() -> BTreeSet<String> {
+    let src = include_str!("../src/lib.rs");
+    let start = src.find("generate_handler![").expect("generate_handler!");
+    let rest = &src[start + "generate_handler![".len()..];
+    let end = rest.find(']').expect("end of generate_handler!");
+    rest[..end]
+        .split(',')
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.rsplit("::").next().expect("name").to_owned())
+        .collect()
+}
+
+fn check(cmd: &str, caller: Caller, want: Want, got: &Result<Value, Value>) {
+    let cell = format!("{cmd} by {caller:?}");
+    let class = |t: &str| match got {
+        Err(e) => assert_eq!(e["type"], t, "{cell}: want {want:?}, got error {e}"),
+        Ok(v) => panic!("{cell}: want {want:?}, got Ok {v}"),
+    };
+    match want {
+        Want::Ok => {
+            if let Err(e) = got {
+                panic!("{cell}: want Ok, got error {e}");
+            }
+        }
+        Want::Unauth => class("Unauthenticated"),
+        Want::Forbidden => class("Forbidden"),
+        Want::NotFound => class("NotFound"),
+        Want::AlreadySetUp => {
+            class("Invalid");
+            let msg = got.as_ref().err().and_then(|e| e["data"].as_str());
+            assert!(
+                msg.is_some_and(|m| m.starts_with("Tessera is already set up")),
+                "{cell}: {got:?}"
+            );
+        }
+        Want::NoClipboard => {
+            class("Internal");
+            let msg = got.as_ref().err().and_then(|e| e["data"].as_str());
+            assert!(
+                msg.is_some_and(|m| m.starts_with("no clipboard is available")),
+                "{cell}: {got:?}"
+            );
+        }
+        Want::BulkDone | Want::BulkRefused => {
+            let r = match got {
+                Ok(r) => r,
+                Err(e) => panic!("{cell}: want {want:?}, got error {e}"),
+            };
+            let (done, failed) = (&r["done"], &r["failed"]);
+            if want == Want::BulkDone {
+                assert_eq!(done.as_array().map(Vec::len), Some(1), "{cell}: {r}");
+                assert_eq!(failed, &json!([]), "{cell}: {r}");
+            } else {
+                assert_eq!(done, &json!([]), "{cell}: {r}");
+                assert_eq!(failed.as_array().map(Vec::len), Some(1), "{cell}: {r}");
+                let msg = failed[0]["message"].as_str().unwrap_or_default();
+                assert!(msg.contains("that you may see"), "{cell}: {r}");
+            }
+        }
+    }
+}
+
+/// What the cell acted on is changed exactly when the call succeeded.
+fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target) {
+    let cell = format!("{cmd} by {caller:?}");
+    let succeeded = matches!(want, Want::Ok | Want::BulkDone);
+    let core = a.core();
+    match target {
+        Target::None => {}
+        Target::Token { id, changes } => {
+            let status = block_on(async {
+                let op = core.actor(None).await.expect("operator");
+                // A deleted token answers NotFound even to the operator.
+                core.get_token(&op, TokenId(*id)).await.map(|t| t.status)
+            });
+            let active = matches!(status, Ok(TokenStatus::Active));
+            assert_eq!(
+                active,
+                !(succeeded && *changes),
+                "{cell}: token {id} is {status:?} after the call"
+            );
+        }
+        Target::File(p) => assert_eq!(p.exists(), succeeded, "{cell}: {}", p.display()),
+        Target::Person(who) => {
+            let u = block_on(core.find_user(&email(who))).expect("person");
+            let as_before = u.role == Role::User && u.active == (cmd != "reactivate_user");
+            assert_eq!(as_before, !succeeded, "{cell}: {who} is now {u:?}");
+        }
+    }
+}
+
+#[test]
+fn every_command_answers_every_kind_of_caller_as_the_table_says() {
+    // No display: the clipboard cells answer the same everywhere, and a developer's
+    // clipboard is left alone. This binary holds only this test.
+    std::env::remove_var("DISPLAY");
+    std::env::remove_var("WAYLAND_DISPLAY");
+    let started = Instant::now();
+
+    let listed: BTreeSet<String> = MATRIX.iter().map(|(c, _)| (*c).to_owned()).collect();
+    assert_eq!(listed.len(), MATRIX.len(), "a command is listed twice");
+    assert_eq!(
+        listed,
+        registered_commands(),
+        "the matrix must list exactly the registered commands"
+    );
+
+    let a = App::with_admin_and_user();
+    a.sign_in("admin@acme.test");
+    a.ok("create_user", user_req("owner@acme.test", "user"));
+    let policy = a.ok("get_policy_settings", json!({}));
+    a.ok("sign_out", json!({}));
+    let mut f = Fixtures {
+        secret: String::new(),
+        policy,
+        files: tempfile::tempdir().expect("tempdir"),
+        n: 0,
+    };
+    f.secret = f.token(&a).1;
+
+    let mut cells = 0usize;
+    for (cmd, wants) in MATRIX {
+        for (caller, want) in CALLERS.into_iter().zip(*wants) {
+            let (args, target) = f.args(&a, cmd, caller);
+            become_caller(&a, caller);
+            let got = a.call(cmd, args);
+            check(cmd, caller, want, &got);
+            check_target(&a, cmd, caller, want, &target);
+            cells += 1;
+        }
+    }
+
+    let total = MATRIX.len() * CALLERS.len();
+    assert_eq!(MATRIX.len(), 39, "commands in build_app");
+    assert_eq!(cells, total);
+    println!(
+        "ipc authority matrix: {cells} of {total} cells ({} commands by {} callers) in {:.1?}",
+        MATRIX.len(),
+        CALLERS.len(),
+        started.elapsed()
+    );
+}
