@@ -1464,6 +1464,26 @@ fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
     let e = Env::setup();
     e.run(&["policy", "set", "max_personal_tokens", "1000"])
         .ok();
+    // Hold a connection open for the whole test: SQLite removes the WAL when the last
+    // connection closes (each CLI process closes its own), and the WAL must really exist
+    // while it is searched.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let holder = rt.block_on(async {
+        use sqlx::Connection;
+        let path = e.data().join("tessera.db");
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("connect");
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut c)
+            .await
+            .expect("journal mode");
+        assert_eq!(mode, "wal");
+        c
+    });
     let mut tokens = Vec::with_capacity(1000);
     let mut stderr = String::new();
     let mut i = 0;
@@ -1516,6 +1536,13 @@ fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
     ));
     blobs.push((PathBuf::from("CLI stderr"), stderr.into_bytes()));
     assert!(blobs.iter().any(|(p, _)| p.ends_with("tessera.db")));
+    assert!(
+        blobs
+            .iter()
+            .any(|(p, b)| p.ends_with("tessera.db-wal") && !b.is_empty()),
+        "the WAL was not there to search: {:?}",
+        blobs.iter().map(|(p, b)| (p, b.len())).collect::<Vec<_>>()
+    );
     assert_eq!(tokens.len(), 1000);
     for t in &tokens {
         assert_eq!(t.len(), 42);
@@ -1529,6 +1556,10 @@ fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
             );
         }
     }
+    rt.block_on(async {
+        use sqlx::Connection;
+        holder.close().await.expect("close");
+    });
 }
 
 /// Tamper with the audit log as someone with the sqlite3 shell could: drop the delete trigger
