@@ -43,6 +43,12 @@ impl AppState {
         }
     }
 
+    /// Lock idle sessions after `d` instead of [`LOCK_AFTER_MINUTES`] (tests).
+    pub fn locking_after(mut self, d: Duration) -> Self {
+        self.lock_after = d;
+        self
+    }
+
     /// What is wrong with the audit log, checked once per start (the first status call).
     pub async fn audit_problem(&self) -> Option<String> {
         if let Some(p) = self.audit_problem.get() {

@@ -230,6 +230,23 @@ fn create_token_errors_name_the_dialog_field() {
         e["data"].as_str().expect("msg").starts_with("rateLimit:"),
         "{e}"
     );
+    // Huge lifetimes and far dates are refused with the field, never a panic.
+    for expiry in [
+        json!({"type": "days", "days": u32::MAX}),
+        json!({"type": "days", "days": 0}),
+        json!({"type": "at", "at": "9999-12-31T23:59:59Z"}),
+    ] {
+        let mut req = personal("long");
+        req["req"]["expiry"] = expiry.clone();
+        let e = a.err("create_personal_token", req);
+        assert_eq!(e["type"], "Invalid", "{expiry}: {e}");
+        assert!(
+            e["data"].as_str().expect("msg").starts_with("expiry:"),
+            "{expiry}: {e}"
+        );
+    }
+    // The app still answers afterwards.
+    a.ok("create_personal_token", personal("fine"));
 }
 
 #[test]
@@ -540,4 +557,24 @@ fn a_locked_session_shows_no_token_names_in_expiry_notices() {
             0
         );
     });
+}
+
+#[test]
+fn an_idle_session_locks_in_rust_whatever_the_window_does() {
+    let a = common::app_locking_after(Some(std::time::Duration::from_millis(1500)));
+    a.ok("setup_company", json!({"req": {"company": "Acme", "name": "Ada", "email": "admin@acme.test", "password": PW}}));
+    // Activity keeps it open.
+    for _ in 0..3 {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        a.ok("get_profile", json!({}));
+    }
+    // Idle past the limit: the next command is refused, and the session is gone.
+    std::thread::sleep(std::time::Duration::from_millis(1700));
+    let e = a.err("list_my_tokens", json!({}));
+    assert_eq!(e["type"], "Unauthenticated", "{e}");
+    assert!(e["data"].as_str().expect("msg").contains("locked"), "{e}");
+    let e = a.err("get_profile", json!({}));
+    assert_eq!(e["type"], "Unauthenticated", "{e}");
+    a.sign_in("admin@acme.test");
+    a.ok("get_profile", json!({}));
 }

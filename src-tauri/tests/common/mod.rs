@@ -20,6 +20,11 @@ pub struct App {
 }
 
 pub fn app() -> App {
+    app_locking_after(None)
+}
+
+/// [`app`] whose session locks after `lock_after` idle instead of the product's 15 minutes.
+pub fn app_locking_after(lock_after: Option<std::time::Duration>) -> App {
     std::env::set_var("TESSERA_KEYSTORE", "file");
     let dir = tempfile::tempdir().expect("tempdir");
     let (core, warning) =
@@ -32,7 +37,11 @@ pub fn app() -> App {
         fingerprint: None,
         base_url: "https://127.0.0.1:8443".into(),
     };
-    let app = tessera_app::build_app(mock_builder(), AppState::new(core, api, warning))
+    let mut state = AppState::new(core, api, warning);
+    if let Some(d) = lock_after {
+        state = state.locking_after(d);
+    }
+    let app = tessera_app::build_app(mock_builder(), state)
         .build(tessera_app::context())
         .expect("build app");
     let window = match app.get_webview_window("main") {

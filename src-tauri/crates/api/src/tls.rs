@@ -2,7 +2,7 @@
 //!
 //! On first start a CA (ECDSA P-256, two years) is created; people trust it once, in Postman
 //! or curl, through `tessera cert export`. It is name-constrained to `localhost`,
-//! `127.0.0.0/8`, `::1` and any listen address the server was started on, so even a stolen CA
+//! `127.0.0.1`, `::1` and any listen address the server was started on, so even a stolen CA
 //! key cannot vouch for anyone else's site. It is re-signed with the same key when it nears its
 //! end (within 60 days), when it predates the constraints, or when a new listen address is
 //! used; a trusted earlier copy keeps working, since the key is the same. The leaf certificate
@@ -97,8 +97,8 @@ fn ca_params(extra: &[IpAddr]) -> Result<CertificateParams> {
     let mut permitted = vec![
         GeneralSubtree::DnsName("localhost".into()),
         GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(
-            IpAddr::from([127, 0, 0, 0]),
-            8,
+            IpAddr::from([127, 0, 0, 1]),
+            32,
         )),
         GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(
             IpAddr::from(std::net::Ipv6Addr::LOCALHOST),

@@ -821,6 +821,19 @@ async fn a_flood_from_a_revoked_token_stays_bounded() {
     let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let wal = env.dir.path().join("tessera.db-wal");
     let before = size(&db) + size(&wal);
+    // Resident memory of this process (server and clients both live in it), in KiB.
+    let rss = || -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    let rss_before = rss();
     let started = std::time::Instant::now();
     let workers = 8;
     let mut tasks = Vec::new();
@@ -891,9 +904,16 @@ async fn a_flood_from_a_revoked_token_stays_bounded() {
         rows.len()
     );
     let grown = (size(&db) + size(&wal)).saturating_sub(before);
+    let rss_grown = rss().saturating_sub(rss_before);
     println!(
-        "flood: {n} requests in {secs} s: {refused} refused (401), {limited} rate-limited (429); {} usage rows; database and WAL grew {} KiB",
+        "flood: {n} requests in {secs} s: {refused} refused (401), {limited} rate-limited (429); {} usage rows; database and WAL grew {} KiB; resident memory grew {} KiB",
         rows.len(),
-        grown / 1024
+        grown / 1024,
+        rss_grown
+    );
+    // Nothing per request is kept: memory grows by connection buffers and caches, not by n.
+    assert!(
+        rss_grown < 128 * 1024,
+        "resident memory grew {rss_grown} KiB"
     );
 }

@@ -335,6 +335,72 @@ mod tests {
     }
 
     #[test]
+    fn every_policy_range_is_enforced_at_both_ends() {
+        type Set = fn(&mut Policy, u32);
+        let fields: [(&str, Set, u32, u32); 8] = [
+            // The maxima carry their default along, which must stay within them.
+            (
+                "max_lifetime_days",
+                |p, v| {
+                    p.max_lifetime_days = v;
+                    p.default_lifetime_days = v.max(1);
+                },
+                1,
+                3650,
+            ),
+            (
+                "default_lifetime_days",
+                |p, v| p.default_lifetime_days = v,
+                1,
+                365,
+            ),
+            ("default_idle_days", |p, v| p.default_idle_days = v, 1, 3650),
+            (
+                "max_rate_limit",
+                |p, v| {
+                    p.max_rate_limit = v;
+                    p.default_rate_limit = v.max(1);
+                },
+                1,
+                1_000_000,
+            ),
+            (
+                "default_rate_limit",
+                |p, v| p.default_rate_limit = v,
+                1,
+                1200,
+            ),
+            (
+                "max_personal_tokens",
+                |p, v| p.max_personal_tokens = v,
+                1,
+                10_000,
+            ),
+            ("clipboard_seconds", |p, v| p.clipboard_seconds = v, 5, 600),
+            (
+                "usage_retention_days",
+                |p, v| p.usage_retention_days = v,
+                1,
+                3650,
+            ),
+        ];
+        assert!(Policy::default().validate().is_ok());
+        for (name, set, lo, hi) in fields {
+            for ok in [lo, hi] {
+                let mut p = Policy::default();
+                set(&mut p, ok);
+                assert!(p.validate().is_ok(), "{name} = {ok}");
+            }
+            for bad in [lo - 1, hi + 1] {
+                let mut p = Policy::default();
+                set(&mut p, bad);
+                let e = p.validate().expect_err(name);
+                assert!(e.to_string().starts_with(&format!("{name}: ")), "{e}");
+            }
+        }
+    }
+
+    #[test]
     fn rate_limits_are_bounded() {
         let p = Policy::default();
         assert!(p.check_rate_limit(0).is_err());
