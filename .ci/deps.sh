@@ -10,6 +10,32 @@ APT_PACKAGES=(
 
 say() { printf '\n==> %s\n' "$*"; }
 
+# Stage timing: `stage NAME` closes the previous stage and opens NAME; `stages` prints the
+# seconds each took (the README's cold and warm figures come from this table).
+STAGE_NAMES=()
+STAGE_SECS=()
+_stage_name=""
+_stage_start=0
+stage() {
+  local now
+  now=$(date +%s)
+  if [ -n "$_stage_name" ]; then
+    STAGE_NAMES+=("$_stage_name")
+    STAGE_SECS+=("$(( now - _stage_start ))")
+  fi
+  _stage_name="${1:-}"
+  _stage_start=$now
+  [ -z "$_stage_name" ] || say "$_stage_name"
+}
+stages() {
+  stage ""
+  printf '\n==> seconds per stage\n'
+  local i
+  for i in "${!STAGE_NAMES[@]}"; do
+    printf '%6s s  %s\n' "${STAGE_SECS[$i]}" "${STAGE_NAMES[$i]}"
+  done
+}
+
 install_apt() {
   local missing=()
   for p in "${APT_PACKAGES[@]}"; do

@@ -92,6 +92,34 @@ describe("first run and sign-in", () => {
   });
 });
 
+describe("audit log check", () => {
+  it("shows a red banner on every page when the audit log was tampered with", async () => {
+    const problem =
+      "The audit log has been tampered with: entry 3: does not follow entry 1 (entries were deleted). Run `tessera audit verify` for details and restore the database from a backup.";
+    const o = await h.open({ auditProblem: problem });
+    const { page } = o;
+    const banner = page.getByRole("alert").filter({ hasText: "tampered with" });
+    await banner.waitFor(T);
+    assert.equal((await banner.textContent())?.trim(), problem);
+    assert.match((await banner.getAttribute("class")) ?? "", /banner-error/);
+    await page.getByRole("button", { name: "Profile" }).click();
+    await page.getByRole("heading", { name: "Profile" }).waitFor(T);
+    await banner.waitFor(T);
+    await o.shot("audit-tampered-banner");
+    await noProblems(o);
+    await o.context.close();
+  });
+
+  it("shows no banner when the audit log is intact", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await page.getByRole("button", { name: "Profile" }).click();
+    await page.getByRole("heading", { name: "Profile" }).waitFor(T);
+    assert.equal(await page.getByText("tampered with").count(), 0);
+    await o.context.close();
+  });
+});
+
 describe("profile", () => {
   it("shows the profile and regenerates the user API token after confirmation", async () => {
     const o = await h.open();

@@ -150,7 +150,7 @@ function status(): AppStatus {
       baseUrl: "https://127.0.0.1:8443",
     },
     keyWarning: null,
-    auditProblem: null,
+    auditProblem: scenario.auditProblem ?? null,
     lockAfterMinutes: scenario.lockAfterMinutes,
   };
 }

@@ -18,6 +18,8 @@ export type Scenario = {
   allTokens?: "small" | "100k";
   /** Delay per bulk_set_token_status call, so the progress bar can be seen. */
   bulkDelayMs?: number;
+  /** What app_status says is wrong with the audit log (the backend's audit check). */
+  auditProblem?: string;
 };
 
 /** Rows in the big All tokens fake. */
