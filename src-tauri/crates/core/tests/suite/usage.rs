@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-mod common;
+use crate::common;
 
 use tessera_core::store::usage::UseEvent;
 use tessera_core::token::TokenKind;

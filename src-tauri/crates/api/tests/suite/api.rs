@@ -1,7 +1,7 @@
 //! Black-box tests of the HTTPS API: a real server on 127.0.0.1, real SQLite files, a real
 //! TLS client that trusts only the exported CA.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! acts through a token creates or changes only what both its owner's current role and the
 //! token's own scopes, networks, expiry and rate limit allow.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

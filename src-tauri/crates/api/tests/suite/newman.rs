@@ -4,7 +4,7 @@
 //! `ui/package.json` and installed by `npm --prefix ui install`; if newman cannot run, this
 //! test fails and says why.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! in the database, so it survives a restart and does not punish other people; a right
 //! password resets it), the personal-token limit, and who may be deactivated.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! and changing rows) are reported, naming the first bad entry. Entries written before the
 //! chain existed are chained when the database is next opened.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

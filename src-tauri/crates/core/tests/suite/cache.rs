@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 use tessera_core::model::{Networks, Role, Scope};
 use tessera_core::password::Password;

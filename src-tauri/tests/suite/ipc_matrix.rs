@@ -5,7 +5,7 @@
 //! code under test. Objects a cell changes are made fresh for that cell, so the order of
 //! the cells does not matter.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -353,7 +353,7 @@ fn become_caller(a: &App, caller: Caller) {
 /// The commands `build_app` registers, read from its source, so a new command that is not
 /// in the matrix fails this test.
 fn registered_commands() -> BTreeSet<String> {
-    let src = include_str!("../src/lib.rs");
+    let src = include_str!("../../src/lib.rs");
     let start = src.find("generate_handler![").expect("generate_handler!");
     let rest = &src[start + "generate_handler![".len()..];
     let end = rest.find(']').expect("end of generate_handler!");

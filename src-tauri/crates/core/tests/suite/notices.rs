@@ -1,7 +1,7 @@
 //! Expiry notices: each token the person owns or manages is announced once at 7 days and
 //! once at 1 day before it expires, never twice, and never for other people's tokens.
 
-mod common;
+use crate::common;
 
 use tessera_core::model::Role;
 use tessera_core::token::TokenKind;

@@ -4,7 +4,7 @@
 //! through [`Timeouts`] so the tests stay quick; the assertions are about who closed the
 //! connection and what it answered, not about how long anything took.
 
-mod common;
+use crate::common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,7 +1,7 @@
 //! The app's commands through Tauri's IPC (mock runtime), against a real SQLite file: the
 //! rights rules hold whatever the window sends, because the backend checks them.
 
-mod common;
+use crate::common;
 
 use common::{app, company, personal, user_req, App, PW};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! level captured while tokens are presented in every way, valid and not, in headers, the
 //! query, the path, the user agent and JSON bodies.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,9 @@
+//! The api crate's integration tests, one binary (one link, one process start for cargo test).
+
+mod api;
+mod authority;
+mod common;
+mod extract_properties;
+mod newman;
+mod no_leak;
+mod slow_clients;

@@ -1,0 +1,9 @@
+//! The core crate's integration tests, one binary (one link, one process start for cargo test).
+
+mod audit_chain;
+mod cache;
+mod common;
+mod notices;
+mod properties;
+mod rules;
+mod usage;

@@ -1,0 +1,5 @@
+//! The app crate's integration tests, one binary (one link, one process start for cargo test).
+
+mod commands;
+mod common;
+mod ipc_matrix;
