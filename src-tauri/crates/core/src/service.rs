@@ -540,10 +540,7 @@ impl Tessera {
     /// passwords. Counted per e-mail in the database, so restarting the app or signing in
     /// from another front end does not reset it.
     pub async fn sign_in_delay(&self, email: &Email) -> Result<std::time::Duration> {
-        let failures = meta::get(&mut *self.reader().await?, &failures_key(email))
-            .await?
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
+        let failures = sign_in_failures(&mut *self.reader().await?, email).await?;
         Ok(match failures {
             0 => std::time::Duration::ZERO,
             n => std::time::Duration::from_millis(250u64 << n.min(5)),
@@ -574,17 +571,12 @@ impl Tessera {
         } else {
             "user.sign_in_failed"
         };
-        let key = failures_key(email);
         let failures = if ok {
             0
         } else {
-            meta::get(&mut tx, &key)
-                .await?
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(0)
-                .saturating_add(1)
+            sign_in_failures(&mut tx, email).await?.saturating_add(1)
         };
-        meta::set(&mut tx, &key, &failures.to_string()).await?;
+        meta::set(&mut tx, &failures_key(email), &failures.to_string()).await?;
         store::audit::append(
             &mut tx,
             now_ts(),
@@ -980,12 +972,10 @@ impl Tessera {
                 None
             }
             TokenKind::User | TokenKind::Personal => {
-                let u = match (&req.owner, actor) {
+                let u = match (&req.owner, actor.person()) {
                     (Some(email), _) => self.find_user(email).await?,
-                    (None, a) if a.person().is_some() => {
-                        a.person().cloned().ok_or_else(|| Error::not_found("the user no longer exists"))?
-                    }
-                    (None, _) => {
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => {
                         return Err(Error::invalid(format!(
                             "owner: say whose {} token this is with --owner EMAIL (or act as that user with --as EMAIL)",
                             req.kind
@@ -1494,6 +1484,14 @@ fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
 /// Where consecutive wrong passwords for an e-mail are counted.
 fn failures_key(email: &Email) -> String {
     format!("sign_in_failures:{email}")
+}
+
+/// Consecutive wrong passwords counted for an e-mail.
+async fn sign_in_failures(conn: &mut sqlx::SqliteConnection, email: &Email) -> Result<u32> {
+    Ok(meta::get(conn, &failures_key(email))
+        .await?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
 }
 
 pub(crate) fn now_ts() -> i64 {
