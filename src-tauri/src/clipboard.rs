@@ -15,6 +15,8 @@ use crate::error::IpcError;
 pub struct SecretClipboard {
     inner: Arc<Mutex<Option<arboard::Clipboard>>>,
     generation: Arc<AtomicU64>,
+    /// The hash of the latest secret copied, until it is cleared.
+    latest: Arc<Mutex<Option<[u8; 32]>>>,
 }
 
 fn digest(s: &str) -> [u8; 32] {
@@ -66,6 +68,9 @@ impl SecretClipboard {
             set.text(text)
         })?;
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = Some(want);
+        }
         let me = self.clone();
         tauri::async_runtime::spawn(async move {
             tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
@@ -88,8 +93,25 @@ impl SecretClipboard {
     }
 
     /// Clear now (the user asked, or the app is closing) if the latest copy is still there.
+    /// Whatever the person copied since (from Tessera or anywhere else) is left alone.
     pub fn clear(&self) -> Result<(), IpcError> {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.with(|cb| cb.clear())
+        let latest = self
+            .latest
+            .lock()
+            .map_err(|_| {
+                IpcError::Internal("the clipboard is unavailable; restart Tessera".into())
+            })?
+            .take();
+        match latest {
+            // Never copied anything: nothing of ours to clear, and no clipboard to open.
+            None => Ok(()),
+            Some(want) => self.with(|cb| {
+                if cb.get_text().map(|t| digest(&t) == want).unwrap_or(false) {
+                    cb.clear()?;
+                }
+                Ok(())
+            }),
+        }
     }
 }

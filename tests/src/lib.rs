@@ -142,6 +142,64 @@ pub fn read_clipboard() -> Res<Option<String>> {
     }
 }
 
+/// The formats (X selection targets) the CLIPBOARD's owner offers, as a clipboard manager
+/// sees them.
+pub fn clipboard_targets() -> Res<Vec<String>> {
+    let (ok, out, err) = run(
+        Command::new("xclip").args(["-o", "-selection", "clipboard", "-t", "TARGETS"]),
+        "xclip -o -selection clipboard -t TARGETS",
+        Duration::from_secs(5),
+    )?;
+    if !ok {
+        return Err(format!(
+            "xclip cannot list the clipboard's targets: {}",
+            err.trim()
+        ));
+    }
+    Ok(out.lines().map(|l| l.trim().to_owned()).collect())
+}
+
+/// The CLIPBOARD's content in one `target` format (e.g. `x-kde-passwordManagerHint`).
+pub fn read_clipboard_as(target: &str) -> Res<String> {
+    let (ok, out, err) = run(
+        Command::new("xclip").args(["-o", "-selection", "clipboard", "-t", target]),
+        &format!("xclip -o -selection clipboard -t {target}"),
+        Duration::from_secs(5),
+    )?;
+    if ok {
+        Ok(out)
+    } else {
+        Err(format!(
+            "xclip cannot read the clipboard as {target}: {}",
+            err.trim()
+        ))
+    }
+}
+
+/// Copy `text` as another program would: xclip takes the CLIPBOARD selection and keeps
+/// serving it from the background until something else takes it.
+pub fn write_clipboard(text: &str) -> Res<()> {
+    let mut child = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start xclip -i: {e}"))?;
+    child
+        .stdin
+        .take()
+        .ok_or("xclip -i has no stdin")?
+        .write_all(text.as_bytes())
+        .map_err(|e| format!("writing to xclip -i: {e}"))?;
+    let status = child.wait().map_err(|e| format!("xclip -i: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("xclip -i failed: {status}"))
+    }
+}
+
 /// `GET url` with `Authorization: Bearer <token>` through curl, trusting only `ca`.
 /// The header goes through a file so the token is not on a command line. Returns
 /// (HTTP status, body).
@@ -529,6 +587,28 @@ impl Window {
             .map_err(|e| format!("cannot type into {what}: {e}"))
     }
 
+    /// Make the field at `xpath` hold `text`: left as it is when it already does (a form
+    /// filled before, e.g. the e-mail kept after a failed sign-in), else emptied and typed.
+    pub async fn fill(&self, xpath: &str, what: &str, text: &str) -> Res<()> {
+        let el = self.find(xpath, what).await?;
+        let now = el
+            .prop("value")
+            .await
+            .map_err(|e| format!("cannot read {what}: {e}"))?
+            .unwrap_or_default();
+        if now == text {
+            return Ok(());
+        }
+        if !now.is_empty() {
+            el.clear()
+                .await
+                .map_err(|e| format!("cannot empty {what}: {e}"))?;
+        }
+        el.send_keys(text)
+            .await
+            .map_err(|e| format!("cannot type into {what}: {e}"))
+    }
+
     pub async fn text(&self, el: &Element, what: &str) -> Res<String> {
         el.text()
             .await
@@ -790,9 +870,9 @@ impl Window {
             "the sign-in screen",
         )
         .await?;
-        self.type_into(&input_labelled("", "E-mail"), "E-mail", email)
+        self.fill(&input_labelled("", "E-mail"), "E-mail", email)
             .await?;
-        self.type_into(&input_labelled("", "Password"), "Password", password)
+        self.fill(&input_labelled("", "Password"), "Password", password)
             .await?;
         self.click(
             "//form//button[@type='submit' and normalize-space()='Sign in']",

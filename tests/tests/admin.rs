@@ -63,6 +63,26 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.shot("sign-in").await?;
+    // A wrong password: the real backend's refusal, as the person reads it.
+    w.type_into(&input_labelled("", "E-mail"), "E-mail", ADMIN_EMAIL)
+        .await?;
+    w.type_into(
+        &input_labelled("", "Password"),
+        "Password",
+        "not the password",
+    )
+    .await?;
+    w.click(
+        "//form//button[@type='submit' and normalize-space()='Sign in']",
+        "Sign in",
+    )
+    .await?;
+    w.wait_text("//form//*[@role='alert']", "the sign-in error", |t| {
+        t == "Wrong e-mail or password"
+    })
+    .await
+    .map_err(|e| format!("a wrong password does not read \"Wrong e-mail or password\": {e}"))?;
+    w.shot("wrong-password").await?;
     w.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_NAME).await?;
     w.page("Dashboard").await?;
     w.shot("admin-dashboard").await?;

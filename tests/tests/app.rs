@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use tessera_e2e::{
-    button, curl_bearer, dialog, input_labelled, read_clipboard, AppEnv, AppRun, Res, Window,
-    TIMEOUT,
+    button, clipboard_targets, curl_bearer, dialog, input_labelled, read_clipboard,
+    read_clipboard_as, write_clipboard, AppEnv, AppRun, Res, Window, TIMEOUT,
 };
 
 const COMPANY: &str = "Acme E2E";
@@ -16,6 +16,11 @@ const PASSWORD: &str = "correct horse battery staple";
 const TOKEN_NAME: &str = "postman";
 /// The shortest countdown the policy allows; set through the CLI before the copy.
 const CLIPBOARD_SECONDS: u64 = 5;
+/// What the person copies from elsewhere after copying a token: Tessera must leave it alone.
+const OWN_TEXT: &str = "meeting notes, copied after the token";
+/// KDE's clipboard-manager convention (Klipper, and others that honour it): "secret" means
+/// "do not keep this in the history". arboard's `exclude_from_history` offers it on X11.
+const SECRET_HINT: &str = "x-kde-passwordManagerHint";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_run_then_a_personal_token_is_copied_used_cleared_from_the_clipboard_and_revoked() {
@@ -23,6 +28,14 @@ async fn first_run_then_a_personal_token_is_copied_used_cleared_from_the_clipboa
     let run = AppRun::start("personal-token-lifecycle", &env).await;
     let outcome = scenario(&run.window, &env).await;
     run.finish(outcome).await;
+    // The app has exited (closing it clears what it copied last, if still there): the text
+    // the person copied afterwards is still on the clipboard.
+    match read_clipboard() {
+        Ok(Some(t)) if t == OWN_TEXT => {}
+        other => panic!(
+            "after the app closed, the clipboard no longer holds what the person copied after the token: {other:?}"
+        ),
+    }
 }
 
 async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
@@ -122,6 +135,17 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
             ))
         }
         None => return Err("xclip finds nothing on the clipboard after Copy".into()),
+    }
+    // Marked as a secret for clipboard managers, so they do not keep it in their history.
+    let targets = clipboard_targets()?;
+    if !targets.iter().any(|t| t == SECRET_HINT) {
+        return Err(format!(
+            "the copied token is not marked for clipboard managers: targets {targets:?} lack {SECRET_HINT}"
+        ));
+    }
+    let hint = read_clipboard_as(SECRET_HINT)?;
+    if hint.trim() != "secret" {
+        return Err(format!("{SECRET_HINT} is {hint:?}, not \"secret\""));
     }
 
     // The token works against the app's own HTTPS API, trusting only the exported CA.
@@ -241,5 +265,32 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.shot("list-revoked").await?;
+
+    // Copy a second token, then copy something else from another program: neither the
+    // countdown, nor closing the dialog, nor signing out takes the person's own text away.
+    let (_second, reveal) = w.create_personal_token("later-copy", "me:read").await?;
+    w.click(&button(&reveal, "Copy"), "Copy").await?;
+    let copied_at = Instant::now();
+    w.wait_text(
+        &format!("{reveal}//*[@role='status']"),
+        "the copy status",
+        |t| t.starts_with("Copied token."),
+    )
+    .await?;
+    write_clipboard(OWN_TEXT)?;
+    w.confirm_stored(&reveal).await?;
+    // A non-event can only be seen after its time: wait out the countdown (with margin).
+    let after = Duration::from_secs(CLIPBOARD_SECONDS + 3);
+    tokio::time::sleep(after.saturating_sub(copied_at.elapsed())).await;
+    if read_clipboard()?.as_deref() != Some(OWN_TEXT) {
+        return Err(format!(
+            "{:.0} s after copying the token and then other text, the clipboard no longer holds the other text",
+            copied_at.elapsed().as_secs_f64()
+        ));
+    }
+    w.sign_out().await?;
+    if read_clipboard()?.as_deref() != Some(OWN_TEXT) {
+        return Err("signing out cleared text the person copied after the token".into());
+    }
     Ok(())
 }

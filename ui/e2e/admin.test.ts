@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { startHarness, type Harness, type Opened } from "./harness";
+import { REAL_POLICY, realError, shownBesideField } from "./real";
 
 let h: Harness;
 before(async () => {
@@ -176,13 +177,15 @@ describe("all tokens", () => {
     const { page } = o;
     await nav(page, "All tokens").click();
     await page.getByRole("row").filter({ hasText: "Billing sync" }).waitFor(T);
-    await page.getByRole("button", { name: "Select all 14 matching" }).click();
-    await page.getByText("12 selected").waitFor(T); // the two revoked tokens cannot change
+    await page.getByRole("button", { name: "Select all 15 matching" }).click();
+    await page.getByText("13 selected").waitFor(T); // the two revoked tokens cannot change
     await page.getByRole("button", { name: "Deactivate…" }).click();
     const dialog = page.getByRole("alertdialog");
     await dialog.getByRole("button", { name: /^Deactivate \d+ tokens$/ }).click();
-    await dialog.getByText(/Cannot deactivate a token that is expired\./).waitFor(T);
-    await dialog.getByText(/Cannot deactivate a token that is deactivated\./).waitFor(T);
+    // The real rules: expired tokens may be deactivated; an already deactivated one (Postman,
+    // id 3) is refused with the real message.
+    await dialog.getByText(realError("alreadyDeactivated", 3).data).waitFor(T);
+    assert.equal(await dialog.getByText(/expired/).count(), 0, "expired tokens are deactivated, not refused");
     await o.shot("bulk-deactivate-summary");
     await dialog.getByRole("button", { name: "Close" }).click();
     await page.getByRole("row").filter({ hasText: "Billing sync" }).getByText("Deactivated").waitFor(T);
@@ -232,14 +235,16 @@ describe("users", () => {
     await page.getByRole("cell", { name: "grace@acme.example" }).waitFor(T);
     await o.shot("users");
 
-    await page.getByLabel("Role of Grace Hopper").selectOption("user");
-    const role = page.getByRole("alertdialog", { name: "Make Grace Hopper User?" });
+    // An admin made a user: her token's admin-only scopes (the real catalogue's) go.
+    await page.getByLabel("Role of Margaret Hamilton").selectOption("user");
+    const role = page.getByRole("alertdialog", { name: "Make Margaret Hamilton User?" });
     await role.getByText("Their tokens lose:").waitFor(T);
-    await role.getByText("company:write").waitFor(T);
+    await role.getByText("audit:read").waitFor(T);
+    await role.getByText("users:read").waitFor(T);
     await o.shot("users-role-preview");
     await role.getByRole("button", { name: "Change role to User" }).click();
     await role.waitFor({ state: "detached", ...T });
-    assert.deepEqual(await ipcCalls(page, "set_user_role"), [{ email: "grace@acme.example", role: "user" }]);
+    assert.deepEqual(await ipcCalls(page, "set_user_role"), [{ email: "margaret@acme.example", role: "user" }]);
 
     await page.getByRole("button", { name: "Deactivate Alan Turing" }).click();
     const deactivate = page.getByRole("alertdialog", { name: "Deactivate Alan Turing?" });
@@ -261,7 +266,7 @@ describe("users", () => {
     await create.getByLabel("Initial password").fill("a long enough passphrase");
     await create.getByLabel("Source group").fill("vendor-risk");
     await create.getByRole("button", { name: "Create user" }).click();
-    await create.getByText("A user with this e-mail already exists.").waitFor(T);
+    await create.getByText(shownBesideField(realError("duplicateUser", { email: "grace@acme.example" }))).waitFor(T);
     await o.shot("users-create");
     await create.getByLabel("E-mail").fill("katherine@acme.example");
     await create.getByRole("button", { name: "Create user" }).click();
@@ -313,14 +318,14 @@ describe("audit and settings", () => {
     await page.getByRole("button", { name: "Load older" }).click();
     await page.getByText("450 entries shown").waitFor(T);
     await page.getByText("· the beginning of the log").waitFor(T);
-    await page.getByLabel("Action").fill("user.role");
+    await page.getByLabel("Action").fill("user.role_change");
     await page.getByRole("button", { name: "Apply" }).click();
     await page.getByText("75 entries shown").waitFor(T);
     await page.getByText("from: user, to: vrm_admin").first().waitFor(T);
     await page.getByRole("button", { name: "Export CSV…" }).click();
     await page.getByText(/Exported 75 entries to \/home\/ada\/tessera-audit-.*\.csv\./).waitFor(T);
     const [exp] = await ipcCalls<{ path: string; query: { action: string } }>(page, "export_audit_csv");
-    assert.equal(exp.query.action, "user.role");
+    assert.equal(exp.query.action, "user.role_change");
     await o.shot("audit-filtered");
     await noProblems(o);
     await o.context.close();
@@ -335,7 +340,7 @@ describe("audit and settings", () => {
     await o.shot("settings", true);
     await page.getByLabel("Default rate limit (requests / minute)").fill("9999");
     await page.getByRole("button", { name: "Save policy" }).click();
-    const error = page.getByText("must be at most the maximum rate limit (600).");
+    const error = page.getByText(shownBesideField(realError("policyDefaultAboveMax", { value: 9999, max: REAL_POLICY.maxRateLimit })));
     await error.waitFor(T);
     const describedBy = await page.getByLabel("Default rate limit (requests / minute)").getAttribute("aria-describedby");
     assert.ok(describedBy?.includes((await error.getAttribute("id")) ?? "missing"), "the error is tied to its field");

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { PASSWORD, XSS_NAME } from "./scenario";
+import { REAL_POLICY, realError, realHint, shownBesideField } from "./real";
 import { startHarness, type Harness, type Opened } from "./harness";
 
 let h: Harness;
@@ -63,7 +64,9 @@ describe("first run and sign-in", () => {
     await page.getByLabel("Password").fill("wrong password");
     await page.getByLabel("Password").press("Enter");
     await page.getByRole("button", { name: "Checking…" }).waitFor(T);
-    await page.getByText("Wrong e-mail or password.").waitFor(T);
+    // The real refusal ("sign-in: wrong e-mail or password"), as the sign-in form shows it.
+    assert.equal(realError("wrongPassword").data, "sign-in: wrong e-mail or password");
+    await page.getByRole("alert").getByText("Wrong e-mail or password", { exact: true }).waitFor(T);
     await o.shot("sign-in-error");
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -137,11 +140,12 @@ describe("profile", () => {
     await confirm.getByRole("button", { name: "Generate new token" }).click();
     const reveal = page.getByRole("dialog", { name: "Your new user API token" });
     await reveal.getByText("This token will not be shown again.").waitFor(T);
-    assert.match(await reveal.getByLabel("Token", { exact: true }).inputValue(), /^tsr_u_/);
+    const userSecret = await reveal.getByLabel("Token", { exact: true }).inputValue();
+    assert.match(userSecret, /^tsr_u_/);
     await reveal.getByLabel("I have stored this token").check();
     await reveal.getByRole("button", { name: "Done" }).click();
     await reveal.waitFor({ state: "detached", ...T });
-    await page.getByText("tsr_u_…new1").waitFor(T);
+    await page.getByText(realHint(userSecret)).waitFor(T);
     await noProblems(o);
     await o.context.close();
   });
@@ -154,7 +158,7 @@ describe("profile", () => {
     await page.getByLabel("New password", { exact: true }).fill("a much better passphrase 7");
     await page.getByLabel("Repeat new password").fill("a much better passphrase 7");
     await page.getByRole("button", { name: "Change password" }).click();
-    await page.getByText("The current password is wrong.").waitFor(T);
+    await page.getByText(shownBesideField(realError("wrongCurrentPassword"))).waitFor(T);
     await o.context.close();
   });
 });
@@ -237,7 +241,7 @@ describe("create and reveal", () => {
     await dialog.getByLabel("Allowed networks").fill("10.0.0.0/8\n2001:db8::/32");
     await dialog.getByLabel("Rate limit (requests per minute)").fill("9999");
     await dialog.getByRole("button", { name: "Create token" }).click();
-    await dialog.getByText("The maximum is 600 requests per minute.").waitFor(T);
+    await dialog.getByText(`The maximum is ${REAL_POLICY.maxRateLimit} requests per minute.`).waitFor(T);
     await dialog.getByLabel("Rate limit (requests per minute)").fill("120");
     await o.shot("create-dialog-filled");
     await dialog.getByRole("button", { name: "Create token" }).click();
@@ -251,7 +255,7 @@ describe("create and reveal", () => {
       req: {
         name: "Deploy bot",
         description: "Nightly deploys",
-        scopes: ["me:read", "verify"],
+        scopes: ["me:read", "tokens:verify"],
         expiry: { type: "days", days: 60 },
         idleDays: 30,
         networks: ["10.0.0.0/8", "2001:db8::/32"],
@@ -296,7 +300,7 @@ describe("create and reveal", () => {
     await dialog.getByLabel("Name").fill("CI deploy");
     await dialog.getByRole("checkbox", { name: /me:read/ }).check();
     await dialog.getByRole("button", { name: "Create token" }).click();
-    const error = dialog.getByText("You already have a token with this name.");
+    const error = dialog.getByText(shownBesideField(realError("duplicateTokenName", { name: "CI deploy" })));
     await error.waitFor(T);
     const describedBy = await dialog.getByLabel("Name").getAttribute("aria-describedby");
     assert.ok(describedBy?.includes(await error.getAttribute("id") ?? "missing"), "the error is tied to the name field");

@@ -1,13 +1,13 @@
 // The administration half of the in-page fake backend: users, company and all tokens (a small
 // in-memory set, or 100,000 rows generated per page on demand), bulk status changes, usage
-// reports, dashboard, audit log and settings. Honours the IPC contract in src/bindings.
+// reports, dashboard, audit log and settings. Fixture data; scopes, role rules, policy
+// defaults, audit action names, filters and errors come from the real backend (./real.ts).
 import type {
   AuditQuery,
   AuditView,
   BulkResult,
   CreateTokenRequest,
   DashboardView,
-  IpcError,
   Me,
   NewUserRequest,
   PolicySettings,
@@ -24,6 +24,7 @@ import type {
   UserView,
 } from "../src/lib/contract";
 import { BIG_TOTAL, type Scenario } from "./scenario";
+import { REAL_AUDIT_ACTIONS, REAL_POLICY, REAL_RULES, REAL_SCOPES, grantable, realError, realHint, statusChange } from "./real";
 
 export const UNHANDLED = Symbol("unhandled");
 type Args = Record<string, unknown>;
@@ -41,55 +42,54 @@ export type AdminContext = {
 
 const DAY = 86_400_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, "Z");
-const fail = (type: IpcError["type"], data: string): IpcError => ({ type, data });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ROLE_SCOPES: Record<Role, string[]> = {
-  user: ["me:read", "tokens:read", "tokens:write", "verify"],
-  vrm_admin: ["me:read", "tokens:read", "tokens:write", "verify", "company:write"],
-  admin: ["me:read", "tokens:read", "tokens:write", "verify", "company:write", "users:write", "audit:read"],
+  user: grantable("user").map((s) => s.name),
+  vrm_admin: grantable("vrm_admin").map((s) => s.name),
+  admin: grantable("admin").map((s) => s.name),
+};
+
+/** An audit action name the real backend writes (fails loudly if it does not). */
+const realAction = (name: string): string => {
+  if (!REAL_AUDIT_ACTIONS.includes(name)) throw new Error(`the real backend never writes the audit action ${name}`);
+  return name;
 };
 
 export function createAdminFake(ctx: AdminContext) {
-  const scopes: ScopeDetail[] = [
-    { name: "me:read", description: "Read your own profile", builtin: true, roles: ["admin", "vrm_admin", "user"] },
-    { name: "tokens:read", description: "List your tokens and their usage", builtin: true, roles: ["admin", "vrm_admin", "user"] },
-    { name: "tokens:write", description: "Create, deactivate and revoke your tokens", builtin: true, roles: ["admin", "vrm_admin", "user"] },
-    { name: "verify", description: "Check other tokens through the verify endpoint", builtin: true, roles: ["admin", "vrm_admin", "user"] },
-    { name: "company:write", description: "Manage company tokens", builtin: true, roles: ["admin", "vrm_admin"] },
-    { name: "users:write", description: "Manage users and roles", builtin: true, roles: ["admin"] },
-    { name: "audit:read", description: "Read the audit log", builtin: true, roles: ["admin"] },
-    { name: "billing:read", description: "Read invoices in the billing service", builtin: false, roles: ["admin", "vrm_admin", "user"] },
-  ];
+  // The real catalogue (built-in scopes and one custom scope, billing:read).
+  const scopes: ScopeDetail[] = REAL_SCOPES.map((x) => ({ ...x, roles: [...x.roles] }));
 
   const users: UserView[] = [
     { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", active: true, sourceGroup: "engineering", createdAt: iso(-400 * DAY), deactivatedAt: null, liveTokens: 4 },
     { id: 2, email: "grace@acme.example", name: "Grace Hopper", role: "vrm_admin", active: true, sourceGroup: "vendor-risk", createdAt: iso(-300 * DAY), deactivatedAt: null, liveTokens: 2 },
     { id: 3, email: "alan@acme.example", name: "Alan Turing", role: "user", active: true, sourceGroup: "research", createdAt: iso(-120 * DAY), deactivatedAt: null, liveTokens: 3 },
     { id: 4, email: "linus@acme.example", name: "Linus Torvalds", role: "user", active: false, sourceGroup: "", createdAt: iso(-200 * DAY), deactivatedAt: iso(-14 * DAY), liveTokens: 0 },
+    { id: 5, email: "margaret@acme.example", name: "Margaret Hamilton", role: "admin", active: true, sourceGroup: "security", createdAt: iso(-250 * DAY), deactivatedAt: null, liveTokens: 1 },
   ];
   const tokenScopesOf: Record<string, string[]> = {
-    "grace@acme.example": ["company:write", "verify", "tokens:read"],
-    "alan@acme.example": ["me:read", "verify"],
+    "grace@acme.example": ["tokens:verify", "tokens:read", "billing:read"],
+    "alan@acme.example": ["me:read", "tokens:verify"],
+    "margaret@acme.example": ["audit:read", "users:read", "tokens:read"],
   };
 
   const other = (id: number, owner: UserView, partial: Partial<TokenView>) =>
     ctx.token({ id, name: `token ${id}`, ownerEmail: owner.email, ownerName: owner.name, createdBy: owner.email, hint: `tsr_p_…${1000 + id}`, ...partial });
-  const [, grace, alan, linus] = users;
+  const [, grace, alan, linus, margaret] = users;
 
   const company: TokenView[] = [
     ctx.token({
       id: 201, kind: "company", name: "Billing sync", description: "Nightly invoice export to the ERP (owner: finance-it@acme.example)",
-      hint: "tsr_c_…7Q2x", ownerEmail: null, ownerName: null, createdBy: "grace@acme.example", scopes: ["verify", "billing:read"],
+      hint: "tsr_c_…7Q2x", ownerEmail: null, ownerName: null, createdBy: "grace@acme.example", scopes: ["tokens:verify", "billing:read"],
       lastUsedAt: iso(-2 * 3_600_000), lastUsedIp: "10.1.2.3", lastUsedAgent: "erp-sync/3.1", useCount: 48_211, refusedCount: 12, expiresAt: iso(5 * DAY),
     }),
     ctx.token({
       id: 202, kind: "company", name: "Vendor portal", description: "Supplier risk questionnaire portal", hint: "tsr_c_…m9Ka", ownerEmail: null, ownerName: null,
-      createdBy: "linus@acme.example", scopes: ["verify"], createdAt: iso(-80 * DAY), expiresAt: iso(100 * DAY), lastUsedAt: iso(-40 * DAY), useCount: 310,
+      createdBy: "linus@acme.example", scopes: ["tokens:verify"], createdAt: iso(-80 * DAY), expiresAt: iso(100 * DAY), lastUsedAt: iso(-40 * DAY), useCount: 310,
     }),
     ctx.token({
       id: 203, kind: "company", name: "Legacy webhook", description: "Old webhook that sends ?api_token= in the URL", hint: "tsr_c_…p0Lw", ownerEmail: null, ownerName: null,
-      createdBy: "ada@acme.example", scopes: ["verify"], lastUsedAt: iso(-6 * 3_600_000), lastUsedIp: "203.0.113.9", lastUsedAgent: "Go-http-client/1.1", useCount: 902, refusedCount: 40,
+      createdBy: "ada@acme.example", scopes: ["tokens:verify"], lastUsedAt: iso(-6 * 3_600_000), lastUsedIp: "203.0.113.9", lastUsedAgent: "Go-http-client/1.1", useCount: 902, refusedCount: 40,
     }),
   ];
   const presentedInQuery = new Set([203]);
@@ -97,10 +97,11 @@ export function createAdminFake(ctx: AdminContext) {
   const others: TokenView[] = [
     other(301, grace, { name: "Risk scanner", scopes: tokenScopesOf[grace.email], lastUsedAt: iso(-DAY), useCount: 77 }),
     other(302, alan, { name: "Notebook", scopes: tokenScopesOf[alan.email], expiresAt: iso(3 * DAY) }),
-    other(303, alan, { name: "Cluster job", scopes: ["verify"], lastUsedAt: iso(-45 * DAY), useCount: 5, idleDays: 60 }),
+    other(303, alan, { name: "Cluster job", scopes: ["tokens:verify"], lastUsedAt: iso(-45 * DAY), useCount: 5, idleDays: 60 }),
     other(304, alan, { kind: "user", name: "User API token", hint: "tsr_u_…aa01", scopes: ["me:read"], expiresAt: null }),
     other(305, linus, { name: "Kernel CI", status: "revoked", statusChangedAt: iso(-14 * DAY), lastUsedAt: iso(-15 * DAY), useCount: 1200 }),
     other(306, alan, { name: "Expired by idle", status: "expired", expiresAt: iso(200 * DAY), idleDays: 30, idleExpiresAt: iso(-3 * DAY), lastUsedAt: iso(-33 * DAY) }),
+    other(307, margaret, { name: "Access review", scopes: tokenScopesOf[margaret.email], lastUsedAt: iso(-2 * DAY), useCount: 12 }),
   ];
 
   const small = () => [...ctx.myTokens, ...company, ...others];
@@ -120,7 +121,7 @@ export function createAdminFake(ctx: AdminContext) {
       ownerEmail: kind === "company" ? null : owner.email,
       ownerName: kind === "company" ? null : owner.name,
       createdBy: owner.email,
-      scopes: id % 3 === 0 ? ["verify"] : ["me:read", "tokens:read"],
+      scopes: id % 3 === 0 ? ["tokens:verify"] : ["me:read", "tokens:read"],
       status,
       createdAt: iso(-((id % 365) + 1) * DAY),
       expiresAt: status === "expired" ? iso(-(id % 20 + 1) * DAY) : id % 5 === 0 ? null : iso(((id % 90) + 1) * DAY),
@@ -140,7 +141,7 @@ export function createAdminFake(ctx: AdminContext) {
 
   function requireRole(...roles: Role[]) {
     const me = ctx.me();
-    if (!roles.includes(me.role)) throw fail("Forbidden", "Only an administrator can do this.");
+    if (!roles.includes(me.role)) throw realError("forbiddenForUser");
     return me;
   }
 
@@ -160,7 +161,7 @@ export function createAdminFake(ctx: AdminContext) {
 
   function listAll(q: TokenQuery): TokenPage {
     const me = requireRole("admin", "vrm_admin");
-    if (q.limit < 1 || q.limit > 1000) throw fail("Invalid", "limit: between 1 and 1000.");
+    if (q.limit < 1 || q.limit > 1000) throw new Error(`the UI asked list_all_tokens for ${q.limit} rows; the real command takes 1 to 1000`);
     if (big) {
       // Sorted by id either way; a text filter narrows to nothing, to exercise the empty state.
       const total = q.text ? 0 : BIG_TOTAL;
@@ -194,20 +195,20 @@ export function createAdminFake(ctx: AdminContext) {
 
   function bulk(ids: number[], action: StatusAction): BulkResult {
     requireRole("admin", "vrm_admin");
-    if (ids.length > 1000) throw fail("Invalid", "ids: at most 1000 per call.");
+    if (ids.length > 1000) throw realError("bulkTooMany");
     const r: BulkResult = { done: [], failed: [] };
     for (const id of ids) {
       const t = findAny(id);
       if (!t) {
-        r.failed.push({ id, message: "No such token." });
+        r.failed.push({ id, message: realError("unknownToken", id).data });
         continue;
       }
-      if (t.status === "revoked" || (action === "deactivate" && t.status !== "active") || (action === "activate" && t.status !== "deactivated")) {
-        r.failed.push({ id, message: t.status === "revoked" ? "A revoked token cannot change status." : `Cannot ${action} a token that is ${t.status}.` });
+      const next = statusChange(id, t.status, action);
+      if ("type" in next) {
+        r.failed.push({ id, message: next.data });
         continue;
       }
-      const status = action === "revoke" ? ("revoked" as const) : action === "deactivate" ? ("deactivated" as const) : ("active" as const);
-      const change = { status, statusChangedAt: iso(0) };
+      const change = { status: next.status, statusChangedAt: iso(0) };
       if (big && id <= BIG_TOTAL) bigChanges.set(id, change);
       else Object.assign(t, change);
       r.done.push(id);
@@ -217,7 +218,7 @@ export function createAdminFake(ctx: AdminContext) {
 
   function usage(id: number, daysBack: number): UsageReport {
     const t = findAny(id);
-    if (!t) throw fail("NotFound", "No such token.");
+    if (!t) throw realError("unknownToken", id);
     const series = Array.from({ length: daysBack }, (_, i) => {
       const d = new Date(Date.now() - (daysBack - 1 - i) * DAY);
       const seed = (id * 31 + d.getUTCDate() * 17 + d.getUTCMonth() * 7) % 97;
@@ -251,7 +252,7 @@ export function createAdminFake(ctx: AdminContext) {
 
   // Audit: 450 entries generated on demand, newest (id 450) first.
   const AUDIT_TOTAL = 450;
-  const actions = ["sign_in", "token.create", "token.revoke", "user.role", "policy.update", "token.deactivate"];
+  const actions = ["user.sign_in", "token.create", "token.revoke", "user.role_change", "policy.change", "token.deactivate"].map(realAction);
   const auditEntry = (id: number): AuditView => {
     const action = actions[id % actions.length];
     const actor = users[id % 3].email;
@@ -260,18 +261,24 @@ export function createAdminFake(ctx: AdminContext) {
       at: iso(-(AUDIT_TOTAL - id) * 3_600_000 * 3),
       actor,
       action,
-      target: action.startsWith("token") ? `token:${100 + (id % 40)}` : action === "user.role" ? "user:alan@acme.example" : action === "policy.update" ? "policy" : `user:${actor}`,
-      details: action === "user.role" ? JSON.stringify({ from: "user", to: "vrm_admin" }) : action === "token.create" ? JSON.stringify({ name: `Script ${id}`, scopes: ["verify"] }) : "{}",
+      target: action.startsWith("token") ? `token:${100 + (id % 40)}` : action === "user.role_change" ? "user:alan@acme.example" : action === "policy.change" ? "policy" : `user:${actor}`,
+      details:
+        action === "user.role_change"
+          ? JSON.stringify({ from: "user", to: "vrm_admin", scopes_lost: [] })
+          : action === "token.create"
+            ? JSON.stringify({ name: `Script ${id}`, scopes: ["tokens:verify"] })
+            : "{}",
     };
   };
+  // The real filters compare whole values (recorded: REAL_RULES.auditFiltersMatchExactly).
+  const matches = (value: string, wanted: string | null) =>
+    !wanted || (REAL_RULES.auditFiltersMatchExactly ? value === wanted : value.includes(wanted));
   const audit = (q: AuditQuery): AuditView[] => {
     requireRole("admin");
     const out: AuditView[] = [];
     for (let id = Math.min(AUDIT_TOTAL, (q.beforeId ?? AUDIT_TOTAL + 1) - 1); id >= 1 && out.length < q.limit; id--) {
       const e = auditEntry(id);
-      if (q.actor && !e.actor.includes(q.actor)) continue;
-      if (q.action && !e.action.includes(q.action)) continue;
-      if (q.target && !e.target.includes(q.target)) continue;
+      if (!matches(e.actor, q.actor) || !matches(e.action, q.action) || !matches(e.target, q.target)) continue;
       if (q.since && e.at < q.since) continue;
       if (q.until && e.at >= q.until) continue;
       out.push(e);
@@ -279,7 +286,7 @@ export function createAdminFake(ctx: AdminContext) {
     return out;
   };
 
-  let settings: PolicySettings = { ...ctx.policy, maxPersonalTokens: 20, usageRetentionDays: 365 };
+  let settings: PolicySettings = { ...ctx.policy, maxPersonalTokens: REAL_POLICY.maxPersonalTokens, usageRetentionDays: REAL_POLICY.usageRetentionDays };
 
   async function handle(cmd: string, args: Args): Promise<unknown> {
     switch (cmd) {
@@ -289,7 +296,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "create_user": {
         requireRole("admin");
         const req = args.req as NewUserRequest;
-        if (users.some((u) => u.email === req.email)) throw fail("Conflict", "email: A user with this e-mail already exists.");
+        if (users.some((u) => u.email === req.email)) throw realError("duplicateUser", { email: req.email });
         const u: UserView = { id: users.length + 1, ...req, active: true, createdAt: iso(0), deactivatedAt: null, liveTokens: 0 };
         users.push(u);
         return u;
@@ -298,7 +305,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "set_user_role": {
         requireRole("admin");
         const u = users.find((x) => x.email === args.email);
-        if (!u) throw fail("NotFound", "No such user.");
+        if (!u) throw realError("unknownUser", { email: String(args.email) });
         const role = args.role as Role;
         const lost = (tokenScopesOf[u.email] ?? []).filter((s) => !ROLE_SCOPES[role].includes(s));
         if (cmd === "preview_role_change") return lost;
@@ -309,7 +316,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "deactivate_user": {
         requireRole("admin");
         const u = users.find((x) => x.email === args.email);
-        if (!u) throw fail("NotFound", "No such user.");
+        if (!u) throw realError("unknownUser", { email: String(args.email) });
         if (cmd === "preview_deactivate_user") return u.liveTokens;
         const revoked = u.liveTokens;
         Object.assign(u, { active: false, deactivatedAt: iso(0), liveTokens: 0 });
@@ -319,7 +326,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "reactivate_user": {
         requireRole("admin");
         const u = users.find((x) => x.email === args.email);
-        if (!u) throw fail("NotFound", "No such user.");
+        if (!u) throw realError("unknownUser", { email: String(args.email) });
         Object.assign(u, { active: true, deactivatedAt: null });
         return u;
       }
@@ -329,14 +336,16 @@ export function createAdminFake(ctx: AdminContext) {
       case "create_company_token": {
         const me = requireRole("admin", "vrm_admin");
         const req = args.req as CreateTokenRequest;
-        if (!req.description.trim()) throw fail("Invalid", "description: required for company tokens.");
-        if (company.some((t) => t.name === req.name)) throw fail("Conflict", "name: A company token with this name exists.");
+        if (!req.description.trim()) throw realError("companyDescriptionRequired");
+        const taken = company.some((t) => t.name === req.name && (t.status !== "revoked" || !REAL_RULES.tokenNamesUniqueAmongLiveTokensOnly));
+        if (taken) throw realError("duplicateTokenName", { name: req.name });
+        const secret = ctx.newSecret("c");
         const t = ctx.token({
           id: 210 + company.length, kind: "company", name: req.name, description: req.description, scopes: req.scopes, ownerEmail: null, ownerName: null,
-          createdBy: me.email, createdAt: iso(0), hint: "tsr_c_…n3w1", expiresAt: req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null,
+          createdBy: me.email, createdAt: iso(0), hint: realHint(secret), expiresAt: req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null,
         });
         company.unshift(t);
-        const r: Revealed = { token: t, secret: ctx.newSecret("c"), baseUrl: ctx.baseUrl };
+        const r: Revealed = { token: t, secret, baseUrl: ctx.baseUrl };
         return r;
       }
       case "list_all_tokens":
@@ -363,7 +372,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "update_policy": {
         requireRole("admin");
         const p = args.policy as PolicySettings;
-        if (p.defaultRateLimit > p.maxRateLimit) throw fail("Invalid", `default_rate_limit: must be at most the maximum rate limit (${p.maxRateLimit}).`);
+        if (p.defaultRateLimit > p.maxRateLimit) throw realError("policyDefaultAboveMax", { value: p.defaultRateLimit, max: p.maxRateLimit });
         settings = p;
         Object.assign(ctx.policy, p);
         return settings;
@@ -374,8 +383,10 @@ export function createAdminFake(ctx: AdminContext) {
       case "add_scope": {
         requireRole("admin");
         const name = args.name as string;
-        if (scopes.some((s) => s.name === name)) throw fail("Conflict", "name: This scope exists already.");
-        const s: ScopeDetail = { name, description: args.description as string, builtin: false, roles: ["admin", "vrm_admin", "user"] };
+        if (scopes.some((s) => s.name === name)) throw realError("duplicateScope", { name });
+        // A new scope gets the roles the real add_scope gave billing:read.
+        const custom = REAL_SCOPES.find((x) => !x.builtin);
+        const s: ScopeDetail = { name, description: args.description as string, builtin: false, roles: [...(custom?.roles ?? [])] };
         scopes.push(s);
         return s;
       }
@@ -392,8 +403,9 @@ export function createAdminFake(ctx: AdminContext) {
         ctx.me();
         const t = findAny(args.id as number);
         if (!t || ctx.myTokens.includes(t)) return UNHANDLED;
-        const r = bulk([t.id], args.action as StatusAction);
-        if (r.failed.length) throw fail("Conflict", r.failed[0].message);
+        const next = statusChange(t.id, t.status, args.action as StatusAction);
+        if ("type" in next) throw next;
+        bulk([t.id], args.action as StatusAction);
         return findAny(t.id);
       }
       default:

@@ -1,5 +1,7 @@
-// An in-memory fake of the Rust commands, honouring the IPC contract, for Playwright runs of
-// the built UI. Bundled by esbuild into an init script; it reads its scenario from
+// An in-memory fake of the Rust commands for Playwright runs of the built UI: fixture data,
+// with every rule answer, error, scope, policy default and secret shape taken from the real
+// backend's recorded answers (./real.ts, ./contract.json), and only the real command names
+// answered. Bundled by esbuild into an init script; it reads its scenario from
 // `window.__TESSERA_SCENARIO__` and records every call in `window.__IPC_CALLS__`.
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type {
@@ -9,11 +11,11 @@ import type {
   Me,
   PolicyView,
   Revealed,
-  ScopeView,
   StatusAction,
   TokenView,
   UsageView,
 } from "../src/lib/contract";
+import { REAL_COMMANDS, REAL_POLICY, REAL_RULES, grantable, realError, realHint, realSecret, statusChange } from "./real";
 
 import { PASSWORD, XSS_NAME, type Scenario } from "./scenario";
 import { UNHANDLED, createAdminFake } from "./fake-admin";
@@ -46,24 +48,18 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__CSP_VIOLATIONS__.push(`${e.violatedDirective} ${e.blockedURI}`);
 });
 
+// The real defaults; a scenario may change some, as an admin could in Settings.
 const policy: PolicyView = {
-  maxLifetimeDays: 365,
-  expiryRequired: false,
-  defaultLifetimeDays: 30,
-  defaultIdleDays: 30,
-  maxRateLimit: 600,
-  defaultRateLimit: 300,
-  queryParamTokens: false,
+  maxLifetimeDays: REAL_POLICY.maxLifetimeDays,
+  expiryRequired: REAL_POLICY.expiryRequired,
+  defaultLifetimeDays: REAL_POLICY.defaultLifetimeDays,
+  defaultIdleDays: REAL_POLICY.defaultIdleDays,
+  maxRateLimit: REAL_POLICY.maxRateLimit,
+  defaultRateLimit: REAL_POLICY.defaultRateLimit,
+  queryParamTokens: REAL_POLICY.queryParamTokens,
   clipboardSeconds: scenario.clipboardSeconds,
   ...scenario.policy,
 };
-
-const scopes: ScopeView[] = [
-  { name: "me:read", description: "Read your own profile", builtin: true, company: true },
-  { name: "tokens:read", description: "List your tokens and their usage", builtin: true, company: true },
-  { name: "tokens:write", description: "Create, deactivate and revoke your tokens", builtin: true, company: true },
-  { name: "verify", description: "Check other tokens through the verify endpoint", builtin: true, company: true },
-];
 
 let company: string | null = scenario.initialised ? "Acme Widgets GmbH" : null;
 let me: Me | null = scenario.initialised
@@ -106,7 +102,7 @@ const tokens: TokenView[] =
           id: 1,
           name: "CI deploy",
           description: "GitHub Actions deploy job for the billing service",
-          scopes: ["me:read", "tokens:read", "verify"],
+          scopes: ["me:read", "tokens:read", "tokens:verify"],
           lastUsedAt: iso(-3 * 3_600_000),
           lastUsedIp: "10.20.30.40",
           lastUsedAgent: "curl/8.5.0",
@@ -133,8 +129,7 @@ const uses: UsageView[] = [
 
 function newSecret(kind: "p" | "u" | "c"): string {
   secretCounter += 1;
-  const body = `Zk3v9QpL2mXr7TbN4wYc8HdJ6sFa1Ge5UoKi0${secretCounter}`.slice(0, 36);
-  return `tsr_${kind}_${body}_1a2b3c4d`;
+  return realSecret(kind, secretCounter);
 }
 
 function status(): AppStatus {
@@ -156,13 +151,13 @@ function status(): AppStatus {
 }
 
 function requireMe(): Me {
-  if (!signedIn || !me) throw fail("Unauthenticated", "Sign in first.");
+  if (!signedIn || !me) throw realError("signedOut");
   return me;
 }
 
 function find(id: number): TokenView {
   const t = tokens.find((x) => x.id === id);
-  if (!t) throw fail("NotFound", "No such token.");
+  if (!t) throw realError("unknownToken", id);
   return t;
 }
 
@@ -182,7 +177,7 @@ const admin = createAdminFake({
 async function handle(cmd: string, args: Args): Promise<unknown> {
   if (scenario.unauthenticatedOn === cmd) {
     signedIn = false;
-    throw fail("Unauthenticated", "Your session has ended.");
+    throw realError("signedOut");
   }
   const answer = await admin.handle(cmd, args);
   if (answer !== UNHANDLED) return answer;
@@ -191,7 +186,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return status();
     case "setup_company": {
       const req = args.req as { company: string; name: string; email: string; password: string };
-      if (company) throw fail("Conflict", "Tessera is already set up.");
+      if (company) throw realError("alreadySetUp");
       company = req.company;
       me = { id: 1, email: req.email, name: req.name, role: "admin", sourceGroup: "", company: req.company };
       signedIn = true;
@@ -200,7 +195,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "sign_in": {
       const req = args.req as { email: string; password: string };
       await sleep(300);
-      if (req.password !== PASSWORD) throw fail("Invalid", "Wrong e-mail or password.");
+      if (req.password !== PASSWORD) throw realError("wrongPassword");
       signedIn = true;
       return requireMe();
     }
@@ -217,7 +212,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "change_password": {
       requireMe();
       const req = args.req as { current: string; next: string };
-      if (req.current !== PASSWORD) throw fail("Invalid", "current: The current password is wrong.");
+      if (req.current !== PASSWORD) throw realError("wrongCurrentPassword");
       return null;
     }
     case "get_user_token":
@@ -225,8 +220,9 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return userToken;
     case "regenerate_user_token": {
       requireMe();
-      userToken = token({ id: 51 + secretCounter, kind: "user", name: "User API token", hint: "tsr_u_…new1", createdAt: iso(0), expiresAt: null });
-      const r: Revealed = { token: userToken, secret: newSecret("u"), baseUrl: status().api.baseUrl };
+      const secret = newSecret("u");
+      userToken = token({ id: 51 + secretCounter, kind: "user", name: "User API token", hint: realHint(secret), createdAt: iso(0), expiresAt: null });
+      const r: Revealed = { token: userToken, secret, baseUrl: status().api.baseUrl };
       return r;
     }
     case "list_my_tokens":
@@ -240,8 +236,10 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "create_personal_token": {
       requireMe();
       const req = args.req as CreateTokenRequest;
-      if (tokens.some((t) => t.name === req.name)) throw fail("Conflict", "name: You already have a token with this name.");
-      if (req.rateLimit !== null && req.rateLimit > policy.maxRateLimit) throw fail("Invalid", `rateLimit: At most ${policy.maxRateLimit}.`);
+      const taken = tokens.some((t) => t.name === req.name && (t.status !== "revoked" || !REAL_RULES.tokenNamesUniqueAmongLiveTokensOnly));
+      if (taken) throw realError("duplicateTokenName", { name: req.name });
+      if (req.rateLimit !== null && req.rateLimit > policy.maxRateLimit) throw realError("rateLimitTooHigh", { value: req.rateLimit, max: policy.maxRateLimit });
+      const secret = newSecret("p");
       const expiresAt =
         req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null;
       const t = token({
@@ -255,31 +253,30 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         idleExpiresAt: req.idleDays ? iso(req.idleDays * DAY) : null,
         allowedNetworks: req.networks,
         rateLimit: req.rateLimit ?? policy.defaultRateLimit,
-        hint: `tsr_p_…${String(nextId).padStart(4, "0")}`,
+        hint: realHint(secret),
       });
       tokens.unshift(t);
-      const r: Revealed = { token: t, secret: newSecret("p"), baseUrl: status().api.baseUrl };
+      const r: Revealed = { token: t, secret, baseUrl: status().api.baseUrl };
       return r;
     }
     case "set_token_status": {
       requireMe();
       const t = find(args.id as number);
-      const action = args.action as StatusAction;
-      if (t.status === "revoked") throw fail("Conflict", "A revoked token cannot change status.");
-      t.status = action === "revoke" ? "revoked" : action === "deactivate" ? "deactivated" : "active";
+      const next = statusChange(t.id, t.status, args.action as StatusAction);
+      if ("type" in next) throw next;
+      t.status = next.status;
       t.statusChangedAt = iso(0);
       return t;
     }
     case "delete_token": {
       requireMe();
       const i = tokens.findIndex((t) => t.id === (args.id as number));
-      if (i < 0) throw fail("NotFound", "No such token.");
+      if (i < 0) throw realError("unknownToken", args.id as number);
       tokens.splice(i, 1);
       return null;
     }
     case "list_grantable_scopes":
-      requireMe();
-      return scopes;
+      return grantable(requireMe().role);
     case "get_policy":
       requireMe();
       return policy;
@@ -302,5 +299,7 @@ mockWindows("main");
 mockIPC(async (cmd, payload) => {
   const args = (payload ?? {}) as Args;
   window.__IPC_CALLS__.push({ cmd, args });
+  // Only what the real app registers (its generate_handler! list) and the dialog plugin.
+  if (!REAL_COMMANDS.includes(cmd) && !cmd.startsWith("plugin:dialog|")) throw fail("Internal", `the real app has no command ${cmd}`);
   return handle(cmd, args);
 });

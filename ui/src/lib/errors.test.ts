@@ -16,6 +16,9 @@ describe("backend errors", () => {
   it("attaches Invalid and Conflict errors to fields, other errors to the form", () => {
     expect(formError(new IpcFailure({ type: "Conflict", data: "name: taken" }))).toEqual({ field: "name", message: "taken" });
     expect(formError(new IpcFailure({ type: "Internal", data: "name: not a field here" }))).toEqual({ field: null, message: "name: not a field here" });
+    // The real backend's refusals (src-tauri/crates/core/src/service.rs) read "sign-in: ...".
+    expect(formError(new IpcFailure({ type: "Forbidden", data: "sign-in: wrong e-mail or password" }))).toEqual({ field: null, message: "Wrong e-mail or password" });
+    expect(formError(new IpcFailure({ type: "Forbidden", data: "sign-in: ada@example.com is deactivated; ask an admin" }))).toEqual({ field: null, message: "ada@example.com is deactivated; ask an admin" });
   });
 
   it("turns any rejection into an IpcFailure", () => {

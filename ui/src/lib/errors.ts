@@ -10,9 +10,19 @@ export function splitFieldMessage(text: string): FieldError {
   return m ? { field: m[1], message: m[2] } : { field: null, message: text };
 }
 
+/** "sign-in: wrong e-mail or password" → "Wrong e-mail or password": a refusal's leading
+ *  context ("sign-in:", "session:") names no form field, so it is dropped for display. */
+function refusalText(text: string): string {
+  const rest = text.trim().replace(/^[a-z][a-z-]*:\s+/, "");
+  if (!rest) return "Something went wrong.";
+  // Sentence case, but an e-mail address at the start stays as it is.
+  return /^\S*@/.test(rest) ? rest : rest.charAt(0).toUpperCase() + rest.slice(1);
+}
+
 /** The error a form should show, attached to a field when the backend named one. */
 export function formError(e: unknown): FieldError {
   if (isIpcFailure(e) && (e.type === "Invalid" || e.type === "Conflict")) return splitFieldMessage(e.data);
+  if (isIpcFailure(e) && (e.type === "Forbidden" || e.type === "Unauthenticated")) return { field: null, message: refusalText(e.data) };
   if (isIpcFailure(e)) return { field: null, message: e.data || "Something went wrong." };
   return { field: null, message: e instanceof Error ? e.message : "Something went wrong." };
 }

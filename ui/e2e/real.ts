@@ -1,0 +1,70 @@
+// The real backend's answers, recorded by src-tauri/tests/suite/contract.rs into
+// contract.json (CI fails when that file drifts from the Rust code). The fakes take their
+// scopes, policy defaults, audit action names, error messages, secret shapes and rules from
+// here, so they cannot answer what the real backend never would.
+import type { IpcError, PolicySettings, Role, ScopeDetail, ScopeView, StatusAction, TokenStatus } from "../src/lib/contract";
+import contract from "./contract.json";
+
+type ErrorKey = keyof typeof contract.errors;
+type SecretKind = keyof typeof contract.secretShapes;
+
+export const REAL_COMMANDS: readonly string[] = contract.commands;
+export const REAL_SCOPES: readonly ScopeDetail[] = contract.scopes as ScopeDetail[];
+export const REAL_POLICY: Readonly<PolicySettings> = contract.policyDefaults;
+export const REAL_AUDIT_ACTIONS: readonly string[] = contract.auditActions;
+export const REAL_RULES = contract.rules;
+
+/** What `list_grantable_scopes` answers for a person of `role`. */
+export function grantable(role: Role): ScopeView[] {
+  return contract.grantable[role] as ScopeView[];
+}
+
+/** The real error for `key`, with the placeholders its recorded message has (`{id}`,
+ *  `{name}`, `{value}`) filled in: a number alone is the id. */
+export function realError(key: ErrorKey, fill?: number | Record<string, string | number>): IpcError {
+  const e = contract.errors[key];
+  const values = typeof fill === "number" ? { id: fill } : (fill ?? {});
+  let data = e.data;
+  for (const [k, v] of Object.entries(values)) data = data.replaceAll(`{${k}}`, String(v));
+  return { type: e.type as IpcError["type"], data };
+}
+
+/** The real rule for changing a token's status (tessera-core `set_token_status`): the new
+ *  status, or the real refusal. */
+export function statusChange(id: number, from: TokenStatus, action: StatusAction): { status: TokenStatus } | IpcError {
+  if (from === "revoked") return realError("revokedIsFinal", id);
+  switch (action) {
+    case "revoke":
+      return { status: "revoked" };
+    case "deactivate":
+      if (from === "deactivated") return realError("alreadyDeactivated", id);
+      if (from === "expired" && !REAL_RULES.expiredTokensMayBeDeactivated)
+        throw new Error("contract.json now forbids deactivating an expired token but records no message for it: extend contract.rs");
+      return { status: "deactivated" };
+    case "activate":
+      if (from === "active") return realError("alreadyActive", id);
+      if (from === "expired") return realError("activateExpired", id);
+      return { status: "active" };
+  }
+}
+
+/** A secret of the real shape (prefix and length) for kind `k`; `n` makes it unique. */
+export function realSecret(k: "p" | "u" | "c", n: number): string {
+  const kind: SecretKind = k === "p" ? "personal" : k === "u" ? "user" : "company";
+  const { prefix, length } = contract.secretShapes[kind];
+  const filler = "Zk3v9QpL2mXr7TbN4wYc8HdJ6sFa1Ge5UoKi0Rq".repeat(3);
+  const body = `${n}${filler}`.slice(0, length - prefix.length);
+  return prefix + body;
+}
+
+/** The hint the real backend shows for a secret: its kind prefix ("tsr_p_"), "…", and its
+ *  last four characters (tessera-core `TokenSecret::hint`). */
+export function realHint(secret: string): string {
+  const prefix = secret.split("_").slice(0, 2).join("_") + "_";
+  return `${prefix}…${secret.slice(-4)}`;
+}
+
+/** What the UI shows of a real error beside its field: the message after "field: ". */
+export function shownBesideField(e: IpcError): string {
+  return e.data.replace(/^[A-Za-z][A-Za-z0-9_.-]*:\s*/, "");
+}
