@@ -16,6 +16,25 @@ fn schemas() -> Value {
     let string = json!({"type": "string"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
     let date = json!({"type": "string", "format": "date-time", "nullable": true});
+    let kind = json!({"type": "string", "enum": ["user", "personal", "company"]});
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    // A page of a list, and the cursor for the next one (null at the end).
+    let page = |item: &str| {
+        json!({
+            "type": "object", "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": r(item)},
+                "next_cursor": {"type": "integer", "nullable": true, "description": "Pass as cursor for the next page; null at the end"}
+            }
+        })
+    };
+    // A whole list in one answer.
+    let list = |item: &str| {
+        json!({
+            "type": "object", "required": ["items"],
+            "properties": {"items": {"type": "array", "items": r(item)}}
+        })
+    };
     json!({
         "Error": {
             "type": "object", "required": ["error", "message"],
@@ -24,15 +43,30 @@ fn schemas() -> Value {
                 "message": {"type": "string", "description": "What was wrong and what to do"}
             }
         },
+        "Health": {
+            "type": "object", "required": ["status"],
+            "properties": {"status": {"type": "string", "enum": ["ok"]}}
+        },
+        "OpenAPIDocument": {
+            "type": "object", "description": "This OpenAPI 3.0 document",
+            "required": ["openapi", "info", "paths", "components"], "additionalProperties": true
+        },
         "Owner": {
-            "type": "object", "nullable": true,
+            "type": "object", "nullable": true, "description": "The token's owner as of this request; null for company tokens",
+            "required": ["id", "email", "name", "role"],
             "properties": {"id": {"type": "integer"}, "email": string, "name": string, "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
+        },
+        "TokenOwner": {
+            "type": "object", "nullable": true, "description": "The owner of a user or personal token; null for company tokens",
+            "required": ["id", "email", "name"],
+            "properties": {"id": {"type": "integer"}, "email": string, "name": string}
         },
         "Me": {
             "type": "object",
+            "required": ["token_id", "token_name", "hint", "kind", "owner", "scopes", "expires_at", "rate_limit", "via"],
             "properties": {
                 "token_id": {"type": "integer"}, "token_name": string, "hint": string,
-                "kind": {"type": "string", "enum": ["user", "personal", "company"]},
+                "kind": kind,
                 "owner": {"$ref": "#/components/schemas/Owner"},
                 "scopes": strings, "expires_at": date, "rate_limit": {"type": "integer"},
                 "via": {"type": "string", "description": "How the token was presented"}
@@ -47,26 +81,33 @@ fn schemas() -> Value {
             }
         },
         "Introspection": {
-            "type": "object", "required": ["active", "reason"],
+            "type": "object",
+            "required": ["active", "reason", "message", "token_id", "kind", "owner", "scopes", "expires_at"],
             "properties": {
                 "active": {"type": "boolean"},
                 "reason": {"type": "string", "description": "accepted, or the rule that refused the token"},
                 "message": string,
-                "token_id": {"type": "integer", "nullable": true},
-                "kind": {"type": "string", "nullable": true},
+                "token_id": {"type": "integer", "nullable": true, "description": "Null when the token is not one Tessera knows"},
+                "kind": {"type": "string", "nullable": true, "enum": ["user", "personal", "company", null]},
                 "owner": {"$ref": "#/components/schemas/Owner"},
                 "scopes": strings, "expires_at": date
             }
         },
         "Token": {
             "type": "object", "description": "A token's metadata; never its secret",
+            "required": [
+                "id", "kind", "name", "description", "hint", "owner", "created_by", "scopes", "status",
+                "created_at", "expires_at", "idle_days", "idle_expires_at", "allowed_networks", "rate_limit",
+                "status_changed_at", "last_used_at", "last_used_ip", "last_used_agent", "use_count", "refused_count"
+            ],
             "properties": {
-                "id": {"type": "integer"}, "kind": string, "name": string, "description": string, "hint": string,
-                "owner": {"$ref": "#/components/schemas/Owner"}, "created_by": string, "scopes": strings,
+                "id": {"type": "integer"}, "kind": kind, "name": string, "description": string, "hint": string,
+                "owner": r("TokenOwner"), "created_by": string, "scopes": strings,
                 "status": {"type": "string", "enum": ["active", "deactivated", "revoked", "expired"]},
                 "created_at": {"type": "string", "format": "date-time"}, "expires_at": date,
                 "idle_days": {"type": "integer", "nullable": true}, "idle_expires_at": date,
                 "allowed_networks": strings, "rate_limit": {"type": "integer"},
+                "status_changed_at": {"type": "string", "format": "date-time", "nullable": true, "description": "When it was last revoked, deactivated or activated; null if never"},
                 "last_used_at": date, "last_used_ip": {"type": "string", "nullable": true},
                 "last_used_agent": {"type": "string", "nullable": true},
                 "use_count": {"type": "integer"}, "refused_count": {"type": "integer"}
@@ -75,9 +116,9 @@ fn schemas() -> Value {
         "CreatedToken": {
             "allOf": [
                 {"$ref": "#/components/schemas/Token"},
-                {"type": "object", "required": ["token"], "properties": {
+                {"type": "object", "required": ["token", "replaced"], "properties": {
                     "token": {"type": "string", "description": "The plaintext token, shown only in this reply"},
-                    "replaced": {"type": "integer", "nullable": true}
+                    "replaced": {"type": "integer", "nullable": true, "description": "The user token this one replaced (and revoked), if any"}
                 }}
             ]
         },
@@ -98,6 +139,7 @@ fn schemas() -> Value {
         },
         "User": {
             "type": "object",
+            "required": ["id", "email", "name", "role", "active", "source_group", "created_at", "deactivated_at"],
             "properties": {
                 "id": {"type": "integer"}, "email": string, "name": string,
                 "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]},
@@ -119,26 +161,45 @@ fn schemas() -> Value {
         },
         "UsageEvent": {
             "type": "object",
+            "required": ["id", "at", "ip", "user_agent", "method", "path", "status", "outcome", "via", "uses"],
             "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
                 "ip": {"type": "string", "nullable": true}, "user_agent": {"type": "string", "nullable": true},
                 "method": string, "path": string, "status": {"type": "integer"},
                 "outcome": {"type": "string", "description": "accepted or the refusal reason"},
-                "via": {"type": "string", "description": "bearer, basic, token, api-token, ssws, x-api-key, query or verify"}
+                "via": {"type": "string", "description": "bearer, basic, token, api-token, ssws, x-api-key, query or verify"},
+                "uses": {"type": "integer", "description": "How many identical presentations this event stands for (same second, client, route and answer); usually 1"}
             }
         },
         "AuditEntry": {
             "type": "object",
+            "required": ["id", "at", "actor", "action", "target", "details"],
             "properties": {
                 "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
-                "actor": string, "action": string, "target": string, "details": {"type": "object"}
+                "actor": string, "action": string, "target": string,
+                "details": {"type": "object", "nullable": true, "additionalProperties": true, "description": "What the action changed; its fields depend on the action"}
             }
         },
-        "Page": {
-            "type": "object",
+        "TokenPage": page("Token"),
+        "AuditPage": page("AuditEntry"),
+        "UsageEvents": list("UsageEvent"),
+        "Users": list("User"),
+        "DeletedToken": {
+            "type": "object", "required": ["deleted"],
+            "properties": {"deleted": {"type": "integer", "description": "The deleted token's id"}}
+        },
+        "DeactivatedUser": {
+            "type": "object", "required": ["user", "tokens_revoked"],
             "properties": {
-                "items": {"type": "array", "items": {"type": "object"}},
-                "next_cursor": {"type": "integer", "nullable": true, "description": "Pass as cursor for the next page; null at the end"}
+                "user": r("User"),
+                "tokens_revoked": {"type": "integer", "description": "How many of their tokens were revoked"}
+            }
+        },
+        "RoleChange": {
+            "type": "object", "required": ["user", "scopes_lost"],
+            "properties": {
+                "user": r("User"),
+                "scopes_lost": {"type": "array", "items": {"type": "string"}, "description": "Scopes their live tokens had under the old role that the new role does not allow"}
             }
         }
     })
@@ -146,22 +207,31 @@ fn schemas() -> Value {
 
 fn response_schema(operation_id: &str) -> Value {
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let page = |name: &str| {
-        json!({
-            "allOf": [r("Page"), {"type": "object", "properties": {"items": {"type": "array", "items": r(name)}}}]
-        })
-    };
     match operation_id {
+        "health" => r("Health"),
+        "openapi" => r("OpenAPIDocument"),
         "me" => r("Me"),
         "verify" => r("Introspection"),
-        "listTokens" => page("Token"),
+        "listTokens" => r("TokenPage"),
         "createToken" => r("CreatedToken"),
         "getToken" | "revokeToken" | "deactivateToken" | "activateToken" => r("Token"),
-        "tokenUsage" => page("UsageEvent"),
-        "listUsers" => page("User"),
+        "deleteToken" => r("DeletedToken"),
+        "tokenUsage" => r("UsageEvents"),
+        "listUsers" => r("Users"),
         "createUser" => r("User"),
-        "audit" => page("AuditEntry"),
+        "deactivateUser" => r("DeactivatedUser"),
+        "setUserRole" => r("RoleChange"),
+        "audit" => r("AuditPage"),
         _ => json!({"type": "object"}),
+    }
+}
+
+/// What a 409 means for the operations that can answer one.
+fn conflict(operation_id: &str) -> Option<&'static str> {
+    match operation_id {
+        "createToken" => Some("The owner already has a live token by that name"),
+        "createUser" => Some("A user with that e-mail already exists"),
+        _ => None,
     }
 }
 
@@ -190,11 +260,13 @@ pub fn document() -> Value {
             Access::AnyToken => "Any valid token.".to_owned(),
             Access::Scope(s) => format!("Needs the scope `{s}`."),
         };
-        if r.body.is_some() {
+        if r.body.is_some() || r.access != Access::Public {
             responses.insert(
                 "400".into(),
-                error_ref("Bad input; the message names the field"),
+                error_ref("Bad input (the message names the body field, query parameter or id at fault), or two different tokens in one request"),
             );
+        }
+        if r.body.is_some() {
             responses.insert("413".into(), error_ref("Body over 64 KiB"));
             responses.insert("415".into(), error_ref("Body not sent as application/json"));
         }
@@ -206,6 +278,9 @@ pub fn document() -> Value {
             "parameters": params,
         });
         if r.access != Access::Public {
+            if let Some(what) = conflict(r.operation_id) {
+                responses.insert("409".into(), error_ref(what));
+            }
             responses.insert("401".into(), error_ref("No token, or a token that is malformed, unknown, revoked, deactivated or expired, or whose owner is deactivated"));
             responses.insert("403".into(), error_ref("The token lacks the scope, may not be used from this address, or its owner may not do this"));
             responses.insert(

@@ -653,11 +653,13 @@ async fn authority_matrix_every_route_by_every_actor() {
         let name = format!("target-{fresh}");
         let tessera = env.tessera.clone();
         async move {
+            // One day: a target made a second after the acting token, with the same
+            // default lifetime, would outlive it, and activating it through that token is
+            // then refused for its expiry rather than answered by the cell's rule.
+            let mut req = new_token(TokenKind::Company, None, &name, &["tokens:verify"]);
+            req.expiry = ExpiryRequest::in_days(1).expect("one day");
             let t = tessera
-                .create_token(
-                    &Actor::Operator,
-                    new_token(TokenKind::Company, None, &name, &["tokens:verify"]),
-                )
+                .create_token(&Actor::Operator, req)
                 .await
                 .expect("target");
             if deactivated {

@@ -6,4 +6,5 @@ mod common;
 mod extract_properties;
 mod newman;
 mod no_leak;
+mod openapi_live;
 mod slow_clients;
