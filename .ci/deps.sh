@@ -62,7 +62,12 @@ install_ui() {
   npm --prefix ui install --no-audit --no-fund --loglevel=error
 }
 
+# .ci/test builds the UI once and sets TESSERA_UI_BUILT for the scripts it calls, which would
+# otherwise each build it again (each script still builds it when run on its own).
 build_ui() {
+  if [ -n "${TESSERA_UI_BUILT:-}" ] && [ -f ui/dist/index.html ]; then
+    return 0
+  fi
   say "UI: build"
   npm --prefix ui run build
 }
