@@ -116,11 +116,8 @@ pub(crate) fn watch(cache: Arc<VerifyCache>, db: std::path::PathBuf, every: Dura
         };
         let mut last: Option<i64> = None;
         loop {
-            match sqlx::query_as::<_, (i64,)>("PRAGMA data_version")
-                .fetch_one(&mut conn)
-                .await
-            {
-                Ok((v,)) => {
+            match crate::store::data_version(&mut conn).await {
+                Ok(v) => {
                     if last.is_some_and(|l| l != v) {
                         cache.bump();
                     }

@@ -5,7 +5,6 @@
 //! nothing of terminals, HTTP or windows: the CLI, the HTTPS API and the desktop app are thin
 //! front ends over [`service::Tessera`].
 
-mod audit_check;
 pub mod authority;
 mod cache;
 pub mod error;
@@ -13,7 +12,6 @@ pub mod keys;
 pub mod model;
 pub mod password;
 pub mod policy;
-pub mod reports;
 pub mod secret_file;
 pub mod seed;
 pub mod service;
@@ -27,3 +25,9 @@ pub use service::{
     Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo,
 };
 pub use store::audit::{AuditCheck, AuditProblem};
+
+/// The read-only views for review (the dashboard, usage over time, the clients that presented
+/// a token), reported by [`service::Tessera`].
+pub mod reports {
+    pub use crate::service::{ClientSeen, Dashboard, DayCount};
+}

@@ -2,12 +2,19 @@
 //! get random hashes, so no plaintext exists for them at all; they list, filter and chart
 //! like real ones but can never be presented.
 
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::sync::Arc;
+
 use rand::Rng;
 use serde_json::json;
 
 use crate::error::Result;
+use crate::keys::TokenHash;
+use crate::model::{Email, Role, TokenId, UserId};
 use crate::service::{now_ts, Actor, Tessera};
-use crate::store;
+use crate::store::usage::UseEvent;
+use crate::store::{self, from_ts};
 
 /// What a seed run added.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -51,152 +58,82 @@ impl Tessera {
         let mut rng = rand::rng();
         let users = i64::from(tokens / 50 + 1);
         let mut tx = self.store.begin().await?;
-        let (first_user,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM users")
-            .fetch_one(&mut *tx)
-            .await?;
+        let first_user = store::users::next_id(&mut tx).await?;
         // Seeded people cannot sign in: their password hash is not a valid PHC string.
         for i in 0..users {
             let role = match i % 20 {
-                0 => "admin",
-                1 | 2 => "vrm_admin",
-                _ => "user",
+                0 => Role::Admin,
+                1 | 2 => Role::VrmAdmin,
+                _ => Role::User,
             };
-            sqlx::query("INSERT INTO users (email, name, role, password_hash, active, created_at) VALUES (?, ?, ?, '!seeded', ?, ?)")
-                .bind(format!("seed{}@seed.example", first_user + i))
-                .bind(format!("Seed User {}", first_user + i))
-                .bind(role)
-                .bind(i % 25 != 24)
-                .bind(now - 400 * 86_400)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (first_token,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM tokens")
-            .fetch_one(&mut *tx)
+            let email: Email = format!("seed{}@seed.example", first_user + i).parse()?;
+            store::users::insert(
+                &mut tx,
+                store::users::NewUserRow {
+                    email: &email,
+                    name: &format!("Seed User {}", first_user + i),
+                    role,
+                    password_hash: "!seeded",
+                    source_group: "",
+                    now: now - 400 * 86_400,
+                    active: i % 25 != 24,
+                },
+            )
             .await?;
+        }
+        let first_token = store::tokens::next_id(&mut tx).await?;
         let mut left = tokens;
         let mut n = 0i64;
         while left > 0 {
             let batch = left.min(500);
             left -= batch;
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO tokens (kind, owner_id, created_by, name, description, hash, hint, scopes, status, created_at, \
-                 expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit, last_used_at, last_used_ip, last_used_agent, \
-                 use_count, refused_count) ",
-            );
-            let rows: Vec<_> = (0..batch)
+            let made: Vec<SeedToken> = (0..batch)
                 .map(|_| {
                     n += 1;
-                    n
+                    SeedToken::make(n, first_user + (n % users), first_token, now, &mut rng)
                 })
                 .collect();
-            qb.push_values(rows, |mut b, k| {
-                let owner = first_user + (k % users);
-                let kind = match k % 10 {
-                    0 => "company",
-                    1 => "user",
-                    _ => "personal",
-                };
-                let created = now - rng.random_range(0..365 * 86_400);
-                let expires = if k % 17 == 0 {
-                    None
-                } else {
-                    Some(created + rng.random_range(7..400) * 86_400)
-                };
-                let used = if k % 5 == 0 {
-                    None
-                } else {
-                    Some(created.max(now - rng.random_range(0..120 * 86_400)))
-                };
-                let status = match k % 23 {
-                    0 => "revoked",
-                    1 => "deactivated",
-                    _ => "active",
-                };
-                let mut hash = [0u8; 32];
-                rand::fill(&mut hash);
-                let hint: String = format!("tsr_{}_…{:04}", &kind[..1], k % 10_000);
-                b.push_bind(kind)
-                    .push_bind(if kind == "company" { None } else { Some(owner) })
-                    .push_bind(owner)
-                    .push_bind(format!(
-                        "{} token {}",
-                        ["deploy", "ci", "billing", "reporting", "backup", "postman"]
-                            [(k % 6) as usize],
-                        first_token + k
-                    ))
-                    .push_bind(if kind == "company" {
-                        "seeded service account"
-                    } else {
-                        ""
-                    })
-                    .push_bind(hash.to_vec())
-                    .push_bind(hint)
-                    .push_bind(
-                        [
-                            "me:read",
-                            "me:read tokens:read",
-                            "tokens:read tokens:write",
-                            "usage:read",
-                            "tokens:verify",
-                        ][(k % 5) as usize],
-                    )
-                    .push_bind(status)
-                    .push_bind(created)
-                    .push_bind(expires)
-                    .push_bind(if k % 7 == 0 { Some(30) } else { None })
-                    .push_bind(used.unwrap_or(created))
-                    .push_bind(if k % 11 == 0 { "10.0.0.0/8" } else { "" })
-                    .push_bind(600)
-                    .push_bind(used)
-                    .push_bind(
-                        used.map(|_| format!("10.{}.{}.{}", k % 250, (k / 7) % 250, (k / 3) % 250)),
-                    )
-                    .push_bind(used.map(|_| AGENTS[(k % 6) as usize]))
-                    .push_bind(if used.is_some() {
-                        rng.random_range(1..5000)
-                    } else {
-                        0
-                    })
-                    .push_bind(rng.random_range(0..20));
-            });
-            qb.build().execute(&mut *tx).await?;
+            store::tokens::insert_many(&mut tx, made.iter().map(SeedToken::row).collect()).await?;
         }
         let token_count = i64::from(tokens).max(1);
+        let agents: Vec<Arc<str>> = AGENTS.iter().map(|a| Arc::from(*a)).collect();
         let mut left = events;
         while left > 0 && tokens > 0 {
             let batch = left.min(2000);
             left -= batch;
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via) ",
-            );
-            qb.push_values(0..batch, |mut b, _| {
-                let t = first_token + rng.random_range(0..token_count);
-                let refused = rng.random_range(0..10) == 0;
-                b.push_bind(t)
-                    .push_bind(now - rng.random_range(0..90 * 86_400))
-                    .push_bind(format!(
-                        "10.{}.{}.{}",
-                        t % 250,
-                        rng.random_range(0..4),
-                        rng.random_range(1..250)
-                    ))
-                    .push_bind(AGENTS[(t % 6) as usize])
-                    .push_bind(if t % 3 == 0 { "POST" } else { "GET" })
-                    .push_bind(PATHS[(t % 5) as usize])
-                    .push_bind(if refused { 403 } else { 200 })
-                    .push_bind(if refused {
-                        OUTCOMES[rng.random_range(0..OUTCOMES.len())]
-                    } else {
-                        "accepted"
-                    })
-                    // Mostly headers; now and then a risky query-parameter presentation.
-                    .push_bind(if rng.random_range(0..200) == 0 {
-                        "query"
-                    } else {
-                        VIAS[(t % 5) as usize]
-                    });
-            });
-            qb.build().execute(&mut *tx).await?;
+            let events: Vec<UseEvent> = (0..batch)
+                .map(|_| {
+                    let t = first_token + rng.random_range(0..token_count);
+                    let refused = rng.random_range(0..10) == 0;
+                    UseEvent {
+                        token_id: TokenId(t),
+                        at: from_ts(now - rng.random_range(0..90 * 86_400)),
+                        ip: Some(IpAddr::from([
+                            10,
+                            (t % 250) as u8,
+                            rng.random_range(0..4),
+                            rng.random_range(1..250),
+                        ])),
+                        user_agent: Some(agents[(t % 6) as usize].clone()),
+                        method: Cow::Borrowed(if t % 3 == 0 { "POST" } else { "GET" }),
+                        path: Cow::Borrowed(PATHS[(t % 5) as usize]),
+                        status: if refused { 403 } else { 200 },
+                        outcome: if refused {
+                            OUTCOMES[rng.random_range(0..OUTCOMES.len())]
+                        } else {
+                            "accepted"
+                        },
+                        // Mostly headers; now and then a risky query-parameter presentation.
+                        via: if rng.random_range(0..200) == 0 {
+                            "query"
+                        } else {
+                            VIAS[(t % 5) as usize]
+                        },
+                    }
+                })
+                .collect();
+            let rows: Vec<(&UseEvent, i64)> = events.iter().map(|e| (e, 1)).collect();
+            store::usage::insert(&mut tx, &rows).await?;
         }
         store::audit::append(
             &mut tx,
@@ -213,5 +150,163 @@ impl Tessera {
             tokens: i64::from(tokens),
             events: i64::from(events),
         })
+    }
+}
+
+/// One seeded token's made-up values, held while its row borrows them.
+struct SeedToken {
+    k: i64,
+    kind: &'static str,
+    owner: i64,
+    name: String,
+    hint: String,
+    hash: TokenHash,
+    created: i64,
+    expires: Option<i64>,
+    used: Option<i64>,
+    status: &'static str,
+    ip: Option<String>,
+    use_count: i64,
+    refused_count: i64,
+}
+
+impl SeedToken {
+    /// The `k`th seeded token (from 1), owned by user `owner`.
+    fn make(k: i64, owner: i64, first_token: i64, now: i64, rng: &mut impl Rng) -> Self {
+        let kind = match k % 10 {
+            0 => "company",
+            1 => "user",
+            _ => "personal",
+        };
+        let created = now - rng.random_range(0..365 * 86_400);
+        let expires = if k % 17 == 0 {
+            None
+        } else {
+            Some(created + rng.random_range(7..400) * 86_400)
+        };
+        let used = if k % 5 == 0 {
+            None
+        } else {
+            Some(created.max(now - rng.random_range(0..120 * 86_400)))
+        };
+        let status = match k % 23 {
+            0 => "revoked",
+            1 => "deactivated",
+            _ => "active",
+        };
+        let mut hash = [0u8; 32];
+        rand::fill(&mut hash);
+        Self {
+            k,
+            kind,
+            owner,
+            name: format!(
+                "{} token {}",
+                ["deploy", "ci", "billing", "reporting", "backup", "postman"][(k % 6) as usize],
+                first_token + k
+            ),
+            hint: format!("tsr_{}_…{:04}", &kind[..1], k % 10_000),
+            hash: TokenHash(hash),
+            created,
+            expires,
+            used,
+            status,
+            ip: used.map(|_| format!("10.{}.{}.{}", k % 250, (k / 7) % 250, (k / 3) % 250)),
+            use_count: if used.is_some() {
+                rng.random_range(1..5000)
+            } else {
+                0
+            },
+            refused_count: rng.random_range(0..20),
+        }
+    }
+
+    fn row(&self) -> store::tokens::NewTokenRow<'_> {
+        let k = self.k;
+        store::tokens::NewTokenRow {
+            kind: self.kind,
+            owner_id: (self.kind != "company").then_some(UserId(self.owner)),
+            created_by: Some(UserId(self.owner)),
+            created_by_label: None,
+            name: &self.name,
+            description: if self.kind == "company" {
+                "seeded service account"
+            } else {
+                ""
+            },
+            hash: &self.hash,
+            hint: &self.hint,
+            scopes: [
+                "me:read",
+                "me:read tokens:read",
+                "tokens:read tokens:write",
+                "usage:read",
+                "tokens:verify",
+            ][(k % 5) as usize],
+            now: self.created,
+            expires_at: self.expires,
+            idle_days: (k % 7 == 0).then_some(30),
+            allowed_networks: if k % 11 == 0 { "10.0.0.0/8" } else { "" },
+            rate_limit: 600,
+            history: Some(store::tokens::TokenHistory {
+                status: self.status,
+                idle_anchor_at: self.used.unwrap_or(self.created),
+                last_used_at: self.used,
+                last_used_ip: self.ip.as_deref(),
+                last_used_agent: self.used.map(|_| AGENTS[(k % 6) as usize]),
+                use_count: self.use_count,
+                refused_count: self.refused_count,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::keys::KeyStoreChoice;
+    use crate::store::{self, tokens::TokenFilter};
+    use crate::{Actor, OpenOptions, Tessera};
+
+    #[tokio::test]
+    async fn seeding_adds_people_tokens_and_usage_for_the_operator_only() {
+        let dir = tempfile::tempdir().expect("dir");
+        let t = Tessera::open(OpenOptions {
+            data_dir: dir.path().to_owned(),
+            keystore: KeyStoreChoice::File,
+        })
+        .await
+        .expect("open");
+        assert!(t.dev_seed(&Actor::Operator, 10, 10).await.is_err());
+        let mut tx = t.store.begin().await.expect("tx");
+        store::company::insert(&mut tx, "Acme", 0)
+            .await
+            .expect("company");
+        tx.commit().await.expect("commit");
+
+        let op = Actor::Operator;
+        let seeded = t.dev_seed(&op, 1250, 3000).await.expect("seed");
+        assert_eq!(
+            (seeded.users, seeded.tokens, seeded.events),
+            (26, 1250, 3000)
+        );
+        let people = t.list_users(&op).await.expect("users");
+        assert_eq!(people.len(), 26);
+        assert_eq!(people.iter().filter(|u| !u.active).count(), 1);
+        let someone = Actor::User(people[0].clone());
+        assert!(t.dev_seed(&someone, 10, 10).await.is_err());
+        let all = TokenFilter {
+            limit: 10_000,
+            ..Default::default()
+        };
+        let tokens = t.list_tokens(&op, &all).await.expect("tokens");
+        assert_eq!(tokens.len(), 1250);
+        assert!(tokens
+            .iter()
+            .any(|k| k.last_used_ip.is_some() && k.use_count > 0));
+        let mut events = 0;
+        for k in &tokens {
+            events += t.token_usage(&op, k.id, 10_000).await.expect("usage").len();
+        }
+        assert_eq!(events, 3000);
     }
 }

@@ -1,8 +1,12 @@
-//! The `meta` and `company` tables: installation id, key check value, policy, company name.
+//! The `meta` table: installation id, key check value, policy, sign-in failure counts,
+//! notices given. The company's name has a table of its own ([`super::company`]).
 
 use sqlx::SqliteConnection;
 
 use crate::error::Result;
+
+/// The company's name and its first record, under the names they had here.
+pub use super::company::{insert as insert_company, name as company_name};
 
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as("SELECT value FROM meta WHERE key = ?")
@@ -26,22 +30,6 @@ pub async fn set(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<
     sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn company_name(conn: &mut SqliteConnection) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM company WHERE id = 1")
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|r| r.0))
-}
-
-pub async fn insert_company(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO company (id, name, created_at) VALUES (1, ?, ?)")
-        .bind(name)
-        .bind(now)
         .execute(conn)
         .await?;
     Ok(())

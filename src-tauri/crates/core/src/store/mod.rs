@@ -6,7 +6,9 @@
 //! modules only read and write rows.
 
 pub mod audit;
+pub mod company;
 pub mod meta;
+pub mod scopes;
 pub mod tokens;
 pub mod usage;
 pub mod users;
@@ -171,6 +173,14 @@ async fn migrate(pool: &SqlitePool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// SQLite's `data_version` on this connection: it changes when another connection commits.
+pub(crate) async fn data_version(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("PRAGMA data_version")
+        .fetch_one(conn)
+        .await?;
+    Ok(v)
 }
 
 /// Unix seconds for a time.

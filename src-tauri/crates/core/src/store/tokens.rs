@@ -81,33 +81,84 @@ pub struct NewTokenRow<'a> {
     pub idle_days: Option<i64>,
     pub allowed_networks: &'a str,
     pub rate_limit: i64,
+    /// A past to start from instead of a fresh, active, unused token: only `tessera dev
+    /// seed` gives one.
+    pub history: Option<TokenHistory<'a>>,
 }
 
+/// A made-up past for a seeded token: its status, idle anchor, last use and counters.
+pub struct TokenHistory<'a> {
+    pub status: &'a str,
+    pub idle_anchor_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<&'a str>,
+    pub last_used_agent: Option<&'a str>,
+    pub use_count: i64,
+    pub refused_count: i64,
+}
+
+/// Insert one token; returns its id.
 pub async fn insert(conn: &mut SqliteConnection, t: NewTokenRow<'_>) -> Result<TokenId> {
-    let id = sqlx::query(
-        "INSERT INTO tokens (kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
-         scopes, status, created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(t.kind)
-    .bind(t.owner_id.map(|u| u.0))
-    .bind(t.created_by.map(|u| u.0))
-    .bind(t.created_by_label)
-    .bind(t.name)
-    .bind(t.description)
-    .bind(&t.hash.0[..])
-    .bind(t.hint)
-    .bind(t.scopes)
-    .bind(t.now)
-    .bind(t.expires_at)
-    .bind(t.idle_days)
-    .bind(t.now)
-    .bind(t.allowed_networks)
-    .bind(t.rate_limit)
-    .execute(conn)
-    .await?
-    .last_insert_rowid();
+    let mut qb = insert_query([t]);
+    let (id,): (i64,) = qb
+        .push(" RETURNING id")
+        .build_query_as()
+        .fetch_one(conn)
+        .await?;
     Ok(TokenId(id))
+}
+
+/// Insert many tokens in one statement (`tessera dev seed`). SQLite takes at most 32,766
+/// values a statement: keep to 1,500 rows a call.
+pub async fn insert_many(conn: &mut SqliteConnection, rows: Vec<NewTokenRow<'_>>) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    insert_query(rows).build().execute(conn).await?;
+    Ok(())
+}
+
+fn insert_query<'a>(
+    rows: impl IntoIterator<Item = NewTokenRow<'a>>,
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut qb = sqlx::QueryBuilder::new(
+        "INSERT INTO tokens (kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
+         scopes, status, created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit, \
+         last_used_at, last_used_ip, last_used_agent, use_count, refused_count) ",
+    );
+    qb.push_values(rows, |mut b, t| {
+        let h = t.history.unwrap_or(TokenHistory {
+            status: "active",
+            idle_anchor_at: t.now,
+            last_used_at: None,
+            last_used_ip: None,
+            last_used_agent: None,
+            use_count: 0,
+            refused_count: 0,
+        });
+        b.push_bind(t.kind)
+            .push_bind(t.owner_id.map(|u| u.0))
+            .push_bind(t.created_by.map(|u| u.0))
+            .push_bind(t.created_by_label)
+            .push_bind(t.name)
+            .push_bind(t.description)
+            .push_bind(&t.hash.0[..])
+            .push_bind(t.hint)
+            .push_bind(t.scopes)
+            .push_bind(h.status)
+            .push_bind(t.now)
+            .push_bind(t.expires_at)
+            .push_bind(t.idle_days)
+            .push_bind(h.idle_anchor_at)
+            .push_bind(t.allowed_networks)
+            .push_bind(t.rate_limit)
+            .push_bind(h.last_used_at)
+            .push_bind(h.last_used_ip)
+            .push_bind(h.last_used_agent)
+            .push_bind(h.use_count)
+            .push_bind(h.refused_count);
+    });
+    qb
 }
 
 /// A name already used by a live token of the same owner (or of the company)?
@@ -128,14 +179,44 @@ pub async fn live_name_taken(
     Ok(row.is_some())
 }
 
-pub async fn count_live_personal(conn: &mut SqliteConnection, owner: UserId) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM tokens WHERE owner_id = ? AND kind = 'personal' AND status <> 'revoked'",
-    )
-    .bind(owner.0)
-    .fetch_one(conn)
-    .await?;
+/// How many live (not revoked) tokens of these kinds an owner has.
+pub async fn count_live_owned(
+    conn: &mut SqliteConnection,
+    owner: UserId,
+    kinds: &[&str],
+) -> Result<i64> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT COUNT(*) FROM tokens");
+    push_live_owned(&mut qb, owner, kinds);
+    let (n,): (i64,) = qb.build_query_as().fetch_one(conn).await?;
     Ok(n)
+}
+
+/// Live (not revoked) tokens per owner; owners without any are left out.
+pub async fn count_live_by_owner(conn: &mut SqliteConnection) -> Result<Vec<(UserId, i64)>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT owner_id, COUNT(*) FROM tokens WHERE owner_id IS NOT NULL AND status <> 'revoked' GROUP BY owner_id",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(u, n)| (UserId(u), n)).collect())
+}
+
+/// The scopes text of each live (not revoked) token of one owner.
+pub async fn live_scopes(conn: &mut SqliteConnection, owner: UserId) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
+            .bind(owner.0)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(s,)| s).collect())
+}
+
+/// The id SQLite gives the next token inserted: one past the largest (no AUTOINCREMENT).
+pub async fn next_id(conn: &mut SqliteConnection) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM tokens")
+        .fetch_one(conn)
+        .await?;
+    Ok(id)
 }
 
 /// Revoke every live token of these kinds for an owner; returns their ids.
@@ -148,17 +229,27 @@ pub async fn revoke_owned(
     let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "UPDATE tokens SET status = 'revoked', status_changed_at = ",
     );
-    qb.push_bind(now)
-        .push(" WHERE owner_id = ")
+    qb.push_bind(now);
+    push_live_owned(&mut qb, owner, kinds);
+    qb.push(" RETURNING id");
+    let rows: Vec<(i64,)> = qb.build_query_as().fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
+}
+
+/// ` WHERE` the token is live, belongs to `owner` and is of one of these kinds.
+fn push_live_owned<'a>(
+    qb: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
+    owner: UserId,
+    kinds: &[&'a str],
+) {
+    qb.push(" WHERE owner_id = ")
         .push_bind(owner.0)
         .push(" AND status <> 'revoked' AND kind IN (");
     let mut sep = qb.separated(", ");
     for k in kinds {
         sep.push_bind(*k);
     }
-    qb.push(") RETURNING id");
-    let rows: Vec<(i64,)> = qb.build_query_as().fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
+    qb.push(")");
 }
 
 pub async fn update_status(
@@ -255,13 +346,8 @@ impl TokenSort {
     }
 }
 
-fn push_where(
-    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
-    vis: &Visibility,
-    f: &TokenFilter,
-    now: i64,
-) {
-    qb.push(" WHERE t.deleted_at IS NULL");
+/// Narrow a query over `tokens t`, after its `WHERE`, to the rows `vis` lets the actor see.
+pub(crate) fn push_visible(qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, vis: &Visibility) {
     if !vis.all {
         qb.push(" AND (t.owner_id = ")
             .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
@@ -270,6 +356,16 @@ fn push_where(
         }
         qb.push(")");
     }
+}
+
+fn push_where(
+    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    vis: &Visibility,
+    f: &TokenFilter,
+    now: i64,
+) {
+    qb.push(" WHERE t.deleted_at IS NULL");
+    push_visible(qb, vis);
     if let Some(o) = f.owner {
         qb.push(" AND t.owner_id = ").push_bind(o.0);
     }
@@ -364,4 +460,171 @@ pub async fn count(
     push_where(&mut qb, vis, f, now);
     let (n,): (i64,) = qb.build_query_as().fetch_one(conn).await?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::store::{users, Store};
+
+    fn row<'a>(
+        kind: &'a str,
+        owner: Option<UserId>,
+        name: &'a str,
+        hash: &'a TokenHash,
+    ) -> NewTokenRow<'a> {
+        NewTokenRow {
+            kind,
+            owner_id: owner,
+            created_by: owner,
+            created_by_label: None,
+            name,
+            description: "",
+            hash,
+            hint: "tsr_p_…0000",
+            scopes: "me:read",
+            now: 1_000,
+            expires_at: None,
+            idle_days: None,
+            allowed_networks: "",
+            rate_limit: 60,
+            history: None,
+        }
+    }
+
+    async fn person(conn: &mut SqliteConnection, email: &str) -> UserId {
+        users::insert(
+            conn,
+            users::NewUserRow {
+                email: &email.parse().expect("email"),
+                name: "Someone",
+                role: Role::User,
+                password_hash: "!",
+                source_group: "",
+                now: 1_000,
+                active: true,
+            },
+        )
+        .await
+        .expect("user")
+    }
+
+    #[tokio::test]
+    async fn live_counts_follow_owner_kind_and_revocation() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).await.expect("store");
+        let mut tx = store.begin().await.expect("tx");
+        let (a, b) = (
+            person(&mut tx, "a@x.test").await,
+            person(&mut tx, "b@x.test").await,
+        );
+        let hashes: Vec<TokenHash> = (0..5u8).map(|i| TokenHash([i; 32])).collect();
+        insert(&mut tx, row("personal", Some(a), "one", &hashes[0]))
+            .await
+            .expect("insert");
+        insert(&mut tx, row("personal", Some(a), "two", &hashes[1]))
+            .await
+            .expect("insert");
+        insert(&mut tx, row("user", Some(a), "api", &hashes[2]))
+            .await
+            .expect("insert");
+        insert(&mut tx, row("company", None, "svc", &hashes[3]))
+            .await
+            .expect("insert");
+        let revoked = NewTokenRow {
+            history: Some(TokenHistory {
+                status: "revoked",
+                idle_anchor_at: 1_000,
+                last_used_at: None,
+                last_used_ip: None,
+                last_used_agent: None,
+                use_count: 0,
+                refused_count: 0,
+            }),
+            ..row("personal", Some(b), "old", &hashes[4])
+        };
+        insert(&mut tx, revoked).await.expect("insert");
+
+        assert_eq!(
+            count_live_owned(&mut tx, a, &["personal"])
+                .await
+                .expect("count"),
+            2
+        );
+        assert_eq!(
+            count_live_owned(&mut tx, a, &["user", "personal"])
+                .await
+                .expect("count"),
+            3
+        );
+        assert_eq!(
+            count_live_owned(&mut tx, b, &["personal"])
+                .await
+                .expect("count"),
+            0
+        );
+        assert_eq!(
+            count_live_by_owner(&mut tx).await.expect("counts"),
+            vec![(a, 3)]
+        );
+        assert_eq!(live_scopes(&mut tx, a).await.expect("scopes").len(), 3);
+        assert_eq!(next_id(&mut tx).await.expect("next"), 6);
+
+        let gone = revoke_owned(&mut tx, a, &["user"], 2_000)
+            .await
+            .expect("revoke");
+        assert_eq!(gone, vec![TokenId(3)]);
+        assert_eq!(
+            count_live_owned(&mut tx, a, &["user", "personal"])
+                .await
+                .expect("count"),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_inserted_with_a_history_keeps_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).await.expect("store");
+        let mut tx = store.begin().await.expect("tx");
+        let a = person(&mut tx, "a@x.test").await;
+        let (h1, h2) = (TokenHash([1; 32]), TokenHash([2; 32]));
+        let used = NewTokenRow {
+            history: Some(TokenHistory {
+                status: "deactivated",
+                idle_anchor_at: 1_500,
+                last_used_at: Some(1_500),
+                last_used_ip: Some("10.0.0.1"),
+                last_used_agent: Some("curl/8.5.0"),
+                use_count: 7,
+                refused_count: 2,
+            }),
+            ..row("personal", Some(a), "used", &h1)
+        };
+        insert_many(&mut tx, vec![used, row("personal", Some(a), "fresh", &h2)])
+            .await
+            .expect("insert");
+
+        let used = find(&mut tx, TokenId(1)).await.expect("find").expect("row");
+        assert_eq!(
+            (used.status.as_str(), used.created_at, used.idle_anchor_at),
+            ("deactivated", 1_000, 1_500)
+        );
+        assert_eq!(used.last_used_ip.as_deref(), Some("10.0.0.1"));
+        assert_eq!(used.last_used_agent.as_deref(), Some("curl/8.5.0"));
+        assert_eq!(
+            (used.last_used_at, used.use_count, used.refused_count),
+            (Some(1_500), 7, 2)
+        );
+        let fresh = find(&mut tx, TokenId(2)).await.expect("find").expect("row");
+        assert_eq!(
+            (fresh.status.as_str(), fresh.idle_anchor_at),
+            ("active", 1_000)
+        );
+        assert_eq!(
+            (fresh.last_used_at, fresh.use_count, fresh.refused_count),
+            (None, 0, 0)
+        );
+    }
 }

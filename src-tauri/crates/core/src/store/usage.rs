@@ -12,6 +12,7 @@ use sqlx::SqliteConnection;
 use crate::error::Result;
 use crate::model::TokenId;
 use crate::store::from_ts;
+use crate::store::tokens::{push_visible, Visibility};
 
 /// One presentation of a known token, accepted or refused. Built on every API request, so
 /// it allocates nothing there: the address is kept as an address, the user agent is shared
@@ -72,12 +73,15 @@ pub async fn record(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> R
             .unwrap_or(1);
         let (chunk, tail) = rest.split_at(size);
         rest = tail;
-        insert_rows(conn, chunk).await?;
+        insert(conn, chunk).await?;
     }
     update_tokens(conn, rows).await
 }
 
-async fn insert_rows(conn: &mut SqliteConnection, chunk: &[(&UseEvent, i64)]) -> Result<()> {
+/// Write events in one statement, each with the number of presentations it stands for,
+/// leaving the tokens' counters, last-used fields and idle anchors as they are ([`record`]
+/// moves them too). SQLite takes 32,766 values a statement: at most 3,000 rows a call.
+pub async fn insert(conn: &mut SqliteConnection, chunk: &[(&UseEvent, i64)]) -> Result<()> {
     // Events of a token deleted meanwhile are dropped rather than failing the batch.
     let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
     let sql = format!(
@@ -233,6 +237,53 @@ pub async fn list(
             uses: r.uses,
         })
         .collect())
+}
+
+/// Accepted and refused uses of one token per UTC day since `since`, as (start of the day,
+/// accepted, refused), oldest first; days without uses are left out.
+pub async fn per_day(
+    conn: &mut SqliteConnection,
+    token: TokenId,
+    since: i64,
+) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT (at / 86400) * 86400 AS day, SUM(uses * (outcome = 'accepted')), SUM(uses * (outcome <> 'accepted')) \
+         FROM usage_events WHERE token_id = ? AND at >= ? GROUP BY day ORDER BY day",
+    )
+    .bind(token.0)
+    .bind(since)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An address and client that presented a token: (ip, user agent, first seen, last seen,
+/// uses).
+pub type ClientRow = (Option<String>, Option<String>, i64, i64, i64);
+
+/// The addresses and clients that presented one token, most recent first (200 at most).
+pub async fn clients(conn: &mut SqliteConnection, token: TokenId) -> Result<Vec<ClientRow>> {
+    Ok(sqlx::query_as(
+        "SELECT ip, user_agent, MIN(at), MAX(at), SUM(uses) FROM usage_events WHERE token_id = ? \
+         GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
+    )
+    .bind(token.0)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Refused presentations since `since` of the tokens `vis` lets the actor see.
+pub async fn refused_since(
+    conn: &mut SqliteConnection,
+    vis: &Visibility,
+    since: i64,
+) -> Result<i64> {
+    let mut refused = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT IFNULL(SUM(e.uses), 0) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
+    );
+    refused.push_bind(since);
+    push_visible(&mut refused, vis);
+    let (n,): (i64,) = refused.build_query_as().fetch_one(conn).await?;
+    Ok(n)
 }
 
 /// Delete events older than the cut-off; returns how many.

@@ -89,6 +89,14 @@ pub async fn count(conn: &mut SqliteConnection) -> Result<i64> {
     Ok(n)
 }
 
+/// The id SQLite gives the next user inserted: one past the largest (no AUTOINCREMENT).
+pub async fn next_id(conn: &mut SqliteConnection) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM users")
+        .fetch_one(conn)
+        .await?;
+    Ok(id)
+}
+
 pub struct NewUserRow<'a> {
     pub email: &'a Email,
     pub name: &'a str,
@@ -96,11 +104,13 @@ pub struct NewUserRow<'a> {
     pub password_hash: &'a str,
     pub source_group: &'a str,
     pub now: i64,
+    /// False only for the deactivated people `tessera dev seed` makes.
+    pub active: bool,
 }
 
 pub async fn insert(conn: &mut SqliteConnection, u: NewUserRow<'_>) -> Result<UserId> {
     let id = sqlx::query(
-        "INSERT INTO users (email, name, role, password_hash, source_group, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (email, name, role, password_hash, source_group, created_at, active) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(u.email.as_str())
     .bind(u.name)
@@ -108,6 +118,7 @@ pub async fn insert(conn: &mut SqliteConnection, u: NewUserRow<'_>) -> Result<Us
     .bind(u.password_hash)
     .bind(u.source_group)
     .bind(u.now)
+    .bind(u.active)
     .execute(conn)
     .await?
     .last_insert_rowid();

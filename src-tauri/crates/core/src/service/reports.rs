@@ -1,15 +1,18 @@
-//! Read-only views for review: the admin dashboard, a token's usage over time and the
-//! addresses and clients that presented it, and tokens due an expiry notice. Rights are the
-//! same as for listing tokens: an actor sees reports only for tokens they may see.
+//! Read-only views for review: the admin dashboard, a token's recent usage, its usage over
+//! time and the addresses and clients that presented it, tokens due an expiry notice, and the
+//! audit log (reading it and checking its hash chain). Rights are the same as for listing
+//! tokens: an actor sees reports only for tokens they may see; the audit log is for admins.
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::{now_ts, Actor, Tessera, TokenInfo};
 use crate::error::Result;
 use crate::model::TokenId;
-use crate::service::{now_ts, Actor, Tessera, TokenInfo};
+use crate::store::audit::{self, AuditCheck, AuditEntry, AuditFilter};
 use crate::store::tokens::TokenFilter;
-use crate::store::{from_ts, meta};
+use crate::store::usage::UsageEntry;
+use crate::store::{self, from_ts, meta};
 
 /// Uses of one token on one UTC day.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -50,6 +53,17 @@ pub struct Dashboard {
 const USAGE_DROPPED: &str = "usage_dropped";
 
 impl Tessera {
+    /// Recent usage of a token the actor may see.
+    pub async fn token_usage(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        limit: u32,
+    ) -> Result<Vec<UsageEntry>> {
+        self.managed_row(actor, id).await?;
+        store::usage::list(&mut *self.reader().await?, id, limit).await
+    }
+
     /// Count usage events a server had to drop (its pending queue was full), so the
     /// dashboard can say so.
     pub async fn record_dropped_uses(&self, n: u64) -> Result<()> {
@@ -77,14 +91,7 @@ impl Tessera {
         let now = now_ts();
         let today = now - now.rem_euclid(86_400);
         let since = today - i64::from(days - 1) * 86_400;
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT (at / 86400) * 86400 AS day, SUM(uses * (outcome = 'accepted')), SUM(uses * (outcome <> 'accepted')) \
-             FROM usage_events WHERE token_id = ? AND at >= ? GROUP BY day ORDER BY day",
-        )
-        .bind(id.0)
-        .bind(since)
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        let rows = store::usage::per_day(&mut *self.reader().await?, id, since).await?;
         let mut out = Vec::with_capacity(days as usize);
         for i in 0..i64::from(days) {
             let day = since + i * 86_400;
@@ -106,14 +113,7 @@ impl Tessera {
     /// Addresses and clients that presented the token, most recent first.
     pub async fn usage_clients(&self, actor: &Actor, id: TokenId) -> Result<Vec<ClientSeen>> {
         self.managed_row(actor, id).await?;
-        type Row = (Option<String>, Option<String>, i64, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT ip, user_agent, MIN(at), MAX(at), SUM(uses) FROM usage_events WHERE token_id = ? \
-             GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
-        )
-        .bind(id.0)
-        .fetch_all(&mut *self.reader().await?)
-        .await?;
+        let rows = store::usage::clients(&mut *self.reader().await?, id).await?;
         Ok(rows
             .into_iter()
             .map(|(ip, user_agent, first, last, uses)| ClientSeen {
@@ -134,23 +134,9 @@ impl Tessera {
         };
         let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };
         let vis = self.visibility(actor);
-        let mut refused = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT IFNULL(SUM(e.uses), 0) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
-        );
-        refused.push_bind(now_ts() - 86_400);
-        if !vis.all {
-            refused
-                .push(" AND (t.owner_id = ")
-                .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
-            if vis.company {
-                refused.push(" OR t.kind = 'company'");
-            }
-            refused.push(")");
-        }
-        let (refused_24_hours,): (i64,) = refused
-            .build_query_as()
-            .fetch_one(&mut *self.reader().await?)
-            .await?;
+        let refused_24_hours =
+            store::usage::refused_since(&mut *self.reader().await?, &vis, now_ts() - 86_400)
+                .await?;
         Ok(Dashboard {
             expiring_7_days: count(TokenFilter {
                 expiring_within_days: Some(7),
@@ -239,5 +225,30 @@ impl Tessera {
             tx.rollback().await?;
         }
         Ok(out)
+    }
+
+    /// Read the audit log (admin).
+    pub async fn audit(&self, actor: &Actor, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        actor.require_admin("read the audit log")?;
+        store::audit::list(&mut *self.reader().await?, filter).await
+    }
+
+    /// Check that the audit log is as Tessera wrote it: every entry's hash matches its content
+    /// and follows the entry before it, the newest entry is the one recorded on the last
+    /// append, and the triggers refusing updates and deletes exist. A broken log is an
+    /// `Ok` answer with [`AuditCheck::problem`] set; `Err` means the check could not run.
+    pub async fn verify_audit(&self) -> Result<AuditCheck> {
+        // One read transaction: a consistent snapshot even while others append.
+        let mut tx = self.store.reader().begin().await?;
+        let check = audit::check(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(check)
+    }
+
+    /// [`Tessera::verify_audit`] for an actor: the local operator and admins only, like
+    /// reading the audit log.
+    pub async fn verify_audit_as(&self, actor: &Actor) -> Result<AuditCheck> {
+        actor.require_admin("verify the audit log")?;
+        self.verify_audit().await
     }
 }

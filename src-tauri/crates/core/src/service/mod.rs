@@ -1,0 +1,385 @@
+//! The operations people and programs perform, with their rights checks and audit entries.
+//! Every front end (CLI, HTTPS API, desktop app) calls these and nothing below them, so a
+//! rule enforced here is enforced everywhere. Rows are read and written through
+//! [`crate::store`]; each multi-row rule runs in one `BEGIN IMMEDIATE` transaction.
+//!
+//! This module holds [`Tessera`] itself (opening, set-up, the policy), who acts ([`Actor`])
+//! and the helpers every area shares. Each area is an `impl Tessera` block in a file of its
+//! own, with its types beside it (and re-exported here): `session` (sign-in, profile,
+//! password), `users` (users and roles), `scopes`, `tokens` (create, list, status, delete,
+//! regenerate), `verification` (verifying presented tokens, recording and pruning usage) and
+//! `reports` (dashboard, usage reports, expiry notices, the audit log).
+
+mod reports;
+mod scopes;
+mod session;
+mod tokens;
+mod users;
+mod verification;
+
+pub use reports::{ClientSeen, Dashboard, DayCount};
+pub use scopes::ScopeInfo;
+pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo};
+pub use users::NewUser;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::authority::{self, TokenLimits};
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
+use crate::model::{Email, Role, UserId, BUILTIN_SCOPES};
+use crate::password;
+use crate::policy::Policy;
+use crate::store::users::User;
+use crate::store::{self, meta, Store};
+
+const MAX_NAME: usize = 100;
+const MAX_DESCRIPTION: usize = 1000;
+
+/// Who is acting.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The local operator: the `tessera` CLI without `--as`. Full rights; audited as such.
+    Operator,
+    /// A signed-in person (the app, or the CLI's `--as`).
+    User(User),
+    /// Whatever acts through a presented token: its owner's current rights (a VRM admin's
+    /// for a company token), narrowed to the token's own limits ([`crate::authority`]).
+    Token(Box<ViaToken>),
+}
+
+/// An actor acting through a token.
+#[derive(Debug, Clone)]
+pub struct ViaToken {
+    /// The owner of a user or personal token, as of this request; None for company tokens.
+    pub owner: Option<User>,
+    pub limits: TokenLimits,
+}
+
+impl Actor {
+    /// Acting through a verified token; `owner` is its owner as read for this request.
+    pub fn via_token(token: &crate::verify::VerifiedToken, owner: Option<User>) -> Self {
+        Self::Token(Box::new(ViaToken {
+            owner,
+            limits: TokenLimits::of(token),
+        }))
+    }
+
+    /// How the audit log names this actor: an e-mail, `operator`, `company token NAME (HINT)`,
+    /// or `EMAIL via token NAME (HINT)`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Operator => "operator".to_owned(),
+            Self::User(u) => u.email.to_string(),
+            Self::Token(t) => match &t.owner {
+                Some(u) => format!("{} via {}", u.email, t.limits.label()),
+                None => t.limits.label(),
+            },
+        }
+    }
+
+    /// The person acting, directly or through their token.
+    pub fn person(&self) -> Option<&User> {
+        match self {
+            Self::User(u) => Some(u),
+            Self::Token(t) => t.owner.as_ref(),
+            Self::Operator => None,
+        }
+    }
+
+    fn user_id(&self) -> Option<UserId> {
+        self.person().map(|u| u.id)
+    }
+
+    /// The role whose rights apply: a company token's is a VRM admin's; None for the operator.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Self::Operator => None,
+            Self::User(u) => Some(u.role),
+            Self::Token(t) => Some(t.owner.as_ref().map_or(Role::VrmAdmin, |u| u.role)),
+        }
+    }
+
+    /// The limits of the token acting, if any.
+    pub fn through(&self) -> Option<&TokenLimits> {
+        match self {
+            Self::Token(t) => Some(&t.limits),
+            _ => None,
+        }
+    }
+
+    fn is_admin(&self) -> bool {
+        self.role().is_none_or(|r| r == Role::Admin)
+    }
+
+    fn manages_company_tokens(&self) -> bool {
+        self.role().is_none_or(Role::manages_company_tokens)
+    }
+
+    pub(crate) fn require_admin(&self, what: &str) -> Result<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::forbidden(format!("only an admin may {what}")))
+        }
+    }
+
+    /// Refuse giving a person `role` (or bringing back a person who has it) unless acting
+    /// with every privileged scope that role allows: a token cannot make someone an admin
+    /// without holding an admin's scopes itself.
+    fn require_role_grantable(&self, role: Role, doing: &str) -> Result<()> {
+        match self.through() {
+            Some(t) => t.require_scopes(&authority::privileged_scopes(role), doing),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How to open Tessera.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub data_dir: PathBuf,
+    pub keystore: KeyStoreChoice,
+}
+
+/// The Tessera core, opened on one data dir.
+#[derive(Clone, Debug)]
+pub struct Tessera {
+    pub(crate) store: Store,
+    cache: std::sync::Arc<crate::cache::VerifyCache>,
+    hasher: TokenHasher,
+    key_location: KeyLocation,
+    data_dir: PathBuf,
+}
+
+impl Tessera {
+    /// Open the data dir: database, migrations, and the token-hashing key.
+    pub async fn open(opts: OpenOptions) -> Result<Self> {
+        let store = Store::open(&opts.data_dir).await?;
+        let (install_id, check) = {
+            let mut tx = store.begin().await?;
+            let mut id = [0u8; 16];
+            rand::fill(&mut id);
+            let install_id = meta::get_or_insert(&mut tx, "install_id", &hex::encode(id)).await?;
+            let check = meta::get(&mut tx, "key_check").await?;
+            tx.commit().await?;
+            (install_id, check)
+        };
+        let dir = opts.data_dir.clone();
+        let choice = opts.keystore;
+        let expected = check.clone();
+        let (hasher, key_location) = tokio::task::spawn_blocking(move || {
+            keys::load_or_create(choice, &dir, &install_id, expected.as_deref())
+        })
+        .await
+        .map_err(|e| Error::internal("loading the key stopped", e))??;
+        if check.is_none() {
+            let mut tx = store.begin().await?;
+            meta::set(&mut tx, "key_check", &hasher.check_value()).await?;
+            tx.commit().await?;
+        }
+        Ok(Self {
+            store,
+            cache: Default::default(),
+            hasher,
+            key_location,
+            data_dir: opts.data_dir,
+        })
+    }
+
+    /// Commit a write transaction and invalidate cached verification rows.
+    pub(crate) async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+        tx.commit().await?;
+        self.cache.bump();
+        Ok(())
+    }
+
+    /// Cache verification results in memory (for servers). In-process writes invalidate the
+    /// cache at once; writes by other processes within `external_poll` (SQLite's
+    /// `data_version`, polled on a connection of its own).
+    pub fn enable_verify_cache(&self, external_poll: std::time::Duration) {
+        if self.cache.enable() {
+            crate::cache::watch(
+                self.cache.clone(),
+                self.store.path().to_owned(),
+                external_poll,
+            );
+        }
+    }
+
+    /// How many verifications the cache answered since this store was opened.
+    pub fn verify_cache_hits(&self) -> u64 {
+        self.cache.hits()
+    }
+
+    pub fn key_location(&self) -> &KeyLocation {
+        &self.key_location
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    pub(crate) async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.store.reader().acquire().await?)
+    }
+
+    /// The company name, or None before `init`.
+    pub async fn company(&self) -> Result<Option<String>> {
+        store::company::name(&mut *self.reader().await?).await
+    }
+
+    async fn require_init(&self) -> Result<()> {
+        if self.company().await?.is_none() {
+            return Err(Error::state(
+                "Tessera is not set up yet; run `tessera init --company NAME --admin-email EMAIL --admin-name NAME` first",
+            ));
+        }
+        Ok(())
+    }
+
+    pub async fn policy(&self) -> Result<Policy> {
+        let raw = meta::get(&mut *self.reader().await?, "policy").await?;
+        Ok(raw
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
+    }
+
+    /// Replace the policy (admin).
+    pub async fn set_policy(&self, actor: &Actor, p: Policy) -> Result<Policy> {
+        actor.require_admin("change the policy")?;
+        if actor.through().is_some() {
+            return Err(Error::forbidden(
+                "policy: the policy is changed by a signed-in admin in the app or with the CLI, not through a token",
+            ));
+        }
+        p.validate()?;
+        let old = self.policy().await?;
+        let mut tx = self.store.begin().await?;
+        let text =
+            serde_json::to_string(&p).map_err(|e| Error::internal("cannot encode policy", e))?;
+        meta::set(&mut tx, "policy", &text).await?;
+        store::audit::append(
+            &mut tx,
+            now_ts(),
+            &actor.label(),
+            "policy.change",
+            "policy",
+            &json!({"from": old, "to": p}),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(p)
+    }
+
+    /// First run: create the company and its first admin.
+    pub async fn init(&self, company: &str, admin: NewUser) -> Result<User> {
+        let company = company.trim();
+        check_text("company", company, 1, MAX_NAME)?;
+        check_text("name", admin.name.trim(), 1, MAX_NAME)?;
+        if admin.role != Role::Admin {
+            return Err(Error::invalid("role: the first user must be an admin"));
+        }
+        let phc = password::hash(admin.password.clone()).await?;
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        if store::company::name(&mut tx).await?.is_some() {
+            return Err(Error::state(
+                "Tessera is already set up in this data dir; sign in, or use another --data-dir",
+            ));
+        }
+        store::company::insert(&mut tx, company, now).await?;
+        meta::set(
+            &mut tx,
+            "policy",
+            &serde_json::to_string(&Policy::default()).unwrap_or_default(),
+        )
+        .await?;
+        for b in BUILTIN_SCOPES {
+            store::scopes::insert_or_ignore(&mut tx, b.name, b.description, now).await?;
+        }
+        // The role was checked above: the first user is an admin.
+        let id = store::users::insert(&mut tx, admin.row(&phc, now)).await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            "operator",
+            "company.init",
+            &format!("company:{company}"),
+            &json!({}),
+        )
+        .await?;
+        store::audit::append(
+            &mut tx,
+            now,
+            "operator",
+            "user.create",
+            &format!("user:{}", admin.email),
+            &json!({"role": "admin"}),
+        )
+        .await?;
+        self.commit(tx).await?;
+        self.user(id).await
+    }
+
+    /// A user by id.
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        store::users::find(&mut *self.reader().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("the user no longer exists"))
+    }
+
+    /// Find a user by e-mail.
+    pub async fn find_user(&self, email: &Email) -> Result<User> {
+        user_by_email(&mut *self.reader().await?, email).await
+    }
+}
+
+/// The user with this e-mail, or NotFound saying where to find the right one.
+async fn user_by_email(conn: &mut sqlx::SqliteConnection, email: &Email) -> Result<User> {
+    store::users::find_by_email(conn, email)
+        .await?
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "user: no user with e-mail {email}; see `tessera user list`"
+            ))
+        })
+}
+
+fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+    let n = s.chars().count();
+    if n < min {
+        return Err(Error::invalid(format!(
+            "{field}: required; it cannot be empty"
+        )));
+    }
+    if n > max {
+        return Err(Error::invalid(format!(
+            "{field}: too long ({n} characters); use at most {max}"
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "{field}: contains control characters; use plain text"
+        )));
+    }
+    if crate::token::contains_token_pattern(s) {
+        return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)")));
+    }
+    Ok(())
+}
+
+pub(crate) fn now_ts() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,537 @@
+//! Tokens: creating (and regenerating a user API token, which replaces the previous one),
+//! listing, reading, changing status and deleting, with who may see and manage which.
+
+use serde::Serialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::{check_text, now_ts, Actor, Tessera, MAX_DESCRIPTION, MAX_NAME};
+use crate::authority::{self, TokenLimits};
+use crate::error::{Error, Result};
+use crate::model::{
+    scopes_from_text, scopes_to_text, Email, Networks, Role, Scope, Scopes, TokenId, TokenStatus,
+    UserId,
+};
+use crate::policy::ExpiryRequest;
+use crate::store::tokens::{TokenFilter, TokenRow, Visibility};
+use crate::store::users::User;
+use crate::store::{self, from_ts, ts};
+use crate::text::clip;
+use crate::token::{TokenKind, TokenSecret};
+use crate::verify;
+
+/// The owner of a token, for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerRef {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// Everything about a token except its secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub owner: Option<OwnerRef>,
+    /// The creator's e-mail, `operator`, or how the audit log names a token that created it.
+    pub created_by: String,
+    pub scopes: Vec<String>,
+    pub status: TokenStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub idle_days: Option<u32>,
+    /// When idle expiry will strike if the token stays unused.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub idle_expires_at: Option<OffsetDateTime>,
+    pub allowed_networks: Vec<String>,
+    pub rate_limit: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub status_changed_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub last_used_ip: Option<String>,
+    pub last_used_agent: Option<String>,
+    pub use_count: i64,
+    pub refused_count: i64,
+}
+
+impl TokenInfo {
+    pub(crate) fn from_row(r: TokenRow, now: OffsetDateTime) -> Self {
+        let idle_expires_at = r
+            .idle_days
+            .map(|d| from_ts(r.idle_anchor_at.saturating_add(d.saturating_mul(86_400))));
+        let expired = r.expires_at.is_some_and(|e| e <= now.unix_timestamp())
+            || idle_expires_at.is_some_and(|t| t <= now);
+        let status = match r.status.as_str() {
+            "revoked" => TokenStatus::Revoked,
+            "deactivated" => TokenStatus::Deactivated,
+            _ if expired => TokenStatus::Expired,
+            _ => TokenStatus::Active,
+        };
+        Self {
+            id: TokenId(r.id),
+            kind: r.kind.parse().unwrap_or(TokenKind::Personal),
+            name: r.name,
+            description: r.description,
+            hint: r.hint,
+            owner: match (r.owner_id, r.owner_email, r.owner_name) {
+                (Some(id), Some(email), Some(name)) => Some(OwnerRef {
+                    id: UserId(id),
+                    email,
+                    name,
+                }),
+                _ => None,
+            },
+            created_by: r
+                .created_by_label
+                .or(r.creator_email)
+                .unwrap_or_else(|| "operator".to_owned()),
+            scopes: scopes_from_text(&r.scopes)
+                .into_iter()
+                .map(|s| s.to_string())
+                .collect(),
+            status,
+            created_at: from_ts(r.created_at),
+            expires_at: r.expires_at.map(from_ts),
+            idle_days: r.idle_days.and_then(|d| u32::try_from(d).ok()),
+            idle_expires_at,
+            allowed_networks: Networks::from_text(&r.allowed_networks)
+                .as_slice()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            rate_limit: u32::try_from(r.rate_limit).unwrap_or(1),
+            status_changed_at: r.status_changed_at.map(from_ts),
+            last_used_at: r.last_used_at.map(from_ts),
+            last_used_ip: r.last_used_ip,
+            last_used_agent: r.last_used_agent,
+            use_count: r.use_count,
+            refused_count: r.refused_count,
+        }
+    }
+}
+
+/// The reply to "create": the metadata and, this once, the plaintext.
+#[derive(Debug)]
+pub struct CreatedToken {
+    pub info: TokenInfo,
+    pub token: TokenSecret,
+    /// Set when this replaced (revoked) a previous user API token.
+    pub replaced: Option<TokenId>,
+}
+
+/// A request to create a token.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub kind: TokenKind,
+    /// Owner e-mail for user and personal tokens; None means the actor.
+    pub owner: Option<Email>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Empty means `me:read`.
+    pub scopes: Vec<Scope>,
+    pub expiry: ExpiryRequest,
+    pub idle_days: Option<u32>,
+    pub networks: Networks,
+    pub rate_limit: Option<u32>,
+}
+
+/// What can be done to a token's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    Revoke,
+    Deactivate,
+    Activate,
+}
+
+impl StatusAction {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Deactivate => "deactivate",
+            Self::Activate => "activate",
+        }
+    }
+}
+
+impl Tessera {
+    /// Create a token. The plaintext is generated here, only its keyed hash is stored, and it
+    /// is returned once, after the row is committed.
+    pub async fn create_token(&self, actor: &Actor, req: NewToken) -> Result<CreatedToken> {
+        self.require_init().await?;
+        let policy = self.policy().await?;
+        let now = OffsetDateTime::now_utc();
+        let scopes: Vec<Scope> = if req.scopes.is_empty() {
+            vec!["me:read".parse()?]
+        } else {
+            req.scopes.clone()
+        };
+        self.check_scopes_exist(&scopes).await?;
+        let description = req.description.as_deref().unwrap_or("").trim().to_owned();
+        check_text("description", &description, 0, MAX_DESCRIPTION)?;
+
+        // Whose token, and may the actor make it?
+        let owner: Option<User> = match req.kind {
+            TokenKind::Company => {
+                if req.owner.is_some() {
+                    return Err(Error::invalid(
+                        "owner: company tokens belong to the company; leave out --owner",
+                    ));
+                }
+                if !actor.manages_company_tokens() {
+                    return Err(Error::forbidden(
+                        "only admins and VRM admins may create company tokens",
+                    ));
+                }
+                if description.is_empty() {
+                    return Err(Error::invalid("description: required for company tokens; say what service uses it and why"));
+                }
+                None
+            }
+            TokenKind::User | TokenKind::Personal => {
+                let u = match (&req.owner, actor.person()) {
+                    (Some(email), _) => self.find_user(email).await?,
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => {
+                        return Err(Error::invalid(format!(
+                            "owner: say whose {} token this is with --owner EMAIL (or act as that user with --as EMAIL)",
+                            req.kind
+                        )))
+                    }
+                };
+                match actor {
+                    Actor::Operator => {}
+                    a if a.user_id() == Some(u.id) => {}
+                    _ => {
+                        return Err(Error::forbidden(
+                            "tokens of people are created by their owners; sign in as the owner (the plaintext is shown only to its creator)",
+                        ))
+                    }
+                }
+                if !u.active {
+                    return Err(Error::invalid(format!("owner: {} is deactivated", u.email)));
+                }
+                Some(u)
+            }
+        };
+
+        // Scopes the granting role allows; a company token acts as a VRM admin at most.
+        if req.kind == TokenKind::Company {
+            if let Some(s) = scopes.iter().find(|s| !authority::company_may_hold(s)) {
+                return Err(Error::forbidden(format!(
+                    "scope: company tokens act with at most a VRM admin's rights and cannot carry {s}; give that access to a person's token instead"
+                )));
+            }
+        }
+        let granting_role = match &owner {
+            Some(u) => Some(u.role),
+            None => actor.role(),
+        };
+        if let Some(role) = granting_role {
+            if let Some(s) = scopes.iter().find(|s| !role.allows(s)) {
+                return Err(Error::forbidden(format!(
+                    "scope: the role {role} may not grant {s}; choose scopes the role allows (see `tessera scope list`)"
+                )));
+            }
+        }
+
+        let name = match (req.kind, req.name.as_deref().map(str::trim)) {
+            (TokenKind::User, None) | (TokenKind::User, Some("")) => "User API token".to_owned(),
+            (_, Some(n)) => n.to_owned(),
+            (k, None) => {
+                return Err(Error::invalid(format!(
+                    "name: required for {k} tokens; give a name that says where the token is used"
+                )))
+            }
+        };
+        check_text("name", &name, 1, MAX_NAME)?;
+        let mut want = authority::Requested {
+            scopes: scopes.into_iter().collect(),
+            expires_at: policy.resolve_expiry(&req.expiry, now)?,
+            expiry_defaulted: req.expiry == ExpiryRequest::Default,
+            networks: req.networks.clone(),
+            rate_limit: req.rate_limit,
+            idle_days: req.idle_days,
+        };
+        if let Some(by) = actor.through() {
+            want = authority::narrow_new_token(by, want, policy.default_rate_limit)?;
+        }
+        let expires_at = want.expires_at;
+        let idle_days = want
+            .idle_days
+            .map(|d| policy.check_idle_days(d))
+            .transpose()?;
+        let rate_limit =
+            policy.check_rate_limit(want.rate_limit.unwrap_or(policy.default_rate_limit))?;
+        let scope_set: Scopes = want.scopes;
+
+        let secret = TokenSecret::generate(req.kind);
+        let hash = self.hasher.hash(&secret);
+        let hint = secret.hint();
+        let now_s = ts(now);
+
+        let mut tx = self.store.begin().await?;
+        let owner_id = owner.as_ref().map(|u| u.id);
+        let mut replaced = None;
+        match req.kind {
+            TokenKind::User => {
+                let ids = store::tokens::revoke_owned(
+                    &mut tx,
+                    owner_id.unwrap_or(UserId(0)),
+                    &["user"],
+                    now_s,
+                )
+                .await?;
+                replaced = ids.first().copied();
+            }
+            TokenKind::Personal => {
+                let n = store::tokens::count_live_owned(
+                    &mut tx,
+                    owner_id.unwrap_or(UserId(0)),
+                    &["personal"],
+                )
+                .await?;
+                if n >= i64::from(policy.max_personal_tokens) {
+                    return Err(Error::invalid(format!(
+                        "name: policy allows at most {} personal tokens per user; revoke or delete one first",
+                        policy.max_personal_tokens
+                    )));
+                }
+            }
+            TokenKind::Company => {}
+        }
+        if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name)
+            .await?
+        {
+            return Err(Error::conflict(format!(
+                "name: a live token named '{}' already exists for this owner; choose another name",
+                clip(&name)
+            )));
+        }
+        let id = store::tokens::insert(
+            &mut tx,
+            store::tokens::NewTokenRow {
+                kind: req.kind.as_str(),
+                owner_id,
+                created_by: actor.user_id(),
+                created_by_label: actor.through().map(|_| actor.label()),
+                name: &name,
+                description: &description,
+                hash: &hash,
+                hint: &hint,
+                scopes: &scopes_to_text(&scope_set),
+                now: now_s,
+                expires_at: expires_at.map(ts),
+                idle_days: idle_days.map(i64::from),
+                allowed_networks: &want.networks.to_text(),
+                rate_limit: i64::from(rate_limit),
+                history: None,
+            },
+        )
+        .await?;
+        let action = if replaced.is_some() {
+            "token.regenerate"
+        } else {
+            "token.create"
+        };
+        store::audit::append(
+            &mut tx,
+            now_s,
+            &actor.label(),
+            action,
+            &format!("token:{id}"),
+            &json!({
+                "kind": req.kind,
+                "name": name,
+                "hint": hint,
+                "owner": owner.as_ref().map(|u| u.email.to_string()),
+                "scopes": scope_set,
+                "expires_at": expires_at.map(ts),
+                "replaced": replaced,
+            }),
+        )
+        .await?;
+        self.commit(tx).await?;
+        let row = store::tokens::find(&mut *self.reader().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("the new token vanished"))?;
+        Ok(CreatedToken {
+            info: TokenInfo::from_row(row, now),
+            token: secret,
+            replaced,
+        })
+    }
+
+    pub(crate) fn visibility(&self, actor: &Actor) -> Visibility {
+        match (actor.role(), actor.person()) {
+            (None, _) | (Some(Role::Admin), _) => Visibility {
+                all: true,
+                ..Default::default()
+            },
+            (Some(role), person) => Visibility {
+                all: false,
+                owner: person.map(|u| u.id),
+                company: role.manages_company_tokens(),
+            },
+        }
+    }
+
+    /// May the actor see and manage this token? A deleted token (a tombstone) stays visible
+    /// to [`Tessera::get_token`] and its usage, but nothing changes it again.
+    fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
+        match actor.role() {
+            None | Some(Role::Admin) => true,
+            Some(role) => {
+                (row.owner_id.is_some() && row.owner_id == actor.user_id().map(|u| u.0))
+                    || (row.kind == "company" && role.manages_company_tokens())
+            }
+        }
+    }
+
+    /// How many tokens the actor may see match the filter (paging ignored).
+    pub async fn count_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<i64> {
+        let now = now_ts();
+        store::tokens::count(
+            &mut *self.reader().await?,
+            &self.visibility(actor),
+            filter,
+            now,
+        )
+        .await
+    }
+
+    /// List the tokens the actor may see.
+    pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
+        let now = OffsetDateTime::now_utc();
+        let rows = store::tokens::list(
+            &mut *self.reader().await?,
+            &self.visibility(actor),
+            filter,
+            ts(now),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenInfo::from_row(r, now))
+            .collect())
+    }
+
+    pub(crate) async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
+        let row = store::tokens::find(&mut *self.reader().await?, id).await?;
+        match row {
+            Some(r) if self.may_manage(actor, &r) => Ok(r),
+            _ => Err(not_visible(id)),
+        }
+    }
+
+    /// A token the actor may manage and that is not deleted, read in the caller's
+    /// transaction before changing it.
+    async fn changeable_row(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        actor: &Actor,
+        id: TokenId,
+    ) -> Result<TokenRow> {
+        match store::tokens::find(conn, id).await? {
+            Some(r) if self.may_manage(actor, &r) && r.deleted_at.is_none() => Ok(r),
+            _ => Err(not_visible(id)),
+        }
+    }
+
+    pub async fn get_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
+        let row = self.managed_row(actor, id).await?;
+        if row.deleted_at.is_some() {
+            return Err(Error::not_found(format!(
+                "token: {id} was deleted; its usage history is kept and can still be read"
+            )));
+        }
+        Ok(TokenInfo::from_row(row, OffsetDateTime::now_utc()))
+    }
+
+    /// Revoke (final), deactivate or activate a token.
+    pub async fn set_token_status(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        action: StatusAction,
+    ) -> Result<TokenInfo> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let row = self.changeable_row(&mut tx, actor, id).await?;
+        let info = TokenInfo::from_row(row.clone(), now);
+        let new_status = match (action, info.status) {
+            (_, TokenStatus::Revoked) => {
+                return Err(Error::invalid(format!(
+                    "token: {id} is revoked, which is final; create a new token"
+                )))
+            }
+            (StatusAction::Revoke, _) => "revoked",
+            (StatusAction::Deactivate, TokenStatus::Deactivated) => {
+                return Err(Error::invalid(format!(
+                    "token: {id} is already deactivated"
+                )))
+            }
+            (StatusAction::Deactivate, _) => "deactivated",
+            (StatusAction::Activate, TokenStatus::Active) => {
+                return Err(Error::invalid(format!("token: {id} is already active")))
+            }
+            (StatusAction::Activate, TokenStatus::Expired) => {
+                return Err(Error::invalid(format!(
+                    "token: {id} has expired and cannot be activated; create a new token"
+                )))
+            }
+            (StatusAction::Activate, _) => {
+                if row.kind != "company" && row.owner_active != Some(true) {
+                    return Err(Error::invalid(format!(
+                        "token: the owner of {id} is deactivated"
+                    )));
+                }
+                if let Some(by) = actor.through() {
+                    let target = verify::Prepared::new(&row);
+                    authority::check_within(by, &TokenLimits::of(target.token()))?;
+                }
+                "active"
+            }
+        };
+        store::tokens::update_status(&mut tx, id, new_status, ts(now)).await?;
+        store::audit::append(
+            &mut tx,
+            ts(now),
+            &actor.label(),
+            &format!("token.{}", action.word()),
+            &format!("token:{id}"),
+            &json!({"hint": row.hint, "from": info.status, "to": new_status}),
+        )
+        .await?;
+        self.commit(tx).await?;
+        self.get_token(actor, id).await
+    }
+
+    /// Delete a token: it is revoked and leaves every list, but its row stays as a tombstone
+    /// (hint, owner, counts) with its usage history, so the record of where it was used
+    /// survives; only retention pruning removes usage. The audit log keeps a record.
+    pub async fn delete_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
+        let now = now_ts();
+        let mut tx = self.store.begin().await?;
+        let row = self.changeable_row(&mut tx, actor, id).await?;
+        store::tokens::tombstone(&mut tx, id, now).await?;
+        store::audit::append(&mut tx, now, &actor.label(), "token.delete", &format!("token:{id}"),
+            &json!({"hint": row.hint, "name": row.name, "kind": row.kind, "owner": row.owner_email})).await?;
+        self.commit(tx).await?;
+        Ok(())
+    }
+}
+
+/// The answer for a token the actor may not see. Someone else's token answers like a
+/// missing one, so ids reveal nothing.
+fn not_visible(id: TokenId) -> Error {
+    Error::not_found(format!(
+        "token: no token {id} that you may see; see `tessera token list`"
+    ))
+}

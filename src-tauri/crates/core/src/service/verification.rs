@@ -1,0 +1,117 @@
+//! Verification of presented tokens (the servers' hot path, with its cache) and the usage
+//! it leaves: recording uses and pruning old ones.
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+
+use super::{now_ts, Tessera};
+use crate::error::Result;
+use crate::keys::TokenHasher;
+use crate::model::Scope;
+use crate::store::{self, usage::UseEvent};
+use crate::verify::{self, Decision, Reason};
+
+impl Tessera {
+    /// Decide whether a presented string is an acceptable token. One keyed hash and one
+    /// indexed read; no Argon2, no write. Record the use with [`Tessera::record_uses`].
+    pub async fn verify(
+        &self,
+        presented: &str,
+        required: &[Scope],
+        ip: Option<IpAddr>,
+        now: OffsetDateTime,
+    ) -> Result<Decision> {
+        self.verify_at(presented, required, ip, now.unix_timestamp())
+            .await
+    }
+
+    /// [`Tessera::verify`] at `now` in Unix seconds ([`verify::unix_now`]), the servers' hot
+    /// path: a cached row is decided without a look-up and without waiting on any lock a
+    /// writer holds.
+    pub async fn verify_at(
+        &self,
+        presented: &str,
+        required: &[Scope],
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Result<Decision> {
+        let Ok(presented) = crate::token::well_shaped(presented) else {
+            return Ok(Decision::refused(Reason::Malformed));
+        };
+        let hash = self.hasher.hash_validated(presented);
+        if let Some(p) = self.cache.get(&hash) {
+            // Cached rows are stored tokens found by this very hash, so the presented
+            // string is one of them and its checksum is right.
+            return Ok(p.decide_at(required, ip, now));
+        }
+        // A typo is refused here, before any look-up.
+        if !crate::token::checksum_ok(presented) {
+            return Ok(Decision::refused(Reason::Malformed));
+        }
+        // Boxed so the hit path's future stays small.
+        Box::pin(self.verify_uncached(hash, required, ip, now)).await
+    }
+
+    async fn verify_uncached(
+        &self,
+        hash: crate::keys::TokenHash,
+        required: &[Scope],
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Result<Decision> {
+        let read_in = self.cache.generation();
+        let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
+        Ok(match row {
+            None => Decision::refused(Reason::Unknown),
+            Some(r) => {
+                let p = std::sync::Arc::new(verify::Prepared::new(&r));
+                self.cache.put(hash, p.clone(), read_in);
+                p.decide_at(required, ip, now)
+            }
+        })
+    }
+
+    /// The hasher, for front ends that cache decisions by hash.
+    pub fn hasher(&self) -> &TokenHasher {
+        &self.hasher
+    }
+
+    /// Record uses: identical ones in the same second become one row with a count
+    /// ([`store::usage::fold`]).
+    pub async fn record_uses(&self, events: &[UseEvent]) -> Result<()> {
+        self.record_rows(&store::usage::fold(events)).await
+    }
+
+    /// [`Tessera::record_uses`] for distinct events, each with how many identical
+    /// presentations it stands for (the API counts them as they arrive).
+    pub async fn record_use_counts(&self, counted: &[(UseEvent, i64)]) -> Result<()> {
+        let rows: Vec<(&UseEvent, i64)> = counted.iter().map(|(e, n)| (e, *n)).collect();
+        self.record_rows(&rows).await
+    }
+
+    /// One transaction. Only uses that move a token's idle-expiry clock invalidate cached
+    /// decisions; counters and last-used fields are not part of them.
+    async fn record_rows(&self, rows: &[(&UseEvent, i64)]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        let idle_moved = store::usage::record(&mut tx, rows).await?;
+        tx.commit().await?;
+        if idle_moved {
+            self.cache.bump();
+        }
+        Ok(())
+    }
+
+    /// Delete usage events older than the policy's retention.
+    pub async fn prune_usage(&self) -> Result<u64> {
+        let days = self.policy().await?.usage_retention_days;
+        let cut = now_ts() - i64::from(days) * 86_400;
+        let mut tx = self.store.begin().await?;
+        let n = store::usage::prune(&mut tx, cut).await?;
+        self.commit(tx).await?;
+        Ok(n)
+    }
+}

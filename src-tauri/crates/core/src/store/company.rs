@@ -1,0 +1,39 @@
+//! The `company` table: the one company a data dir belongs to, recorded by `init`.
+
+use sqlx::SqliteConnection;
+
+use crate::error::Result;
+
+/// The company's name, or None before `init`.
+pub async fn name(conn: &mut SqliteConnection) -> Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM company WHERE id = 1")
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn insert(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO company (id, name, created_at) VALUES (1, ?, ?)")
+        .bind(name)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn the_company_is_recorded_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).await.expect("store");
+        let mut tx = store.begin().await.expect("tx");
+        assert_eq!(name(&mut tx).await.expect("name"), None);
+        insert(&mut tx, "Acme", 1_000).await.expect("insert");
+        assert_eq!(name(&mut tx).await.expect("name").as_deref(), Some("Acme"));
+        assert!(insert(&mut tx, "Other", 2_000).await.is_err());
+    }
+}
