@@ -2,6 +2,10 @@
 //! the CLI, runs the HTTPS API in-process, and exposes thin commands to the window.
 
 mod clipboard;
+#[macro_use]
+mod command_list {
+    include!("commands/list.rs");
+}
 pub mod commands;
 pub mod dto;
 pub mod error;
@@ -23,52 +27,19 @@ use crate::state::AppState;
 #[derive(Default)]
 pub struct ApiHandle(pub Mutex<Option<tessera_api::RunningServer>>);
 
+/// `generate_handler!` over every command of `commands/list.rs`.
+macro_rules! register {
+    ($($area:ident :: $command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$area::$command),*]
+    };
+}
+
 /// Register state and every command. Generic over the runtime so tests use the mock one.
 pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
     builder
         .manage(state)
         .manage(ApiHandle::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::session::app_status,
-            commands::session::setup_company,
-            commands::session::sign_in,
-            commands::session::sign_out,
-            commands::profile::get_profile,
-            commands::profile::update_profile,
-            commands::profile::change_password,
-            commands::tokens::get_user_token,
-            commands::tokens::regenerate_user_token,
-            commands::tokens::list_my_tokens,
-            commands::tokens::list_company_tokens,
-            commands::tokens::get_token,
-            commands::tokens::create_personal_token,
-            commands::tokens::create_company_token,
-            commands::tokens::set_token_status,
-            commands::tokens::delete_token,
-            commands::tokens::list_grantable_scopes,
-            commands::tokens::get_policy,
-            commands::clipboard::copy_secret,
-            commands::clipboard::clear_clipboard,
-            commands::clipboard::save_postman_environment,
-            commands::admin::list_users,
-            commands::admin::create_user,
-            commands::admin::preview_role_change,
-            commands::admin::set_user_role,
-            commands::admin::preview_deactivate_user,
-            commands::admin::deactivate_user,
-            commands::admin::reactivate_user,
-            commands::admin::list_all_tokens,
-            commands::admin::bulk_set_token_status,
-            commands::review::token_usage_report,
-            commands::review::get_dashboard,
-            commands::review::list_audit,
-            commands::review::export_audit_csv,
-            commands::settings::get_policy_settings,
-            commands::settings::update_policy,
-            commands::settings::list_scopes,
-            commands::settings::add_scope,
-            commands::settings::export_ca_certificate,
-        ])
+        .invoke_handler(for_each_command!(register))
 }
 
 /// The app's context: config, embedded UI, and the capabilities that grant window `main`
