@@ -224,6 +224,27 @@ mod tests {
         )
     }
 
+    /// Logs and panics print a `Presented` with `{:?}`: they see how the token came, never
+    /// the token.
+    #[test]
+    fn debug_shows_the_way_a_token_came_and_not_the_token() {
+        let p = Presented {
+            secret: Zeroizing::new("tsr_p_secret_body_0000000000000000000000".to_owned()),
+            via: Via::XApiKey,
+        };
+        let shown = format!("{p:?}");
+        assert_eq!(shown, format!("Presented({})", Via::XApiKey.as_str()));
+        assert!(!shown.contains("secret_body"));
+    }
+
+    /// Each `%XX` is one byte, wherever it stands (also first), and `+` is a space.
+    #[test]
+    fn percent_decoding_reads_each_escape_once() {
+        assert_eq!(percent_decode("%74sr_p_x"), "tsr_p_x");
+        assert_eq!(percent_decode("a%2Bb+c%zz"), "a+b c%zz");
+        assert_eq!(percent_decode("%41%42%43"), "ABC");
+    }
+
     #[test]
     fn every_header_form_yields_the_token_and_its_way() {
         let t = "tsr_p_abc";

@@ -300,3 +300,26 @@ pub async fn check(
         remaining,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::whole_secs;
+    use std::time::Duration;
+
+    /// `Retry-After` is whole seconds, rounded up: never 0 while a wait remains, never a
+    /// second more than needed.
+    #[test]
+    fn a_wait_rounds_up_to_whole_seconds() {
+        for (wait, secs) in [
+            (Duration::ZERO, 0),
+            (Duration::from_nanos(1), 1),
+            (Duration::from_millis(300), 1),
+            (Duration::from_secs(1), 1),
+            (Duration::from_millis(1_200), 2),
+            (Duration::from_millis(59_999), 60),
+            (Duration::from_secs(60), 60),
+        ] {
+            assert_eq!(whole_secs(wait), secs, "{wait:?}");
+        }
+    }
+}

@@ -8,3 +8,4 @@ mod newman;
 mod no_leak;
 mod openapi_live;
 mod slow_clients;
+mod usage_rows;
