@@ -72,6 +72,19 @@ build_ui() {
   npm --prefix ui run build
 }
 
+# Cargo's target dir as an absolute path (target/ in the clone, or $CARGO_TARGET_DIR).
+target_dir() {
+  local d="${CARGO_TARGET_DIR:-target}"
+  case "$d" in /*) ;; *) d="$PWD/$d" ;; esac
+  printf '%s\n' "$d"
+}
+
+# The version, from its one place: [workspace.package] in Cargo.toml.
+tessera_version() {
+  cargo metadata --no-deps --format-version 1 --locked |
+    sed -n 's/.*"name":"tessera-app","version":"\([^"]*\)".*/\1/p'
+}
+
 # CI keeps Cargo's target dir outside the clone so repeated runs are incremental.
 if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
   export CARGO_TARGET_DIR="${TESSERA_CI_CACHE:-$HOME/.cache/tessera-ci}/target"

@@ -76,20 +76,21 @@ impl SecretClipboard {
             tokio::time::sleep(Duration::from_secs(u64::from(seconds))).await;
             // A newer copy owns the clipboard and its own countdown.
             if me.generation.load(Ordering::SeqCst) == generation {
-                me.clear_if_holding(&want);
+                let _ = me.clear_if_holding(&want);
             }
         });
         Ok(())
     }
 
-    fn clear_if_holding(&self, want: &[u8; 32]) {
-        let _ = self.with(|cb| {
+    /// Clear the clipboard if it still holds the text whose hash is `want`.
+    fn clear_if_holding(&self, want: &[u8; 32]) -> Result<(), IpcError> {
+        self.with(|cb| {
             let still_ours = cb.get_text().map(|t| digest(&t) == *want).unwrap_or(false);
             if still_ours {
                 cb.clear()?;
             }
             Ok(())
-        });
+        })
     }
 
     /// Clear now (the user asked, or the app is closing) if the latest copy is still there.
@@ -106,12 +107,7 @@ impl SecretClipboard {
         match latest {
             // Never copied anything: nothing of ours to clear, and no clipboard to open.
             None => Ok(()),
-            Some(want) => self.with(|cb| {
-                if cb.get_text().map(|t| digest(&t) == want).unwrap_or(false) {
-                    cb.clear()?;
-                }
-                Ok(())
-            }),
+            Some(want) => self.clear_if_holding(&want),
         }
     }
 }

@@ -785,25 +785,53 @@ pub struct AppRun {
 impl AppRun {
     /// Start the app for `test` (its screenshots go to `target/e2e-artifacts/<test>/`).
     pub async fn start(test: &str, env: &AppEnv) -> Self {
-        let started = Instant::now();
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
         );
-        let shots = artifacts_dir(test).expect("artifacts dir");
-        let driver = TauriDriver::start(&env.env, &env.marker, &shots.join("tauri-driver.log"))
-            .expect("tauri-driver");
+        Self::launch(test, &env.env, &env.marker, &env.app)
+            .await
+            .expect("the app under tauri-driver")
+    }
+
+    /// Start `app` with `env` (`marker` is one `KEY=value` of it unique to this run) under
+    /// tauri-driver, for `test`.
+    pub async fn launch(
+        test: &str,
+        env: &[(String, String)],
+        marker: &str,
+        app: &Path,
+    ) -> Res<Self> {
+        let started = Instant::now();
+        let shots = artifacts_dir(test)?;
+        let driver = TauriDriver::start(env, marker, &shots.join("tauri-driver.log"))?;
         // Dropping the driver on a failed session start stops tauri-driver and the rest.
-        let client = driver.session(&env.app).await.expect("WebDriver session");
-        Self {
+        let client = driver.session(app).await?;
+        Ok(Self {
             window: Window::new(client, shots.clone()),
             driver,
             shots,
             started,
-        }
+        })
     }
 
+    /// [`AppRun::end`], panicking with the error (for tests).
     pub async fn finish(self, outcome: Res<()>) {
+        let (shots, started) = (self.shots.clone(), self.started);
+        if let Err(e) = self.end(outcome).await {
+            panic!("{e}");
+        }
+        eprintln!(
+            "e2e passed in {:.1} s; screenshots in {}",
+            started.elapsed().as_secs_f64(),
+            shots.display()
+        );
+    }
+
+    /// Record evidence if `outcome` failed, end the session (which closes the app), stop
+    /// tauri-driver and anything left behind, and hand back `outcome` naming where the
+    /// evidence is.
+    pub async fn end(self, outcome: Res<()>) -> Res<()> {
         if outcome.is_err() {
             self.window.record_failure().await;
         }
@@ -812,17 +840,12 @@ impl AppRun {
             eprintln!("closing the WebDriver session: {e}");
         }
         drop(self.driver);
-        if let Err(e) = outcome {
-            panic!(
+        outcome.map_err(|e| {
+            format!(
                 "{e}\n(screenshots, page source and tauri-driver's log are in {})",
                 self.shots.display()
-            );
-        }
-        eprintln!(
-            "e2e passed in {:.1} s; screenshots in {}",
-            self.started.elapsed().as_secs_f64(),
-            self.shots.display()
-        );
+            )
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use tessera_e2e::{artifacts_dir, free_port, run, Res, TauriDriver, Window};
+use tessera_e2e::{free_port, run, AppRun, Res, Window};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -86,24 +86,27 @@ impl Home {
     }
 }
 
-async fn with_app<F, Fut>(test: &str, home: &Home, app: &Path, steps: F) -> Res<()>
-where
-    F: FnOnce(Window) -> Fut,
-    Fut: std::future::Future<Output = (Window, Res<()>)>,
-{
-    let shots = artifacts_dir(test)?;
+/// The installed app, started under tauri-driver with nothing but `home`'s environment.
+async fn launch(test: &str, home: &Home, app: &Path) -> Res<AppRun> {
     let marker = format!("HOME={}", home.dir.path().display());
-    let driver = TauriDriver::start(&home.env, &marker, &shots.join("tauri-driver.log"))?;
-    let client = driver.session(app).await?;
-    let (window, outcome) = steps(Window::new(client, shots.clone())).await;
-    if outcome.is_err() {
-        window.record_failure().await;
-    }
-    if let Err(e) = window.client.clone().close().await {
-        eprintln!("closing the WebDriver session: {e}");
-    }
-    drop(driver);
-    outcome.map_err(|e| format!("{e} (screenshots and logs: {})", shots.display()))
+    AppRun::launch(test, &home.env, &marker, app).await
+}
+
+async fn first_run_screen(w: &Window) -> Res<()> {
+    w.require_bundled_ui().await?;
+    w.find(
+        "//h1[normalize-space()='Welcome to Tessera']",
+        "the first-run screen of the installed app",
+    )
+    .await?;
+    w.shot("first-run").await.map(|_| ())
+}
+
+async fn signs_in(w: &Window) -> Res<()> {
+    w.sign_in("ada@example.com", PASSWORD, "Ada Lovelace")
+        .await?;
+    w.page("Dashboard").await?;
+    w.shot("signed-in").await.map(|_| ())
 }
 
 async fn check() -> Res<()> {
@@ -112,20 +115,9 @@ async fn check() -> Res<()> {
 
     // 1. A fresh home: the first-run screen.
     let fresh = Home::new()?;
-    with_app("installed-first-run", &fresh, &app, |w| async move {
-        let outcome = async {
-            w.require_bundled_ui().await?;
-            w.find(
-                "//h1[normalize-space()='Welcome to Tessera']",
-                "the first-run screen of the installed app",
-            )
-            .await?;
-            w.shot("first-run").await.map(|_| ())
-        }
-        .await;
-        (w, outcome)
-    })
-    .await?;
+    let app_run = launch("installed-first-run", &fresh, &app).await?;
+    let outcome = first_run_screen(&app_run.window).await;
+    app_run.end(outcome).await?;
     if !fresh.data_dir().join("tessera.db").is_file() {
         return Err(format!(
             "the installed app did not create its database in the platform data dir {}",
@@ -162,15 +154,7 @@ async fn check() -> Res<()> {
     if shared.data_dir().join("token-hmac.key").exists() {
         return Err("the key went to a file, not the OS keyring".to_owned());
     }
-    with_app("installed-shared-data-dir", &shared, &app, |w| async move {
-        let outcome = async {
-            w.sign_in("ada@example.com", PASSWORD, "Ada Lovelace")
-                .await?;
-            w.page("Dashboard").await?;
-            w.shot("signed-in").await.map(|_| ())
-        }
-        .await;
-        (w, outcome)
-    })
-    .await
+    let app_run = launch("installed-shared-data-dir", &shared, &app).await?;
+    let outcome = signs_in(&app_run.window).await;
+    app_run.end(outcome).await
 }
