@@ -28,22 +28,23 @@ impl SecretClipboard {
         &self,
         f: impl FnOnce(&mut arboard::Clipboard) -> Result<T, arboard::Error>,
     ) -> Result<T, IpcError> {
-        let mut guard = self.inner.lock().map_err(|_| {
-            IpcError::Internal("the clipboard is unavailable; restart Tessera".into())
-        })?;
+        let mut guard = self
+            .inner
+            .lock()
+            .map_err(|_| IpcError::internal("the clipboard is unavailable; restart Tessera"))?;
         if guard.is_none() {
             let cb = arboard::Clipboard::new().map_err(|e| {
                 tracing::error!(error = %e, "no clipboard");
-                IpcError::Internal("no clipboard is available on this desktop; select the token and copy it by hand".into())
+                IpcError::internal("no clipboard is available on this desktop; select the token and copy it by hand")
             })?;
             *guard = Some(cb);
         }
         let cb = guard
             .as_mut()
-            .ok_or_else(|| IpcError::Internal("the clipboard is unavailable".into()))?;
+            .ok_or_else(|| IpcError::internal("the clipboard is unavailable"))?;
         f(cb).map_err(|e| {
             tracing::error!(error = %e, "clipboard operation failed");
-            IpcError::Internal("the clipboard refused the operation; try again".into())
+            IpcError::internal("the clipboard refused the operation; try again")
         })
     }
 
@@ -100,9 +101,7 @@ impl SecretClipboard {
         let latest = self
             .latest
             .lock()
-            .map_err(|_| {
-                IpcError::Internal("the clipboard is unavailable; restart Tessera".into())
-            })?
+            .map_err(|_| IpcError::internal("the clipboard is unavailable; restart Tessera"))?
             .take();
         match latest {
             // Never copied anything: nothing of ours to clear, and no clipboard to open.

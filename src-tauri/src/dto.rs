@@ -1,11 +1,15 @@
-//! The types that cross IPC. TypeScript bindings are generated from these by ts-rs
-//! (`cargo test -p tessera-app` writes `ui/src/bindings/`); CI fails if they drift.
+//! The requests and app-only shapes that cross IPC. The read models (a token, a usage entry,
+//! the policy, the role, kind and status enums) are tessera-core's own types, sent as they
+//! are, the same JSON the HTTPS API answers. TypeScript bindings are generated from all of
+//! them by ts-rs (`cargo test -p tessera-app` writes `ui/src/bindings/`); CI fails if they drift.
 //! Dates cross as RFC 3339 strings in UTC; ids as numbers (they stay far below 2^53).
 
 use serde::{Deserialize, Serialize};
-use tessera_core::policy::Policy;
+use tessera_core::model::{Role, TokenStatus};
+use tessera_core::store::tokens::TokenSort;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
+use tessera_core::token::TokenKind;
 use tessera_core::TokenInfo;
 use time::OffsetDateTime;
 use ts_rs::TS;
@@ -13,45 +17,6 @@ use ts_rs::TS;
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum Role {
-    Admin,
-    VrmAdmin,
-    User,
-}
-
-impl From<tessera_core::model::Role> for Role {
-    fn from(r: tessera_core::model::Role) -> Self {
-        use tessera_core::model::Role as R;
-        match r {
-            R::Admin => Self::Admin,
-            R::VrmAdmin => Self::VrmAdmin,
-            R::User => Self::User,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum TokenKind {
-    User,
-    Personal,
-    Company,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum TokenStatus {
-    Active,
-    Deactivated,
-    Revoked,
-    Expired,
 }
 
 /// The signed-in person.
@@ -73,7 +38,7 @@ impl Me {
             id: i32::try_from(u.id.0).unwrap_or(i32::MAX),
             email: u.email.to_string(),
             name: u.name.clone(),
-            role: u.role.into(),
+            role: u.role,
             source_group: u.source_group.clone(),
             company,
         }
@@ -143,113 +108,12 @@ pub struct PasswordChange {
     pub next: String,
 }
 
-/// A token's metadata; never its secret.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct TokenView {
-    pub id: i32,
-    pub kind: TokenKind,
-    pub name: String,
-    pub description: String,
-    pub hint: String,
-    pub owner_email: Option<String>,
-    pub owner_name: Option<String>,
-    pub created_by: String,
-    pub scopes: Vec<String>,
-    pub status: TokenStatus,
-    pub created_at: String,
-    pub expires_at: Option<String>,
-    pub idle_days: Option<u32>,
-    pub idle_expires_at: Option<String>,
-    pub allowed_networks: Vec<String>,
-    pub rate_limit: u32,
-    pub status_changed_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub last_used_ip: Option<String>,
-    pub last_used_agent: Option<String>,
-    pub use_count: i32,
-    pub refused_count: i32,
-}
-
-impl From<TokenInfo> for TokenView {
-    fn from(t: TokenInfo) -> Self {
-        use tessera_core::model::TokenStatus as S;
-        use tessera_core::token::TokenKind as K;
-        Self {
-            id: i32::try_from(t.id.0).unwrap_or(i32::MAX),
-            kind: match t.kind {
-                K::User => TokenKind::User,
-                K::Personal => TokenKind::Personal,
-                K::Company => TokenKind::Company,
-            },
-            name: t.name,
-            description: t.description,
-            hint: t.hint,
-            owner_email: t.owner.as_ref().map(|o| o.email.clone()),
-            owner_name: t.owner.map(|o| o.name),
-            created_by: t.created_by,
-            scopes: t.scopes,
-            status: match t.status {
-                S::Active => TokenStatus::Active,
-                S::Deactivated => TokenStatus::Deactivated,
-                S::Revoked => TokenStatus::Revoked,
-                S::Expired => TokenStatus::Expired,
-            },
-            created_at: rfc3339(t.created_at),
-            expires_at: t.expires_at.map(rfc3339),
-            idle_days: t.idle_days,
-            idle_expires_at: t.idle_expires_at.map(rfc3339),
-            allowed_networks: t.allowed_networks,
-            rate_limit: t.rate_limit,
-            status_changed_at: t.status_changed_at.map(rfc3339),
-            last_used_at: t.last_used_at.map(rfc3339),
-            last_used_ip: t.last_used_ip,
-            last_used_agent: t.last_used_agent,
-            use_count: i32::try_from(t.use_count).unwrap_or(i32::MAX),
-            refused_count: i32::try_from(t.refused_count).unwrap_or(i32::MAX),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct UsageView {
-    pub at: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub method: String,
-    pub path: String,
-    pub status: i32,
-    pub outcome: String,
-    pub via: String,
-    /// Identical presentations in the same second that this row stands for (usually 1).
-    pub uses: i32,
-}
-
-impl From<UsageEntry> for UsageView {
-    fn from(u: UsageEntry) -> Self {
-        Self {
-            at: rfc3339(u.at),
-            ip: u.ip,
-            user_agent: u.user_agent,
-            method: u.method,
-            path: u.path,
-            status: i32::try_from(u.status).unwrap_or(0),
-            outcome: u.outcome,
-            via: u.via,
-            uses: i32::try_from(u.uses).unwrap_or(i32::MAX),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TokenDetail {
-    pub token: TokenView,
-    pub recent_uses: Vec<UsageView>,
+    pub token: TokenInfo,
+    pub recent_uses: Vec<UsageEntry>,
 }
 
 /// The expiry picker's answer.
@@ -285,7 +149,7 @@ pub struct CreateTokenRequest {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Revealed {
-    pub token: TokenView,
+    pub token: TokenInfo,
     pub secret: String,
     pub base_url: String,
 }
@@ -308,35 +172,6 @@ pub struct ScopeView {
     pub builtin: bool,
     /// Whether a company token may carry it (company tokens act as a VRM admin at most).
     pub company: bool,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct PolicyView {
-    pub max_lifetime_days: u32,
-    pub expiry_required: bool,
-    pub default_lifetime_days: u32,
-    pub default_idle_days: u32,
-    pub max_rate_limit: u32,
-    pub default_rate_limit: u32,
-    pub query_param_tokens: bool,
-    pub clipboard_seconds: u32,
-}
-
-impl From<Policy> for PolicyView {
-    fn from(p: Policy) -> Self {
-        Self {
-            max_lifetime_days: p.max_lifetime_days,
-            expiry_required: p.expiry_required,
-            default_lifetime_days: p.default_lifetime_days,
-            default_idle_days: p.default_idle_days,
-            max_rate_limit: p.max_rate_limit,
-            default_rate_limit: p.default_rate_limit,
-            query_param_tokens: p.query_param_tokens,
-            clipboard_seconds: p.clipboard_seconds,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -370,7 +205,7 @@ impl UserView {
             id: i32::try_from(u.id.0).unwrap_or(i32::MAX),
             email: u.email.to_string(),
             name: u.name.clone(),
-            role: u.role.into(),
+            role: u.role,
             active: u.active,
             source_group: u.source_group.clone(),
             created_at: rfc3339(u.created_at),
@@ -409,22 +244,6 @@ pub struct Deactivation {
     pub revoked: i32,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS, Default, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub enum TokenSortKey {
-    #[default]
-    Id,
-    Name,
-    Kind,
-    Owner,
-    Status,
-    Created,
-    Expires,
-    LastUsed,
-    Uses,
-}
-
 /// Server-side filters, sort and page for the all-tokens table.
 #[derive(Debug, Clone, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -441,7 +260,7 @@ pub struct TokenQuery {
     pub unused_for_days: Option<u32>,
     pub never_used: bool,
     pub presented_in_query: bool,
-    pub sort: TokenSortKey,
+    pub sort: TokenSort,
     pub descending: bool,
     pub offset: u32,
     /// Rows per page (1 to 1000; default 100).
@@ -452,7 +271,7 @@ pub struct TokenQuery {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TokenPage {
-    pub items: Vec<TokenView>,
+    pub items: Vec<TokenInfo>,
     /// Matching tokens in all pages.
     pub total: i32,
 }
@@ -498,10 +317,10 @@ pub struct ClientView {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct UsageReport {
-    pub token: TokenView,
+    pub token: TokenInfo,
     /// One entry per day, oldest first, zero days included.
     pub series: Vec<DayCountView>,
-    pub recent: Vec<UsageView>,
+    pub recent: Vec<UsageEntry>,
     pub clients: Vec<ClientView>,
 }
 
@@ -548,57 +367,6 @@ pub struct AuditView {
     pub target: String,
     /// JSON text.
     pub details: String,
-}
-
-/// Every policy value an admin can set.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct PolicySettings {
-    pub max_lifetime_days: u32,
-    pub expiry_required: bool,
-    pub default_lifetime_days: u32,
-    pub default_idle_days: u32,
-    pub max_rate_limit: u32,
-    pub default_rate_limit: u32,
-    pub query_param_tokens: bool,
-    pub max_personal_tokens: u32,
-    pub clipboard_seconds: u32,
-    pub usage_retention_days: u32,
-}
-
-impl From<Policy> for PolicySettings {
-    fn from(p: Policy) -> Self {
-        Self {
-            max_lifetime_days: p.max_lifetime_days,
-            expiry_required: p.expiry_required,
-            default_lifetime_days: p.default_lifetime_days,
-            default_idle_days: p.default_idle_days,
-            max_rate_limit: p.max_rate_limit,
-            default_rate_limit: p.default_rate_limit,
-            query_param_tokens: p.query_param_tokens,
-            max_personal_tokens: p.max_personal_tokens,
-            clipboard_seconds: p.clipboard_seconds,
-            usage_retention_days: p.usage_retention_days,
-        }
-    }
-}
-
-impl From<PolicySettings> for Policy {
-    fn from(p: PolicySettings) -> Self {
-        Self {
-            max_lifetime_days: p.max_lifetime_days,
-            expiry_required: p.expiry_required,
-            default_lifetime_days: p.default_lifetime_days,
-            default_idle_days: p.default_idle_days,
-            max_rate_limit: p.max_rate_limit,
-            default_rate_limit: p.default_rate_limit,
-            query_param_tokens: p.query_param_tokens,
-            max_personal_tokens: p.max_personal_tokens,
-            clipboard_seconds: p.clipboard_seconds,
-            usage_retention_days: p.usage_retention_days,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

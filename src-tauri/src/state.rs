@@ -85,15 +85,16 @@ impl AppState {
     /// at once. Locks the session after the idle limit.
     pub async fn user(&self) -> CmdResult<User> {
         let id = {
-            let mut guard = self.session.lock().map_err(|_| {
-                IpcError::Internal("session state is damaged; restart Tessera".into())
-            })?;
+            let mut guard = self
+                .session
+                .lock()
+                .map_err(|_| IpcError::internal("session state is damaged; restart Tessera"))?;
             let Some(s) = guard.as_mut() else {
-                return Err(IpcError::Unauthenticated("sign in first".into()));
+                return Err(IpcError::unauthenticated("sign in first"));
             };
             if s.last_seen.elapsed() > self.lock_after {
                 *guard = None;
-                return Err(IpcError::Unauthenticated(format!(
+                return Err(IpcError::unauthenticated(format!(
                     "the session locked after {LOCK_AFTER_MINUTES} minutes idle; sign in again"
                 )));
             }
@@ -104,8 +105,8 @@ impl AppState {
             Ok(u) if u.active => Ok(u),
             _ => {
                 self.end_session();
-                Err(IpcError::Unauthenticated(
-                    "your account was deactivated; ask an admin".into(),
+                Err(IpcError::unauthenticated(
+                    "your account was deactivated; ask an admin",
                 ))
             }
         }

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
+import type { Policy } from "../src/bindings/Policy";
 import { startHarness, type Harness, type Opened } from "./harness";
 import { REAL_POLICY, realError, shownBesideField } from "./real";
 
@@ -120,6 +121,11 @@ describe("all tokens", () => {
     assert.match(await expired.getByTitle(/Unused for 30 days/).innerText(), /idle, 3 days ago/);
     const revoked = page.getByRole("row").filter({ hasText: "Kernel CI" });
     await revoked.getByText(/2 weeks ago|14 days ago/).waitFor(T);
+    // The owner column: a person's name and e-mail, or for a company token who created it.
+    const notebook = page.getByRole("row").filter({ hasText: "Notebook" });
+    await notebook.getByText("Alan Turing", { exact: true }).waitFor(T);
+    await notebook.getByText("alan@acme.example", { exact: true }).waitFor(T);
+    await page.getByRole("row").filter({ hasText: "Billing sync" }).getByText("by grace@acme.example", { exact: true }).waitFor(T);
     await o.shot("all-tokens");
 
     const before = (await ipcCalls(page, "list_all_tokens")).length;
@@ -184,7 +190,7 @@ describe("all tokens", () => {
     await dialog.getByRole("button", { name: /^Deactivate \d+ tokens$/ }).click();
     // The real rules: expired tokens may be deactivated; an already deactivated one (Postman,
     // id 3) is refused with the real message.
-    await dialog.getByText(realError("alreadyDeactivated", 3).data).waitFor(T);
+    await dialog.getByText(realError("alreadyDeactivated", 3).message).waitFor(T);
     assert.equal(await dialog.getByText(/expired/).count(), 0, "expired tokens are deactivated, not refused");
     await o.shot("bulk-deactivate-summary");
     await dialog.getByRole("button", { name: "Close" }).click();
@@ -201,6 +207,7 @@ describe("usage", () => {
     await nav(page, "All tokens").click();
     await page.getByRole("button", { name: "Billing sync" }).click();
     const sheet = page.getByRole("dialog", { name: "Billing sync" });
+    await sheet.getByText("Company token, created by grace@acme.example").waitFor(T);
     await sheet.getByRole("tab", { name: "Usage" }).click();
     await sheet.getByRole("img", { name: /Uses per day/ }).waitFor(T);
     assert.equal(await sheet.locator(".chart-bar").count(), 30);
@@ -340,7 +347,7 @@ describe("audit and settings", () => {
     await o.shot("settings", true);
     await page.getByLabel("Default rate limit (requests / minute)").fill("9999");
     await page.getByRole("button", { name: "Save policy" }).click();
-    const error = page.getByText(shownBesideField(realError("policyDefaultAboveMax", { value: 9999, max: REAL_POLICY.maxRateLimit })));
+    const error = page.getByText(shownBesideField(realError("policyDefaultAboveMax", { value: 9999, max: REAL_POLICY.max_rate_limit })));
     await error.waitFor(T);
     const describedBy = await page.getByLabel("Default rate limit (requests / minute)").getAttribute("aria-describedby");
     assert.ok(describedBy?.includes((await error.getAttribute("id")) ?? "missing"), "the error is tied to its field");
@@ -348,9 +355,9 @@ describe("audit and settings", () => {
     await page.getByLabel("Clipboard timeout (seconds)").fill("45");
     await page.getByRole("button", { name: "Save policy" }).click();
     await page.getByText("Saved. Applies to new tokens").waitFor(T);
-    const saved = (await ipcCalls<{ policy: { defaultRateLimit: number; clipboardSeconds: number } }>(page, "update_policy")).at(-1);
-    assert.equal(saved?.policy.defaultRateLimit, 120);
-    assert.equal(saved?.policy.clipboardSeconds, 45);
+    // The whole policy goes back, in the real backend's shape, with the two values changed.
+    const saved = (await ipcCalls<{ policy: Policy }>(page, "update_policy")).at(-1);
+    assert.deepEqual(saved, { policy: { ...REAL_POLICY, default_rate_limit: 120, clipboard_seconds: 45 } });
 
     await page.getByLabel("New scope name").fill("reports:read");
     await page.getByLabel("Description", { exact: true }).fill("Read the monthly reports");

@@ -64,8 +64,8 @@ describe("first run and sign-in", () => {
     await page.getByLabel("Password").fill("wrong password");
     await page.getByLabel("Password").press("Enter");
     await page.getByRole("button", { name: "Checking…" }).waitFor(T);
-    // The real refusal ("sign-in: wrong e-mail or password"), as the sign-in form shows it.
-    assert.equal(realError("wrongPassword").data, "sign-in: wrong e-mail or password");
+    // The real refusal ("wrong e-mail or password", about no one field), as the form shows it.
+    assert.deepEqual(realError("wrongPassword"), { type: "Forbidden", field: null, message: "wrong e-mail or password" });
     await page.getByRole("alert").getByText("Wrong e-mail or password", { exact: true }).waitFor(T);
     await o.shot("sign-in-error");
     await page.getByLabel("Password").fill(PASSWORD);
@@ -189,6 +189,8 @@ describe("my tokens", () => {
     await details.getByText("10.0.0.0/8, 2001:db8::/32").waitFor(T);
     await details.getByText("refused: network not allowed").waitFor(T);
     await details.getByText("1284 accepted, 3 refused").waitFor(T);
+    const owner = details.locator("dt", { hasText: /^Owner$/ }).locator("xpath=following-sibling::dd[1]");
+    assert.equal(await owner.innerText(), "Ada Lovelace (ada@acme.example)");
     await o.shot("token-details");
     await details.getByRole("button", { name: "Deactivate" }).click();
     const confirm = page.getByRole("alertdialog");
@@ -241,7 +243,7 @@ describe("create and reveal", () => {
     await dialog.getByLabel("Allowed networks").fill("10.0.0.0/8\n2001:db8::/32");
     await dialog.getByLabel("Rate limit (requests per minute)").fill("9999");
     await dialog.getByRole("button", { name: "Create token" }).click();
-    await dialog.getByText(`The maximum is ${REAL_POLICY.maxRateLimit} requests per minute.`).waitFor(T);
+    await dialog.getByText(`The maximum is ${REAL_POLICY.max_rate_limit} requests per minute.`).waitFor(T);
     await dialog.getByLabel("Rate limit (requests per minute)").fill("120");
     await o.shot("create-dialog-filled");
     await dialog.getByRole("button", { name: "Create token" }).click();

@@ -2,29 +2,27 @@
 // in-memory set, or 100,000 rows generated per page on demand), bulk status changes, usage
 // reports, dashboard, audit log and settings. Fixture data; scopes, role rules, policy
 // defaults, audit action names, filters and errors come from the real backend (./real.ts).
-import type {
-  AuditQuery,
-  AuditView,
-  BulkResult,
-  CreateTokenRequest,
-  DashboardView,
-  Me,
-  NewUserRequest,
-  PolicySettings,
-  PolicyView,
-  Revealed,
-  Role,
-  ScopeDetail,
-  StatusAction,
-  TokenPage,
-  TokenQuery,
-  TokenView,
-  UsageReport,
-  UsageView,
-  UserView,
-} from "../src/lib/contract";
+import type { AuditQuery } from "../src/bindings/AuditQuery";
+import type { AuditView } from "../src/bindings/AuditView";
+import type { BulkResult } from "../src/bindings/BulkResult";
+import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
+import type { DashboardView } from "../src/bindings/DashboardView";
+import type { Me } from "../src/bindings/Me";
+import type { NewUserRequest } from "../src/bindings/NewUserRequest";
+import type { OwnerRef } from "../src/bindings/OwnerRef";
+import type { Policy } from "../src/bindings/Policy";
+import type { Revealed } from "../src/bindings/Revealed";
+import type { Role } from "../src/bindings/Role";
+import type { ScopeDetail } from "../src/bindings/ScopeDetail";
+import type { StatusAction } from "../src/bindings/StatusAction";
+import type { TokenInfo } from "../src/bindings/TokenInfo";
+import type { TokenPage } from "../src/bindings/TokenPage";
+import type { TokenQuery } from "../src/bindings/TokenQuery";
+import type { UsageEntry } from "../src/bindings/UsageEntry";
+import type { UsageReport } from "../src/bindings/UsageReport";
+import type { UserView } from "../src/bindings/UserView";
 import { BIG_TOTAL, type Scenario } from "./scenario";
-import { REAL_AUDIT_ACTIONS, REAL_POLICY, REAL_RULES, REAL_SCOPES, grantable, realError, realHint, statusChange } from "./real";
+import { REAL_AUDIT_ACTIONS, REAL_RULES, REAL_SCOPES, grantable, realError, realHint, statusChange } from "./real";
 
 export const UNHANDLED = Symbol("unhandled");
 type Args = Record<string, unknown>;
@@ -32,10 +30,10 @@ type Args = Record<string, unknown>;
 export type AdminContext = {
   scenario: Scenario;
   me: () => Me;
-  policy: PolicyView;
-  myTokens: TokenView[];
-  token: (partial: Partial<TokenView> & Pick<TokenView, "id" | "name">) => TokenView;
-  uses: UsageView[];
+  policy: Policy;
+  myTokens: TokenInfo[];
+  token: (partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "name">) => TokenInfo;
+  uses: UsageEntry[];
   baseUrl: string;
   newSecret: (kind: "p" | "u" | "c") => string;
 };
@@ -73,41 +71,42 @@ export function createAdminFake(ctx: AdminContext) {
     "margaret@acme.example": ["audit:read", "users:read", "tokens:read"],
   };
 
-  const other = (id: number, owner: UserView, partial: Partial<TokenView>) =>
-    ctx.token({ id, name: `token ${id}`, ownerEmail: owner.email, ownerName: owner.name, createdBy: owner.email, hint: `tsr_p_…${1000 + id}`, ...partial });
+  const ownerRef = (u: UserView): OwnerRef => ({ id: u.id, email: u.email, name: u.name });
+  const other = (id: number, owner: UserView, partial: Partial<TokenInfo>) =>
+    ctx.token({ id, name: `token ${id}`, owner: ownerRef(owner), created_by: owner.email, hint: `tsr_p_…${1000 + id}`, ...partial });
   const [, grace, alan, linus, margaret] = users;
 
-  const company: TokenView[] = [
+  const company: TokenInfo[] = [
     ctx.token({
       id: 201, kind: "company", name: "Billing sync", description: "Nightly invoice export to the ERP (owner: finance-it@acme.example)",
-      hint: "tsr_c_…7Q2x", ownerEmail: null, ownerName: null, createdBy: "grace@acme.example", scopes: ["tokens:verify", "billing:read"],
-      lastUsedAt: iso(-2 * 3_600_000), lastUsedIp: "10.1.2.3", lastUsedAgent: "erp-sync/3.1", useCount: 48_211, refusedCount: 12, expiresAt: iso(5 * DAY),
+      hint: "tsr_c_…7Q2x", owner: null, created_by: "grace@acme.example", scopes: ["tokens:verify", "billing:read"],
+      last_used_at: iso(-2 * 3_600_000), last_used_ip: "10.1.2.3", last_used_agent: "erp-sync/3.1", use_count: 48_211, refused_count: 12, expires_at: iso(5 * DAY),
     }),
     ctx.token({
-      id: 202, kind: "company", name: "Vendor portal", description: "Supplier risk questionnaire portal", hint: "tsr_c_…m9Ka", ownerEmail: null, ownerName: null,
-      createdBy: "linus@acme.example", scopes: ["tokens:verify"], createdAt: iso(-80 * DAY), expiresAt: iso(100 * DAY), lastUsedAt: iso(-40 * DAY), useCount: 310,
+      id: 202, kind: "company", name: "Vendor portal", description: "Supplier risk questionnaire portal", hint: "tsr_c_…m9Ka", owner: null,
+      created_by: "linus@acme.example", scopes: ["tokens:verify"], created_at: iso(-80 * DAY), expires_at: iso(100 * DAY), last_used_at: iso(-40 * DAY), use_count: 310,
     }),
     ctx.token({
-      id: 203, kind: "company", name: "Legacy webhook", description: "Old webhook that sends ?api_token= in the URL", hint: "tsr_c_…p0Lw", ownerEmail: null, ownerName: null,
-      createdBy: "ada@acme.example", scopes: ["tokens:verify"], lastUsedAt: iso(-6 * 3_600_000), lastUsedIp: "203.0.113.9", lastUsedAgent: "Go-http-client/1.1", useCount: 902, refusedCount: 40,
+      id: 203, kind: "company", name: "Legacy webhook", description: "Old webhook that sends ?api_token= in the URL", hint: "tsr_c_…p0Lw", owner: null,
+      created_by: "ada@acme.example", scopes: ["tokens:verify"], last_used_at: iso(-6 * 3_600_000), last_used_ip: "203.0.113.9", last_used_agent: "Go-http-client/1.1", use_count: 902, refused_count: 40,
     }),
   ];
   const presentedInQuery = new Set([203]);
 
-  const others: TokenView[] = [
-    other(301, grace, { name: "Risk scanner", scopes: tokenScopesOf[grace.email], lastUsedAt: iso(-DAY), useCount: 77 }),
-    other(302, alan, { name: "Notebook", scopes: tokenScopesOf[alan.email], expiresAt: iso(3 * DAY) }),
-    other(303, alan, { name: "Cluster job", scopes: ["tokens:verify"], lastUsedAt: iso(-45 * DAY), useCount: 5, idleDays: 60 }),
-    other(304, alan, { kind: "user", name: "User API token", hint: "tsr_u_…aa01", scopes: ["me:read"], expiresAt: null }),
-    other(305, linus, { name: "Kernel CI", status: "revoked", statusChangedAt: iso(-14 * DAY), lastUsedAt: iso(-15 * DAY), useCount: 1200 }),
-    other(306, alan, { name: "Expired by idle", status: "expired", expiresAt: iso(200 * DAY), idleDays: 30, idleExpiresAt: iso(-3 * DAY), lastUsedAt: iso(-33 * DAY) }),
-    other(307, margaret, { name: "Access review", scopes: tokenScopesOf[margaret.email], lastUsedAt: iso(-2 * DAY), useCount: 12 }),
+  const others: TokenInfo[] = [
+    other(301, grace, { name: "Risk scanner", scopes: tokenScopesOf[grace.email], last_used_at: iso(-DAY), use_count: 77 }),
+    other(302, alan, { name: "Notebook", scopes: tokenScopesOf[alan.email], expires_at: iso(3 * DAY) }),
+    other(303, alan, { name: "Cluster job", scopes: ["tokens:verify"], last_used_at: iso(-45 * DAY), use_count: 5, idle_days: 60 }),
+    other(304, alan, { kind: "user", name: "User API token", hint: "tsr_u_…aa01", scopes: ["me:read"], expires_at: null }),
+    other(305, linus, { name: "Kernel CI", status: "revoked", status_changed_at: iso(-14 * DAY), last_used_at: iso(-15 * DAY), use_count: 1200 }),
+    other(306, alan, { name: "Expired by idle", status: "expired", expires_at: iso(200 * DAY), idle_days: 30, idle_expires_at: iso(-3 * DAY), last_used_at: iso(-33 * DAY) }),
+    other(307, margaret, { name: "Access review", scopes: tokenScopesOf[margaret.email], last_used_at: iso(-2 * DAY), use_count: 12 }),
   ];
 
   const small = () => [...ctx.myTokens, ...company, ...others];
   // The big set: generated on demand, only status changes are stored.
-  const bigChanges = new Map<number, Partial<TokenView>>();
-  const bigToken = (id: number): TokenView => {
+  const bigChanges = new Map<number, Partial<TokenInfo>>();
+  const bigToken = (id: number): TokenInfo => {
     const owner = users[id % 3];
     const kinds = ["personal", "company", "personal", "user"] as const;
     const kind = kinds[id % 4];
@@ -118,23 +117,22 @@ export function createAdminFake(ctx: AdminContext) {
       kind,
       name: `${kind === "company" ? "Service" : "Script"} ${String(id).padStart(6, "0")}`,
       hint: `tsr_${kind[0]}_…${String(id % 10_000).padStart(4, "0")}`,
-      ownerEmail: kind === "company" ? null : owner.email,
-      ownerName: kind === "company" ? null : owner.name,
-      createdBy: owner.email,
+      owner: kind === "company" ? null : ownerRef(owner),
+      created_by: owner.email,
       scopes: id % 3 === 0 ? ["tokens:verify"] : ["me:read", "tokens:read"],
       status,
-      createdAt: iso(-((id % 365) + 1) * DAY),
-      expiresAt: status === "expired" ? iso(-(id % 20 + 1) * DAY) : id % 5 === 0 ? null : iso(((id % 90) + 1) * DAY),
-      statusChangedAt: status === "revoked" || status === "deactivated" ? iso(-(id % 30 + 1) * DAY) : null,
-      lastUsedAt: id % 6 === 0 ? null : iso(-(id % 50) * 3_600_000),
-      useCount: (id * 7919) % 5000,
-      refusedCount: id % 13 === 0 ? id % 7 : 0,
+      created_at: iso(-((id % 365) + 1) * DAY),
+      expires_at: status === "expired" ? iso(-(id % 20 + 1) * DAY) : id % 5 === 0 ? null : iso(((id % 90) + 1) * DAY),
+      status_changed_at: status === "revoked" || status === "deactivated" ? iso(-(id % 30 + 1) * DAY) : null,
+      last_used_at: id % 6 === 0 ? null : iso(-(id % 50) * 3_600_000),
+      use_count: (id * 7919) % 5000,
+      refused_count: id % 13 === 0 ? id % 7 : 0,
       ...bigChanges.get(id),
     });
   };
   const big = ctx.scenario.allTokens === "100k";
 
-  function findAny(id: number): TokenView | undefined {
+  function findAny(id: number): TokenInfo | undefined {
     if (big && id >= 1 && id <= BIG_TOTAL) return bigToken(id);
     return small().find((t) => t.id === id);
   }
@@ -145,17 +143,17 @@ export function createAdminFake(ctx: AdminContext) {
     return me;
   }
 
-  const sortValue = (t: TokenView, key: TokenQuery["sort"]): string | number => {
+  const sortValue = (t: TokenInfo, key: TokenQuery["sort"]): string | number => {
     switch (key) {
       case "id": return t.id;
       case "name": return t.name.toLowerCase();
       case "kind": return t.kind;
-      case "owner": return t.ownerEmail ?? "";
+      case "owner": return t.owner?.email ?? "";
       case "status": return t.status;
-      case "created": return t.createdAt;
-      case "expires": return t.expiresAt ?? "9999";
-      case "lastUsed": return t.lastUsedAt ?? "";
-      case "uses": return t.useCount;
+      case "created": return t.created_at;
+      case "expires": return t.expires_at ?? "9999";
+      case "lastUsed": return t.last_used_at ?? "";
+      case "uses": return t.use_count;
     }
   };
 
@@ -165,23 +163,23 @@ export function createAdminFake(ctx: AdminContext) {
     if (big) {
       // Sorted by id either way; a text filter narrows to nothing, to exercise the empty state.
       const total = q.text ? 0 : BIG_TOTAL;
-      const items: TokenView[] = [];
+      const items: TokenInfo[] = [];
       for (let i = q.offset; i < Math.min(total, q.offset + q.limit); i++) items.push(bigToken(q.descending ? BIG_TOTAL - i : i + 1));
       return { items, total };
     }
     const now = Date.now();
     const days = (n: number) => n * DAY;
-    let rows = small().filter((t) => me.role === "admin" || t.kind === "company" || t.ownerEmail === me.email);
+    let rows = small().filter((t) => me.role === "admin" || t.kind === "company" || t.owner?.email === me.email);
     rows = rows.filter(
       (t) =>
-        (!q.owner || (t.ownerEmail ?? "").includes(q.owner.toLowerCase())) &&
+        (!q.owner || (t.owner?.email ?? "").includes(q.owner.toLowerCase())) &&
         (!q.kind || t.kind === q.kind) &&
         (!q.status || t.status === q.status) &&
         (!q.scope || t.scopes.includes(q.scope)) &&
-        (!q.text || `${t.name} ${t.description} ${t.hint} ${t.ownerEmail ?? ""}`.toLowerCase().includes(q.text.toLowerCase())) &&
-        (q.expiringWithinDays === null || (t.expiresAt !== null && new Date(t.expiresAt).getTime() > now && new Date(t.expiresAt).getTime() <= now + days(q.expiringWithinDays))) &&
-        (q.unusedForDays === null || (t.lastUsedAt !== null && new Date(t.lastUsedAt).getTime() < now - days(q.unusedForDays))) &&
-        (!q.neverUsed || t.lastUsedAt === null) &&
+        (!q.text || `${t.name} ${t.description} ${t.hint} ${t.owner?.email ?? ""}`.toLowerCase().includes(q.text.toLowerCase())) &&
+        (q.expiringWithinDays === null || (t.expires_at !== null && new Date(t.expires_at).getTime() > now && new Date(t.expires_at).getTime() <= now + days(q.expiringWithinDays))) &&
+        (q.unusedForDays === null || (t.last_used_at !== null && new Date(t.last_used_at).getTime() < now - days(q.unusedForDays))) &&
+        (!q.neverUsed || t.last_used_at === null) &&
         (!q.presentedInQuery || presentedInQuery.has(t.id)),
     );
     rows.sort((a, b) => {
@@ -200,15 +198,15 @@ export function createAdminFake(ctx: AdminContext) {
     for (const id of ids) {
       const t = findAny(id);
       if (!t) {
-        r.failed.push({ id, message: realError("unknownToken", id).data });
+        r.failed.push({ id, message: realError("unknownToken", id).message });
         continue;
       }
       const next = statusChange(id, t.status, action);
       if ("type" in next) {
-        r.failed.push({ id, message: next.data });
+        r.failed.push({ id, message: next.message });
         continue;
       }
-      const change = { status: next.status, statusChangedAt: iso(0) };
+      const change = { status: next.status, status_changed_at: iso(0) };
       if (big && id <= BIG_TOTAL) bigChanges.set(id, change);
       else Object.assign(t, change);
       r.done.push(id);
@@ -225,22 +223,22 @@ export function createAdminFake(ctx: AdminContext) {
       const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6;
       return {
         day: d.toISOString().slice(0, 10),
-        accepted: t.useCount === 0 ? 0 : weekend ? seed % 9 : 20 + (seed % 40),
-        refused: t.useCount === 0 ? 0 : seed % 11 === 0 ? 4 + (seed % 6) : seed % 5 === 0 ? 1 : 0,
+        accepted: t.use_count === 0 ? 0 : weekend ? seed % 9 : 20 + (seed % 40),
+        refused: t.use_count === 0 ? 0 : seed % 11 === 0 ? 4 + (seed % 6) : seed % 5 === 0 ? 1 : 0,
       };
     });
-    const recent: UsageView[] =
-      t.useCount === 0
+    const recent: UsageEntry[] =
+      t.use_count === 0
         ? []
         : presentedInQuery.has(id)
-          ? [{ at: iso(-6 * 3_600_000), ip: "203.0.113.9", userAgent: "Go-http-client/1.1", method: "GET", path: "/v1/verify", status: 200, outcome: "accepted", via: "query", uses: 1 }, ...ctx.uses]
-          : [...ctx.uses, { at: iso(-30 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/tokens", status: 429, outcome: "refused: rate limit exceeded", via: "bearer", uses: 1 }];
+          ? [{ id: 238, at: iso(-6 * 3_600_000), ip: "203.0.113.9", user_agent: "Go-http-client/1.1", method: "GET", path: "/v1/verify", status: 200, outcome: "accepted", via: "query", uses: 1 }, ...ctx.uses]
+          : [...ctx.uses, { id: 236, at: iso(-30 * 3_600_000), ip: "10.20.30.40", user_agent: "curl/8.5.0", method: "GET", path: "/v1/tokens", status: 429, outcome: "refused: rate limit exceeded", via: "bearer", uses: 1 }];
     return {
       token: t,
       series,
       recent,
       clients:
-        t.useCount === 0
+        t.use_count === 0
           ? []
           : [
               { ip: "10.20.30.40", userAgent: "curl/8.5.0", firstSeen: iso(-60 * DAY), lastSeen: iso(-3 * 3_600_000), uses: 1200 },
@@ -286,8 +284,6 @@ export function createAdminFake(ctx: AdminContext) {
     return out;
   };
 
-  let settings: PolicySettings = { ...ctx.policy, maxPersonalTokens: REAL_POLICY.maxPersonalTokens, usageRetentionDays: REAL_POLICY.usageRetentionDays };
-
   async function handle(cmd: string, args: Args): Promise<unknown> {
     switch (cmd) {
       case "list_users":
@@ -320,7 +316,7 @@ export function createAdminFake(ctx: AdminContext) {
         if (cmd === "preview_deactivate_user") return u.liveTokens;
         const revoked = u.liveTokens;
         Object.assign(u, { active: false, deactivatedAt: iso(0), liveTokens: 0 });
-        for (const t of others) if (t.ownerEmail === u.email && t.status !== "revoked") Object.assign(t, { status: "revoked", statusChangedAt: iso(0) });
+        for (const t of others) if (t.owner?.email === u.email && t.status !== "revoked") Object.assign(t, { status: "revoked", status_changed_at: iso(0) });
         return { user: u, revoked };
       }
       case "reactivate_user": {
@@ -341,8 +337,8 @@ export function createAdminFake(ctx: AdminContext) {
         if (taken) throw realError("duplicateTokenName", { name: req.name });
         const secret = ctx.newSecret("c");
         const t = ctx.token({
-          id: 210 + company.length, kind: "company", name: req.name, description: req.description, scopes: req.scopes, ownerEmail: null, ownerName: null,
-          createdBy: me.email, createdAt: iso(0), hint: realHint(secret), expiresAt: req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null,
+          id: 210 + company.length, kind: "company", name: req.name, description: req.description, scopes: req.scopes, owner: null,
+          created_by: me.email, created_at: iso(0), hint: realHint(secret), expires_at: req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null,
         });
         company.unshift(t);
         const r: Revealed = { token: t, secret, baseUrl: ctx.baseUrl };
@@ -368,14 +364,13 @@ export function createAdminFake(ctx: AdminContext) {
         return audit({ ...(args.query as AuditQuery), beforeId: null, limit: 10_000 }).length;
       case "get_policy_settings":
         ctx.me();
-        return settings;
+        return { ...ctx.policy };
       case "update_policy": {
         requireRole("admin");
-        const p = args.policy as PolicySettings;
-        if (p.defaultRateLimit > p.maxRateLimit) throw realError("policyDefaultAboveMax", { value: p.defaultRateLimit, max: p.maxRateLimit });
-        settings = p;
+        const p = args.policy as Policy;
+        if (p.default_rate_limit > p.max_rate_limit) throw realError("policyDefaultAboveMax", { value: p.default_rate_limit, max: p.max_rate_limit });
         Object.assign(ctx.policy, p);
-        return settings;
+        return { ...ctx.policy };
       }
       case "list_scopes":
         ctx.me();
@@ -397,7 +392,7 @@ export function createAdminFake(ctx: AdminContext) {
         ctx.me();
         const t = findAny(args.id as number);
         if (!t) return UNHANDLED;
-        return { token: t, recentUses: t.useCount > 0 ? ctx.uses : [] };
+        return { token: t, recentUses: t.use_count > 0 ? ctx.uses : [] };
       }
       case "set_token_status": {
         ctx.me();

@@ -4,21 +4,20 @@
 // answered. Bundled by esbuild into an init script; it reads its scenario from
 // `window.__TESSERA_SCENARIO__` and records every call in `window.__IPC_CALLS__`.
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type {
-  AppStatus,
-  CreateTokenRequest,
-  IpcError,
-  Me,
-  PolicyView,
-  Revealed,
-  StatusAction,
-  TokenView,
-  UsageView,
-} from "../src/lib/contract";
+import type { AppStatus } from "../src/bindings/AppStatus";
+import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
+import type { IpcError } from "../src/bindings/IpcError";
+import type { Me } from "../src/bindings/Me";
+import type { Policy } from "../src/bindings/Policy";
+import type { Revealed } from "../src/bindings/Revealed";
+import type { StatusAction } from "../src/bindings/StatusAction";
+import type { TokenInfo } from "../src/bindings/TokenInfo";
+import type { UsageEntry } from "../src/bindings/UsageEntry";
 import { REAL_COMMANDS, REAL_POLICY, REAL_RULES, grantable, realError, realHint, realSecret, statusChange } from "./real";
 
 import { PASSWORD, XSS_NAME, type Scenario } from "./scenario";
 import { UNHANDLED, createAdminFake } from "./fake-admin";
+import { aToken } from "./fixtures";
 
 type Calls = { cmd: string; args: unknown }[];
 declare global {
@@ -31,7 +30,7 @@ declare global {
 
 const DAY = 86_400_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, "Z");
-const fail = (type: IpcError["type"], data: string): IpcError => ({ type, data });
+const fail = (type: IpcError["type"], message: string): IpcError => ({ type, field: null, message });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const scenario: Scenario = window.__TESSERA_SCENARIO__ ?? {
@@ -49,15 +48,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 
 // The real defaults; a scenario may change some, as an admin could in Settings.
-const policy: PolicyView = {
-  maxLifetimeDays: REAL_POLICY.maxLifetimeDays,
-  expiryRequired: REAL_POLICY.expiryRequired,
-  defaultLifetimeDays: REAL_POLICY.defaultLifetimeDays,
-  defaultIdleDays: REAL_POLICY.defaultIdleDays,
-  maxRateLimit: REAL_POLICY.maxRateLimit,
-  defaultRateLimit: REAL_POLICY.defaultRateLimit,
-  queryParamTokens: REAL_POLICY.queryParamTokens,
-  clipboardSeconds: scenario.clipboardSeconds,
+const policy: Policy = {
+  ...REAL_POLICY,
+  clipboard_seconds: scenario.clipboardSeconds,
   ...scenario.policy,
 };
 
@@ -69,33 +62,19 @@ let signedIn = scenario.initialised && scenario.signedIn;
 let nextId = 100;
 let secretCounter = 0;
 
-function token(partial: Partial<TokenView> & Pick<TokenView, "id" | "name">): TokenView {
-  return {
-    kind: "personal",
-    description: "",
-    hint: `tsr_p_…${String(partial.id).padStart(4, "0").slice(-4)}`,
-    ownerEmail: me?.email ?? null,
-    ownerName: me?.name ?? null,
-    createdBy: me?.email ?? "ada@acme.example",
-    scopes: ["me:read"],
-    status: "active",
-    createdAt: iso(-10 * DAY),
-    expiresAt: iso(20 * DAY),
-    idleDays: 30,
-    idleExpiresAt: iso(27 * DAY),
-    allowedNetworks: [],
-    rateLimit: 300,
-    statusChangedAt: null,
-    lastUsedAt: null,
-    lastUsedIp: null,
-    lastUsedAgent: null,
-    useCount: 0,
-    refusedCount: 0,
+function token(partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "name">): TokenInfo {
+  return aToken({
+    owner: me ? { id: me.id, email: me.email, name: me.name } : null,
+    created_by: me?.email ?? "ada@acme.example",
+    created_at: iso(-10 * DAY),
+    expires_at: iso(20 * DAY),
+    idle_days: 30,
+    idle_expires_at: iso(27 * DAY),
     ...partial,
-  };
+  });
 }
 
-const tokens: TokenView[] =
+const tokens: TokenInfo[] =
   scenario.tokens === "full"
     ? [
         token({
@@ -103,28 +82,28 @@ const tokens: TokenView[] =
           name: "CI deploy",
           description: "GitHub Actions deploy job for the billing service",
           scopes: ["me:read", "tokens:read", "tokens:verify"],
-          lastUsedAt: iso(-3 * 3_600_000),
-          lastUsedIp: "10.20.30.40",
-          lastUsedAgent: "curl/8.5.0",
-          useCount: 1284,
-          refusedCount: 3,
-          allowedNetworks: ["10.0.0.0/8", "2001:db8::/32"],
+          last_used_at: iso(-3 * 3_600_000),
+          last_used_ip: "10.20.30.40",
+          last_used_agent: "curl/8.5.0",
+          use_count: 1284,
+          refused_count: 3,
+          allowed_networks: ["10.0.0.0/8", "2001:db8::/32"],
         }),
-        token({ id: 2, name: XSS_NAME, description: "<script>alert(2)</script>", createdAt: iso(-40 * DAY), expiresAt: null, idleDays: null, idleExpiresAt: null }),
-        token({ id: 3, name: "Postman", status: "deactivated", statusChangedAt: iso(-DAY), lastUsedAt: iso(-5 * DAY), lastUsedIp: "127.0.0.1", lastUsedAgent: "PostmanRuntime/7.39.0", useCount: 17 }),
-        token({ id: 4, name: "Old laptop script", status: "revoked", createdAt: iso(-200 * DAY), expiresAt: iso(-100 * DAY), statusChangedAt: iso(-120 * DAY) }),
-        token({ id: 5, name: "Quarterly report", status: "expired", createdAt: iso(-95 * DAY), expiresAt: iso(-5 * DAY), useCount: 4, lastUsedAt: iso(-30 * DAY) }),
+        token({ id: 2, name: XSS_NAME, description: "<script>alert(2)</script>", created_at: iso(-40 * DAY), expires_at: null, idle_days: null, idle_expires_at: null }),
+        token({ id: 3, name: "Postman", status: "deactivated", status_changed_at: iso(-DAY), last_used_at: iso(-5 * DAY), last_used_ip: "127.0.0.1", last_used_agent: "PostmanRuntime/7.39.0", use_count: 17 }),
+        token({ id: 4, name: "Old laptop script", status: "revoked", created_at: iso(-200 * DAY), expires_at: iso(-100 * DAY), status_changed_at: iso(-120 * DAY) }),
+        token({ id: 5, name: "Quarterly report", status: "expired", created_at: iso(-95 * DAY), expires_at: iso(-5 * DAY), use_count: 4, last_used_at: iso(-30 * DAY) }),
       ]
     : [];
 
-let userToken: TokenView | null = scenario.userToken
-  ? token({ id: 50, kind: "user", name: "User API token", hint: "tsr_u_…9f3a", lastUsedAt: iso(-2 * DAY), createdAt: iso(-60 * DAY), expiresAt: null })
+let userToken: TokenInfo | null = scenario.userToken
+  ? token({ id: 50, kind: "user", name: "User API token", hint: "tsr_u_…9f3a", last_used_at: iso(-2 * DAY), created_at: iso(-60 * DAY), expires_at: null })
   : null;
 
-const uses: UsageView[] = [
-  { at: iso(-3 * 3_600_000), ip: "10.20.30.40", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 200, outcome: "accepted", via: "bearer", uses: 240 },
-  { at: iso(-5 * 3_600_000), ip: "10.20.30.41", userAgent: "python-requests/2.32", method: "GET", path: "/v1/tokens", status: 200, outcome: "accepted", via: "bearer", uses: 1 },
-  { at: iso(-26 * 3_600_000), ip: "192.0.2.7", userAgent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key", uses: 1 },
+const uses: UsageEntry[] = [
+  { id: 240, at: iso(-3 * 3_600_000), ip: "10.20.30.40", user_agent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 200, outcome: "accepted", via: "bearer", uses: 240 },
+  { id: 239, at: iso(-5 * 3_600_000), ip: "10.20.30.41", user_agent: "python-requests/2.32", method: "GET", path: "/v1/tokens", status: 200, outcome: "accepted", via: "bearer", uses: 1 },
+  { id: 237, at: iso(-26 * 3_600_000), ip: "192.0.2.7", user_agent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key", uses: 1 },
 ];
 
 function newSecret(kind: "p" | "u" | "c"): string {
@@ -155,7 +134,7 @@ function requireMe(): Me {
   return me;
 }
 
-function find(id: number): TokenView {
+function find(id: number): TokenInfo {
   const t = tokens.find((x) => x.id === id);
   if (!t) throw realError("unknownToken", id);
   return t;
@@ -221,7 +200,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "regenerate_user_token": {
       requireMe();
       const secret = newSecret("u");
-      userToken = token({ id: 51 + secretCounter, kind: "user", name: "User API token", hint: realHint(secret), createdAt: iso(0), expiresAt: null });
+      userToken = token({ id: 51 + secretCounter, kind: "user", name: "User API token", hint: realHint(secret), created_at: iso(0), expires_at: null });
       const r: Revealed = { token: userToken, secret, baseUrl: status().api.baseUrl };
       return r;
     }
@@ -231,14 +210,14 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "get_token": {
       requireMe();
       const t = find(args.id as number);
-      return { token: t, recentUses: t.useCount > 0 ? uses : [] };
+      return { token: t, recentUses: t.use_count > 0 ? uses : [] };
     }
     case "create_personal_token": {
       requireMe();
       const req = args.req as CreateTokenRequest;
       const taken = tokens.some((t) => t.name === req.name && (t.status !== "revoked" || !REAL_RULES.tokenNamesUniqueAmongLiveTokensOnly));
       if (taken) throw realError("duplicateTokenName", { name: req.name });
-      if (req.rateLimit !== null && req.rateLimit > policy.maxRateLimit) throw realError("rateLimitTooHigh", { value: req.rateLimit, max: policy.maxRateLimit });
+      if (req.rateLimit !== null && req.rateLimit > policy.max_rate_limit) throw realError("rateLimitTooHigh", { value: req.rateLimit, max: policy.max_rate_limit });
       const secret = newSecret("p");
       const expiresAt =
         req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null;
@@ -247,12 +226,12 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         name: req.name,
         description: req.description,
         scopes: req.scopes,
-        createdAt: iso(0),
-        expiresAt,
-        idleDays: req.idleDays,
-        idleExpiresAt: req.idleDays ? iso(req.idleDays * DAY) : null,
-        allowedNetworks: req.networks,
-        rateLimit: req.rateLimit ?? policy.defaultRateLimit,
+        created_at: iso(0),
+        expires_at: expiresAt,
+        idle_days: req.idleDays,
+        idle_expires_at: req.idleDays ? iso(req.idleDays * DAY) : null,
+        allowed_networks: req.networks,
+        rate_limit: req.rateLimit ?? policy.default_rate_limit,
         hint: realHint(secret),
       });
       tokens.unshift(t);
@@ -265,7 +244,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       const next = statusChange(t.id, t.status, args.action as StatusAction);
       if ("type" in next) throw next;
       t.status = next.status;
-      t.statusChangedAt = iso(0);
+      t.status_changed_at = iso(0);
       return t;
     }
     case "delete_token": {
@@ -282,7 +261,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return policy;
     case "copy_secret":
       requireMe();
-      return { clearsInSeconds: policy.clipboardSeconds };
+      return { clearsInSeconds: policy.clipboard_seconds };
     case "clear_clipboard":
       return null;
     case "save_postman_environment":

@@ -2,7 +2,13 @@
 // contract.json (CI fails when that file drifts from the Rust code). The fakes take their
 // scopes, policy defaults, audit action names, error messages, secret shapes and rules from
 // here, so they cannot answer what the real backend never would.
-import type { IpcError, PolicySettings, Role, ScopeDetail, ScopeView, StatusAction, TokenStatus } from "../src/lib/contract";
+import type { IpcError } from "../src/bindings/IpcError";
+import type { Policy } from "../src/bindings/Policy";
+import type { Role } from "../src/bindings/Role";
+import type { ScopeDetail } from "../src/bindings/ScopeDetail";
+import type { ScopeView } from "../src/bindings/ScopeView";
+import type { StatusAction } from "../src/bindings/StatusAction";
+import type { TokenStatus } from "../src/bindings/TokenStatus";
 import contract from "./contract.json";
 
 type ErrorKey = keyof typeof contract.errors;
@@ -10,7 +16,7 @@ type SecretKind = keyof typeof contract.secretShapes;
 
 export const REAL_COMMANDS: readonly string[] = contract.commands;
 export const REAL_SCOPES: readonly ScopeDetail[] = contract.scopes as ScopeDetail[];
-export const REAL_POLICY: Readonly<PolicySettings> = contract.policyDefaults;
+export const REAL_POLICY: Readonly<Policy> = contract.policyDefaults;
 export const REAL_AUDIT_ACTIONS: readonly string[] = contract.auditActions;
 export const REAL_RULES = contract.rules;
 
@@ -24,9 +30,9 @@ export function grantable(role: Role): ScopeView[] {
 export function realError(key: ErrorKey, fill?: number | Record<string, string | number>): IpcError {
   const e = contract.errors[key];
   const values = typeof fill === "number" ? { id: fill } : (fill ?? {});
-  let data = e.data;
-  for (const [k, v] of Object.entries(values)) data = data.replaceAll(`{${k}}`, String(v));
-  return { type: e.type as IpcError["type"], data };
+  let message = e.message;
+  for (const [k, v] of Object.entries(values)) message = message.replaceAll(`{${k}}`, String(v));
+  return { type: e.type as IpcError["type"], field: e.field as IpcError["field"], message };
 }
 
 /** The real rule for changing a token's status (tessera-core `set_token_status`): the new
@@ -64,7 +70,9 @@ export function realHint(secret: string): string {
   return `${prefix}…${secret.slice(-4)}`;
 }
 
-/** What the UI shows of a real error beside its field: the message after "field: ". */
+/** What the UI shows of a real error beside its field: the message, once the error names a
+ *  field (so a test fails if the real backend stops naming it). */
 export function shownBesideField(e: IpcError): string {
-  return e.data.replace(/^[A-Za-z][A-Za-z0-9_.-]*:\s*/, "");
+  if (!e.field) throw new Error(`the real backend names no field for "${e.message}"`);
+  return e.message;
 }

@@ -1,5 +1,6 @@
 // Shared between the Node test side and the in-page fake backend (keep it free of DOM and Node APIs).
-import type { PolicyView, Role } from "../src/lib/contract";
+import type { Policy } from "../src/bindings/Policy";
+import type { Role } from "../src/bindings/Role";
 
 export type Scenario = {
   initialised: boolean;
@@ -8,7 +9,7 @@ export type Scenario = {
   userToken: boolean;
   lockAfterMinutes: number;
   clipboardSeconds: number;
-  policy?: Partial<PolicyView>;
+  policy?: Partial<Policy>;
   /** This command answers Unauthenticated, as after a session ends elsewhere. */
   unauthenticatedOn?: string;
   apiRunning?: boolean;

@@ -3,23 +3,15 @@
 use tauri::State;
 use tessera_core::model::{Email, TokenId};
 use tessera_core::password::Password;
-use tessera_core::store::tokens::{TokenFilter, TokenSort};
+use tessera_core::store::tokens::TokenFilter;
 use tessera_core::{NewUser, StatusAction as CoreAction};
 
 use crate::dto::{
-    BulkFailure, BulkResult, Deactivation, NewUserRequest, Role, RoleChange, StatusAction,
-    TokenKind, TokenPage, TokenQuery, TokenSortKey, TokenStatus, UserView,
+    BulkFailure, BulkResult, Deactivation, NewUserRequest, RoleChange, StatusAction, TokenPage,
+    TokenQuery, UserView,
 };
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
-
-fn core_role(r: Role) -> tessera_core::model::Role {
-    match r {
-        Role::Admin => tessera_core::model::Role::Admin,
-        Role::VrmAdmin => tessera_core::model::Role::VrmAdmin,
-        Role::User => tessera_core::model::Role::User,
-    }
-}
 
 fn email(s: &str) -> CmdResult<Email> {
     Ok(s.parse::<Email>()?)
@@ -51,7 +43,7 @@ pub async fn create_user(state: State<'_, AppState>, req: NewUserRequest) -> Cmd
     let new = NewUser {
         email: email(&req.email)?,
         name: req.name,
-        role: core_role(req.role),
+        role: req.role,
         password: Password::new(req.password)?,
         source_group: req.source_group,
     };
@@ -64,12 +56,12 @@ pub async fn create_user(state: State<'_, AppState>, req: NewUserRequest) -> Cmd
 pub async fn preview_role_change(
     state: State<'_, AppState>,
     email: String,
-    role: Role,
+    role: tessera_core::model::Role,
 ) -> CmdResult<Vec<String>> {
     let (actor, _) = state.actor().await?;
     Ok(state
         .core
-        .role_change_preview(&actor, &self::email(&email)?, core_role(role))
+        .role_change_preview(&actor, &self::email(&email)?, role)
         .await?)
 }
 
@@ -77,12 +69,12 @@ pub async fn preview_role_change(
 pub async fn set_user_role(
     state: State<'_, AppState>,
     email: String,
-    role: Role,
+    role: tessera_core::model::Role,
 ) -> CmdResult<RoleChange> {
     let (actor, _) = state.actor().await?;
     let (u, lost) = state
         .core
-        .set_role(&actor, &self::email(&email)?, core_role(role))
+        .set_role(&actor, &self::email(&email)?, role)
         .await?;
     Ok(RoleChange {
         user: user_view(&state, &actor, &u).await?,
@@ -156,22 +148,13 @@ pub async fn list_all_tokens(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        Some(s) => Some(s.parse::<tessera_core::model::Scope>()?.to_string()),
+        Some(s) => Some(s.parse::<tessera_core::model::Scope>()?),
         None => None,
     };
     let filter = TokenFilter {
         owner,
-        kind: query.kind.map(|k| match k {
-            TokenKind::User => "user".to_owned(),
-            TokenKind::Personal => "personal".to_owned(),
-            TokenKind::Company => "company".to_owned(),
-        }),
-        status: query.status.map(|s| match s {
-            TokenStatus::Active => "active".to_owned(),
-            TokenStatus::Deactivated => "deactivated".to_owned(),
-            TokenStatus::Revoked => "revoked".to_owned(),
-            TokenStatus::Expired => "expired".to_owned(),
-        }),
+        kind: query.kind,
+        status: query.status,
         scope,
         text: query
             .text
@@ -182,17 +165,7 @@ pub async fn list_all_tokens(
         never_used: query.never_used,
         presented_in_query: query.presented_in_query,
         after_id: None,
-        sort: match query.sort {
-            TokenSortKey::Id => TokenSort::Id,
-            TokenSortKey::Name => TokenSort::Name,
-            TokenSortKey::Kind => TokenSort::Kind,
-            TokenSortKey::Owner => TokenSort::Owner,
-            TokenSortKey::Status => TokenSort::Status,
-            TokenSortKey::Created => TokenSort::Created,
-            TokenSortKey::Expires => TokenSort::Expires,
-            TokenSortKey::LastUsed => TokenSort::LastUsed,
-            TokenSortKey::Uses => TokenSort::Uses,
-        },
+        sort: query.sort,
         descending: query.descending,
         offset: query.offset,
         limit: if query.limit == 0 {
@@ -204,7 +177,7 @@ pub async fn list_all_tokens(
     let total = state.core.count_tokens(&actor, &filter).await?;
     let items = state.core.list_tokens(&actor, &filter).await?;
     Ok(TokenPage {
-        items: items.into_iter().map(Into::into).collect(),
+        items,
         total: i32::try_from(total).unwrap_or(i32::MAX),
     })
 }
@@ -219,8 +192,9 @@ pub async fn bulk_set_token_status(
 ) -> CmdResult<BulkResult> {
     let (actor, _) = state.actor().await?;
     if ids.len() > 1000 {
-        return Err(IpcError::Invalid(
-            "ids: at most 1000 tokens per call; send them in chunks".into(),
+        return Err(IpcError::invalid(
+            None,
+            "at most 1000 tokens per call; send them in chunks",
         ));
     }
     let action = match action {

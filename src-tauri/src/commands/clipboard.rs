@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use tauri::State;
+use tessera_core::error::Field;
 use tessera_core::token::TokenSecret;
 
 use crate::dto::CopyReceipt;
@@ -36,15 +37,18 @@ pub async fn save_postman_environment(
 ) -> CmdResult<()> {
     state.user().await?;
     let token = TokenSecret::parse(&secret)
-        .map_err(|_| IpcError::Invalid("secret: that is not a Tessera token".into()))?;
+        .map_err(|_| IpcError::invalid(Field::Token, "that is not a Tessera token"))?;
     let base = state.api_status().base_url;
     let env = tessera_api::postman::environment(&base, &token, &name);
-    let text = serde_json::to_string_pretty(&env).map_err(|e| IpcError::Internal(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&env).map_err(|e| IpcError::internal(e.to_string()))?;
     let path = PathBuf::from(path);
     tessera_core::secret_file::write(&path, text.as_bytes()).map_err(|e| {
-        IpcError::Invalid(format!(
-            "path: cannot write {} ({e}); choose another place",
-            path.display()
-        ))
+        IpcError::invalid(
+            None,
+            format!(
+                "cannot write {} ({e}); choose another place",
+                path.display()
+            ),
+        )
     })
 }

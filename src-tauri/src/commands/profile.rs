@@ -1,6 +1,7 @@
 //! The signed-in person's profile and password.
 
 use tauri::State;
+use tessera_core::error::Field;
 use tessera_core::password::Password;
 
 use crate::dto::{Me, PasswordChange, ProfileUpdate};
@@ -26,11 +27,10 @@ pub async fn update_profile(state: State<'_, AppState>, req: ProfileUpdate) -> C
 #[tauri::command]
 pub async fn change_password(state: State<'_, AppState>, req: PasswordChange) -> CmdResult<()> {
     let (actor, _) = state.actor().await?;
+    // Too short to be anyone's password: wrong, as the core would say after checking it.
     let current = Password::new(req.current).map_err(|_| {
-        crate::error::IpcError::Invalid("current: the current password is wrong".into())
+        crate::error::IpcError::invalid(Field::CurrentPassword, "the current password is wrong")
     })?;
-    let next = Password::new(req.next).map_err(|e| {
-        crate::error::IpcError::Invalid(e.to_string().replacen("password:", "next:", 1))
-    })?;
+    let next = Password::new(req.next)?;
     Ok(state.core.change_password(&actor, current, next).await?)
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use tauri::State;
+use tessera_core::error::Field;
 use tessera_core::model::TokenId;
 use tessera_core::store::audit::AuditFilter;
 use time::format_description::well_known::Rfc3339;
@@ -34,7 +35,7 @@ pub async fn token_usage_report(
     let recent = state.core.token_usage(&actor, id, 200).await?;
     let clients = state.core.usage_clients(&actor, id).await?;
     Ok(UsageReport {
-        token: token.into(),
+        token,
         series: series
             .into_iter()
             .map(|d| DayCountView {
@@ -43,7 +44,7 @@ pub async fn token_usage_report(
                 refused: i32c(d.refused),
             })
             .collect(),
-        recent: recent.into_iter().map(Into::into).collect(),
+        recent,
         clients: clients
             .into_iter()
             .map(|c| ClientView {
@@ -74,22 +75,23 @@ pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<DashboardVie
 }
 
 fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
-    let when = |field: &str, v: Option<String>| -> CmdResult<Option<i64>> {
+    let when = |field: Field, v: Option<String>| -> CmdResult<Option<i64>> {
         match v.filter(|s| !s.trim().is_empty()) {
             None => Ok(None),
             Some(s) => OffsetDateTime::parse(s.trim(), &Rfc3339)
                 .map(|t| Some(t.unix_timestamp()))
                 .map_err(|_| {
-                    IpcError::Invalid(format!(
-                        "{field}: not a date and time; use RFC 3339 like 2026-11-23T09:00:00Z"
-                    ))
+                    IpcError::invalid(
+                        field,
+                        "not a date and time; use RFC 3339 like 2026-11-23T09:00:00Z",
+                    )
                 }),
         }
     };
     let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     Ok(AuditFilter {
-        since: when("since", q.since)?,
-        until: when("until", q.until)?,
+        since: when(Field::Since, q.since)?,
+        until: when(Field::Until, q.until)?,
         actor: text(q.actor),
         action: text(q.action),
         target: text(q.target),
@@ -164,10 +166,13 @@ pub async fn export_audit_csv(
         Ok(())
     };
     write().map_err(|e| {
-        IpcError::Invalid(format!(
-            "path: cannot write {} ({e}); choose another place",
-            path.display()
-        ))
+        IpcError::invalid(
+            None,
+            format!(
+                "cannot write {} ({e}); choose another place",
+                path.display()
+            ),
+        )
     })?;
     Ok(i32::try_from(rows.len()).unwrap_or(i32::MAX))
 }

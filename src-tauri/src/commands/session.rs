@@ -1,6 +1,7 @@
 //! First run, sign-in, sign-out and the app's status.
 
 use tauri::State;
+use tessera_core::error::Field;
 use tessera_core::model::{Email, Role};
 use tessera_core::password::Password;
 use tessera_core::NewUser;
@@ -51,7 +52,7 @@ pub async fn setup_company(state: State<'_, AppState>, req: SetupRequest) -> Cmd
 #[tauri::command]
 pub async fn sign_in(state: State<'_, AppState>, req: SignInRequest) -> CmdResult<Me> {
     let email: Email = req.email.parse().map_err(|_| {
-        IpcError::Invalid("email: enter the e-mail address you sign in with".into())
+        IpcError::invalid(Field::Email, "enter the e-mail address you sign in with")
     })?;
     // Wrong passwords slow down per e-mail, counted in the database (the core's sign_in).
     let password = match Password::new(req.password) {
@@ -59,9 +60,7 @@ pub async fn sign_in(state: State<'_, AppState>, req: SignInRequest) -> CmdResul
         Err(_) => {
             // Too short to be anyone's password: as slow as a real check, and the same answer.
             tokio::time::sleep(state.core.sign_in_delay(&email).await?).await;
-            return Err(IpcError::Forbidden(
-                "sign-in: wrong e-mail or password".into(),
-            ));
+            return Err(IpcError::forbidden("wrong e-mail or password"));
         }
     };
     let u = state.core.sign_in(&email, password).await?;

@@ -2,23 +2,22 @@
 
 use tauri::State;
 
-use crate::dto::{PolicySettings, ScopeDetail};
+use tessera_core::policy::Policy;
+
+use crate::dto::ScopeDetail;
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 #[tauri::command]
-pub async fn get_policy_settings(state: State<'_, AppState>) -> CmdResult<PolicySettings> {
+pub async fn get_policy_settings(state: State<'_, AppState>) -> CmdResult<Policy> {
     state.user().await?;
-    Ok(state.core.policy().await?.into())
+    Ok(state.core.policy().await?)
 }
 
 #[tauri::command]
-pub async fn update_policy(
-    state: State<'_, AppState>,
-    policy: PolicySettings,
-) -> CmdResult<PolicySettings> {
+pub async fn update_policy(state: State<'_, AppState>, policy: Policy) -> CmdResult<Policy> {
     let (actor, _) = state.actor().await?;
-    Ok(state.core.set_policy(&actor, policy.into()).await?.into())
+    Ok(state.core.set_policy(&actor, policy).await?)
 }
 
 #[tauri::command]
@@ -33,7 +32,7 @@ pub async fn list_scopes(state: State<'_, AppState>) -> CmdResult<Vec<ScopeDetai
             name: s.name,
             description: s.description,
             builtin: s.builtin,
-            roles: s.roles.into_iter().map(Into::into).collect(),
+            roles: s.roles,
         })
         .collect())
 }
@@ -53,7 +52,7 @@ pub async fn add_scope(
         name: s.name,
         description: s.description,
         builtin: s.builtin,
-        roles: s.roles.into_iter().map(Into::into).collect(),
+        roles: s.roles,
     })
 }
 
@@ -63,8 +62,9 @@ pub async fn export_ca_certificate(state: State<'_, AppState>, path: String) -> 
     state.user().await?;
     let pem = tessera_api::export_ca(state.core.data_dir())?;
     std::fs::write(&path, pem).map_err(|e| {
-        IpcError::Invalid(format!(
-            "path: cannot write {path} ({e}); choose another place"
-        ))
+        IpcError::invalid(
+            None,
+            format!("cannot write {path} ({e}); choose another place"),
+        )
     })
 }

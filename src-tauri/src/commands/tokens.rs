@@ -2,48 +2,22 @@
 
 use tauri::State;
 use tessera_core::model::{Networks, Scope, TokenId};
-use tessera_core::policy::ExpiryRequest;
+use tessera_core::policy::{ExpiryRequest, Policy};
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
-use tessera_core::{CreatedToken, NewToken, StatusAction as CoreAction};
+use tessera_core::{CreatedToken, NewToken, StatusAction as CoreAction, TokenInfo};
 
 use crate::dto::{
-    CreateTokenRequest, ExpiryChoice, PolicyView, Revealed, ScopeView, StatusAction, TokenDetail,
-    TokenView,
+    CreateTokenRequest, ExpiryChoice, Revealed, ScopeView, StatusAction, TokenDetail,
 };
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 fn revealed(state: &AppState, c: CreatedToken) -> Revealed {
     Revealed {
-        token: c.info.into(),
+        token: c.info,
         secret: c.token.expose().to_owned(),
         base_url: state.api_status().base_url,
-    }
-}
-
-/// Name fields in error messages as the create dialog does (the core speaks the CLI's flags).
-fn ui_field(e: IpcError) -> IpcError {
-    let rename = |m: String| {
-        for (from, to) in [
-            ("allow:", "networks:"),
-            ("rate-limit:", "rateLimit:"),
-            ("idle-days:", "idleDays:"),
-            ("expires-at:", "expiry:"),
-            ("expires-in:", "expiry:"),
-            ("scope:", "scopes:"),
-        ] {
-            if let Some(rest) = m.strip_prefix(from) {
-                return format!("{to}{rest}");
-            }
-        }
-        m
-    };
-    match e {
-        IpcError::Invalid(m) => IpcError::Invalid(rename(m)),
-        IpcError::Forbidden(m) => IpcError::Forbidden(rename(m)),
-        IpcError::Conflict(m) => IpcError::Conflict(rename(m)),
-        other => other,
     }
 }
 
@@ -78,17 +52,17 @@ fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
 }
 
 #[tauri::command]
-pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<TokenView>> {
+pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<TokenInfo>> {
     let (actor, u) = state.actor().await?;
     let filter = TokenFilter {
         owner: Some(u.id),
-        kind: Some("user".into()),
+        kind: Some(TokenKind::User),
         limit: 10,
         ..Default::default()
     };
     let mut tokens = state.core.list_tokens(&actor, &filter).await?;
     tokens.retain(|t| t.status != tessera_core::model::TokenStatus::Revoked);
-    Ok(tokens.pop().map(Into::into))
+    Ok(tokens.pop())
 }
 
 #[tauri::command]
@@ -110,43 +84,31 @@ pub async fn regenerate_user_token(state: State<'_, AppState>) -> CmdResult<Reve
 }
 
 #[tauri::command]
-pub async fn list_my_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenView>> {
+pub async fn list_my_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenInfo>> {
     let (actor, u) = state.actor().await?;
     let filter = TokenFilter {
         owner: Some(u.id),
-        kind: Some("personal".into()),
+        kind: Some(TokenKind::Personal),
         limit: 100_000,
         ..Default::default()
     };
-    Ok(state
-        .core
-        .list_tokens(&actor, &filter)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(state.core.list_tokens(&actor, &filter).await?)
 }
 
 #[tauri::command]
-pub async fn list_company_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenView>> {
+pub async fn list_company_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenInfo>> {
     let (actor, u) = state.actor().await?;
     if !u.role.manages_company_tokens() {
-        return Err(IpcError::Forbidden(
-            "only admins and VRM admins may see company tokens".into(),
+        return Err(IpcError::forbidden(
+            "only admins and VRM admins may see company tokens",
         ));
     }
     let filter = TokenFilter {
-        kind: Some("company".into()),
+        kind: Some(TokenKind::Company),
         limit: 100_000,
         ..Default::default()
     };
-    Ok(state
-        .core
-        .list_tokens(&actor, &filter)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+    Ok(state.core.list_tokens(&actor, &filter).await?)
 }
 
 #[tauri::command]
@@ -156,20 +118,16 @@ pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDe
     let token = state.core.get_token(&actor, id).await?;
     let uses = state.core.token_usage(&actor, id, 50).await?;
     Ok(TokenDetail {
-        token: token.into(),
-        recent_uses: uses.into_iter().map(Into::into).collect(),
+        token,
+        recent_uses: uses,
     })
 }
 
 /// Create a personal or company token as the signed-in person; the core checks who may.
 async fn create(state: &AppState, kind: TokenKind, req: CreateTokenRequest) -> CmdResult<Revealed> {
     let (actor, _) = state.actor().await?;
-    let req = new_token(kind, req).map_err(ui_field)?;
-    let c = state
-        .core
-        .create_token(&actor, req)
-        .await
-        .map_err(|e| ui_field(e.into()))?;
+    let req = new_token(kind, req)?;
+    let c = state.core.create_token(&actor, req).await?;
     Ok(revealed(state, c))
 }
 
@@ -194,7 +152,7 @@ pub async fn set_token_status(
     state: State<'_, AppState>,
     id: i32,
     action: StatusAction,
-) -> CmdResult<TokenView> {
+) -> CmdResult<TokenInfo> {
     let (actor, _) = state.actor().await?;
     let action = match action {
         StatusAction::Revoke => CoreAction::Revoke,
@@ -204,8 +162,7 @@ pub async fn set_token_status(
     Ok(state
         .core
         .set_token_status(&actor, TokenId(i64::from(id)), action)
-        .await?
-        .into())
+        .await?)
 }
 
 #[tauri::command]
@@ -236,7 +193,7 @@ pub async fn list_grantable_scopes(state: State<'_, AppState>) -> CmdResult<Vec<
 }
 
 #[tauri::command]
-pub async fn get_policy(state: State<'_, AppState>) -> CmdResult<PolicyView> {
+pub async fn get_policy(state: State<'_, AppState>) -> CmdResult<Policy> {
     state.user().await?;
-    Ok(state.core.policy().await?.into())
+    Ok(state.core.policy().await?)
 }

@@ -53,13 +53,19 @@ fn a_wrong_password_is_refused_without_saying_which_part_was_wrong() {
         "sign_in",
         json!({"req": {"email": "user@acme.test", "password": "wrong password here"}}),
     );
-    assert_eq!(e["type"], "Forbidden");
-    assert_eq!(e["data"], "sign-in: wrong e-mail or password");
+    let wrong = json!({"type": "Forbidden", "field": null, "message": "wrong e-mail or password"});
+    assert_eq!(e, wrong);
     let e = a.err(
         "sign_in",
         json!({"req": {"email": "ghost@acme.test", "password": PW}}),
     );
-    assert_eq!(e["data"], "sign-in: wrong e-mail or password");
+    assert_eq!(e, wrong);
+    // Too short to be anyone's password: the same answer.
+    let e = a.err(
+        "sign_in",
+        json!({"req": {"email": "user@acme.test", "password": "short"}}),
+    );
+    assert_eq!(e, wrong);
 }
 
 #[test]
@@ -142,7 +148,11 @@ fn creating_and_regenerating_tokens_reveals_the_secret_once() {
     assert_eq!(current["id"], second["token"]["id"]);
     let e = a.err("create_personal_token", personal(""));
     assert_eq!(e["type"], "Invalid");
-    assert!(e["data"].as_str().expect("msg").starts_with("name:"), "{e}");
+    assert_eq!(e["field"], "name", "{e}");
+    assert!(
+        e["message"].as_str().expect("msg").starts_with("required"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -176,12 +186,24 @@ fn profile_and_password_changes_apply() {
         "change_password",
         json!({"req": {"current": "not the password", "next": "a brand new passphrase"}}),
     );
-    assert_eq!(e["type"], "Invalid");
+    let wrong_current = json!({"type": "Invalid", "field": "current_password", "message": "the current password is wrong"});
+    assert_eq!(e, wrong_current);
+    // Too short to be anyone's password: the same answer.
+    let e = a.err(
+        "change_password",
+        json!({"req": {"current": "short", "next": "a brand new passphrase"}}),
+    );
+    assert_eq!(e, wrong_current);
     let e = a.err(
         "change_password",
         json!({"req": {"current": PW, "next": "short"}}),
     );
-    assert!(e["data"].as_str().expect("msg").starts_with("next:"), "{e}");
+    assert_eq!(e["type"], "Invalid", "{e}");
+    assert_eq!(e["field"], "password", "{e}");
+    assert!(
+        e["message"].as_str().expect("msg").starts_with("too short"),
+        "{e}"
+    );
     a.ok(
         "change_password",
         json!({"req": {"current": PW, "next": "a brand new passphrase"}}),
@@ -219,15 +241,25 @@ fn create_token_errors_name_the_dialog_field() {
     let mut req = personal("net");
     req["req"]["networks"] = json!(["10.0.0.0/33"]);
     let e = a.err("create_personal_token", req);
+    assert_eq!(e["type"], "Invalid", "{e}");
+    assert_eq!(e["field"], "allowed_networks", "{e}");
     assert!(
-        e["data"].as_str().expect("msg").starts_with("networks:"),
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("'10.0.0.0/33' is not an IP address"),
         "{e}"
     );
     let mut req = personal("rate");
     req["req"]["rateLimit"] = json!(0);
     let e = a.err("create_personal_token", req);
+    assert_eq!(e["type"], "Invalid", "{e}");
+    assert_eq!(e["field"], "rate_limit", "{e}");
     assert!(
-        e["data"].as_str().expect("msg").starts_with("rateLimit:"),
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("0 requests per minute is not allowed"),
         "{e}"
     );
     // Huge lifetimes and far dates are refused with the field, never a panic.
@@ -240,8 +272,9 @@ fn create_token_errors_name_the_dialog_field() {
         req["req"]["expiry"] = expiry.clone();
         let e = a.err("create_personal_token", req);
         assert_eq!(e["type"], "Invalid", "{expiry}: {e}");
+        assert_eq!(e["field"], "expiry", "{expiry}: {e}");
         assert!(
-            e["data"].as_str().expect("msg").starts_with("expiry:"),
+            !e["message"].as_str().expect("msg").is_empty(),
             "{expiry}: {e}"
         );
     }
@@ -474,8 +507,13 @@ fn audit_exports_as_csv_with_filters() {
     );
     assert!(!text.contains(&secret), "the export holds the token itself");
     let e = a.err("list_audit", json!({"query": {"since": "yesterday"}}));
+    assert_eq!(e["type"], "Invalid", "{e}");
+    assert_eq!(e["field"], "since", "{e}");
     assert!(
-        e["data"].as_str().expect("msg").starts_with("since:"),
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("not a date and time"),
         "{e}"
     );
 }
@@ -572,7 +610,11 @@ fn an_idle_session_locks_in_rust_whatever_the_window_does() {
     std::thread::sleep(std::time::Duration::from_millis(1700));
     let e = a.err("list_my_tokens", json!({}));
     assert_eq!(e["type"], "Unauthenticated", "{e}");
-    assert!(e["data"].as_str().expect("msg").contains("locked"), "{e}");
+    assert!(e["field"].is_null(), "{e}");
+    assert!(
+        e["message"].as_str().expect("msg").contains("locked"),
+        "{e}"
+    );
     let e = a.err("get_profile", json!({}));
     assert_eq!(e["type"], "Unauthenticated", "{e}");
     a.sign_in("admin@acme.test");

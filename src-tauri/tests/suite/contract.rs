@@ -15,16 +15,18 @@ use crate::common::{app, personal, user_req, App, PW};
 
 const ADMIN: &str = "admin@acme.test";
 
-/// `{"type", "data"}` of a failed command, with the given literals of its message replaced
-/// by placeholders such as `{id}` (the fakes put their own values there).
+/// `{"type", "field", "message"}` of a failed command, with the given literals of its message
+/// replaced by placeholders such as `{id}` (the fakes put their own values there).
 fn recorded(e: Value, placeholders: &[(&str, &str)]) -> Value {
-    let ty = e["type"].clone();
-    let mut data = e["data"].as_str().unwrap_or_default().to_owned();
+    let mut message = e["message"].as_str().unwrap_or_default().to_owned();
     for (literal, placeholder) in placeholders {
-        assert!(data.contains(literal), "{literal:?} is not in {data:?}");
-        data = data.replace(literal, placeholder);
+        assert!(
+            message.contains(literal),
+            "{literal:?} is not in {message:?}"
+        );
+        message = message.replace(literal, placeholder);
     }
-    json!({"type": ty, "data": data})
+    json!({"type": e["type"], "field": e["field"], "message": message})
 }
 
 fn id_of(v: &Value) -> i64 {
@@ -291,8 +293,8 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
         ),
     );
     let mut upside_down = policy.clone();
-    let max = policy["maxRateLimit"].as_u64().expect("max");
-    upside_down["defaultRateLimit"] = json!(max + 1);
+    let max = policy["max_rate_limit"].as_u64().expect("max");
+    upside_down["default_rate_limit"] = json!(max + 1);
     errors.insert(
         "policyDefaultAboveMax",
         recorded(
@@ -304,7 +306,7 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
         ),
     );
     let mut changed = policy.clone();
-    changed["clipboardSeconds"] = json!(20);
+    changed["clipboard_seconds"] = json!(20);
     a.ok("update_policy", json!({"policy": changed}));
     a.ok("update_policy", json!({"policy": policy}));
     let scopes = a.ok("list_scopes", json!({}));

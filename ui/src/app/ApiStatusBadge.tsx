@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { ApiStatus } from "../lib/contract";
+import type { ApiStatus } from "../bindings/ApiStatus";
 
 /** The in-app HTTPS API: where it listens, whether it runs (or why not), its certificate fingerprint. */
 export function ApiStatusBadge({ api }: { api: ApiStatus }) {

@@ -2,7 +2,7 @@
 import { QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Suspense, lazy, useCallback, useEffect, useState } from "react";
 import * as ipc from "../lib/ipc";
-import type { AppStatus } from "../lib/contract";
+import type { AppStatus } from "../bindings/AppStatus";
 import { SetupPage } from "../features/setup/SetupPage";
 import { SignInPage } from "../features/sign-in/SignInPage";
 import { clearUserData, createQueryClient, setSessionEndedListener, statusKey } from "./queryClient";

@@ -1,10 +1,12 @@
 // The signed-in frame: header (company, person, API status, sign-out), navigation, idle lock.
 import { Suspense, lazy, useCallback, useState } from "react";
-import type { AppStatus, Me, Role } from "../lib/contract";
+import type { AppStatus } from "../bindings/AppStatus";
+import type { Me } from "../bindings/Me";
+import type { Role } from "../bindings/Role";
 import * as ipc from "../lib/ipc";
 import { ROLE_LABELS } from "../lib/roles";
 import { useIdleLock } from "../features/sign-in/useIdleLock";
-import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenSort } from "../lib/tokenQuery";
+import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenOrder } from "../lib/tokenQuery";
 import { ApiStatusBadge } from "./ApiStatusBadge";
 
 // Each page is its own chunk, loaded when first opened: the window starts with only the
@@ -40,7 +42,7 @@ export const NAV_BY_ROLE: Record<Role, readonly Page[]> = {
   user: ["my-tokens", "profile"],
 };
 
-type AllTokensView = { filters: TokenFilters; sort: TokenSort; n: number };
+type AllTokensView = { filters: TokenFilters; sort: TokenOrder; n: number };
 
 type Props = { status: AppStatus; me: Me; onSessionEnd: (reason: string | null) => void };
 

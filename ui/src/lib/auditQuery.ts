@@ -1,6 +1,6 @@
 // The audit log's filters as typed (local date-times from <input type="datetime-local">) and
 // the AuditQuery the backend gets (RFC 3339 UTC, blank means any).
-import type { AuditQuery } from "./contract";
+import type { AuditQuery } from "../bindings/AuditQuery";
 
 export type AuditFilters = { actor: string; action: string; target: string; since: string; until: string };
 

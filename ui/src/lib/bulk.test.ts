@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { BulkResult, StatusAction } from "./contract";
+import type { BulkResult } from "../bindings/BulkResult";
+import type { StatusAction } from "../bindings/StatusAction";
 import { chunk, runBulk, summariseFailures } from "./bulk";
 
 describe("chunk", () => {

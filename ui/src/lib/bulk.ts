@@ -1,6 +1,8 @@
 // Bulk status changes: split the chosen ids into chunks (the backend takes at most 1000 per
 // call; 50 keeps the progress bar moving), run them one after another, and gather one result.
-import type { BulkFailure, BulkResult, StatusAction } from "./contract";
+import type { BulkFailure } from "../bindings/BulkFailure";
+import type { BulkResult } from "../bindings/BulkResult";
+import type { StatusAction } from "../bindings/StatusAction";
 
 export const BULK_CHUNK = 50;
 

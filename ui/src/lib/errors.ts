@@ -1,34 +1,31 @@
-// Presenting backend errors: an `Invalid` message reads "field: what is wrong", so a form can
-// show it next to the field it names.
+// Presenting backend errors. Every error carries the input it is about (tessera-core's
+// `Field`, or null), so a form puts the message beside that input, or at its top.
+import type { Field } from "../bindings/Field";
 import { isIpcFailure } from "./ipc";
 
-export type FieldError = { field: string | null; message: string };
+export type FieldError = { field: Field | null; message: string };
 
-/** Splits "rateLimit: must be at most 600" into field and message; field is null when absent. */
-export function splitFieldMessage(text: string): FieldError {
-  const m = /^([A-Za-z][A-Za-z0-9_.]*):\s*(.+)$/s.exec(text.trim());
-  return m ? { field: m[1], message: m[2] } : { field: null, message: text };
+/** Errors a form shows: keyed by the backend's field names, plus the form's own keys. */
+export type FormErrors<K extends string = never> = Partial<Record<Field | K | "form", string>>;
+
+/** "wrong e-mail or password" → "Wrong e-mail or password" (an e-mail address at the
+ *  start stays as it is), for messages shown on their own. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return "Something went wrong.";
+  return /^\S*@/.test(t) ? t : t.charAt(0).toUpperCase() + t.slice(1);
 }
 
-/** "sign-in: wrong e-mail or password" → "Wrong e-mail or password": a refusal's leading
- *  context ("sign-in:", "session:") names no form field, so it is dropped for display. */
-function refusalText(text: string): string {
-  const rest = text.trim().replace(/^[a-z][a-z-]*:\s+/, "");
-  if (!rest) return "Something went wrong.";
-  // Sentence case, but an e-mail address at the start stays as it is.
-  return /^\S*@/.test(rest) ? rest : rest.charAt(0).toUpperCase() + rest.slice(1);
-}
-
-/** The error a form should show, attached to a field when the backend named one. */
+/** The error a form should show, and the field the backend named, if any. */
 export function formError(e: unknown): FieldError {
-  if (isIpcFailure(e) && (e.type === "Invalid" || e.type === "Conflict")) return splitFieldMessage(e.data);
-  if (isIpcFailure(e) && (e.type === "Forbidden" || e.type === "Unauthenticated")) return { field: null, message: refusalText(e.data) };
-  if (isIpcFailure(e)) return { field: null, message: e.data || "Something went wrong." };
+  if (isIpcFailure(e)) return { field: e.field, message: e.field ? e.message : sentence(e.message) };
   return { field: null, message: e instanceof Error ? e.message : "Something went wrong." };
 }
 
-/** Normalises a backend field name ("rate_limit", "req.rateLimit") to the form's camelCase key. */
-export function fieldKey(field: string): string {
-  const last = field.split(".").pop() ?? field;
-  return last.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** A backend error placed in a form: beside its field when the form shows that field (one of
+ *  `shown`), otherwise at the form's top. */
+export function placeError(e: unknown, shown: readonly Field[]): FormErrors {
+  const f = formError(e);
+  if (f.field && shown.includes(f.field)) return { [f.field]: f.message };
+  return { form: f.field ? sentence(f.message) : f.message };
 }

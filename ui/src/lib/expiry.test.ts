@@ -12,8 +12,8 @@ import {
   type ExpiryPolicy,
 } from "./expiry";
 
-const policy: ExpiryPolicy = { maxLifetimeDays: 365, expiryRequired: false, defaultLifetimeDays: 30 };
-const strict: ExpiryPolicy = { maxLifetimeDays: 90, expiryRequired: true, defaultLifetimeDays: 30 };
+const policy: ExpiryPolicy = { max_lifetime_days: 365, expiry_required: false, default_lifetime_days: 30 };
+const strict: ExpiryPolicy = { max_lifetime_days: 90, expiry_required: true, default_lifetime_days: 30 };
 const now = new Date("2026-03-01T12:00:00Z");
 
 describe("expiry presets", () => {
@@ -37,13 +37,13 @@ describe("expiry presets", () => {
   });
 
   it("a maximum of zero means no maximum", () => {
-    expect(presetAllowed(365, { ...policy, maxLifetimeDays: 0 })).toBe(true);
+    expect(presetAllowed(365, { ...policy, max_lifetime_days: 0 })).toBe(true);
   });
 
   it("defaults to 30 days, or the longest allowed preset under a short maximum", () => {
     expect(defaultSelection(policy)).toEqual({ kind: "days", days: 30 });
-    expect(defaultSelection({ ...policy, maxLifetimeDays: 14 })).toEqual({ kind: "days", days: 7 });
-    expect(defaultSelection({ ...policy, maxLifetimeDays: 3 })).toEqual({ kind: "days", days: 3 });
+    expect(defaultSelection({ ...policy, max_lifetime_days: 14 })).toEqual({ kind: "days", days: 7 });
+    expect(defaultSelection({ ...policy, max_lifetime_days: 3 })).toEqual({ kind: "days", days: 3 });
   });
 });
 

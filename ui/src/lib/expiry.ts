@@ -1,6 +1,7 @@
 // Expiry picker maths: which choices the policy allows, what date each one resolves to, and
 // the ExpiryChoice sent to the backend. Pure functions of (selection, policy, now).
-import type { ExpiryChoice, PolicyView } from "./contract";
+import type { ExpiryChoice } from "../bindings/ExpiryChoice";
+import type { Policy } from "../bindings/Policy";
 
 export const DAY_MS = 86_400_000;
 
@@ -20,7 +21,7 @@ export type ExpirySelection =
   | { kind: "custom"; local: string }
   | { kind: "never" };
 
-export type ExpiryPolicy = Pick<PolicyView, "maxLifetimeDays" | "expiryRequired" | "defaultLifetimeDays">;
+export type ExpiryPolicy = Pick<Policy, "max_lifetime_days" | "expiry_required" | "default_lifetime_days">;
 
 export type ResolvedExpiry =
   | { ok: true; choice: ExpiryChoice; expiresAt: Date | null }
@@ -28,16 +29,16 @@ export type ResolvedExpiry =
 
 /** A policy maximum of 0 or less means "no maximum". */
 export function hasMaxLifetime(policy: ExpiryPolicy): boolean {
-  return policy.maxLifetimeDays > 0;
+  return policy.max_lifetime_days > 0;
 }
 
 export function presetAllowed(days: number, policy: ExpiryPolicy): boolean {
-  return days > 0 && (!hasMaxLifetime(policy) || days <= policy.maxLifetimeDays);
+  return days > 0 && (!hasMaxLifetime(policy) || days <= policy.max_lifetime_days);
 }
 
 /** "No expiry" is offered only when the policy does not require one. */
 export function neverAllowed(policy: ExpiryPolicy): boolean {
-  return !policy.expiryRequired;
+  return !policy.expiry_required;
 }
 
 /** 30 days when allowed, else the longest allowed preset, else the policy's maximum. */
@@ -45,7 +46,7 @@ export function defaultSelection(policy: ExpiryPolicy): ExpirySelection {
   if (presetAllowed(30, policy)) return { kind: "days", days: 30 };
   const allowed = EXPIRY_PRESETS.filter((p) => presetAllowed(p.days, policy));
   if (allowed.length > 0) return { kind: "days", days: allowed[allowed.length - 1].days };
-  return { kind: "days", days: Math.max(1, policy.maxLifetimeDays) };
+  return { kind: "days", days: Math.max(1, policy.max_lifetime_days) };
 }
 
 /** Parses a datetime-local value ("2026-12-01T10:30" or with seconds) as local time. */
@@ -71,7 +72,7 @@ export function toRfc3339(date: Date): string {
 }
 
 export function resolveExpiry(selection: ExpirySelection, policy: ExpiryPolicy, now: Date): ResolvedExpiry {
-  const max = hasMaxLifetime(policy) ? policy.maxLifetimeDays : null;
+  const max = hasMaxLifetime(policy) ? policy.max_lifetime_days : null;
   switch (selection.kind) {
     case "never":
       if (!neverAllowed(policy)) return { ok: false, error: "Policy requires an expiry date." };
@@ -104,5 +105,5 @@ export function resolveExpiry(selection: ExpirySelection, policy: ExpiryPolicy, 
 
 /** The latest expiry the policy allows from now, or null without a maximum. */
 export function latestAllowed(policy: ExpiryPolicy, now: Date): Date | null {
-  return hasMaxLifetime(policy) ? new Date(now.getTime() + policy.maxLifetimeDays * DAY_MS) : null;
+  return hasMaxLifetime(policy) ? new Date(now.getTime() + policy.max_lifetime_days * DAY_MS) : null;
 }

@@ -1,3 +1,3 @@
-import type { Role } from "./contract";
+import type { Role } from "../bindings/Role";
 
 export const ROLE_LABELS: Record<Role, string> = { admin: "Admin", vrm_admin: "VRM admin", user: "User" };

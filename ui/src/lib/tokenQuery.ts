@@ -1,7 +1,10 @@
 // The All tokens screen's filters as the person types them, and the TokenQuery the backend
 // gets: trimmed text, whole numbers only, empty means "any". Also the filter each dashboard
 // card opens All tokens with, so a card's number and the list it leads to always agree.
-import type { TokenKind, TokenQuery, TokenSortKey, TokenStatus } from "./contract";
+import type { TokenKind } from "../bindings/TokenKind";
+import type { TokenQuery } from "../bindings/TokenQuery";
+import type { TokenSort } from "../bindings/TokenSort";
+import type { TokenStatus } from "../bindings/TokenStatus";
 
 export type TokenFilters = {
   owner: string;
@@ -16,7 +19,8 @@ export type TokenFilters = {
   presentedInQuery: boolean;
 };
 
-export type TokenSort = { key: TokenSortKey; descending: boolean };
+/** The column the All tokens table is sorted by (the backend's `TokenSort`) and its direction. */
+export type TokenOrder = { key: TokenSort; descending: boolean };
 
 export const EMPTY_FILTERS: TokenFilters = {
   owner: "",
@@ -30,7 +34,7 @@ export const EMPTY_FILTERS: TokenFilters = {
   presentedInQuery: false,
 };
 
-export const DEFAULT_SORT: TokenSort = { key: "created", descending: true };
+export const DEFAULT_SORT: TokenOrder = { key: "created", descending: true };
 
 /** Rows per request: the virtualised table asks for the pages it shows. */
 export const PAGE_SIZE = 100;
@@ -50,7 +54,7 @@ export function daysError(text: string): string | null {
 
 const blankToNull = (s: string) => (s.trim() === "" ? null : s.trim());
 
-export function toTokenQuery(filters: TokenFilters, sort: TokenSort, offset: number, limit = PAGE_SIZE): TokenQuery {
+export function toTokenQuery(filters: TokenFilters, sort: TokenOrder, offset: number, limit = PAGE_SIZE): TokenQuery {
   return {
     owner: blankToNull(filters.owner),
     kind: filters.kind || null,
@@ -77,10 +81,10 @@ export function activeFilterCount(filters: TokenFilters): number {
 }
 
 /** Clicking a sorted column flips its direction; a new column starts with its natural order. */
-export function nextSort(current: TokenSort, key: TokenSortKey): TokenSort {
+export function nextSort(current: TokenOrder, key: TokenSort): TokenOrder {
   if (current.key === key) return { key, descending: !current.descending };
   // Dates and counts read best newest / largest first; names and kinds A to Z.
-  const descendingFirst: readonly TokenSortKey[] = ["created", "lastUsed", "uses", "id"];
+  const descendingFirst: readonly TokenSort[] = ["created", "lastUsed", "uses", "id"];
   return { key, descending: descendingFirst.includes(key) };
 }
 
@@ -107,7 +111,7 @@ export type DashboardCard =
  * tokens only. Refused attempts have no token filter, so that card lists active tokens by
  * most recent use, where refused tokens surface with their refused counts.
  */
-export function dashboardView(card: DashboardCard): { filters: TokenFilters; sort: TokenSort } {
+export function dashboardView(card: DashboardCard): { filters: TokenFilters; sort: TokenOrder } {
   const f = (patch: Partial<TokenFilters>) => ({ ...EMPTY_FILTERS, ...patch });
   switch (card) {
     case "expiringIn7Days":

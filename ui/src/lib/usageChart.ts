@@ -1,6 +1,6 @@
 // Geometry for the usage chart (hand-written SVG, see ui/README.md): one stacked bar per day,
 // accepted below refused, scaled to a "nice" maximum with a few round gridlines.
-import type { DayCountView } from "./contract";
+import type { DayCountView } from "../bindings/DayCountView";
 
 export type ChartBar = {
   day: string;

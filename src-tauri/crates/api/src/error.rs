@@ -17,12 +17,17 @@ pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit
 /// `WWW-Authenticate` sent with every 401.
 pub const WWW_AUTHENTICATE_VALUE: &str = "Bearer realm=\"tessera\"";
 
+/// Request members the API checks itself (beyond the core's fields): paging.
+pub const API_FIELDS: &[&str] = &["limit", "cursor"];
+
 /// A refusal or failure, ready to become a JSON response.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The request member (or path or query parameter) the refusal is about.
+    pub field: Option<&'static str>,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -34,12 +39,18 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            field: None,
             headers: Vec::new(),
         }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+
+    /// 400 about one request member: `NAME: MESSAGE`, with `field` set to NAME.
+    pub fn invalid_field(name: &'static str, message: impl std::fmt::Display) -> Self {
+        Self::bad_request(format!("{name}: {message}")).for_field(name)
     }
 
     /// 401 for a missing or unacceptable token; carries `WWW-Authenticate`.
@@ -90,6 +101,12 @@ impl ApiError {
         )
     }
 
+    /// Name the request member the refusal is about (`{"field": ...}` in the answer).
+    pub fn for_field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
@@ -103,19 +120,26 @@ impl From<tessera_core::Error> for ApiError {
             E::Invalid(_) => StatusCode::BAD_REQUEST,
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Forbidden(_) => StatusCode::FORBIDDEN,
-            E::Conflict(_) | E::State(_) => StatusCode::CONFLICT,
+            E::Conflict(_) | E::State(_) | E::NotSetUp | E::AlreadySetUp => StatusCode::CONFLICT,
             E::Internal { .. } => {
                 tracing::error!(error = ?e, "core operation failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        Self::new(status, e.code(), e.to_string())
+        // The API names a field as the core does (its request members use those names), and
+        // the message keeps it in front so a person reading the answer sees it too.
+        let mut out = Self::new(status, e.code(), e.to_string());
+        out.field = e.field().map(tessera_core::error::Field::as_str);
+        out
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": self.code, "message": scrub(&self.message)});
+        let mut body = json!({"error": self.code, "message": scrub(&self.message)});
+        if let Some(field) = self.field {
+            body["field"] = json!(field);
+        }
         let mut res = (self.status, axum::Json(body)).into_response();
         for (name, value) in self.headers {
             res.headers_mut().insert(name, value);

@@ -26,6 +26,17 @@ fn is_json(ct: Option<&str>) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// The request member a body error is about (`rate_limit`, `scopes[2]` → `scopes`), when it
+/// is one the API's errors name.
+fn known_field(path: &str) -> Option<&'static str> {
+    let top = path.split(['.', '[']).next().unwrap_or_default();
+    tessera_core::error::Field::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .chain(crate::error::API_FIELDS.iter().copied())
+        .find(|name| *name == top)
+}
+
 /// A serde message without any value the client sent.
 fn describe(e: &serde_json::Error) -> String {
     let full = e.to_string();
@@ -82,9 +93,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Ok(v) => v,
             Err(e) => {
                 let path = e.path().to_string();
+                let mut field = known_field(&path);
                 let inner = e.into_inner();
                 let message = match inner.classify() {
                     serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                        // Not about a member: the JSON itself is broken where it stopped.
+                        field = None;
                         format!(
                             "body: not valid JSON (line {}, column {})",
                             inner.line(),
@@ -94,13 +108,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                     _ if path == "." || path.is_empty() => {
                         let d = describe(&inner);
                         match d.strip_suffix(" is required") {
-                            Some(field) => format!("{field}: required"),
+                            Some(name) => {
+                                field = known_field(name);
+                                format!("{name}: required")
+                            }
                             None => format!("body: {d}"),
                         }
                     }
                     _ => format!("{path}: {}", describe(&inner)),
                 };
-                return Err(ApiError::bad_request(message));
+                let err = ApiError::bad_request(message);
+                return Err(match field {
+                    Some(f) => err.for_field(f),
+                    None => err,
+                });
             }
         };
         de.end()

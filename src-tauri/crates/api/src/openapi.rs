@@ -3,13 +3,105 @@
 
 use serde_json::{json, Map, Value};
 
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::transform::transform_subschemas;
+use schemars::Schema;
+use tessera_core::store::usage::UsageEntry;
+use tessera_core::store::users::User;
+use tessera_core::TokenInfo;
+
 use crate::catalog::{Access, ROUTES};
+
+/// The schemas of the read models the API answers with, derived from tessera-core's own types
+/// (the ones it serialises), so a field added there is in this document without an edit here.
+fn models() -> Map<String, Value> {
+    let mut generator = SchemaSettings::openapi3()
+        .with(|s| s.contract = Contract::Serialize)
+        .with_transform(plain_openapi3 as fn(&mut Schema))
+        .into_generator();
+    generator.subschema_for::<TokenInfo>();
+    generator.subschema_for::<UsageEntry>();
+    generator.subschema_for::<User>();
+    generator.take_definitions(true)
+}
 
 fn error_ref(description: &str) -> Value {
     json!({
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     })
+}
+
+/// Rewrite what schemars writes in JSON Schema idiom into the plain OpenAPI 3.0 forms
+/// clients (and Postman) read best: an enum whose variants carry docs becomes one `enum` (the
+/// docs joined into its description), `anyOf [X, null]` becomes `allOf [X]` with
+/// `nullable`, and unsigned formats (not OpenAPI's) give way to `minimum: 0`.
+fn plain_openapi3(schema: &mut Schema) {
+    transform_subschemas(&mut (plain_openapi3 as fn(&mut Schema)), schema);
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if obj
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.starts_with("uint"))
+    {
+        obj.remove("format");
+        obj.insert("minimum".into(), json!(0));
+    }
+    if let Some(Value::Array(alternatives)) = obj.get("oneOf") {
+        let single = |a: &Value| match a.get("enum") {
+            Some(Value::Array(v)) if v.len() == 1 && a.get("type") == Some(&json!("string")) => {
+                Some((
+                    v[0].clone(),
+                    a.get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                ))
+            }
+            _ => None,
+        };
+        let values: Option<Vec<(Value, Option<String>)>> =
+            alternatives.iter().map(single).collect();
+        if let Some(values) = values {
+            let docs: Vec<String> = values
+                .iter()
+                .filter_map(|(v, d)| Some(format!("`{}`: {}", v.as_str()?, d.as_deref()?)))
+                .collect();
+            let names: Vec<Value> = values.into_iter().map(|(v, _)| v).collect();
+            let mut text = obj
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            for d in docs {
+                text.push(' ');
+                text.push_str(&d);
+            }
+            obj.remove("oneOf");
+            obj.insert("type".into(), json!("string"));
+            obj.insert("enum".into(), Value::Array(names));
+            obj.insert("description".into(), json!(text.trim()));
+        }
+    }
+    if let Some(Value::Array(alternatives)) = obj.get("anyOf") {
+        let is_null = |a: &Value| a.get("enum") == Some(&json!([null]));
+        if alternatives.len() == 2 && alternatives.iter().any(is_null) {
+            let other = alternatives.iter().find(|a| !is_null(a)).cloned();
+            obj.remove("anyOf");
+            obj.insert("allOf".into(), json!([other]));
+            obj.insert("nullable".into(), json!(true));
+        }
+    }
+}
+
+/// The hand-written request and envelope schemas, and the derived read models.
+fn all_schemas() -> Value {
+    let mut all = models();
+    if let Value::Object(own) = schemas() {
+        all.extend(own);
+    }
+    Value::Object(all)
 }
 
 fn schemas() -> Value {
@@ -40,7 +132,8 @@ fn schemas() -> Value {
             "type": "object", "required": ["error", "message"],
             "properties": {
                 "error": {"type": "string", "description": "A machine-readable code: the rule that refused the request (malformed, unknown, revoked, expired, network, scope, rate_limited...) or the kind of error"},
-                "message": {"type": "string", "description": "What was wrong and what to do"}
+                "message": {"type": "string", "description": "What was wrong and what to do"},
+                "field": {"type": "string", "description": "The request member, path or query parameter the refusal is about, when there is one (core fields, plus limit and cursor)", "enum": error_fields()}
             }
         },
         "Health": {
@@ -55,11 +148,6 @@ fn schemas() -> Value {
             "type": "object", "nullable": true, "description": "The token's owner as of this request; null for company tokens",
             "required": ["id", "email", "name", "role"],
             "properties": {"id": {"type": "integer"}, "email": string, "name": string, "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
-        },
-        "TokenOwner": {
-            "type": "object", "nullable": true, "description": "The owner of a user or personal token; null for company tokens",
-            "required": ["id", "email", "name"],
-            "properties": {"id": {"type": "integer"}, "email": string, "name": string}
         },
         "Me": {
             "type": "object",
@@ -93,29 +181,9 @@ fn schemas() -> Value {
                 "scopes": strings, "expires_at": date
             }
         },
-        "Token": {
-            "type": "object", "description": "A token's metadata; never its secret",
-            "required": [
-                "id", "kind", "name", "description", "hint", "owner", "created_by", "scopes", "status",
-                "created_at", "expires_at", "idle_days", "idle_expires_at", "allowed_networks", "rate_limit",
-                "status_changed_at", "last_used_at", "last_used_ip", "last_used_agent", "use_count", "refused_count"
-            ],
-            "properties": {
-                "id": {"type": "integer"}, "kind": kind, "name": string, "description": string, "hint": string,
-                "owner": r("TokenOwner"), "created_by": string, "scopes": strings,
-                "status": {"type": "string", "enum": ["active", "deactivated", "revoked", "expired"]},
-                "created_at": {"type": "string", "format": "date-time"}, "expires_at": date,
-                "idle_days": {"type": "integer", "nullable": true}, "idle_expires_at": date,
-                "allowed_networks": strings, "rate_limit": {"type": "integer"},
-                "status_changed_at": {"type": "string", "format": "date-time", "nullable": true, "description": "When it was last revoked, deactivated or activated; null if never"},
-                "last_used_at": date, "last_used_ip": {"type": "string", "nullable": true},
-                "last_used_agent": {"type": "string", "nullable": true},
-                "use_count": {"type": "integer"}, "refused_count": {"type": "integer"}
-            }
-        },
         "CreatedToken": {
             "allOf": [
-                {"$ref": "#/components/schemas/Token"},
+                {"$ref": "#/components/schemas/TokenInfo"},
                 {"type": "object", "required": ["token", "replaced"], "properties": {
                     "token": {"type": "string", "description": "The plaintext token, shown only in this reply"},
                     "replaced": {"type": "integer", "nullable": true, "description": "The user token this one replaced (and revoked), if any"}
@@ -137,16 +205,6 @@ fn schemas() -> Value {
                 "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute"}
             }
         },
-        "User": {
-            "type": "object",
-            "required": ["id", "email", "name", "role", "active", "source_group", "created_at", "deactivated_at"],
-            "properties": {
-                "id": {"type": "integer"}, "email": string, "name": string,
-                "role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]},
-                "active": {"type": "boolean"}, "source_group": string,
-                "created_at": {"type": "string", "format": "date-time"}, "deactivated_at": date
-            }
-        },
         "CreateUserRequest": {
             "type": "object", "required": ["email", "name", "role", "password"], "additionalProperties": false,
             "properties": {
@@ -159,18 +217,6 @@ fn schemas() -> Value {
             "type": "object", "required": ["role"], "additionalProperties": false,
             "properties": {"role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
         },
-        "UsageEvent": {
-            "type": "object",
-            "required": ["id", "at", "ip", "user_agent", "method", "path", "status", "outcome", "via", "uses"],
-            "properties": {
-                "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
-                "ip": {"type": "string", "nullable": true}, "user_agent": {"type": "string", "nullable": true},
-                "method": string, "path": string, "status": {"type": "integer"},
-                "outcome": {"type": "string", "description": "accepted or the refusal reason"},
-                "via": {"type": "string", "description": "bearer, basic, token, api-token, ssws, x-api-key, query or verify"},
-                "uses": {"type": "integer", "description": "How many identical presentations this event stands for (same second, client, route and answer); usually 1"}
-            }
-        },
         "AuditEntry": {
             "type": "object",
             "required": ["id", "at", "actor", "action", "target", "details"],
@@ -180,9 +226,9 @@ fn schemas() -> Value {
                 "details": {"type": "object", "nullable": true, "additionalProperties": true, "description": "What the action changed; its fields depend on the action"}
             }
         },
-        "TokenPage": page("Token"),
+        "TokenPage": page("TokenInfo"),
         "AuditPage": page("AuditEntry"),
-        "UsageEvents": list("UsageEvent"),
+        "UsageEvents": list("UsageEntry"),
         "Users": list("User"),
         "DeletedToken": {
             "type": "object", "required": ["deleted"],
@@ -214,7 +260,7 @@ fn response_schema(operation_id: &str) -> Value {
         "verify" => r("Introspection"),
         "listTokens" => r("TokenPage"),
         "createToken" => r("CreatedToken"),
-        "getToken" | "revokeToken" | "deactivateToken" | "activateToken" => r("Token"),
+        "getToken" | "revokeToken" | "deactivateToken" | "activateToken" => r("TokenInfo"),
         "deleteToken" => r("DeletedToken"),
         "tokenUsage" => r("UsageEvents"),
         "listUsers" => r("Users"),
@@ -325,7 +371,17 @@ pub fn document() -> Value {
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "basic": {"type": "http", "scheme": "basic", "description": "The token as user name, empty password"}
             },
-            "schemas": schemas()
+            "schemas": all_schemas()
         }
     })
+}
+
+/// Every name an error's `field` can take: the core's fields and the API's own parameters.
+fn error_fields() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = tessera_core::error::Field::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
+    names.extend(crate::error::API_FIELDS);
+    names
 }

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use tessera_core::error::Field;
 use tessera_core::keys::{KeyLocation, KeyStoreChoice};
 use tessera_core::model::{Email, Networks, Role, Scope, TokenId};
 use tessera_core::password::Password;
@@ -58,12 +59,16 @@ async fn open(data_dir: &Path) -> Result<Tessera> {
 }
 
 async fn actor(t: &Tessera, who: &As) -> Result<tessera_core::Actor> {
+    let flags = [(Field::Email, "--as")];
     let email = who
         .as_email
         .as_deref()
         .map(str::parse::<Email>)
-        .transpose()?;
-    t.actor(email.as_ref()).await
+        .transpose()
+        .map_err(|e| output::relabel(e, &flags))?;
+    t.actor(email.as_ref())
+        .await
+        .map_err(|e| output::relabel(e, &flags))
 }
 
 fn read_password(confirm: bool) -> Result<Password> {
@@ -72,7 +77,8 @@ fn read_password(confirm: bool) -> Result<Password> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(Error::invalid(
-            "password: no terminal to ask on; set TESSERA_PASSWORD in the environment",
+            Field::Password,
+            "no terminal to ask on; set TESSERA_PASSWORD in the environment",
         ));
     }
     let ask = |prompt: &str| {
@@ -83,7 +89,8 @@ fn read_password(confirm: bool) -> Result<Password> {
     let pw = Password::new(first.clone())?;
     if confirm && ask("Repeat the password: ")? != first {
         return Err(Error::invalid(
-            "password: the two entries differ; try again",
+            Field::Password,
+            "the two entries differ; try again",
         ));
     }
     Ok(pw)
@@ -97,10 +104,13 @@ fn write_out(out: Option<&Path>, text: &str, what: &str) -> Result<()> {
     match out {
         Some(p) => {
             std::fs::write(p, text).map_err(|e| {
-                Error::invalid(format!(
-                    "out: cannot write {} ({e}); choose a writable path",
-                    p.display()
-                ))
+                Error::invalid(
+                    None,
+                    format!(
+                        "--out: cannot write {} ({e}); choose a writable path",
+                        p.display()
+                    ),
+                )
             })?;
             eprintln!("Wrote {what} to {}", p.display());
             Ok(())
@@ -119,7 +129,14 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
             admin_email,
             admin_name,
         } => {
-            let email: Email = admin_email.parse()?;
+            // Init names the admin's e-mail and name with flags of their own.
+            let flags = [
+                (Field::Email, "--admin-email"),
+                (Field::Name, "--admin-name"),
+            ];
+            let email: Email = admin_email
+                .parse()
+                .map_err(|e| output::relabel(e, &flags))?;
             let pw = read_password(true)?;
             let u = t
                 .init(
@@ -132,7 +149,8 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
                         source_group: String::new(),
                     },
                 )
-                .await?;
+                .await
+                .map_err(|e| output::relabel(e, &flags))?;
             println!(
                 "Set up {company} in {} with admin {}.",
                 data_dir.display(),
@@ -223,25 +241,33 @@ fn set_policy_value(p: Policy, key: &str, value: &str) -> Result<Policy> {
         .as_object_mut()
         .ok_or_else(|| Error::internal("policy is not an object", "shape"))?;
     let current = obj.get(key).ok_or_else(|| {
-        Error::invalid(format!(
-            "key: unknown policy key '{key}'; use one of: {}",
-            obj.keys().cloned().collect::<Vec<_>>().join(", ")
-        ))
+        Error::invalid(
+            None,
+            format!(
+                "KEY: unknown policy key '{key}'; use one of: {}",
+                obj.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        )
     })?;
     let new = match current {
         serde_json::Value::Bool(_) => serde_json::Value::Bool(match value {
             "true" | "yes" | "on" => true,
             "false" | "no" | "off" => false,
-            _ => return Err(Error::invalid(format!("value: {key} takes true or false"))),
+            _ => {
+                return Err(Error::invalid(
+                    None,
+                    format!("VALUE: {key} takes true or false"),
+                ))
+            }
         }),
         _ => serde_json::Value::from(
             value
                 .parse::<u32>()
-                .map_err(|_| Error::invalid(format!("value: {key} takes a whole number")))?,
+                .map_err(|_| Error::invalid(None, format!("VALUE: {key} takes a whole number")))?,
         ),
     };
     obj.insert(key.to_owned(), new);
-    serde_json::from_value(v).map_err(|e| Error::invalid(format!("value: {e}")))
+    serde_json::from_value(v).map_err(|e| Error::invalid(None, format!("VALUE: {e}")))
 }
 
 async fn user(t: &Tessera, c: UserCmd) -> Result<()> {
@@ -352,7 +378,13 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
         .iter()
         .map(|s| s.parse::<Scope>())
         .collect::<Result<Vec<_>>>()?;
-    let owner = c.owner.as_deref().map(str::parse::<Email>).transpose()?;
+    let owner_flag = [(Field::Email, "--owner")];
+    let owner = c
+        .owner
+        .as_deref()
+        .map(str::parse::<Email>)
+        .transpose()
+        .map_err(|e| output::relabel(e, &owner_flag))?;
     let networks = Networks::parse(&c.allow)?;
     // Check the Postman file can be written before the token exists, so a bad path loses nothing.
     if let Some(p) = &c.postman_env {
@@ -373,7 +405,8 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
                 rate_limit: c.rate_limit,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| output::relabel(e, &owner_flag))?;
     if let Some(p) = &c.postman_env {
         let env =
             tessera_api::postman::environment(&c.base_url, &created.token, &created.info.name);
@@ -419,24 +452,30 @@ fn check_writable(p: &Path) -> Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
-        return Err(Error::invalid(format!(
-            "postman-env: the folder {} does not exist; choose an existing folder",
-            dir.display()
-        )));
+        return Err(Error::invalid(
+            None,
+            format!(
+                "--postman-env: the folder {} does not exist; choose an existing folder",
+                dir.display()
+            ),
+        ));
     }
     if p.is_dir() {
-        return Err(Error::invalid(format!(
-            "postman-env: {} is a folder; give a file name",
-            p.display()
-        )));
+        return Err(Error::invalid(
+            None,
+            format!(
+                "--postman-env: {} is a folder; give a file name",
+                p.display()
+            ),
+        ));
     }
     Ok(())
 }
 
 fn write_secret_file(p: &Path, text: &str) -> Result<()> {
     tessera_core::secret_file::write(p, text.as_bytes()).map_err(|e| {
-        Error::invalid(format!(
-            "postman-env: cannot write {} ({e}); the token was created, so revoke it and try again",
+        Error::invalid(None, format!(
+            "--postman-env: cannot write {} ({e}); the token was created, so revoke it and try again",
             p.display()
         ))
     })
@@ -464,11 +503,10 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                     &a,
                     &TokenFilter {
                         owner,
-                        kind: k.map(|k| kind(k).as_str().to_owned()),
+                        kind: k.map(kind),
                         status: status
                             .map(|s| s.parse::<tessera_core::model::TokenStatus>())
-                            .transpose()?
-                            .map(|s| s.as_str().to_owned()),
+                            .transpose()?,
                         text: search.filter(|s| !s.trim().is_empty()),
                         limit,
                         ..Default::default()
@@ -538,7 +576,10 @@ async fn verify(
     let ip = ip
         .map(|s| {
             s.trim().parse::<std::net::IpAddr>().map_err(|_| {
-                Error::invalid("ip: not an IP address; use a form like 203.0.113.7 or 2001:db8::1")
+                Error::invalid(
+                    Field::Ip,
+                    "not an IP address; use a form like 203.0.113.7 or 2001:db8::1",
+                )
             })
         })
         .transpose()?;
@@ -547,7 +588,10 @@ async fn verify(
         .take(4096)
         .read_to_string(&mut input)
         .map_err(|_| {
-            Error::invalid("token: cannot read the token from standard input; pipe it in as text")
+            Error::invalid(
+                Field::Token,
+                "cannot read the token from standard input; pipe it in as text",
+            )
         })?;
     let now = time::OffsetDateTime::now_utc();
     let d = t.verify(&input, &scopes, ip, now).await?;
@@ -611,9 +655,12 @@ async fn serve(
     accept_broken_audit: bool,
 ) -> Result<ExitCode> {
     let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
-        Error::invalid(format!(
-            "listen: '{listen}' is not an address and port; use a form like 127.0.0.1:8443"
-        ))
+        Error::invalid(
+            None,
+            format!(
+                "--listen: '{listen}' is not an address and port; use a form like 127.0.0.1:8443"
+            ),
+        )
     })?;
     if let Some(p) = t.verify_audit().await?.problem {
         if !accept_broken_audit {

@@ -1,6 +1,7 @@
 //! Printing: JSON for scripts, aligned tables for people. Dates are UTC RFC 3339 here.
 
 use serde::Serialize;
+use tessera_core::error::Field;
 use tessera_core::policy::Policy;
 use tessera_core::service::ScopeInfo;
 use tessera_core::store::audit::AuditEntry;
@@ -9,6 +10,88 @@ use tessera_core::store::users::User;
 use tessera_core::verify::{Decision, Reason};
 use tessera_core::{Error, Result, TokenInfo};
 use time::OffsetDateTime;
+
+/// How the CLI names a core field: the flag (or argument) it is given with.
+pub fn flag(f: Field) -> &'static str {
+    match f {
+        Field::Id => "ID",
+        Field::Kind => "--kind",
+        Field::Name => "--name",
+        Field::Description => "--description",
+        Field::Owner => "--owner",
+        Field::Scopes => "--scope",
+        Field::Expiry => "expiry",
+        Field::ExpiresIn => "--expires-in",
+        Field::ExpiresAt => "--expires-at",
+        Field::IdleDays => "--idle-days",
+        Field::AllowedNetworks => "--allow",
+        Field::RateLimit => "--rate-limit",
+        Field::Status => "--status",
+        Field::Token => "TOKEN",
+        Field::Ip => "--ip",
+        Field::Email => "e-mail",
+        Field::Role => "--role",
+        Field::Password => "password",
+        Field::CurrentPassword => "current password",
+        Field::SourceGroup => "--source-group",
+        Field::Company => "--company",
+        Field::Since => "--since",
+        Field::Until => "--until",
+        // Policy values are set with `tessera policy set KEY VALUE`; the key is the name.
+        other => other.as_str(),
+    }
+}
+
+/// The CLI's own hint for an error: which command shows what was not found.
+fn hint(e: &Error) -> Option<&'static str> {
+    match (e, e.field()) {
+        (Error::NotSetUp, _) => Some(
+            "run `tessera init --company NAME --admin-email EMAIL --admin-name NAME` first",
+        ),
+        (Error::AlreadySetUp, _) => {
+            Some("act as one of its users with --as EMAIL, or give another --data-dir to set up a new one")
+        }
+        (Error::NotFound(_) | Error::Invalid(_), Some(Field::Id)) => {
+            Some("see `tessera token list`")
+        }
+        (Error::NotFound(_), Some(Field::Email)) => Some("see `tessera user list`"),
+        (Error::Invalid(_) | Error::Forbidden(_), Some(Field::Scopes)) => {
+            Some("see `tessera scope list` (an admin adds scopes with `tessera scope add`)")
+        }
+        _ => None,
+    }
+}
+
+/// An error as the CLI prints it: the field as its flag, then what to do, then a hint.
+pub fn error_text(e: &Error) -> String {
+    let mut text = match e.field() {
+        Some(f) => format!("{}: {}", flag(f), e.message()),
+        None => e.message(),
+    };
+    if let Some(h) = hint(e) {
+        text.push_str("; ");
+        text.push_str(h);
+    }
+    text
+}
+
+/// The same error with some fields named by other flags (a command whose flags differ).
+pub fn relabel(e: Error, flags: &[(Field, &str)]) -> Error {
+    let Some((_, label)) = flags.iter().find(|(f, _)| Some(*f) == e.field()) else {
+        return e;
+    };
+    let mut text = format!("{label}: {}", e.message());
+    if let Some(h) = hint(&e) {
+        text.push_str("; ");
+        text.push_str(h);
+    }
+    match e {
+        Error::NotFound(_) => Error::not_found(None, text),
+        Error::Forbidden(_) => Error::forbidden(None, text),
+        Error::Conflict(_) => Error::conflict(None, text),
+        _ => Error::invalid(None, text),
+    }
+}
 
 pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
     let s =

@@ -419,7 +419,7 @@ fn users_may_grant_only_what_their_role_allows() {
     assert_eq!(r.code, 1);
     assert_eq!(
         r.error(),
-        "error: scope: the role vrm_admin may not grant audit:read; choose scopes the role allows (see `tessera scope list`)"
+        "error: --scope: the role vrm_admin may not grant audit:read; choose scopes the role allows; see `tessera scope list` (an admin adds scopes with `tessera scope add`)"
     );
     e.create(&[
         "--kind",
@@ -912,7 +912,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--role",
                 "user",
             ],
-            "email:",
+            "error: e-mail: 'not-an-email' is not an e-mail address",
         ),
         (
             vec![
@@ -925,7 +925,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--role",
                 "user",
             ],
-            "email: a user with e-mail",
+            "error: e-mail: a user with e-mail user@acme.test already exists",
         ),
         (
             vec![
@@ -938,11 +938,11 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--role",
                 "boss",
             ],
-            "role: unknown role",
+            "error: --role: unknown role",
         ),
         (
             vec!["user", "set-role", "user@acme.test", "root"],
-            "role: unknown role",
+            "error: --role: unknown role",
         ),
         (
             vec![
@@ -957,7 +957,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--scope",
                 "nope:read",
             ],
-            "scope: unknown scope",
+            "error: --scope: unknown scope 'nope:read'",
         ),
         (
             vec![
@@ -972,7 +972,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--scope",
                 "Bad Scope",
             ],
-            "scope:",
+            "error: --scope: 'Bad Scope' is not a valid scope name",
         ),
         (
             vec![
@@ -985,7 +985,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--name",
                 "",
             ],
-            "name: required",
+            "error: --name: required",
         ),
         (
             vec![
@@ -996,7 +996,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--owner",
                 "user@acme.test",
             ],
-            "name: required",
+            "error: --name: required",
         ),
         (
             vec![
@@ -1009,7 +1009,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--name",
                 &long,
             ],
-            "name: too long",
+            "error: --name: too long",
         ),
         (
             vec![
@@ -1022,7 +1022,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--name",
                 "taken",
             ],
-            "name: a live token named",
+            "error: --name: a live token named",
         ),
         (
             vec![
@@ -1037,7 +1037,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--expires-at",
                 "2001-01-01T00:00:00Z",
             ],
-            "expiry: the date is in the past",
+            "error: expiry: the date is in the past",
         ),
         (
             vec![
@@ -1052,7 +1052,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--expires-in",
                 "400d",
             ],
-            "expiry: beyond the policy maximum",
+            "error: expiry: beyond the policy maximum",
         ),
         (
             vec![
@@ -1067,7 +1067,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--expires-in",
                 "soon",
             ],
-            "expires-in:",
+            "error: --expires-in: 'soon' is not a lifetime",
         ),
         (
             vec![
@@ -1082,7 +1082,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--expires-at",
                 "31/12/2030",
             ],
-            "expires-at:",
+            "error: --expires-at: '31/12/2030' is not an RFC 3339 date",
         ),
         (
             vec![
@@ -1097,7 +1097,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--allow",
                 "10.0.0.0/33",
             ],
-            "allow:",
+            "error: --allow: ",
         ),
         (
             vec![
@@ -1112,7 +1112,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--allow",
                 "example.com",
             ],
-            "allow:",
+            "error: --allow: ",
         ),
         (
             vec![
@@ -1127,7 +1127,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--rate-limit",
                 "0",
             ],
-            "rate-limit:",
+            "error: --rate-limit: ",
         ),
         (
             vec![
@@ -1142,7 +1142,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--rate-limit",
                 "100000",
             ],
-            "rate-limit:",
+            "error: --rate-limit: ",
         ),
         (
             vec![
@@ -1155,7 +1155,7 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--name",
                 "n",
             ],
-            "user: no user",
+            "error: --owner: no user with e-mail ghost@acme.test; see `tessera user list`",
         ),
         (
             vec![
@@ -1168,15 +1168,24 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
                 "--name",
                 "n",
             ],
-            "user: no user",
+            "error: --as: no user with e-mail ghost@acme.test; see `tessera user list`",
         ),
-        (vec!["token", "show", "999"], "token: no token 999"),
-        (vec!["token", "revoke", "abc"], "id:"),
+        (
+            vec!["token", "show", "999"],
+            "error: ID: no token 999 that you may see; see `tessera token list`",
+        ),
+        (
+            vec!["token", "revoke", "abc"],
+            "error: ID: 'abc' is not a token id",
+        ),
         (
             vec!["user", "deactivate", "ghost@acme.test"],
-            "user: no user",
+            "error: e-mail: no user with e-mail ghost@acme.test; see `tessera user list`",
         ),
-        (vec!["token", "list", "--status", "weird"], "status:"),
+        (
+            vec!["token", "list", "--status", "weird"],
+            "error: --status: unknown status 'weird'",
+        ),
     ];
     for (args, expect) in cases {
         let before = e.snapshot();
@@ -1194,6 +1203,32 @@ fn bad_input_gets_one_clear_error_and_changes_nothing() {
         );
         assert_eq!(before, e.snapshot(), "{args:?} changed the database");
     }
+}
+
+#[test]
+fn errors_name_the_flag_and_the_command_that_helps() {
+    let e = Env::setup();
+    let r = e.run(&[
+        "token",
+        "create",
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "n",
+        "--rate-limit",
+        "0",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.error();
+    assert!(line.starts_with("error: --rate-limit: "), "{line}");
+    assert!(!line.contains("rate_limit"), "{line}");
+    let r = e.run(&["token", "show", "999999"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = r.error();
+    assert!(line.starts_with("error: ID: "), "{line}");
+    assert!(line.ends_with("; see `tessera token list`"), "{line}");
 }
 
 #[test]
@@ -1268,10 +1303,9 @@ fn acting_as_a_deactivated_user_is_refused() {
         "x",
     ]);
     assert_eq!(r.code, 1);
-    assert!(
-        r.error().contains("as: user@acme.test is deactivated"),
-        "{}",
-        r.stderr
+    assert_eq!(
+        r.error(),
+        "error: user@acme.test is deactivated and cannot act; an admin can reactivate the account"
     );
     e.run(&["user", "reactivate", "user@acme.test"]).ok();
     e.create(&[

@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (
             "status expired",
             page(TokenFilter {
-                status: Some("expired".into()),
+                status: Some(tessera_core::model::TokenStatus::Expired),
                 ..Default::default()
             }),
         ),
@@ -66,7 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (
             "scope tokens:write",
             page(TokenFilter {
-                scope: Some("tokens:write".into()),
+                scope: "tokens:write".parse().ok(),
                 ..Default::default()
             }),
         ),

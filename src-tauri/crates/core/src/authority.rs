@@ -8,7 +8,7 @@
 use ipnet::IpNet;
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::model::{builtin_scope, Networks, Role, Scope, Scopes, TokenId};
 use crate::token::TokenKind;
 use crate::verify::VerifiedToken;
@@ -79,8 +79,8 @@ impl TokenLimits {
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        Err(Error::forbidden(format!(
-            "scope: the token this request was made with does not hold {list}, so it cannot {doing}; a token can only pass on authority it holds itself"
+        Err(Error::forbidden(Field::Scopes, format!(
+            "the token this request was made with does not hold {list}, so it cannot {doing}; a token can only pass on authority it holds itself"
         )))
     }
 
@@ -138,8 +138,8 @@ pub fn narrow_new_token(
     if let Some(limit) = by.expires_at {
         match req.expires_at {
             None => {
-                return Err(Error::forbidden(format!(
-                    "expiry: the token this request was made with expires {}, so a token made with it must expire too; choose a lifetime",
+                return Err(Error::forbidden(Field::Expiry, format!(
+                    "the token this request was made with expires {}, so a token made with it must expire too; choose a lifetime",
                     crate::text::date(limit)
                 )))
             }
@@ -147,8 +147,8 @@ pub fn narrow_new_token(
                 if req.expiry_defaulted {
                     req.expires_at = Some(limit);
                 } else {
-                    return Err(Error::forbidden(format!(
-                        "expiry: later than the token this request was made with, which expires {}; choose an expiry no later than that",
+                    return Err(Error::forbidden(Field::Expiry, format!(
+                        "later than the token this request was made with, which expires {}; choose an expiry no later than that",
                         crate::text::date(limit)
                     )));
                 }
@@ -159,16 +159,16 @@ pub fn narrow_new_token(
     if req.networks.is_empty() {
         req.networks = by.networks.clone();
     } else if !by.covers_networks(&req.networks) {
-        return Err(Error::forbidden(format!(
-            "allow: the token this request was made with may only be used from {}; a token made with it must be limited to those networks or narrower ones",
+        return Err(Error::forbidden(Field::AllowedNetworks, format!(
+            "the token this request was made with may only be used from {}; a token made with it must be limited to those networks or narrower ones",
             by.networks.to_text().replace(' ', ", ")
         )));
     }
     match req.rate_limit {
         None => req.rate_limit = Some(default_rate_limit.min(by.rate_limit)),
         Some(r) if r > by.rate_limit => {
-            return Err(Error::forbidden(format!(
-                "rate-limit: {r} requests per minute is more than the {} of the token this request was made with; choose at most {}",
+            return Err(Error::forbidden(Field::RateLimit, format!(
+                "{r} requests per minute is more than the {} of the token this request was made with; choose at most {}",
                 by.rate_limit, by.rate_limit
             )))
         }
@@ -178,8 +178,8 @@ pub fn narrow_new_token(
         match req.idle_days {
             None => req.idle_days = Some(limit),
             Some(d) if d > limit => {
-                return Err(Error::forbidden(format!(
-                    "idle-days: {d} days is longer than the {limit} of the token this request was made with; choose at most {limit}"
+                return Err(Error::forbidden(Field::IdleDays, format!(
+                    "{d} days is longer than the {limit} of the token this request was made with; choose at most {limit}"
                 )))
             }
             Some(_) => {}
@@ -199,17 +199,20 @@ pub fn check_within(by: &TokenLimits, target: &TokenLimits) -> Result<()> {
     };
     if later {
         return Err(Error::forbidden(
-            "expiry: the token to activate lives longer than the token this request was made with; activate it in the app or with a longer-lived token",
+            Field::Expiry,
+            "the token to activate lives longer than the token this request was made with; activate it in the app or with a longer-lived token",
         ));
     }
     if !by.covers_networks(&target.networks) {
         return Err(Error::forbidden(
-            "allow: the token to activate may be used from networks the token this request was made with may not; activate it in the app",
+            Field::AllowedNetworks,
+            "the token to activate may be used from networks the token this request was made with may not; activate it in the app",
         ));
     }
     if target.rate_limit > by.rate_limit {
         return Err(Error::forbidden(
-            "rate-limit: the token to activate has a higher rate limit than the token this request was made with; activate it in the app",
+            Field::RateLimit,
+            "the token to activate has a higher rate limit than the token this request was made with; activate it in the app",
         ));
     }
     Ok(())
@@ -278,48 +281,49 @@ mod tests {
     #[test]
     fn anything_wider_is_refused_with_its_field() {
         let by = limits(&["tokens:write"], &["10.0.0.0/8"]);
-        let cases: Vec<(Requested, &str)> = vec![
-            (req(&["tokens:write", "audit:read"]), "scope: "),
+        let cases: Vec<(Requested, Field)> = vec![
+            (req(&["tokens:write", "audit:read"]), Field::Scopes),
             (
                 Requested {
                     expires_at: Some(datetime!(2028-01-01 0:00 UTC)),
                     ..req(&["tokens:write"])
                 },
-                "expiry: ",
+                Field::Expiry,
             ),
             (
                 Requested {
                     expires_at: None,
                     ..req(&["tokens:write"])
                 },
-                "expiry: ",
+                Field::Expiry,
             ),
             (
                 Requested {
                     networks: Networks::parse(&["0.0.0.0/0"]).expect("net"),
                     ..req(&["tokens:write"])
                 },
-                "allow: ",
+                Field::AllowedNetworks,
             ),
             (
                 Requested {
                     rate_limit: Some(61),
                     ..req(&["tokens:write"])
                 },
-                "rate-limit: ",
+                Field::RateLimit,
             ),
             (
                 Requested {
                     idle_days: Some(11),
                     ..req(&["tokens:write"])
                 },
-                "idle-days: ",
+                Field::IdleDays,
             ),
         ];
         for (r, field) in cases {
-            let e = narrow_new_token(&by, r, 600).expect_err(field);
+            let e = narrow_new_token(&by, r, 600).expect_err(field.as_str());
             assert!(matches!(e, Error::Forbidden(_)), "{e}");
-            assert!(e.to_string().starts_with(field), "{e}");
+            assert_eq!(e.field(), Some(field), "{e}");
+            assert!(!e.message().starts_with(field.as_str()), "{e}");
         }
         let inside = Requested {
             networks: Networks::parse(&["10.1.0.0/16", "::ffff:10.2.3.4"]).expect("net"),

@@ -91,6 +91,7 @@ impl std::str::FromStr for KeyStoreChoice {
             "keyring" => Ok(Self::Keyring),
             "file" => Ok(Self::File),
             _ => Err(Error::invalid(
+                None,
                 "TESSERA_KEYSTORE: use auto, keyring or file",
             )),
         }

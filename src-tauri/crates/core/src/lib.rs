@@ -12,6 +12,8 @@ pub mod keys;
 pub mod model;
 pub mod password;
 pub mod policy;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod secret_file;
 pub mod seed;
 pub mod service;

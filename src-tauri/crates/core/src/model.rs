@@ -10,18 +10,21 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::text::clip;
 
 /// A user's numeric id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
+// A newtype struct is its number in JSON (serde's newtype rule), so no `transparent` needed.
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UserId(#[cfg_attr(feature = "bindings", ts(type = "number"))] pub i64);
 
 /// A token's numeric id (public; it is not a secret).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TokenId(pub i64);
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TokenId(#[cfg_attr(feature = "bindings", ts(type = "number"))] pub i64);
 
 impl fmt::Display for TokenId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,10 +46,10 @@ impl FromStr for TokenId {
             .filter(|n| *n > 0)
             .map(TokenId)
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "id: '{}' is not a token id; ids are positive numbers, see `tessera token list`",
-                    clip(s)
-                ))
+                Error::invalid(
+                    Field::Id,
+                    format!("'{}' is not a token id; ids are positive numbers", clip(s)),
+                )
             })
     }
 }
@@ -54,6 +57,7 @@ impl FromStr for TokenId {
 /// A normalised (trimmed, lower-case) e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Email(String);
 
 impl Email {
@@ -67,17 +71,21 @@ impl FromStr for Email {
     fn from_str(s: &str) -> Result<Self> {
         let e = s.trim().to_lowercase();
         let bad = || {
-            Error::invalid(format!(
-                "email: '{}' is not an e-mail address; use the form name@example.com",
-                clip(s)
-            ))
+            Error::invalid(
+                Field::Email,
+                format!(
+                    "'{}' is not an e-mail address; use the form name@example.com",
+                    clip(s)
+                ),
+            )
         };
         if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
         if crate::token::contains_token_pattern(s) {
             return Err(Error::invalid(
-                "email: looks like it contains a token; never paste a token into an e-mail field (if it was a real token, revoke it)",
+                Field::Email,
+                "looks like it contains a token; never paste a token into an e-mail field (if it was a real token, revoke it)",
             ));
         }
         let (local, domain) = e.split_once('@').ok_or_else(bad)?;
@@ -107,6 +115,8 @@ impl fmt::Display for Email {
 /// A person's role. It bounds which scopes their tokens may carry, now and later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Role {
     Admin,
     VrmAdmin,
@@ -148,10 +158,10 @@ impl FromStr for Role {
             "admin" => Ok(Self::Admin),
             "vrm_admin" => Ok(Self::VrmAdmin),
             "user" => Ok(Self::User),
-            _ => Err(Error::invalid(format!(
-                "role: unknown role '{}'; use admin, vrm_admin or user",
-                clip(s)
-            ))),
+            _ => Err(Error::invalid(
+                Field::Role,
+                format!("unknown role '{}'; use admin, vrm_admin or user", clip(s)),
+            )),
         }
     }
 }
@@ -250,8 +260,8 @@ impl FromStr for Scope {
             })
             && t.as_bytes()[0].is_ascii_lowercase();
         if !ok {
-            return Err(Error::invalid(format!(
-                "scope: '{}' is not a valid scope name; use 1-64 lower-case letters, digits and : . _ - (for example billing:read)",
+            return Err(Error::invalid(Field::Scopes, format!(
+                "'{}' is not a valid scope name; use 1-64 lower-case letters, digits and : . _ - (for example billing:read)",
                 clip(s)
             )));
         }
@@ -281,6 +291,8 @@ pub fn scopes_from_text(s: &str) -> Scopes {
 /// The stored status of a token. `expired` is derived from the dates, never stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TokenStatus {
     Active,
     Deactivated,
@@ -307,10 +319,13 @@ impl FromStr for TokenStatus {
             "deactivated" => Ok(Self::Deactivated),
             "revoked" => Ok(Self::Revoked),
             "expired" => Ok(Self::Expired),
-            _ => Err(Error::invalid(format!(
-                "status: unknown status '{}'; use active, deactivated, revoked or expired",
-                clip(s)
-            ))),
+            _ => Err(Error::invalid(
+                Field::Status,
+                format!(
+                    "unknown status '{}'; use active, deactivated, revoked or expired",
+                    clip(s)
+                ),
+            )),
         }
     }
 }
@@ -338,8 +353,8 @@ impl Networks {
                 t.parse::<IpAddr>().map(IpNet::from).ok()
             }
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "allow: '{}' is not an IP address or CIDR range; use forms like 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32",
+                Error::invalid(Field::AllowedNetworks, format!(
+                    "'{}' is not an IP address or CIDR range; use forms like 203.0.113.7, 10.0.0.0/8 or 2001:db8::/32",
                     clip(t)
                 ))
             })?;
@@ -349,7 +364,8 @@ impl Networks {
         }
         if out.len() > 100 {
             return Err(Error::invalid(
-                "allow: at most 100 addresses or ranges per token; use wider CIDR ranges",
+                Field::AllowedNetworks,
+                "at most 100 addresses or ranges per token; use wider CIDR ranges",
             ));
         }
         Ok(Self(out))
@@ -402,7 +418,8 @@ mod tests {
         let e = format!("{}@example.com", t.expose())
             .parse::<Email>()
             .expect_err("token in an e-mail");
-        assert!(e.to_string().starts_with("email: looks like"), "{e}");
+        assert_eq!(e.field(), Some(Field::Email));
+        assert!(e.message().starts_with("looks like"), "{e}");
         assert!(!e.to_string().contains(t.expose()));
     }
 

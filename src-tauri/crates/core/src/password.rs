@@ -7,7 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 
 pub const MIN_LEN: usize = 12;
 const MAX_LEN: usize = 1024;
@@ -28,14 +28,15 @@ impl Password {
         let s = Zeroizing::new(s);
         let n = s.chars().count();
         if n < MIN_LEN {
-            return Err(Error::invalid(format!(
-                "password: too short ({n} characters); use at least {MIN_LEN}, a passphrase of several words works well"
+            return Err(Error::invalid(Field::Password, format!(
+                "too short ({n} characters); use at least {MIN_LEN}, a passphrase of several words works well"
             )));
         }
         if n > MAX_LEN {
-            return Err(Error::invalid(format!(
-                "password: too long; use at most {MAX_LEN} characters"
-            )));
+            return Err(Error::invalid(
+                Field::Password,
+                format!("too long; use at most {MAX_LEN} characters"),
+            ));
         }
         Ok(Self(s))
     }

@@ -5,12 +5,14 @@
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::text::clip;
 
 /// What administrators set for the whole installation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Policy {
     /// The longest lifetime a new token may have, in days.
     pub max_lifetime_days: u32,
@@ -54,33 +56,44 @@ impl Default for Policy {
 impl Policy {
     /// Check that the values make sense together.
     pub fn validate(&self) -> Result<()> {
-        let range = |name: &str, v: u32, lo: u32, hi: u32| {
+        let range = |field: Field, v: u32, lo: u32, hi: u32| {
             if v < lo || v > hi {
-                Err(Error::invalid(format!(
-                    "{name}: {v} is out of range; use {lo} to {hi}"
-                )))
+                Err(Error::invalid(
+                    field,
+                    format!("{v} is out of range; use {lo} to {hi}"),
+                ))
             } else {
                 Ok(())
             }
         };
-        range("max_lifetime_days", self.max_lifetime_days, 1, 3650)?;
+        range(Field::MaxLifetimeDays, self.max_lifetime_days, 1, 3650)?;
         range(
-            "default_lifetime_days",
+            Field::DefaultLifetimeDays,
             self.default_lifetime_days,
             1,
             self.max_lifetime_days,
         )?;
-        range("default_idle_days", self.default_idle_days, 1, 3650)?;
-        range("max_rate_limit", self.max_rate_limit, 1, 1_000_000)?;
+        range(Field::DefaultIdleDays, self.default_idle_days, 1, 3650)?;
+        range(Field::MaxRateLimit, self.max_rate_limit, 1, 1_000_000)?;
         range(
-            "default_rate_limit",
+            Field::DefaultRateLimit,
             self.default_rate_limit,
             1,
             self.max_rate_limit,
         )?;
-        range("max_personal_tokens", self.max_personal_tokens, 1, 10_000)?;
-        range("clipboard_seconds", self.clipboard_seconds, 5, 600)?;
-        range("usage_retention_days", self.usage_retention_days, 1, 3650)?;
+        range(
+            Field::MaxPersonalTokens,
+            self.max_personal_tokens,
+            1,
+            10_000,
+        )?;
+        range(Field::ClipboardSeconds, self.clipboard_seconds, 5, 600)?;
+        range(
+            Field::UsageRetentionDays,
+            self.usage_retention_days,
+            1,
+            3650,
+        )?;
         Ok(())
     }
 
@@ -91,10 +104,13 @@ impl Policy {
         now: OffsetDateTime,
     ) -> Result<Option<OffsetDateTime>> {
         let far = || {
-            Error::invalid(format!(
-                "expiry: too far in the future; choose a lifetime of at most {} days",
-                self.max_lifetime_days
-            ))
+            Error::invalid(
+                Field::Expiry,
+                format!(
+                    "too far in the future; choose a lifetime of at most {} days",
+                    self.max_lifetime_days
+                ),
+            )
         };
         let after = |d: Duration| now.checked_add(d).ok_or_else(far);
         let max = after(Duration::days(self.max_lifetime_days.into()))?;
@@ -106,8 +122,8 @@ impl Policy {
             ExpiryRequest::At(t) => *t,
             ExpiryRequest::Never => {
                 if self.expiry_required {
-                    return Err(Error::invalid(format!(
-                        "expiry: policy requires every token to expire; choose a lifetime of at most {} days",
+                    return Err(Error::invalid(Field::Expiry, format!(
+                        "policy requires every token to expire; choose a lifetime of at most {} days",
                         self.max_lifetime_days
                     )));
                 }
@@ -116,34 +132,42 @@ impl Policy {
         };
         if at <= now {
             return Err(Error::invalid(
-                "expiry: the date is in the past; choose a future date or a lifetime like 30d",
+                Field::Expiry,
+                "the date is in the past; choose a future date or a lifetime like 30d",
             ));
         }
         // A minute of slack so "365d" at the limit is not refused by rounding.
         if at > max + Duration::minutes(1) {
-            return Err(Error::invalid(format!(
-                "expiry: beyond the policy maximum of {} days; choose an earlier date",
-                self.max_lifetime_days
-            )));
+            return Err(Error::invalid(
+                Field::Expiry,
+                format!(
+                    "beyond the policy maximum of {} days; choose an earlier date",
+                    self.max_lifetime_days
+                ),
+            ));
         }
         Ok(Some(at))
     }
 
     pub fn check_rate_limit(&self, per_minute: u32) -> Result<u32> {
         if per_minute == 0 || per_minute > self.max_rate_limit {
-            return Err(Error::invalid(format!(
-                "rate-limit: {per_minute} requests per minute is not allowed; use 1 to {}",
-                self.max_rate_limit
-            )));
+            return Err(Error::invalid(
+                Field::RateLimit,
+                format!(
+                    "{per_minute} requests per minute is not allowed; use 1 to {}",
+                    self.max_rate_limit
+                ),
+            ));
         }
         Ok(per_minute)
     }
 
     pub fn check_idle_days(&self, days: u32) -> Result<u32> {
         if days == 0 || days > 3650 {
-            return Err(Error::invalid(format!(
-                "idle-days: {days} is not allowed; use 1 to 3650 days"
-            )));
+            return Err(Error::invalid(
+                Field::IdleDays,
+                format!("{days} is not allowed; use 1 to 3650 days"),
+            ));
         }
         Ok(days)
     }
@@ -171,8 +195,8 @@ impl ExpiryRequest {
     pub fn in_days(days: u32) -> Result<Self> {
         let d = Duration::days(i64::from(days));
         if days == 0 || d > MAX_LIFETIME {
-            return Err(Error::invalid(format!(
-                "expiry: {days} days is not a lifetime Tessera accepts; choose 1 to 36500 days (and at most the policy's maximum)"
+            return Err(Error::invalid(Field::Expiry, format!(
+                "{days} days is not a lifetime Tessera accepts; choose 1 to 36500 days (and at most the policy's maximum)"
             )));
         }
         Ok(Self::In(d))
@@ -182,8 +206,8 @@ impl ExpiryRequest {
     pub fn parse_in(s: &str) -> Result<Self> {
         let t = s.trim();
         let bad = || {
-            Error::invalid(format!(
-                "expires-in: '{}' is not a lifetime; use a number and a unit, like 90s, 45m, 12h, 30d, 2w or 1y",
+            Error::invalid(Field::ExpiresIn, format!(
+                "'{}' is not a lifetime; use a number and a unit, like 90s, 45m, 12h, 30d, 2w or 1y",
                 clip(s)
             ))
         };
@@ -204,8 +228,8 @@ impl ExpiryRequest {
         }
         match n.checked_mul(secs_per_unit).map(Duration::seconds) {
             Some(d) if d <= MAX_LIFETIME => Ok(Self::In(d)),
-            _ => Err(Error::invalid(format!(
-                "expires-in: '{}' is longer than 100 years; choose a lifetime within the policy's maximum, like 90d or 1y",
+            _ => Err(Error::invalid(Field::ExpiresIn, format!(
+                "'{}' is longer than 100 years; choose a lifetime within the policy's maximum, like 90d or 1y",
                 clip(s)
             ))),
         }
@@ -216,10 +240,13 @@ impl ExpiryRequest {
         OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
             .map(|t| Self::At(t.to_offset(time::UtcOffset::UTC)))
             .map_err(|_| {
-                Error::invalid(format!(
-                    "expires-at: '{}' is not an RFC 3339 date and time; use a form like 2027-01-31T17:00:00Z",
+                Error::invalid(
+                    Field::ExpiresAt,
+                    format!(
+                    "'{}' is not an RFC 3339 date and time; use a form like 2027-01-31T17:00:00Z",
                     clip(s)
-                ))
+                ),
+                )
             })
     }
 }
@@ -262,7 +289,7 @@ mod tests {
             "9223372036854775807s",
         ] {
             let e = ExpiryRequest::parse_in(bad).expect_err(bad);
-            assert!(e.to_string().starts_with("expires-in: "), "{e}");
+            assert_eq!(e.field(), Some(Field::ExpiresIn), "{e}");
         }
         assert!(ExpiryRequest::parse_in("100y").is_ok());
     }
@@ -315,7 +342,7 @@ mod tests {
             )),
         ] {
             let e = p.resolve_expiry(&req, now()).expect_err("too far");
-            assert!(e.to_string().starts_with("expiry: "), "{e}");
+            assert_eq!(e.field(), Some(Field::Expiry), "{e}");
         }
         let late = now().replace_year(9999).expect("9999");
         assert!(p.resolve_expiry(&ExpiryRequest::At(late), now()).is_err());
@@ -337,10 +364,10 @@ mod tests {
     #[test]
     fn every_policy_range_is_enforced_at_both_ends() {
         type Set = fn(&mut Policy, u32);
-        let fields: [(&str, Set, u32, u32); 8] = [
+        let fields: [(Field, Set, u32, u32); 8] = [
             // The maxima carry their default along, which must stay within them.
             (
-                "max_lifetime_days",
+                Field::MaxLifetimeDays,
                 |p, v| {
                     p.max_lifetime_days = v;
                     p.default_lifetime_days = v.max(1);
@@ -349,14 +376,19 @@ mod tests {
                 3650,
             ),
             (
-                "default_lifetime_days",
+                Field::DefaultLifetimeDays,
                 |p, v| p.default_lifetime_days = v,
                 1,
                 365,
             ),
-            ("default_idle_days", |p, v| p.default_idle_days = v, 1, 3650),
             (
-                "max_rate_limit",
+                Field::DefaultIdleDays,
+                |p, v| p.default_idle_days = v,
+                1,
+                3650,
+            ),
+            (
+                Field::MaxRateLimit,
                 |p, v| {
                     p.max_rate_limit = v;
                     p.default_rate_limit = v.max(1);
@@ -365,20 +397,25 @@ mod tests {
                 1_000_000,
             ),
             (
-                "default_rate_limit",
+                Field::DefaultRateLimit,
                 |p, v| p.default_rate_limit = v,
                 1,
                 1200,
             ),
             (
-                "max_personal_tokens",
+                Field::MaxPersonalTokens,
                 |p, v| p.max_personal_tokens = v,
                 1,
                 10_000,
             ),
-            ("clipboard_seconds", |p, v| p.clipboard_seconds = v, 5, 600),
             (
-                "usage_retention_days",
+                Field::ClipboardSeconds,
+                |p, v| p.clipboard_seconds = v,
+                5,
+                600,
+            ),
+            (
+                Field::UsageRetentionDays,
                 |p, v| p.usage_retention_days = v,
                 1,
                 3650,
@@ -394,8 +431,8 @@ mod tests {
             for bad in [lo - 1, hi + 1] {
                 let mut p = Policy::default();
                 set(&mut p, bad);
-                let e = p.validate().expect_err(name);
-                assert!(e.to_string().starts_with(&format!("{name}: ")), "{e}");
+                let e = p.validate().expect_err(name.as_str());
+                assert_eq!(e.field(), Some(name), "{e}");
             }
         }
     }

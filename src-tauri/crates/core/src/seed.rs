@@ -48,12 +48,11 @@ impl Tessera {
     pub async fn dev_seed(&self, actor: &Actor, tokens: u32, events: u32) -> Result<Seeded> {
         if !matches!(actor, Actor::Operator) {
             return Err(crate::Error::forbidden(
+                None,
                 "only the local operator may seed data",
             ));
         }
-        self.company()
-            .await?
-            .ok_or_else(|| crate::Error::state("run `tessera init` before seeding"))?;
+        self.company().await?.ok_or(crate::Error::NotSetUp)?;
         let now = now_ts();
         let mut rng = rand::rng();
         let users = i64::from(tokens / 50 + 1);

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 
 /// The fixed product prefix every Tessera token starts with.
 pub const PREFIX: &str = "tsr_";
@@ -23,6 +23,8 @@ const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 /// What a token belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TokenKind {
     /// One per user; a new one revokes the old.
     User,
@@ -66,10 +68,13 @@ impl std::str::FromStr for TokenKind {
             "user" => Ok(Self::User),
             "personal" => Ok(Self::Personal),
             "company" => Ok(Self::Company),
-            _ => Err(Error::invalid(format!(
-                "kind: unknown token kind '{}'; use user, personal or company",
-                crate::text::clip(s)
-            ))),
+            _ => Err(Error::invalid(
+                Field::Kind,
+                format!(
+                    "unknown token kind '{}'; use user, personal or company",
+                    crate::text::clip(s)
+                ),
+            )),
         }
     }
 }

@@ -283,25 +283,15 @@ mod tests {
             owner_active: Some(true),
             created_by: Some(1),
             creator_email: Some("ada@example.com".into()),
-            created_by_label: None,
-            deleted_at: None,
             name: "ci".into(),
-            description: String::new(),
             hint: "tsr_p_…abcd".into(),
             scopes: "me:read tokens:read users:read".into(),
             status: "active".into(),
             created_at: 1_000,
             expires_at: Some(10_000),
-            idle_days: None,
             idle_anchor_at: 1_000,
-            allowed_networks: String::new(),
             rate_limit: 60,
-            status_changed_at: None,
-            last_used_at: None,
-            last_used_ip: None,
-            last_used_agent: None,
-            use_count: 0,
-            refused_count: 0,
+            ..TokenRow::default()
         }
     }
 

@@ -1,4 +1,4 @@
-import type { TokenStatus } from "../../lib/contract";
+import type { TokenStatus } from "../../bindings/TokenStatus";
 
 const LABELS: Record<TokenStatus, string> = {
   active: "Active",

@@ -4,9 +4,11 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { useDebounced } from "../../components/ui/useDebounced";
-import type { Role, StatusAction, TokenView } from "../../lib/contract";
+import type { Role } from "../../bindings/Role";
+import type { StatusAction } from "../../bindings/StatusAction";
+import type { TokenInfo } from "../../bindings/TokenInfo";
 import * as ipc from "../../lib/ipc";
-import { activeFilterCount, nextSort, toTokenQuery, type TokenFilters, type TokenSort } from "../../lib/tokenQuery";
+import { activeFilterCount, nextSort, toTokenQuery, type TokenFilters, type TokenOrder } from "../../lib/tokenQuery";
 
 /** "Select all matching" fetches every matching id first; beyond this, narrow the filters. */
 export const SELECT_ALL_MAX = 5_000;
@@ -16,7 +18,7 @@ import { TokenFiltersBar } from "./TokenFiltersBar";
 import { useInvalidateTokenLists, useTokenPages } from "./useAllTokens";
 import { VirtualTokenTable } from "./VirtualTokenTable";
 
-type Props = { role: Role; initial: { filters: TokenFilters; sort: TokenSort } };
+type Props = { role: Role; initial: { filters: TokenFilters; sort: TokenOrder } };
 
 export function AllTokensPage({ role, initial }: Props) {
   const [filters, setFilters] = useState(initial.filters);
@@ -43,7 +45,7 @@ export function AllTokensPage({ role, initial }: Props) {
   const select = (ids: number[], on: boolean) => {
     const next = new Set(selected);
     const nextNames = new Map(names);
-    const byId = new Map<number, TokenView>(data.loadedRows.map((t) => [t.id, t]));
+    const byId = new Map<number, TokenInfo>(data.loadedRows.map((t) => [t.id, t]));
     for (const id of ids) {
       if (on) {
         next.add(id);

@@ -3,7 +3,7 @@
 import { useRef, useState } from "react";
 import { Modal } from "../../components/ui/Modal";
 import * as ipc from "../../lib/ipc";
-import type { StatusAction } from "../../lib/contract";
+import type { StatusAction } from "../../bindings/StatusAction";
 import { runBulk, summariseFailures, type BulkProgress } from "../../lib/bulk";
 import { formError } from "../../lib/errors";
 

@@ -1,7 +1,9 @@
 // The All tokens filters. Every field is labelled; text fields are debounced by the page, the
 // day fields show an inline error instead of silently ignoring a bad value.
 import type { ReactNode } from "react";
-import type { ScopeDetail, TokenKind, TokenStatus } from "../../lib/contract";
+import type { ScopeDetail } from "../../bindings/ScopeDetail";
+import type { TokenKind } from "../../bindings/TokenKind";
+import type { TokenStatus } from "../../bindings/TokenStatus";
 import { EMPTY_FILTERS, activeFilterCount, daysError, type TokenFilters } from "../../lib/tokenQuery";
 
 type Props = {

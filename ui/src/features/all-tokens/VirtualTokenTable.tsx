@@ -5,16 +5,18 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, type ReactNode } from "react";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { StatusBadge } from "../../components/ui/StatusBadge";
-import type { TokenKind, TokenSortKey, TokenView } from "../../lib/contract";
+import type { TokenInfo } from "../../bindings/TokenInfo";
+import type { TokenKind } from "../../bindings/TokenKind";
+import type { TokenSort } from "../../bindings/TokenSort";
 import { formatExact, parseDate } from "../../lib/dates";
-import { pagesFor, type TokenSort } from "../../lib/tokenQuery";
+import { pagesFor, type TokenOrder } from "../../lib/tokenQuery";
 import { statusWhy } from "../../lib/tokenStatus";
 
 export const ROW_HEIGHT = 52;
 
 export const KIND_LABELS: Record<TokenKind, string> = { user: "User API", personal: "Personal", company: "Company" };
 
-type Column = { id: string; label: string; sort?: TokenSortKey; className?: string };
+type Column = { id: string; label: string; sort?: TokenSort; className?: string };
 const COLUMNS: Column[] = [
   { id: "name", label: "Name", sort: "name" },
   { id: "kind", label: "Kind", sort: "kind" },
@@ -29,13 +31,13 @@ const COLUMNS: Column[] = [
 
 type Props = {
   total: number;
-  row: (index: number) => TokenView | undefined;
-  sort: TokenSort;
-  onSort: (key: TokenSortKey) => void;
+  row: (index: number) => TokenInfo | undefined;
+  sort: TokenOrder;
+  onSort: (key: TokenSort) => void;
   selected: ReadonlySet<number>;
   onSelect: (ids: number[], on: boolean) => void;
   /** Rows currently fetched around the view, for "select the rows in view". */
-  inView: TokenView[];
+  inView: TokenInfo[];
   onVisiblePages: (pages: number[]) => void;
   onOpen: (id: number) => void;
   resetKey: string;
@@ -158,7 +160,7 @@ function Cell({ children, className }: { children?: ReactNode; className?: strin
   );
 }
 
-function Cells({ t, checked, onCheck, onOpen }: { t: TokenView; checked: boolean; onCheck: (on: boolean) => void; onOpen: (id: number) => void }) {
+function Cells({ t, checked, onCheck, onOpen }: { t: TokenInfo; checked: boolean; onCheck: (on: boolean) => void; onOpen: (id: number) => void }) {
   const why = statusWhy(t);
   const whyAt = parseDate(why?.at);
   return (
@@ -193,14 +195,14 @@ function Cells({ t, checked, onCheck, onOpen }: { t: TokenView; checked: boolean
         {t.kind === "company" ? (
           <>
             <span className="ellipsis">Company</span>
-            <span className="muted small ellipsis" title={`Created by ${t.createdBy}`}>
-              by {t.createdBy}
+            <span className="muted small ellipsis" title={`Created by ${t.created_by}`}>
+              by {t.created_by}
             </span>
           </>
         ) : (
           <>
-            <span className="ellipsis">{t.ownerName ?? "—"}</span>
-            <span className="muted small ellipsis">{t.ownerEmail}</span>
+            <span className="ellipsis">{t.owner?.name ?? "—"}</span>
+            <span className="muted small ellipsis">{t.owner?.email}</span>
           </>
         )}
       </Cell>
@@ -219,19 +221,19 @@ function Cells({ t, checked, onCheck, onOpen }: { t: TokenView; checked: boolean
         )}
       </Cell>
       <Cell>
-        <RelativeTime value={t.createdAt} short />
+        <RelativeTime value={t.created_at} short />
       </Cell>
       <Cell>
-        <RelativeTime value={t.expiresAt} empty="No expiry" short />
+        <RelativeTime value={t.expires_at} empty="No expiry" short />
       </Cell>
       <Cell>
-        <RelativeTime value={t.lastUsedAt} empty="Never" short />
+        <RelativeTime value={t.last_used_at} empty="Never" short />
       </Cell>
       <Cell className="num two-line">
-        <span title={`${t.useCount} accepted, ${t.refusedCount} refused`}>{t.useCount.toLocaleString()}</span>
-        {t.refusedCount > 0 && (
-          <span className="outcome-refused small" title={`${t.refusedCount} refused`}>
-            <span aria-hidden="true">✕</span> {t.refusedCount.toLocaleString()}
+        <span title={`${t.use_count} accepted, ${t.refused_count} refused`}>{t.use_count.toLocaleString()}</span>
+        {t.refused_count > 0 && (
+          <span className="outcome-refused small" title={`${t.refused_count} refused`}>
+            <span aria-hidden="true">✕</span> {t.refused_count.toLocaleString()}
             <span className="visually-hidden"> refused</span>
           </span>
         )}

@@ -1,7 +1,8 @@
 import { keepPreviousData, useQueries, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../../lib/ipc";
-import type { TokenPage, TokenView } from "../../lib/contract";
-import { PAGE_SIZE, toTokenQuery, type TokenFilters, type TokenSort } from "../../lib/tokenQuery";
+import type { TokenInfo } from "../../bindings/TokenInfo";
+import type { TokenPage } from "../../bindings/TokenPage";
+import { PAGE_SIZE, toTokenQuery, type TokenFilters, type TokenOrder } from "../../lib/tokenQuery";
 
 export const allTokensKey = ["all-tokens"] as const;
 
@@ -10,7 +11,7 @@ export const allTokensKey = ["all-tokens"] as const;
  * always (it carries the total, and keeps showing while a new filter loads), plus the pages
  * covering the rows in view. Rows of other pages are simply not in the DOM.
  */
-export function useTokenPages(filters: TokenFilters, sort: TokenSort, pages: number[]) {
+export function useTokenPages(filters: TokenFilters, sort: TokenOrder, pages: number[]) {
   const base = toTokenQuery(filters, sort, 0);
   const wanted = [0, ...pages.filter((p) => p !== 0)];
   const results = useQueries({
@@ -26,7 +27,7 @@ export function useTokenPages(filters: TokenFilters, sort: TokenSort, pages: num
   results.forEach((r, i) => {
     if (r.data && !(i === 0 && r.isPlaceholderData)) byPage.set(wanted[i], r.data);
   });
-  const row = (index: number): TokenView | undefined => byPage.get(Math.floor(index / PAGE_SIZE))?.items[index % PAGE_SIZE];
+  const row = (index: number): TokenInfo | undefined => byPage.get(Math.floor(index / PAGE_SIZE))?.items[index % PAGE_SIZE];
   return {
     total: first.data?.total,
     /** True while the first page of a new filter is loading and the old one still shows. */

@@ -2,7 +2,7 @@
 // shown; they survive their creator's deactivation. Same create dialog and one-time reveal.
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
-import type { Revealed } from "../../lib/contract";
+import type { Revealed } from "../../bindings/Revealed";
 import { CreateTokenDialog } from "../my-tokens/CreateTokenDialog";
 import { TokenDetailsPanel } from "../my-tokens/TokenDetailsPanel";
 import { TokenTable } from "../my-tokens/TokenTable";

@@ -2,7 +2,7 @@
 // filter behind it.
 import { useQuery } from "@tanstack/react-query";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
-import type { DashboardView } from "../../lib/contract";
+import type { DashboardView } from "../../bindings/DashboardView";
 import * as ipc from "../../lib/ipc";
 import type { DashboardCard } from "../../lib/tokenQuery";
 

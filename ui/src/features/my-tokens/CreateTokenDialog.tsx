@@ -4,8 +4,10 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { Modal } from "../../components/ui/Modal";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
-import type { PolicyView, Revealed, ScopeView } from "../../lib/contract";
-import { fieldKey, formError } from "../../lib/errors";
+import type { Policy } from "../../bindings/Policy";
+import type { Revealed } from "../../bindings/Revealed";
+import type { ScopeView } from "../../bindings/ScopeView";
+import { placeError } from "../../lib/errors";
 import { defaultSelection, resolveExpiry, type ExpirySelection } from "../../lib/expiry";
 import { parseNetworks } from "../../lib/networks";
 import { ExpiryPicker } from "./ExpiryPicker";
@@ -47,21 +49,11 @@ export function CreateTokenDialog({ open, onOpenChange, onCreated, variant = "pe
   );
 }
 
-type FieldName = "name" | "description" | "scopes" | "expiry" | "idleDays" | "networks" | "rateLimit";
+// The inputs of this form, by the backend's field names; the expiry picker also shows what
+// the backend says about an exact date.
+const SHOWN = ["name", "description", "scopes", "expiry", "expires_at", "idle_days", "allowed_networks", "rate_limit"] as const;
+type FieldName = (typeof SHOWN)[number];
 type Errors = Partial<Record<FieldName | "form", string>>;
-
-const FIELD_ALIASES: Record<string, FieldName> = {
-  name: "name",
-  description: "description",
-  scopes: "scopes",
-  scope: "scopes",
-  expiry: "expiry",
-  expiresAt: "expiry",
-  idleDays: "idleDays",
-  networks: "networks",
-  allowedNetworks: "networks",
-  rateLimit: "rateLimit",
-};
 
 function CreateTokenForm({
   policy,
@@ -70,7 +62,7 @@ function CreateTokenForm({
   onCancel,
   onCreated,
 }: {
-  policy: PolicyView;
+  policy: Policy;
   scopes: ScopeView[];
   variant: TokenVariant;
   onCancel: () => void;
@@ -81,10 +73,10 @@ function CreateTokenForm({
   const [description, setDescription] = useState("");
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
   const [expiry, setExpiry] = useState<ExpirySelection>(() => defaultSelection(policy));
-  const [idleOn, setIdleOn] = useState(policy.defaultIdleDays > 0);
-  const [idleDays, setIdleDays] = useState(String(policy.defaultIdleDays > 0 ? policy.defaultIdleDays : 30));
+  const [idleOn, setIdleOn] = useState(policy.default_idle_days > 0);
+  const [idleDays, setIdleDays] = useState(String(policy.default_idle_days > 0 ? policy.default_idle_days : 30));
   const [networksText, setNetworksText] = useState("");
-  const [rateLimit, setRateLimit] = useState(String(policy.defaultRateLimit));
+  const [rateLimit, setRateLimit] = useState(String(policy.default_rate_limit));
   const [errors, setErrors] = useState<Errors>({});
   const createPersonal = useCreatePersonalToken();
   const createCompany = useCreateCompanyToken();
@@ -120,12 +112,12 @@ function CreateTokenForm({
     if (!resolved.ok) errs.expiry = resolved.error;
     if (idleOn) {
       const d = Number(idleDays);
-      if (!/^\d+$/.test(idleDays.trim()) || d < 1 || d > 3650) errs.idleDays = "Enter a whole number of days from 1 to 3650.";
+      if (!/^\d+$/.test(idleDays.trim()) || d < 1 || d > 3650) errs.idle_days = "Enter a whole number of days from 1 to 3650.";
     }
-    if (networkError) errs.networks = networkError;
+    if (networkError) errs.allowed_networks = networkError;
     const r = Number(rateLimit);
-    if (!/^\d+$/.test(rateLimit.trim()) || r < 1) errs.rateLimit = "Enter a whole number of requests per minute, at least 1.";
-    else if (policy.maxRateLimit > 0 && r > policy.maxRateLimit) errs.rateLimit = `The maximum is ${policy.maxRateLimit} requests per minute.`;
+    if (!/^\d+$/.test(rateLimit.trim()) || r < 1) errs.rate_limit = "Enter a whole number of requests per minute, at least 1.";
+    else if (policy.max_rate_limit > 0 && r > policy.max_rate_limit) errs.rate_limit = `The maximum is ${policy.max_rate_limit} requests per minute.`;
     return errs;
   };
 
@@ -153,9 +145,7 @@ function CreateTokenForm({
       {
         onSuccess: onCreated,
         onError: (err) => {
-          const f = formError(err);
-          const key = f.field ? FIELD_ALIASES[fieldKey(f.field)] : undefined;
-          setErrors(key ? { [key]: f.message } : { form: f.message });
+          setErrors(placeError(err, SHOWN));
         },
       },
     );
@@ -213,9 +203,10 @@ function CreateTokenForm({
         onChange={(s) => {
           setExpiry(s);
           clear("expiry");
+          clear("expires_at");
         }}
         now={now}
-        error={errors.expiry}
+        error={errors.expiry ?? errors.expires_at}
       />
       <div className="field idle">
         <label className="check">
@@ -223,28 +214,28 @@ function CreateTokenForm({
           Expire when unused
         </label>
         {idleOn && (
-          <Field label="Days without use" error={errors.idleDays} hint="Every successful use starts the count again." className="inline-field">
+          <Field label="Days without use" error={errors.idle_days} hint="Every successful use starts the count again." className="inline-field">
             <input type="number" inputMode="numeric" min={1} max={3650} value={idleDays} onChange={(e) => {
               setIdleDays(e.target.value);
-              clear("idleDays");
+              clear("idle_days");
             }} />
           </Field>
         )}
       </div>
       <Field
         label="Allowed networks"
-        error={errors.networks ?? networkError}
+        error={errors.allowed_networks ?? networkError}
         hint={`Optional. One IPv4 or IPv6 address or CIDR range per line, e.g. 10.0.0.0/8 or 2001:db8::/32. Empty allows any address.${networks.networks.length ? ` ${networks.networks.length} valid.` : ""}`}
       >
         <textarea className="mono" value={networksText} onChange={(e) => {
             setNetworksText(e.target.value);
-            clear("networks");
+            clear("allowed_networks");
           }} rows={3} spellCheck={false} />
       </Field>
-      <Field label="Rate limit (requests per minute)" error={errors.rateLimit} hint={`Default ${policy.defaultRateLimit}, maximum ${policy.maxRateLimit}.`}>
-        <input type="number" inputMode="numeric" min={1} max={policy.maxRateLimit} value={rateLimit} onChange={(e) => {
+      <Field label="Rate limit (requests per minute)" error={errors.rate_limit} hint={`Default ${policy.default_rate_limit}, maximum ${policy.max_rate_limit}.`}>
+        <input type="number" inputMode="numeric" min={1} max={policy.max_rate_limit} value={rateLimit} onChange={(e) => {
             setRateLimit(e.target.value);
-            clear("rateLimit");
+            clear("rate_limit");
           }} />
       </Field>
       {errors.form && (

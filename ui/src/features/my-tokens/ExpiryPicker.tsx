@@ -1,6 +1,6 @@
 // Expiry presets, a custom date and time, or no expiry where policy allows; shows the result.
 import { useId } from "react";
-import type { PolicyView } from "../../lib/contract";
+import type { Policy } from "../../bindings/Policy";
 import { formatLong, formatRelative } from "../../lib/dates";
 import {
   EXPIRY_PRESETS,
@@ -13,7 +13,7 @@ import {
 } from "../../lib/expiry";
 
 type Props = {
-  policy: PolicyView;
+  policy: Policy;
   value: ExpirySelection;
   onChange: (s: ExpirySelection) => void;
   now: Date;
@@ -35,7 +35,7 @@ export function ExpiryPicker({ policy, value, onChange, now, error }: Props) {
         {EXPIRY_PRESETS.map((p) => {
           const allowed = presetAllowed(p.days, policy);
           return (
-            <label key={p.days} className={`segment ${allowed ? "" : "disabled"}`} title={allowed ? undefined : `Policy allows at most ${policy.maxLifetimeDays} days`}>
+            <label key={p.days} className={`segment ${allowed ? "" : "disabled"}`} title={allowed ? undefined : `Policy allows at most ${policy.max_lifetime_days} days`}>
               <input
                 type="radio"
                 name={`${id}-expiry`}
@@ -86,7 +86,7 @@ export function ExpiryPicker({ policy, value, onChange, now, error }: Props) {
           ) : (
             <>Never expires. Revoke it yourself when it is no longer needed.</>
           ))}
-        {latest && <> Policy maximum: {policy.maxLifetimeDays} days.</>}
+        {latest && <> Policy maximum: {policy.max_lifetime_days} days.</>}
       </div>
       {shownError && (
         <div className="field-error" role="alert">

@@ -1,7 +1,7 @@
 // My tokens: the list, its empty state, the create dialog, the details panel and the reveal.
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
-import type { Revealed } from "../../lib/contract";
+import type { Revealed } from "../../bindings/Revealed";
 import { RevealDialog } from "../reveal/RevealDialog";
 import { CreateTokenDialog } from "./CreateTokenDialog";
 import { TokenDetailsPanel } from "./TokenDetailsPanel";

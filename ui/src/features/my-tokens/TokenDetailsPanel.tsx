@@ -7,7 +7,9 @@ import { Modal } from "../../components/ui/Modal";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { RepeatCount } from "../../components/ui/RepeatCount";
 import { StatusBadge } from "../../components/ui/StatusBadge";
-import type { TokenDetail, TokenView, UsageView } from "../../lib/contract";
+import type { TokenDetail } from "../../bindings/TokenDetail";
+import type { TokenInfo } from "../../bindings/TokenInfo";
+import type { UsageEntry } from "../../bindings/UsageEntry";
 import { formatExact, parseDate } from "../../lib/dates";
 import { UsagePanel } from "../usage/UsagePanel";
 import { useDeleteToken, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
@@ -72,11 +74,11 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
       <TokenActions token={t} onDeleted={onDeleted} />
       <dl className="meta-grid">
         {t.kind === "company" ? (
-          <Row label="Owner">Company token, created by {t.createdBy}</Row>
+          <Row label="Owner">Company token, created by {t.created_by}</Row>
         ) : (
-          t.ownerEmail && (
+          t.owner && (
             <Row label="Owner">
-              {t.ownerName} <span className="muted">({t.ownerEmail})</span>
+              {t.owner.name} <span className="muted">({t.owner.email})</span>
             </Row>
           )
         )}
@@ -95,19 +97,19 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
           )}
         </Row>
         <Row label="Created">
-          <Exact value={t.createdAt} empty="Unknown" /> <span className="muted small">by {t.createdBy}</span>
+          <Exact value={t.created_at} empty="Unknown" /> <span className="muted small">by {t.created_by}</span>
         </Row>
         <Row label="Expires">
-          <Exact value={t.expiresAt} empty="No expiry" />
+          <Exact value={t.expires_at} empty="No expiry" />
         </Row>
         <Row label="Idle expiry">
-          {t.idleDays ? (
+          {t.idle_days ? (
             <>
-              After {t.idleDays} {t.idleDays === 1 ? "day" : "days"} unused
-              {t.idleExpiresAt && (
+              After {t.idle_days} {t.idle_days === 1 ? "day" : "days"} unused
+              {t.idle_expires_at && (
                 <>
                   {" "}
-                  (next: <Exact value={t.idleExpiresAt} empty="" />)
+                  (next: <Exact value={t.idle_expires_at} empty="" />)
                 </>
               )}
             </>
@@ -116,21 +118,21 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
           )}
         </Row>
         <Row label="Allowed networks">
-          {t.allowedNetworks.length ? <span className="mono">{t.allowedNetworks.join(", ")}</span> : <span className="muted">Any address</span>}
+          {t.allowed_networks.length ? <span className="mono">{t.allowed_networks.join(", ")}</span> : <span className="muted">Any address</span>}
         </Row>
-        <Row label="Rate limit">{t.rateLimit} requests per minute</Row>
-        {t.statusChangedAt && (
+        <Row label="Rate limit">{t.rate_limit} requests per minute</Row>
+        {t.status_changed_at && (
           <Row label="Status changed">
-            <Exact value={t.statusChangedAt} empty="" />
+            <Exact value={t.status_changed_at} empty="" />
           </Row>
         )}
         <Row label="Last used">
-          <Exact value={t.lastUsedAt} empty="Never used" />
+          <Exact value={t.last_used_at} empty="Never used" />
         </Row>
-        <Row label="Last address">{t.lastUsedIp ? <span className="mono">{t.lastUsedIp}</span> : <span className="muted">None</span>}</Row>
-        <Row label="Last client">{t.lastUsedAgent ? <span className="mono">{t.lastUsedAgent}</span> : <span className="muted">None</span>}</Row>
+        <Row label="Last address">{t.last_used_ip ? <span className="mono">{t.last_used_ip}</span> : <span className="muted">None</span>}</Row>
+        <Row label="Last client">{t.last_used_agent ? <span className="mono">{t.last_used_agent}</span> : <span className="muted">None</span>}</Row>
         <Row label="Uses">
-          {t.useCount} accepted, {t.refusedCount} refused
+          {t.use_count} accepted, {t.refused_count} refused
         </Row>
       </dl>
       <h3>Recent uses</h3>
@@ -139,7 +141,7 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
   );
 }
 
-function RecentUses({ uses }: { uses: UsageView[] }) {
+function RecentUses({ uses }: { uses: UsageEntry[] }) {
   if (uses.length === 0) return <p className="empty-inline">This token has not been used yet.</p>;
   return (
     <div className="table-wrap">
@@ -155,8 +157,8 @@ function RecentUses({ uses }: { uses: UsageView[] }) {
           </tr>
         </thead>
         <tbody>
-          {uses.map((u, i) => (
-            <tr key={`${u.at}-${i}`}>
+          {uses.map((u) => (
+            <tr key={u.id}>
               <td>
                 <RelativeTime value={u.at} />
                 <RepeatCount uses={u.uses} />
@@ -173,7 +175,7 @@ function RecentUses({ uses }: { uses: UsageView[] }) {
               <td className="mono">{u.ip ?? "—"}</td>
               <td className="mono">{u.method}</td>
               <td className="mono path">{u.path}</td>
-              <td className="mono client">{u.userAgent ?? "—"}</td>
+              <td className="mono client">{u.user_agent ?? "—"}</td>
             </tr>
           ))}
         </tbody>
@@ -182,7 +184,7 @@ function RecentUses({ uses }: { uses: UsageView[] }) {
   );
 }
 
-function TokenActions({ token, onDeleted }: { token: TokenView; onDeleted: () => void }) {
+function TokenActions({ token, onDeleted }: { token: TokenInfo; onDeleted: () => void }) {
   const setStatus = useSetTokenStatus();
   const del = useDeleteToken();
   const canDeactivate = token.status === "active";

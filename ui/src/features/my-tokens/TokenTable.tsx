@@ -10,9 +10,9 @@ import {
 import { useState } from "react";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { StatusBadge } from "../../components/ui/StatusBadge";
-import type { TokenView } from "../../lib/contract";
+import type { TokenInfo } from "../../bindings/TokenInfo";
 
-const col = createColumnHelper<TokenView>();
+const col = createColumnHelper<TokenInfo>();
 
 /** An e-mail address that may wrap after the "@", never inside a word. */
 function Email({ value }: { value: string }) {
@@ -30,7 +30,7 @@ const STATUS_ORDER = { active: 0, deactivated: 1, expired: 2, revoked: 3 } as co
 const byDate = (a: string | null, b: string | null) => (a ?? "").localeCompare(b ?? "");
 
 type Props = {
-  tokens: TokenView[];
+  tokens: TokenInfo[];
   onOpen: (id: number) => void;
   /** Company tokens show who created them. */
   showCreator?: boolean;
@@ -67,18 +67,18 @@ export function TokenTable({ tokens, onOpen, showCreator = false, caption = "You
       ),
     }),
     ...(showCreator
-      ? [col.accessor("createdBy", { header: "Creator", cell: (c) => <Email value={c.getValue()} /> })]
+      ? [col.accessor("created_by", { header: "Creator", cell: (c) => <Email value={c.getValue()} /> })]
       : []),
-    col.accessor("createdAt", { header: "Created", cell: (c) => <RelativeTime value={c.getValue()} />, sortingFn: (a, b) => byDate(a.original.createdAt, b.original.createdAt) }),
-    col.accessor("expiresAt", {
+    col.accessor("created_at", { header: "Created", cell: (c) => <RelativeTime value={c.getValue()} />, sortingFn: (a, b) => byDate(a.original.created_at, b.original.created_at) }),
+    col.accessor("expires_at", {
       header: "Expires",
       cell: (c) => <RelativeTime value={c.getValue()} empty="No expiry" />,
-      sortingFn: (a, b) => byDate(a.original.expiresAt ?? "9999", b.original.expiresAt ?? "9999"),
+      sortingFn: (a, b) => byDate(a.original.expires_at ?? "9999", b.original.expires_at ?? "9999"),
     }),
-    col.accessor("lastUsedAt", {
+    col.accessor("last_used_at", {
       header: "Last used",
       cell: (c) => <RelativeTime value={c.getValue()} empty="Never used" />,
-      sortingFn: (a, b) => byDate(a.original.lastUsedAt, b.original.lastUsedAt),
+      sortingFn: (a, b) => byDate(a.original.last_used_at, b.original.last_used_at),
     }),
     col.accessor("status", {
       header: "Status",

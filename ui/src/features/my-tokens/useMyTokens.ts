@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import * as ipc from "../../lib/ipc";
-import type { StatusAction, TokenView } from "../../lib/contract";
+import type { StatusAction } from "../../bindings/StatusAction";
+import type { TokenInfo } from "../../bindings/TokenInfo";
 
 export const myTokensKey = ["my-tokens"] as const;
 export const tokenKey = (id: number) => ["token", id] as const;
@@ -37,7 +38,7 @@ export function useCreatePersonalToken() {
   return useMutation({
     mutationFn: ipc.createPersonalToken,
     onSuccess: (revealed) => {
-      qc.setQueryData<TokenView[]>(myTokensKey, (list) => (list ? [revealed.token, ...list] : list));
+      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => (list ? [revealed.token, ...list] : list));
       void qc.invalidateQueries({ queryKey: myTokensKey });
     },
   });
@@ -48,7 +49,7 @@ export function useSetTokenStatus() {
   return useMutation({
     mutationFn: ({ id, action }: { id: number; action: StatusAction }) => ipc.setTokenStatus(id, action),
     onSuccess: (token) => {
-      qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
+      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
       void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
       invalidateLists(qc);
     },
@@ -60,7 +61,7 @@ export function useDeleteToken() {
   return useMutation({
     mutationFn: (id: number) => ipc.deleteToken(id),
     onSuccess: (_null, id) => {
-      qc.setQueryData<TokenView[]>(myTokensKey, (list) => list?.filter((t) => t.id !== id));
+      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.filter((t) => t.id !== id));
       qc.removeQueries({ queryKey: tokenKey(id) });
       invalidateLists(qc);
     },
@@ -78,7 +79,7 @@ export function useCreateCompanyToken() {
   return useMutation({
     mutationFn: ipc.createCompanyToken,
     onSuccess: (revealed) => {
-      qc.setQueryData<TokenView[]>(companyTokensKey, (list) => (list ? [revealed.token, ...list] : list));
+      qc.setQueryData<TokenInfo[]>(companyTokensKey, (list) => (list ? [revealed.token, ...list] : list));
       invalidateLists(qc);
     },
   });

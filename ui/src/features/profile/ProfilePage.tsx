@@ -3,8 +3,9 @@ import { useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { PasswordStrength } from "../../components/ui/PasswordStrength";
-import type { Me, Revealed } from "../../lib/contract";
-import { fieldKey, formError } from "../../lib/errors";
+import type { Me } from "../../bindings/Me";
+import type { Revealed } from "../../bindings/Revealed";
+import { placeError } from "../../lib/errors";
 import { MIN_PASSWORD_LENGTH } from "../../lib/password";
 import { ROLE_LABELS } from "../../lib/roles";
 import { useChangePassword, useProfile, useUpdateProfile } from "./useProfile";
@@ -30,7 +31,7 @@ export function ProfilePage() {
 function ProfileForm({ me }: { me: Me }) {
   const [name, setName] = useState(me.name);
   const [sourceGroup, setSourceGroup] = useState(me.sourceGroup);
-  const [errors, setErrors] = useState<{ name?: string; sourceGroup?: string; form?: string }>({});
+  const [errors, setErrors] = useState<{ name?: string; source_group?: string; form?: string }>({});
   const [saved, setSaved] = useState(false);
   const update = useUpdateProfile();
 
@@ -47,9 +48,7 @@ function ProfileForm({ me }: { me: Me }) {
       {
         onSuccess: () => setSaved(true),
         onError: (err) => {
-          const f = formError(err);
-          const key = f.field ? fieldKey(f.field) : null;
-          setErrors(key === "name" || key === "sourceGroup" ? { [key]: f.message } : { form: f.message });
+          setErrors(placeError(err, ["name", "source_group"]));
         },
       },
     );
@@ -68,7 +67,7 @@ function ProfileForm({ me }: { me: Me }) {
         <Field label="Role" hint="Your role decides which scopes your tokens can use.">
           <input value={ROLE_LABELS[me.role]} readOnly />
         </Field>
-        <Field label="Default source group" error={errors.sourceGroup}>
+        <Field label="Default source group" error={errors.source_group}>
           <input value={sourceGroup} onChange={(e) => setSourceGroup(e.target.value)} maxLength={200} />
         </Field>
         {errors.form && (
@@ -95,7 +94,7 @@ function PasswordForm() {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const [repeat, setRepeat] = useState("");
-  const [errors, setErrors] = useState<{ current?: string; next?: string; repeat?: string; form?: string }>({});
+  const [errors, setErrors] = useState<{ current_password?: string; password?: string; repeat?: string; form?: string }>({});
   const [done, setDone] = useState(false);
   const change = useChangePassword();
 
@@ -103,8 +102,8 @@ function PasswordForm() {
     e.preventDefault();
     setDone(false);
     const errs: typeof errors = {};
-    if (!current) errs.current = "Enter your current password.";
-    if (next.length < MIN_PASSWORD_LENGTH) errs.next = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+    if (!current) errs.current_password = "Enter your current password.";
+    if (next.length < MIN_PASSWORD_LENGTH) errs.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
     if (repeat !== next) errs.repeat = "The new passwords do not match.";
     setErrors(errs);
     if (Object.keys(errs).length) return;
@@ -118,9 +117,7 @@ function PasswordForm() {
           setDone(true);
         },
         onError: (err) => {
-          const f = formError(err);
-          const key = f.field ? fieldKey(f.field) : null;
-          setErrors(key === "current" || key === "next" ? { [key]: f.message } : { form: f.message });
+          setErrors(placeError(err, ["current_password", "password"]));
         },
       },
     );
@@ -130,13 +127,13 @@ function PasswordForm() {
     <section className="card section" aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
       <form onSubmit={submit} noValidate className="form-grid">
-        <Field label="Current password" error={errors.current}>
+        <Field label="Current password" error={errors.current_password}>
           <input type="password" value={current} onChange={(e) => {
               setCurrent(e.target.value);
               setErrors((x) => ({ ...x, current: undefined, form: undefined }));
             }} autoComplete="current-password" />
         </Field>
-        <Field label="New password" error={errors.next} hint={next ? <PasswordStrength password={next} /> : undefined}>
+        <Field label="New password" error={errors.password} hint={next ? <PasswordStrength password={next} /> : undefined}>
           <input type="password" value={next} onChange={(e) => {
               setNext(e.target.value);
               setErrors((x) => ({ ...x, next: undefined, form: undefined }));

@@ -3,7 +3,7 @@ import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { StatusBadge } from "../../components/ui/StatusBadge";
-import type { Revealed } from "../../lib/contract";
+import type { Revealed } from "../../bindings/Revealed";
 import { useRegenerateUserToken, useUserToken } from "./useProfile";
 
 export function UserTokenSection({ onRevealed }: { onRevealed: (r: Revealed) => void }) {
@@ -30,11 +30,11 @@ export function UserTokenSection({ onRevealed }: { onRevealed: (r: Revealed) => 
             </dd>
             <dt>Created</dt>
             <dd>
-              <RelativeTime value={current.createdAt} />
+              <RelativeTime value={current.created_at} />
             </dd>
             <dt>Last used</dt>
             <dd>
-              <RelativeTime value={current.lastUsedAt} empty="Never used" />
+              <RelativeTime value={current.last_used_at} empty="Never used" />
             </dd>
           </dl>
         ) : (

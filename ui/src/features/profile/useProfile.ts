@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../../lib/ipc";
-import type { AppStatus, Me } from "../../lib/contract";
+import type { AppStatus } from "../../bindings/AppStatus";
+import type { Me } from "../../bindings/Me";
 import { statusKey } from "../../app/queryClient";
 
 export const profileKey = ["profile"] as const;

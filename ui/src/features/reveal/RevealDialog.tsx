@@ -2,7 +2,7 @@
 // (no Esc, outside click or close button) until the person confirms they stored the token.
 import { useId, useState } from "react";
 import { Modal } from "../../components/ui/Modal";
-import type { Revealed } from "../../lib/contract";
+import type { Revealed } from "../../bindings/Revealed";
 import * as ipc from "../../lib/ipc";
 import { formError } from "../../lib/errors";
 import { SNIPPETS, buildSnippet, postmanFileName } from "../../lib/snippets";

@@ -4,27 +4,31 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Field } from "../../components/ui/Field";
-import type { ApiStatus, PolicySettings } from "../../lib/contract";
-import { fieldKey, formError } from "../../lib/errors";
+import type { ApiStatus } from "../../bindings/ApiStatus";
+import type { Field as FieldName } from "../../bindings/Field";
+import type { Policy } from "../../bindings/Policy";
+import { placeError, type FormErrors } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
 
-type NumberKey = { [K in keyof PolicySettings]: PolicySettings[K] extends number ? K : never }[keyof PolicySettings];
-type BoolKey = { [K in keyof PolicySettings]: PolicySettings[K] extends boolean ? K : never }[keyof PolicySettings];
+type NumberKey = { [K in keyof Policy]: Policy[K] extends number ? K : never }[keyof Policy];
+type BoolKey = { [K in keyof Policy]: Policy[K] extends boolean ? K : never }[keyof Policy];
 
+// Each key is also how the backend's errors name the value (a `Field`), so an error lands
+// beside its input.
 const NUMBERS: { key: NumberKey; label: string; help: string; unit: string }[] = [
-  { key: "maxLifetimeDays", label: "Maximum lifetime", unit: "days", help: "The longest expiry anyone may choose. 0 means no maximum." },
-  { key: "defaultLifetimeDays", label: "Default lifetime", unit: "days", help: "The expiry preselected in the create dialog." },
-  { key: "defaultIdleDays", label: "Idle expiry", unit: "days", help: "A token unused this long expires; each successful use renews it. Preselected for new tokens; 0 turns it off by default." },
-  { key: "maxRateLimit", label: "Maximum rate limit", unit: "requests / minute", help: "The most any single token may be allowed." },
-  { key: "defaultRateLimit", label: "Default rate limit", unit: "requests / minute", help: "Preselected for new tokens; at most the maximum." },
-  { key: "maxPersonalTokens", label: "Personal tokens per person", unit: "tokens", help: "How many live personal tokens each person may hold." },
-  { key: "clipboardSeconds", label: "Clipboard timeout", unit: "seconds", help: "After copying a token, Tessera clears the clipboard after this long if it still holds the token." },
-  { key: "usageRetentionDays", label: "Keep usage history", unit: "days", help: "Per-request usage events older than this are deleted. Counts and last use stay." },
+  { key: "max_lifetime_days", label: "Maximum lifetime", unit: "days", help: "The longest expiry anyone may choose. 0 means no maximum." },
+  { key: "default_lifetime_days", label: "Default lifetime", unit: "days", help: "The expiry preselected in the create dialog." },
+  { key: "default_idle_days", label: "Idle expiry", unit: "days", help: "A token unused this long expires; each successful use renews it. Preselected for new tokens; 0 turns it off by default." },
+  { key: "max_rate_limit", label: "Maximum rate limit", unit: "requests / minute", help: "The most any single token may be allowed." },
+  { key: "default_rate_limit", label: "Default rate limit", unit: "requests / minute", help: "Preselected for new tokens; at most the maximum." },
+  { key: "max_personal_tokens", label: "Personal tokens per person", unit: "tokens", help: "How many live personal tokens each person may hold." },
+  { key: "clipboard_seconds", label: "Clipboard timeout", unit: "seconds", help: "After copying a token, Tessera clears the clipboard after this long if it still holds the token." },
+  { key: "usage_retention_days", label: "Keep usage history", unit: "days", help: "Per-request usage events older than this are deleted. Counts and last use stay." },
 ];
 const BOOLS: { key: BoolKey; label: string; help: string; risky?: boolean }[] = [
-  { key: "expiryRequired", label: "Every token must expire", help: "Hides “No expiry” in the create dialog and refuses tokens without one." },
+  { key: "expiry_required", label: "Every token must expire", help: "Hides “No expiry” in the create dialog and refuses tokens without one." },
   {
-    key: "queryParamTokens",
+    key: "query_param_tokens",
     label: "Accept tokens in a URL query parameter (api_token, key)",
     help: "Risky: URLs end up in server and proxy logs, browser history and Referer headers. Leave off unless a client cannot send headers.",
     risky: true,
@@ -50,16 +54,16 @@ export function SettingsPage({ api }: { api: ApiStatus }) {
   );
 }
 
-function PolicyForm({ initial }: { initial: PolicySettings }) {
+function PolicyForm({ initial }: { initial: Policy }) {
   const qc = useQueryClient();
   const [text, setText] = useState<Record<NumberKey, string>>(() => Object.fromEntries(NUMBERS.map((n) => [n.key, String(initial[n.key])])) as Record<NumberKey, string>);
   // Fields left out of the form (none today) keep the values last loaded.
-  const [flags, setFlags] = useState<Record<BoolKey, boolean>>({ expiryRequired: initial.expiryRequired, queryParamTokens: initial.queryParamTokens });
-  const [errors, setErrors] = useState<Partial<Record<NumberKey | BoolKey | "form", string>>>({});
+  const [flags, setFlags] = useState<Record<BoolKey, boolean>>({ expiry_required: initial.expiry_required, query_param_tokens: initial.query_param_tokens });
+  const [errors, setErrors] = useState<FormErrors>({});
   const [saved, setSaved] = useState(false);
-  const show = (p: PolicySettings) => {
+  const show = (p: Policy) => {
     setText(Object.fromEntries(NUMBERS.map((n) => [n.key, String(p[n.key])])) as Record<NumberKey, string>);
-    setFlags({ expiryRequired: p.expiryRequired, queryParamTokens: p.queryParamTokens });
+    setFlags({ expiry_required: p.expiry_required, query_param_tokens: p.query_param_tokens });
   };
   const save = useMutation({
     mutationFn: ipc.updatePolicy,
@@ -80,13 +84,10 @@ function PolicyForm({ initial }: { initial: PolicySettings }) {
     for (const n of NUMBERS) if (!/^\d{1,9}$/.test(text[n.key].trim())) errs[n.key] = "Enter a whole number, 0 or more.";
     setErrors(errs);
     if (Object.keys(errs).length) return;
-    const policy = { ...initial, ...flags, ...Object.fromEntries(NUMBERS.map((n) => [n.key, Number(text[n.key])])) } as PolicySettings;
+    const policy = { ...initial, ...flags, ...Object.fromEntries(NUMBERS.map((n) => [n.key, Number(text[n.key])])) } as Policy;
     save.mutate(policy, {
       onError: (err) => {
-        const f = formError(err);
-        const key = f.field ? fieldKey(f.field) : null;
-        const known = key && [...NUMBERS.map((n) => n.key), ...BOOLS.map((b) => b.key)].includes(key as NumberKey);
-        setErrors(known ? { [key as NumberKey]: f.message } : { form: f.message });
+        setErrors(placeError(err, NUMBERS.map((n): FieldName => n.key)));
       },
     });
   };
@@ -125,11 +126,6 @@ function PolicyForm({ initial }: { initial: PolicySettings }) {
           <div id={`${b.key}-help`} className="field-hint">
             {b.help}
           </div>
-          {errors[b.key] && (
-            <div className="field-error" role="alert">
-              {errors[b.key]}
-            </div>
-          )}
         </div>
       ))}
       {errors.form && (
@@ -166,9 +162,7 @@ function ScopesSection() {
       void qc.invalidateQueries({ queryKey: ["grantable-scopes"] });
     },
     onError: (err) => {
-      const f = formError(err);
-      const key = f.field ? fieldKey(f.field) : null;
-      setErrors(key === "name" || key === "description" ? { [key]: f.message } : { form: f.message });
+      setErrors(placeError(err, ["name", "description"]));
     },
   });
   const submit = (e: FormEvent) => {

@@ -3,7 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { PasswordStrength } from "../../components/ui/PasswordStrength";
-import { formError, fieldKey } from "../../lib/errors";
+import { placeError } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
 import { MIN_PASSWORD_LENGTH } from "../../lib/password";
 
@@ -23,10 +23,7 @@ export function SetupPage({ keyWarning, onDone }: { keyWarning: string | null; o
     mutationFn: ipc.setupCompany,
     onSuccess: onDone,
     onError: (e) => {
-      const f = formError(e);
-      const key = f.field ? fieldKey(f.field) : null;
-      if (key && ["company", "name", "email", "password"].includes(key)) setErrors({ [key]: f.message });
-      else setErrors({ form: f.message });
+      setErrors(placeError(e, ["company", "name", "email", "password"]));
     },
   });
 

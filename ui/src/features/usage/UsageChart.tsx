@@ -3,7 +3,7 @@
 // variables, refused bars also hatched so colour is not the only signal, a <title> per bar
 // and the same numbers as a table for screen readers.
 import { useId } from "react";
-import type { DayCountView } from "../../lib/contract";
+import type { DayCountView } from "../../bindings/DayCountView";
 import { buildChart, formatDay } from "../../lib/usageChart";
 
 const W = 640;

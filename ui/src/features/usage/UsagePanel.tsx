@@ -5,7 +5,8 @@ import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { RepeatCount } from "../../components/ui/RepeatCount";
-import type { ClientView, UsageView } from "../../lib/contract";
+import type { ClientView } from "../../bindings/ClientView";
+import type { UsageEntry } from "../../bindings/UsageEntry";
 import * as ipc from "../../lib/ipc";
 import { isQueryParam, splitOutcome } from "../../lib/usageChart";
 import { UsageChart } from "./UsageChart";
@@ -34,15 +35,15 @@ export function UsagePanel({ id }: { id: number }) {
           <dl className="meta-grid">
             <dt>Last used</dt>
             <dd>
-              <RelativeTime value={r.token.lastUsedAt} empty="Never used" />
+              <RelativeTime value={r.token.last_used_at} empty="Never used" />
             </dd>
             <dt>Last address</dt>
-            <dd className="mono">{r.token.lastUsedIp ?? <span className="muted">None</span>}</dd>
+            <dd className="mono">{r.token.last_used_ip ?? <span className="muted">None</span>}</dd>
             <dt>Last client</dt>
-            <dd className="mono">{r.token.lastUsedAgent ?? <span className="muted">None</span>}</dd>
+            <dd className="mono">{r.token.last_used_agent ?? <span className="muted">None</span>}</dd>
             <dt>All time</dt>
             <dd>
-              {r.token.useCount.toLocaleString()} accepted, {r.token.refusedCount.toLocaleString()} refused
+              {r.token.use_count.toLocaleString()} accepted, {r.token.refused_count.toLocaleString()} refused
             </dd>
           </dl>
           {r.recent.some((u) => isQueryParam(u.via)) && (
@@ -73,7 +74,7 @@ export function UsagePanel({ id }: { id: number }) {
   );
 }
 
-function RecentRequests({ uses }: { uses: UsageView[] }) {
+function RecentRequests({ uses }: { uses: UsageEntry[] }) {
   if (uses.length === 0) return <p className="empty-inline">No requests recorded.</p>;
   return (
     <div className="table-wrap">
@@ -90,11 +91,11 @@ function RecentRequests({ uses }: { uses: UsageView[] }) {
           </tr>
         </thead>
         <tbody>
-          {uses.map((u, i) => {
+          {uses.map((u) => {
             const [outcome, reason] = splitOutcome(u.outcome);
             const ok = u.status < 400;
             return (
-              <tr key={`${u.at}-${i}`}>
+              <tr key={u.id}>
                 <td>
                   <RelativeTime value={u.at} />
                   <RepeatCount uses={u.uses} />
@@ -112,7 +113,7 @@ function RecentRequests({ uses }: { uses: UsageView[] }) {
                 <td className="mono path">
                   <span className="nowrap">{u.method}</span> {u.path}
                 </td>
-                <td className="mono client">{u.userAgent ?? "—"}</td>
+                <td className="mono client">{u.user_agent ?? "—"}</td>
               </tr>
             );
           })}

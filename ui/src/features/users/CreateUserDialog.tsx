@@ -1,17 +1,16 @@
-// Create a person: e-mail, name, role, initial password, source group. Backend `field: ...`
-// errors land next to the field.
+// Create a person: e-mail, name, role, initial password, source group. Backend errors land
+// next to the field they name.
 import { useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { Modal } from "../../components/ui/Modal";
 import { PasswordStrength } from "../../components/ui/PasswordStrength";
-import type { Role } from "../../lib/contract";
-import { fieldKey, formError } from "../../lib/errors";
+import type { Role } from "../../bindings/Role";
+import { placeError } from "../../lib/errors";
 import { ROLE_CHOICES } from "./roles";
 import { useCreateUser } from "./useUsers";
 
-type FieldName = "email" | "name" | "role" | "password" | "sourceGroup";
-type Errors = Partial<Record<FieldName | "form", string>>;
-const FIELDS: readonly string[] = ["email", "name", "role", "password", "sourceGroup"];
+const SHOWN = ["email", "name", "role", "password", "source_group"] as const;
+type Errors = Partial<Record<(typeof SHOWN)[number] | "form", string>>;
 
 export function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (open: boolean) => void }) {
   return (
@@ -43,9 +42,7 @@ function CreateUserForm({ onDone }: { onDone: () => void }) {
       {
         onSuccess: onDone,
         onError: (err) => {
-          const f = formError(err);
-          const key = f.field ? fieldKey(f.field) : null;
-          setErrors(key && FIELDS.includes(key) ? { [key]: f.message } : { form: f.message });
+          setErrors(placeError(err, SHOWN));
         },
       },
     );
@@ -71,7 +68,7 @@ function CreateUserForm({ onDone }: { onDone: () => void }) {
       <Field label="Initial password" error={errors.password} hint={<PasswordStrength password={password} />}>
         <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
       </Field>
-      <Field label="Source group" error={errors.sourceGroup} hint="Optional. The team or directory group they belong to, e.g. engineering.">
+      <Field label="Source group" error={errors.source_group} hint="Optional. The team or directory group they belong to, e.g. engineering.">
         <input value={sourceGroup} onChange={(e) => setSourceGroup(e.target.value)} autoComplete="off" />
       </Field>
       {errors.form && (

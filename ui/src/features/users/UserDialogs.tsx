@@ -3,7 +3,8 @@
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Modal } from "../../components/ui/Modal";
-import type { Role, UserView } from "../../lib/contract";
+import type { Role } from "../../bindings/Role";
+import type { UserView } from "../../bindings/UserView";
 import { formError } from "../../lib/errors";
 import { roleLabel } from "./roles";
 import { useDeactivatePreview, useDeactivateUser, useReactivateUser, useRolePreview, useSetUserRole } from "./useUsers";

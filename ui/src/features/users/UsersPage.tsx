@@ -3,7 +3,9 @@
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
-import type { Me, Role, UserView } from "../../lib/contract";
+import type { Me } from "../../bindings/Me";
+import type { Role } from "../../bindings/Role";
+import type { UserView } from "../../bindings/UserView";
 import { CreateUserDialog } from "./CreateUserDialog";
 import { ROLE_CHOICES } from "./roles";
 import { ChangeRoleDialog, DeactivateUserDialog, ReactivateUserDialog } from "./UserDialogs";

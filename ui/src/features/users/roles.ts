@@ -1,4 +1,4 @@
-import type { Role } from "../../lib/contract";
+import type { Role } from "../../bindings/Role";
 
 export const ROLE_CHOICES: { value: Role; label: string; help: string }[] = [
   { value: "user", label: "User", help: "Manages their own profile and tokens." },

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "../../lib/ipc";
-import type { Role } from "../../lib/contract";
+import type { Role } from "../../bindings/Role";
 
 export const usersKey = ["users"] as const;
 

@@ -17,6 +17,7 @@ use axum::{Extension, Json};
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use tessera_core::error::Field;
 use tessera_core::model::{Scope, TokenId};
 use tessera_core::store::audit::AuditFilter;
 use tessera_core::verify::{Owner, VerifiedToken};
@@ -164,8 +165,12 @@ pub async fn verify(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            s.parse::<Scope>()
-                .map_err(|_| ApiError::bad_request(format!("scopes[{i}]: not a scope name")))
+            s.parse::<Scope>().map_err(|_| {
+                ApiError::invalid_field(
+                    Field::Scopes.as_str(),
+                    format!("item {i} is not a scope name"),
+                )
+            })
         })
         .collect::<ApiResult<Vec<Scope>>>()?;
     let ip = match body.ip.as_deref() {
@@ -173,7 +178,7 @@ pub async fn verify(
         Some(s) => s
             .trim()
             .parse()
-            .map_err(|_| ApiError::bad_request("ip: not an IP address"))?,
+            .map_err(|_| ApiError::invalid_field(Field::Ip.as_str(), "not an IP address"))?,
     };
     let now = OffsetDateTime::now_utc();
     let d = app
@@ -260,6 +265,9 @@ pub fn page_size(limit: Option<u32>) -> ApiResult<u32> {
     match limit {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(format!("limit: use 1 to {MAX_PAGE}"))),
+        Some(_) => Err(ApiError::invalid_field(
+            "limit",
+            format!("use 1 to {MAX_PAGE}"),
+        )),
     }
 }

@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use tessera_core::error::Field;
 use tessera_core::model::{Email, Networks, Scope, TokenId, TokenStatus};
 use tessera_core::policy::ExpiryRequest;
 use tessera_core::store::tokens::TokenFilter;
@@ -60,9 +61,9 @@ pub async fn list(
     let scope = q.scope.as_deref().map(str::parse::<Scope>).transpose()?;
     let filter = TokenFilter {
         owner,
-        kind: kind.map(|k| k.as_str().to_owned()),
-        status: status.map(|s| s.as_str().to_owned()),
-        scope: scope.map(|s| s.to_string()),
+        kind,
+        status,
+        scope,
         text: q.q.filter(|t| !t.trim().is_empty()),
         after_id: q.cursor,
         limit,
@@ -123,8 +124,9 @@ pub async fn create(
         (None, Some(t), false) => ExpiryRequest::parse_at(t)?,
         (None, None, true) => ExpiryRequest::Never,
         _ => {
-            return Err(ApiError::bad_request(
-                "expires_in: give at most one of expires_in, expires_at and never_expires",
+            return Err(ApiError::invalid_field(
+                Field::Expiry.as_str(),
+                "give at most one of expires_in, expires_at and never_expires",
             ))
         }
     };
@@ -231,7 +233,7 @@ pub async fn usage(
     let limit = match q.limit {
         None => 100,
         Some(n) if (1..=1000).contains(&n) => n,
-        Some(_) => return Err(ApiError::bad_request("limit: use 1 to 1000")),
+        Some(_) => return Err(ApiError::invalid_field("limit", "use 1 to 1000")),
     };
     let items = app
         .tessera

@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
+use tessera_core::error::Field;
 use tessera_core::model::{Email, Role};
 use tessera_core::password::Password;
 use tessera_core::{Actor, NewUser};
@@ -57,10 +58,9 @@ async fn email_for(app: &AppState, actor: &Actor, raw: &str) -> ApiResult<Email>
     if raw.contains('@') {
         return Ok(raw.parse()?);
     }
-    let id: i64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::bad_request("id: use the user's numeric id or e-mail"))?;
+    let id: i64 = raw.trim().parse().map_err(|_| {
+        ApiError::invalid_field(Field::Id.as_str(), "use the user's numeric id or e-mail")
+    })?;
     let users = app.tessera.list_users(actor).await?;
     users
         .into_iter()
@@ -70,8 +70,9 @@ async fn email_for(app: &AppState, actor: &Actor, raw: &str) -> ApiResult<Email>
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                format!("user: no user with id {id}"),
+                format!("id: no user with id {id}"),
             )
+            .for_field(Field::Id.as_str())
         })
 }
 

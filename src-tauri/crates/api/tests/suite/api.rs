@@ -954,6 +954,7 @@ async fn the_openapi_document_is_openapi_3_and_every_route_is_served() {
             "POST" => item.post.as_ref(),
             "PUT" => item.put.as_ref(),
             "DELETE" => item.delete.as_ref(),
+            "PATCH" => item.patch.as_ref(),
             _ => None,
         };
         let op = op.unwrap_or_else(|| panic!("{} {} missing", r.method, r.path));
@@ -992,35 +993,37 @@ async fn bad_input_gets_a_json_error_and_never_a_500() {
         StatusCode,
         &'static str,
         &'static str,
+        Option<&'static str>,
     );
     let cases: Vec<Case> = vec![
-        ("POST", "/v1/verify", Some("application/json"), "{\"token\": 5}".into(), StatusCode::BAD_REQUEST, "invalid", "token"),
-        ("POST", "/v1/verify", Some("application/json"), "{\"scopes\": []}".into(), StatusCode::BAD_REQUEST, "invalid", "token: required"),
-        ("POST", "/v1/verify", Some("application/json"), "{\"token\": \"a\", \"scopes\": \"me:read\"}".into(), StatusCode::BAD_REQUEST, "invalid", "scopes"),
-        ("POST", "/v1/verify", Some("application/json"), "{\"token\": ".into(), StatusCode::BAD_REQUEST, "invalid", "not valid JSON"),
-        ("POST", "/v1/verify", Some("application/json"), "".into(), StatusCode::BAD_REQUEST, "invalid", "JSON"),
-        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"gold\"}".into(), StatusCode::BAD_REQUEST, "invalid", "kind"),
-        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"rate_limit\": -1}".into(), StatusCode::BAD_REQUEST, "invalid", "rate_limit"),
-        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"expires_in\": \"soon\"}".into(), StatusCode::BAD_REQUEST, "invalid", "expires-in"),
-        ("POST", "/v1/users", Some("application/json"), "{\"email\": \"x@example.com\", \"name\": \"X\", \"role\": \"user\", \"password\": \"short\"}".into(), StatusCode::BAD_REQUEST, "invalid", "password"),
-        ("POST", "/v1/verify", Some("application/json"), big, StatusCode::PAYLOAD_TOO_LARGE, "too_large", "64 KiB"),
-        ("POST", "/v1/verify", Some("text/plain"), "{\"token\": \"a\"}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json"),
-        ("POST", "/v1/verify", None, "{\"token\": \"a\"}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json"),
-        ("GET", "/v1/nope", None, String::new(), StatusCode::NOT_FOUND, "not_found", "route"),
-        ("GET", "/", None, String::new(), StatusCode::NOT_FOUND, "not_found", "route"),
-        ("DELETE", "/v1/me", None, String::new(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
-        ("PATCH", "/v1/tokens", None, String::new(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
-        ("GET", "/v1/tokens?limit=abc", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "limit"),
-        ("GET", "/v1/tokens?limit=0", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "limit"),
-        ("GET", "/v1/tokens?colour=red", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "query"),
-        ("GET", "/v1/tokens?status=shiny", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "status"),
-        ("GET", "/v1/tokens/abc", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id"),
-        ("GET", "/v1/tokens/99999", None, String::new(), StatusCode::NOT_FOUND, "not_found", "token"),
-        ("GET", "/v1/tokens/-1", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id"),
-        ("PUT", "/v1/users/1/role", Some("application/json"), "{\"role\": \"emperor\"}".into(), StatusCode::BAD_REQUEST, "invalid", "role"),
-        ("POST", "/v1/users/zzz/deactivate", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id"),
+        ("POST", "/v1/verify", Some("application/json"), "{\"token\": 5}".into(), StatusCode::BAD_REQUEST, "invalid", "token", Some("token")),
+        ("POST", "/v1/verify", Some("application/json"), "{\"scopes\": []}".into(), StatusCode::BAD_REQUEST, "invalid", "token: required", Some("token")),
+        ("POST", "/v1/verify", Some("application/json"), "{\"token\": \"a\", \"scopes\": \"me:read\"}".into(), StatusCode::BAD_REQUEST, "invalid", "scopes", Some("scopes")),
+        ("POST", "/v1/verify", Some("application/json"), "{\"token\": ".into(), StatusCode::BAD_REQUEST, "invalid", "not valid JSON", None),
+        ("POST", "/v1/verify", Some("application/json"), "".into(), StatusCode::BAD_REQUEST, "invalid", "JSON", None),
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"gold\"}".into(), StatusCode::BAD_REQUEST, "invalid", "kind", Some("kind")),
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"rate_limit\": -1}".into(), StatusCode::BAD_REQUEST, "invalid", "rate_limit", Some("rate_limit")),
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"scopes\": [\"me:read\"], \"rate_limit\": 0}".into(), StatusCode::BAD_REQUEST, "invalid", "requests per minute is not allowed", Some("rate_limit")),
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"expires_in\": \"soon\"}".into(), StatusCode::BAD_REQUEST, "invalid", "expires_in", Some("expires_in")),
+        ("POST", "/v1/users", Some("application/json"), "{\"email\": \"x@example.com\", \"name\": \"X\", \"role\": \"user\", \"password\": \"short\"}".into(), StatusCode::BAD_REQUEST, "invalid", "password", Some("password")),
+        ("POST", "/v1/verify", Some("application/json"), big, StatusCode::PAYLOAD_TOO_LARGE, "too_large", "64 KiB", None),
+        ("POST", "/v1/verify", Some("text/plain"), "{\"token\": \"a\"}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json", None),
+        ("POST", "/v1/verify", None, "{\"token\": \"a\"}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json", None),
+        ("GET", "/v1/nope", None, String::new(), StatusCode::NOT_FOUND, "not_found", "route", None),
+        ("GET", "/", None, String::new(), StatusCode::NOT_FOUND, "not_found", "route", None),
+        ("DELETE", "/v1/me", None, String::new(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method", None),
+        ("PATCH", "/v1/tokens", None, String::new(), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method", None),
+        ("GET", "/v1/tokens?limit=abc", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "limit", None),
+        ("GET", "/v1/tokens?limit=0", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "limit", Some("limit")),
+        ("GET", "/v1/tokens?colour=red", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "query", None),
+        ("GET", "/v1/tokens?status=shiny", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "status", Some("status")),
+        ("GET", "/v1/tokens/abc", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id", Some("id")),
+        ("GET", "/v1/tokens/99999", None, String::new(), StatusCode::NOT_FOUND, "not_found", "token", Some("id")),
+        ("GET", "/v1/tokens/-1", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id", Some("id")),
+        ("PUT", "/v1/users/1/role", Some("application/json"), "{\"role\": \"emperor\"}".into(), StatusCode::BAD_REQUEST, "invalid", "role", Some("role")),
+        ("POST", "/v1/users/zzz/deactivate", None, String::new(), StatusCode::BAD_REQUEST, "invalid", "id", Some("id")),
     ];
-    for (method, path, ct, payload, status, code, needle) in cases {
+    for (method, path, ct, payload, status, code, needle, field) in cases {
         let mut req = env
             .client
             .request(
@@ -1047,6 +1050,16 @@ async fn bad_input_gets_a_json_error_and_never_a_500() {
             msg.contains(needle),
             "{method} {path}: message {msg:?} should mention {needle:?}"
         );
+        // The input the refusal is about is named in `field` too, exactly when the core or
+        // the API knows it; the message then starts with that name.
+        assert_eq!(
+            v.get("field").and_then(|f| f.as_str()),
+            field,
+            "{method} {path}: {v}"
+        );
+        if let Some(f) = field {
+            assert!(msg.starts_with(&format!("{f}: ")), "{method} {path}: {v}");
+        }
     }
 
     // Headers over 8 KiB are refused (431 from the server, or the connection is closed).

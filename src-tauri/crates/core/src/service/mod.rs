@@ -28,7 +28,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::authority::{self, TokenLimits};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
 use crate::model::{Email, Role, UserId, BUILTIN_SCOPES};
 use crate::password;
@@ -123,7 +123,7 @@ impl Actor {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(Error::forbidden(format!("only an admin may {what}")))
+            Err(Error::forbidden(None, format!("only an admin may {what}")))
         }
     }
 
@@ -242,9 +242,7 @@ impl Tessera {
 
     async fn require_init(&self) -> Result<()> {
         if self.company().await?.is_none() {
-            return Err(Error::state(
-                "Tessera is not set up yet; run `tessera init --company NAME --admin-email EMAIL --admin-name NAME` first",
-            ));
+            return Err(Error::NotSetUp);
         }
         Ok(())
     }
@@ -261,7 +259,8 @@ impl Tessera {
         actor.require_admin("change the policy")?;
         if actor.through().is_some() {
             return Err(Error::forbidden(
-                "policy: the policy is changed by a signed-in admin in the app or with the CLI, not through a token",
+                None,
+                "the policy is changed by a signed-in admin in the app or with the CLI, not through a token",
             ));
         }
         p.validate()?;
@@ -286,18 +285,19 @@ impl Tessera {
     /// First run: create the company and its first admin.
     pub async fn init(&self, company: &str, admin: NewUser) -> Result<User> {
         let company = company.trim();
-        check_text("company", company, 1, MAX_NAME)?;
-        check_text("name", admin.name.trim(), 1, MAX_NAME)?;
+        check_text(Field::Company, company, 1, MAX_NAME)?;
+        check_text(Field::Name, admin.name.trim(), 1, MAX_NAME)?;
         if admin.role != Role::Admin {
-            return Err(Error::invalid("role: the first user must be an admin"));
+            return Err(Error::invalid(
+                Field::Role,
+                "the first user must be an admin",
+            ));
         }
         let phc = password::hash(admin.password.clone()).await?;
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         if store::company::name(&mut tx).await?.is_some() {
-            return Err(Error::state(
-                "Tessera is already set up in this data dir; sign in, or use another --data-dir",
-            ));
+            return Err(Error::AlreadySetUp);
         }
         store::company::insert(&mut tx, company, now).await?;
         meta::set(
@@ -337,7 +337,7 @@ impl Tessera {
     pub async fn user(&self, id: UserId) -> Result<User> {
         store::users::find(&mut *self.reader().await?, id)
             .await?
-            .ok_or_else(|| Error::not_found("the user no longer exists"))
+            .ok_or_else(|| Error::not_found(None, "the user no longer exists"))
     }
 
     /// Find a user by e-mail.
@@ -350,32 +350,28 @@ impl Tessera {
 async fn user_by_email(conn: &mut sqlx::SqliteConnection, email: &Email) -> Result<User> {
     store::users::find_by_email(conn, email)
         .await?
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "user: no user with e-mail {email}; see `tessera user list`"
-            ))
-        })
+        .ok_or_else(|| Error::not_found(Field::Email, format!("no user with e-mail {email}")))
 }
 
-fn check_text(field: &str, s: &str, min: usize, max: usize) -> Result<()> {
+fn check_text(field: Field, s: &str, min: usize, max: usize) -> Result<()> {
     let n = s.chars().count();
     if n < min {
-        return Err(Error::invalid(format!(
-            "{field}: required; it cannot be empty"
-        )));
+        return Err(Error::invalid(field, "required; it cannot be empty"));
     }
     if n > max {
-        return Err(Error::invalid(format!(
-            "{field}: too long ({n} characters); use at most {max}"
-        )));
+        return Err(Error::invalid(
+            field,
+            format!("too long ({n} characters); use at most {max}"),
+        ));
     }
     if s.chars().any(char::is_control) {
-        return Err(Error::invalid(format!(
-            "{field}: contains control characters; use plain text"
-        )));
+        return Err(Error::invalid(
+            field,
+            "contains control characters; use plain text",
+        ));
     }
     if crate::token::contains_token_pattern(s) {
-        return Err(Error::invalid(format!("{field}: looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)")));
+        return Err(Error::invalid(field, "looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)"));
     }
     Ok(())
 }

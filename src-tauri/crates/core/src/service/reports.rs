@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{now_ts, Actor, Tessera, TokenInfo};
 use crate::error::Result;
-use crate::model::TokenId;
+use crate::model::{TokenId, TokenStatus};
 use crate::store::audit::{self, AuditCheck, AuditEntry, AuditFilter};
 use crate::store::tokens::TokenFilter;
 use crate::store::usage::UsageEntry;
@@ -129,7 +129,7 @@ impl Tessera {
     /// Counts for the dashboard over the tokens the actor may see.
     pub async fn dashboard(&self, actor: &Actor) -> Result<Dashboard> {
         let active = |f: TokenFilter| TokenFilter {
-            status: Some("active".into()),
+            status: Some(TokenStatus::Active),
             ..f
         };
         let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };

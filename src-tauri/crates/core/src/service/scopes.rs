@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{check_text, now_ts, Actor, Tessera, MAX_DESCRIPTION};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::model::{builtin_scope, Role, Scope, BUILTIN_SCOPES};
 use crate::store;
 
@@ -28,12 +28,15 @@ impl Tessera {
         description: &str,
     ) -> Result<ScopeInfo> {
         actor.require_admin("add scopes")?;
-        check_text("description", description.trim(), 0, MAX_DESCRIPTION)?;
+        check_text(Field::Description, description.trim(), 0, MAX_DESCRIPTION)?;
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         let exists = store::scopes::exists(&mut tx, name.as_str()).await?;
         if exists || builtin_scope(name.as_str()).is_some() {
-            return Err(Error::conflict(format!("scope: {name} already exists")));
+            return Err(Error::conflict(
+                Field::Name,
+                format!("the scope {name} already exists"),
+            ));
         }
         store::scopes::insert(&mut tx, name.as_str(), description.trim(), now).await?;
         store::audit::append(
@@ -70,9 +73,10 @@ impl Tessera {
         let known = self.list_scopes().await?;
         for s in scopes {
             if !known.iter().any(|k| k.name == s.as_str()) {
-                return Err(Error::invalid(format!(
-                    "scope: unknown scope '{s}'; see `tessera scope list`, or an admin can add it with `tessera scope add`"
-                )));
+                return Err(Error::invalid(
+                    Field::Scopes,
+                    format!("unknown scope '{s}'; use a listed scope, or ask an admin to add it"),
+                ));
             }
         }
         Ok(())

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{check_text, now_ts, Actor, Tessera, MAX_NAME};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::model::Email;
 use crate::password::{self, Password};
 use crate::store::users::User;
@@ -19,9 +19,12 @@ impl Tessera {
         };
         let u = self.find_user(email).await?;
         if !u.active {
-            return Err(Error::forbidden(format!(
-                "as: {email} is deactivated and cannot act; an admin can reactivate the account"
-            )));
+            return Err(Error::forbidden(
+                None,
+                format!(
+                    "{email} is deactivated and cannot act; an admin can reactivate the account"
+                ),
+            ));
         }
         Ok(Actor::User(u))
     }
@@ -45,7 +48,7 @@ impl Tessera {
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        let failed = || Error::forbidden("sign-in: wrong e-mail or password");
+        let failed = || Error::forbidden(None, "wrong e-mail or password");
         let user = store::users::find_by_email(&mut *self.reader().await?, email).await?;
         let phc = match &user {
             Some(u) => store::users::password_hash(&mut *self.reader().await?, u.id).await?,
@@ -80,10 +83,10 @@ impl Tessera {
         self.commit(tx).await?;
         match user {
             Some(u) if ok && u.active => Ok(u),
-            Some(u) if ok => Err(Error::forbidden(format!(
-                "sign-in: {} is deactivated; ask an admin",
-                u.email
-            ))),
+            Some(u) if ok => Err(Error::forbidden(
+                None,
+                format!("{} is deactivated; ask an admin", u.email),
+            )),
             _ => Err(failed()),
         }
     }
@@ -97,12 +100,13 @@ impl Tessera {
     ) -> Result<User> {
         let Actor::User(u) = actor else {
             return Err(Error::invalid(
-                "profile: only a signed-in person has a profile",
+                None,
+                "only a signed-in person has a profile",
             ));
         };
         let (name, group) = (name.trim(), source_group.trim());
-        check_text("name", name, 1, MAX_NAME)?;
-        check_text("source group", group, 0, MAX_NAME)?;
+        check_text(Field::Name, name, 1, MAX_NAME)?;
+        check_text(Field::SourceGroup, group, 0, MAX_NAME)?;
         let mut tx = self.store.begin().await?;
         store::users::update_profile(&mut tx, u.id, name, group).await?;
         store::audit::append(
@@ -127,14 +131,18 @@ impl Tessera {
     ) -> Result<()> {
         let Actor::User(u) = actor else {
             return Err(Error::invalid(
-                "password: only a signed-in person has a password",
+                None,
+                "only a signed-in person has a password",
             ));
         };
         let phc = store::users::password_hash(&mut *self.reader().await?, u.id)
             .await?
-            .ok_or_else(|| Error::not_found("the user no longer exists"))?;
+            .ok_or_else(|| Error::not_found(None, "the user no longer exists"))?;
         if !password::verify(current, phc).await? {
-            return Err(Error::invalid("current: the current password is wrong"));
+            return Err(Error::invalid(
+                Field::CurrentPassword,
+                "the current password is wrong",
+            ));
         }
         let new_phc = password::hash(next).await?;
         let mut tx = self.store.begin().await?;

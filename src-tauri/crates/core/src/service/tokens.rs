@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{check_text, now_ts, Actor, Tessera, MAX_DESCRIPTION, MAX_NAME};
 use crate::authority::{self, TokenLimits};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::model::{
     scopes_from_text, scopes_to_text, Email, Networks, Role, Scope, Scopes, TokenId, TokenStatus,
     UserId,
@@ -22,6 +22,8 @@ use crate::verify;
 
 /// The owner of a token, for display.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OwnerRef {
     pub id: UserId,
     pub email: String,
@@ -30,6 +32,8 @@ pub struct OwnerRef {
 
 /// Everything about a token except its secret.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenInfo {
     pub id: TokenId,
     pub kind: TokenKind,
@@ -42,22 +46,46 @@ pub struct TokenInfo {
     pub scopes: Vec<String>,
     pub status: TokenStatus,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
     pub expires_at: Option<OffsetDateTime>,
     pub idle_days: Option<u32>,
     /// When idle expiry will strike if the token stays unused.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
     pub idle_expires_at: Option<OffsetDateTime>,
     pub allowed_networks: Vec<String>,
     pub rate_limit: u32,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
     pub status_changed_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
     pub last_used_at: Option<OffsetDateTime>,
     pub last_used_ip: Option<String>,
     pub last_used_agent: Option<String>,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub use_count: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub refused_count: i64,
 }
 
@@ -174,23 +202,28 @@ impl Tessera {
         };
         self.check_scopes_exist(&scopes).await?;
         let description = req.description.as_deref().unwrap_or("").trim().to_owned();
-        check_text("description", &description, 0, MAX_DESCRIPTION)?;
+        check_text(Field::Description, &description, 0, MAX_DESCRIPTION)?;
 
         // Whose token, and may the actor make it?
         let owner: Option<User> = match req.kind {
             TokenKind::Company => {
                 if req.owner.is_some() {
                     return Err(Error::invalid(
-                        "owner: company tokens belong to the company; leave out --owner",
+                        Field::Owner,
+                        "company tokens belong to the company; give no owner",
                     ));
                 }
                 if !actor.manages_company_tokens() {
                     return Err(Error::forbidden(
+                        None,
                         "only admins and VRM admins may create company tokens",
                     ));
                 }
                 if description.is_empty() {
-                    return Err(Error::invalid("description: required for company tokens; say what service uses it and why"));
+                    return Err(Error::invalid(
+                        Field::Description,
+                        "required for company tokens; say what service uses it and why",
+                    ));
                 }
                 None
             }
@@ -199,10 +232,10 @@ impl Tessera {
                     (Some(email), _) => self.find_user(email).await?,
                     (None, Some(p)) => p.clone(),
                     (None, None) => {
-                        return Err(Error::invalid(format!(
-                            "owner: say whose {} token this is with --owner EMAIL (or act as that user with --as EMAIL)",
-                            req.kind
-                        )))
+                        return Err(Error::invalid(
+                            Field::Owner,
+                            format!("say whose {} token this is (the owner's e-mail)", req.kind),
+                        ))
                     }
                 };
                 match actor {
@@ -210,12 +243,16 @@ impl Tessera {
                     a if a.user_id() == Some(u.id) => {}
                     _ => {
                         return Err(Error::forbidden(
+                            None,
                             "tokens of people are created by their owners; sign in as the owner (the plaintext is shown only to its creator)",
                         ))
                     }
                 }
                 if !u.active {
-                    return Err(Error::invalid(format!("owner: {} is deactivated", u.email)));
+                    return Err(Error::invalid(
+                        Field::Owner,
+                        format!("{} is deactivated", u.email),
+                    ));
                 }
                 Some(u)
             }
@@ -224,8 +261,8 @@ impl Tessera {
         // Scopes the granting role allows; a company token acts as a VRM admin at most.
         if req.kind == TokenKind::Company {
             if let Some(s) = scopes.iter().find(|s| !authority::company_may_hold(s)) {
-                return Err(Error::forbidden(format!(
-                    "scope: company tokens act with at most a VRM admin's rights and cannot carry {s}; give that access to a person's token instead"
+                return Err(Error::forbidden(Field::Scopes, format!(
+                    "company tokens act with at most a VRM admin's rights and cannot carry {s}; give that access to a person's token instead"
                 )));
             }
         }
@@ -235,9 +272,10 @@ impl Tessera {
         };
         if let Some(role) = granting_role {
             if let Some(s) = scopes.iter().find(|s| !role.allows(s)) {
-                return Err(Error::forbidden(format!(
-                    "scope: the role {role} may not grant {s}; choose scopes the role allows (see `tessera scope list`)"
-                )));
+                return Err(Error::forbidden(
+                    Field::Scopes,
+                    format!("the role {role} may not grant {s}; choose scopes the role allows"),
+                ));
             }
         }
 
@@ -245,12 +283,15 @@ impl Tessera {
             (TokenKind::User, None) | (TokenKind::User, Some("")) => "User API token".to_owned(),
             (_, Some(n)) => n.to_owned(),
             (k, None) => {
-                return Err(Error::invalid(format!(
-                    "name: required for {k} tokens; give a name that says where the token is used"
-                )))
+                return Err(Error::invalid(
+                    Field::Name,
+                    format!(
+                        "required for {k} tokens; give a name that says where the token is used"
+                    ),
+                ))
             }
         };
-        check_text("name", &name, 1, MAX_NAME)?;
+        check_text(Field::Name, &name, 1, MAX_NAME)?;
         let mut want = authority::Requested {
             scopes: scopes.into_iter().collect(),
             expires_at: policy.resolve_expiry(&req.expiry, now)?,
@@ -298,8 +339,8 @@ impl Tessera {
                 )
                 .await?;
                 if n >= i64::from(policy.max_personal_tokens) {
-                    return Err(Error::invalid(format!(
-                        "name: policy allows at most {} personal tokens per user; revoke or delete one first",
+                    return Err(Error::invalid(Field::Name, format!(
+                        "policy allows at most {} personal tokens per user; revoke or delete one first",
                         policy.max_personal_tokens
                     )));
                 }
@@ -309,10 +350,13 @@ impl Tessera {
         if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name)
             .await?
         {
-            return Err(Error::conflict(format!(
-                "name: a live token named '{}' already exists for this owner; choose another name",
-                clip(&name)
-            )));
+            return Err(Error::conflict(
+                Field::Name,
+                format!(
+                    "a live token named '{}' already exists for this owner; choose another name",
+                    clip(&name)
+                ),
+            ));
         }
         let id = store::tokens::insert(
             &mut tx,
@@ -360,7 +404,7 @@ impl Tessera {
         self.commit(tx).await?;
         let row = store::tokens::find(&mut *self.reader().await?, id)
             .await?
-            .ok_or_else(|| Error::not_found("the new token vanished"))?;
+            .ok_or_else(|| Error::not_found(None, "the new token vanished"))?;
         Ok(CreatedToken {
             info: TokenInfo::from_row(row, now),
             token: secret,
@@ -447,9 +491,10 @@ impl Tessera {
     pub async fn get_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
         let row = self.managed_row(actor, id).await?;
         if row.deleted_at.is_some() {
-            return Err(Error::not_found(format!(
-                "token: {id} was deleted; its usage history is kept and can still be read"
-            )));
+            return Err(Error::not_found(
+                Field::Id,
+                format!("token {id} was deleted; its usage history is kept and can still be read"),
+            ));
         }
         Ok(TokenInfo::from_row(row, OffsetDateTime::now_utc()))
     }
@@ -467,30 +512,37 @@ impl Tessera {
         let info = TokenInfo::from_row(row.clone(), now);
         let new_status = match (action, info.status) {
             (_, TokenStatus::Revoked) => {
-                return Err(Error::invalid(format!(
-                    "token: {id} is revoked, which is final; create a new token"
-                )))
+                return Err(Error::invalid(
+                    None,
+                    format!("token {id} is revoked, which is final; create a new token"),
+                ))
             }
             (StatusAction::Revoke, _) => "revoked",
             (StatusAction::Deactivate, TokenStatus::Deactivated) => {
-                return Err(Error::invalid(format!(
-                    "token: {id} is already deactivated"
-                )))
+                return Err(Error::invalid(
+                    None,
+                    format!("token {id} is already deactivated"),
+                ))
             }
             (StatusAction::Deactivate, _) => "deactivated",
             (StatusAction::Activate, TokenStatus::Active) => {
-                return Err(Error::invalid(format!("token: {id} is already active")))
+                return Err(Error::invalid(
+                    None,
+                    format!("token {id} is already active"),
+                ))
             }
             (StatusAction::Activate, TokenStatus::Expired) => {
-                return Err(Error::invalid(format!(
-                    "token: {id} has expired and cannot be activated; create a new token"
-                )))
+                return Err(Error::invalid(
+                    None,
+                    format!("token {id} has expired and cannot be activated; create a new token"),
+                ))
             }
             (StatusAction::Activate, _) => {
                 if row.kind != "company" && row.owner_active != Some(true) {
-                    return Err(Error::invalid(format!(
-                        "token: the owner of {id} is deactivated"
-                    )));
+                    return Err(Error::invalid(
+                        None,
+                        format!("the owner of token {id} is deactivated"),
+                    ));
                 }
                 if let Some(by) = actor.through() {
                     let target = verify::Prepared::new(&row);
@@ -531,7 +583,5 @@ impl Tessera {
 /// The answer for a token the actor may not see. Someone else's token answers like a
 /// missing one, so ids reveal nothing.
 fn not_visible(id: TokenId) -> Error {
-    Error::not_found(format!(
-        "token: no token {id} that you may see; see `tessera token list`"
-    ))
+    Error::not_found(Field::Id, format!("no token {id} that you may see"))
 }

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{check_text, now_ts, user_by_email, Actor, Tessera, MAX_NAME};
-use crate::error::{Error, Result};
+use crate::error::{Error, Field, Result};
 use crate::model::{scopes_from_text, Email, Role, Scopes, UserId};
 use crate::password::{self, Password};
 use crate::store;
@@ -41,8 +41,8 @@ impl Tessera {
         actor.require_admin("add users")?;
         actor.require_role_grantable(u.role, &format!("add a user with the role {}", u.role))?;
         let name = u.name.trim();
-        check_text("name", name, 1, MAX_NAME)?;
-        check_text("source group", u.source_group.trim(), 0, MAX_NAME)?;
+        check_text(Field::Name, name, 1, MAX_NAME)?;
+        check_text(Field::SourceGroup, u.source_group.trim(), 0, MAX_NAME)?;
         let phc = password::hash(u.password.clone()).await?;
         let now = now_ts();
         let mut tx = self.store.begin().await?;
@@ -50,10 +50,10 @@ impl Tessera {
             .await?
             .is_some()
         {
-            return Err(Error::conflict(format!(
-                "email: a user with e-mail {} already exists",
-                u.email
-            )));
+            return Err(Error::conflict(
+                Field::Email,
+                format!("a user with e-mail {} already exists", u.email),
+            ));
         }
         let id = store::users::insert(&mut tx, u.row(&phc, now)).await?;
         store::audit::append(
@@ -116,7 +116,8 @@ impl Tessera {
         actor.require_role_grantable(role, &format!("give the role {role}"))?;
         if u.role == Role::Admin && u.active && store::users::count_admins(&mut tx).await? <= 1 {
             return Err(Error::invalid(
-                "role: this is the last active admin; make another user admin first",
+                Field::Role,
+                "this is the last active admin; make another user admin first",
             ));
         }
         let lost = scopes_lost(&mut tx, &u, role).await?;
@@ -153,18 +154,21 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let u = user_by_email(&mut tx, email).await?;
         if !u.active {
-            return Err(Error::invalid(format!(
-                "user: {email} is already deactivated"
-            )));
+            return Err(Error::invalid(
+                None,
+                format!("{email} is already deactivated"),
+            ));
         }
         if actor.user_id() == Some(u.id) {
             return Err(Error::invalid(
-                "user: you cannot deactivate yourself; ask another admin",
+                None,
+                "you cannot deactivate yourself; ask another admin",
             ));
         }
         if u.role == Role::Admin && store::users::count_admins(&mut tx).await? <= 1 {
             return Err(Error::invalid(
-                "user: this is the last active admin; make another user admin first",
+                None,
+                "this is the last active admin; make another user admin first",
             ));
         }
         store::users::update_active(&mut tx, u.id, false, now).await?;
@@ -190,7 +194,7 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let u = user_by_email(&mut tx, email).await?;
         if u.active {
-            return Err(Error::invalid(format!("user: {email} is already active")));
+            return Err(Error::invalid(None, format!("{email} is already active")));
         }
         actor.require_role_grantable(u.role, &format!("reactivate a {}", u.role))?;
         store::users::update_active(&mut tx, u.id, true, now).await?;

@@ -127,7 +127,8 @@ pub async fn append(
         .any(|t| crate::token::contains_token_pattern(t))
     {
         return Err(crate::error::Error::invalid(
-            "audit: the entry would contain something shaped like a token, which is never written to the audit log; remove the token from the input (and revoke it if it was real)",
+            None,
+            "the audit entry would contain something shaped like a token, which is never written to the audit log; remove the token from the input (and revoke it if it was real)",
         ));
     }
     let hash = entry_hash(&prev, id, at, actor, action, target, &details);

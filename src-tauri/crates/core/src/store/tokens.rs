@@ -4,10 +4,11 @@ use sqlx::SqliteConnection;
 
 use crate::error::Result;
 use crate::keys::TokenHash;
-use crate::model::{TokenId, UserId};
+use crate::model::{Scope, TokenId, TokenStatus, UserId};
+use crate::token::TokenKind;
 
 /// A token row as stored, joined with its owner's and creator's e-mail.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: i64,
     pub kind: String,
@@ -296,10 +297,10 @@ pub struct Visibility {
 #[derive(Debug, Clone, Default)]
 pub struct TokenFilter {
     pub owner: Option<UserId>,
-    pub kind: Option<String>,
-    /// `active`, `deactivated`, `revoked` or `expired` (derived from dates at `now`).
-    pub status: Option<String>,
-    pub scope: Option<String>,
+    pub kind: Option<TokenKind>,
+    /// `Expired` is derived from the dates at `now`.
+    pub status: Option<TokenStatus>,
+    pub scope: Option<Scope>,
     pub text: Option<String>,
     pub expiring_within_days: Option<i64>,
     pub unused_for_days: Option<i64>,
@@ -316,7 +317,9 @@ pub struct TokenFilter {
 }
 
 /// Columns a listing can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub enum TokenSort {
     #[default]
     Id,
@@ -370,19 +373,19 @@ fn push_where(
         qb.push(" AND t.owner_id = ").push_bind(o.0);
     }
     if let Some(k) = &f.kind {
-        qb.push(" AND t.kind = ").push_bind(k.clone());
+        qb.push(" AND t.kind = ").push_bind(k.as_str());
     }
     let expired = "(t.expires_at IS NOT NULL AND t.expires_at <= {now}) OR (t.idle_days IS NOT NULL AND t.idle_anchor_at + t.idle_days * 86400 <= {now})"
         .replace("{now}", &now.to_string());
-    match f.status.as_deref() {
-        Some("expired") => {
+    match f.status {
+        Some(TokenStatus::Expired) => {
             qb.push(format!(" AND t.status = 'active' AND ({expired})"));
         }
-        Some("active") => {
+        Some(TokenStatus::Active) => {
             qb.push(format!(" AND t.status = 'active' AND NOT ({expired})"));
         }
         Some(s) => {
-            qb.push(" AND t.status = ").push_bind(s.to_owned());
+            qb.push(" AND t.status = ").push_bind(s.as_str());
         }
         None => {}
     }

@@ -193,19 +193,26 @@ struct EventRow {
 
 /// A usage event for display.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UsageEntry {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub at: time::OffsetDateTime,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub method: String,
     pub path: String,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub status: i64,
     pub outcome: String,
     pub via: String,
     /// How many identical presentations this row stands for (same second, client, route and
     /// answer); usually 1.
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub uses: i64,
 }
 

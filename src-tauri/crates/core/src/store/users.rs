@@ -20,6 +20,7 @@ struct UserRow {
 
 /// A person who can sign in and own tokens.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: UserId,
     pub email: Email,
@@ -28,8 +29,13 @@ pub struct User {
     pub active: bool,
     pub source_group: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
     pub deactivated_at: Option<time::OffsetDateTime>,
 }
 

@@ -420,7 +420,13 @@ async fn nothing_shaped_like_a_token_enters_the_audit_log() {
         )
         .await
         .expect_err("refused");
-        assert!(e.to_string().starts_with("audit: "), "{e}");
+        assert!(matches!(e, tessera_core::Error::Invalid(_)), "{e}");
+        assert_eq!(e.field(), None, "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("the audit entry would contain something shaped like a token"),
+            "{e}"
+        );
     }
     let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit")
         .fetch_one(&mut *conn)
