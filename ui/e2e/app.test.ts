@@ -204,6 +204,29 @@ describe("my tokens", () => {
     await o.context.close();
   });
 
+  it("adds, changes and clears a token's note in its details", async () => {
+    const o = await h.open({ role: "user" });
+    const { page } = o;
+    await page.getByRole("table").getByText("CI deploy").click();
+    const details = page.getByRole("dialog", { name: "CI deploy" });
+    const note = details.locator("dt", { hasText: /^Note$/ }).locator("xpath=following-sibling::dd[1]");
+    await note.getByText("No note").waitFor(T);
+    await note.getByRole("button", { name: "Add note" }).click();
+    await note.getByLabel("Note").fill("  Rotated by the platform team; ask #billing  ");
+    await note.getByRole("button", { name: "Save note" }).click();
+    await note.getByText("Rotated by the platform team; ask #billing", { exact: true }).waitFor(T);
+    await note.getByRole("button", { name: "Edit note" }).click();
+    await note.getByLabel("Note").fill("");
+    await note.getByLabel("Note").press("Enter");
+    await note.getByText("No note").waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "set_token_note"), [
+      { id: 1, note: "  Rotated by the platform team; ask #billing  " },
+      { id: 1, note: "" },
+    ]);
+    await noProblems(o);
+    await o.context.close();
+  });
+
   it("shows the dark theme when the OS prefers it", async () => {
     const o = await h.open({ role: "user" }, { colorScheme: "dark" });
     await o.page.getByRole("table").getByText("CI deploy").waitFor(T);

@@ -247,6 +247,12 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       t.status_changed_at = iso(0);
       return t;
     }
+    case "set_token_note": {
+      requireMe();
+      const t = find(args.id as number);
+      t.note = String(args.note).trim();
+      return t;
+    }
     case "delete_token": {
       requireMe();
       const i = tokens.findIndex((t) => t.id === (args.id as number));

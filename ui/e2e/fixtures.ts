@@ -7,6 +7,7 @@ export function aToken(partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "nam
   return {
     kind: "personal",
     description: "",
+    note: "",
     hint: `tsr_p_…${String(partial.id).padStart(4, "0").slice(-4)}`,
     owner: null,
     created_by: "ada@acme.example",

@@ -23,6 +23,7 @@ macro_rules! for_each_command {
             tokens::create_personal_token,
             tokens::create_company_token,
             tokens::set_token_status,
+            tokens::set_token_note,
             tokens::delete_token,
             tokens::list_grantable_scopes,
             tokens::get_policy,

@@ -165,6 +165,20 @@ pub async fn set_token_status(
         .await?)
 }
 
+/// Change a token's note; whoever may manage the token may.
+#[tauri::command]
+pub async fn set_token_note(
+    state: State<'_, AppState>,
+    id: i32,
+    note: String,
+) -> CmdResult<TokenInfo> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .set_token_note(&actor, TokenId(i64::from(id)), &note)
+        .await?)
+}
+
 #[tauri::command]
 pub async fn delete_token(state: State<'_, AppState>, id: i32) -> CmdResult<()> {
     let (actor, _) = state.actor().await?;

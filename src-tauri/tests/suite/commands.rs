@@ -99,6 +99,7 @@ fn a_user_cannot_see_or_change_another_users_tokens() {
             "set_token_status",
             json!({"id": id, "action": "deactivate"}),
         ),
+        ("set_token_note", json!({"id": id, "note": "mine now"})),
         ("delete_token", json!({"id": id})),
     ] {
         let e = a.err(cmd, body);
@@ -232,6 +233,59 @@ fn pages_from_anywhere_but_the_app_get_no_command() {
         let e = e.expect_err("must be refused");
         assert!(e.to_string().contains("not allowed"), "{origin}: {e}");
     }
+}
+
+#[test]
+fn a_tokens_note_is_changed_by_whoever_manages_it_and_shown_everywhere() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let r = a.ok("create_personal_token", personal("ci"));
+    let id = r["token"]["id"].clone();
+    assert_eq!(r["token"]["note"], "");
+    let t = a.ok(
+        "set_token_note",
+        json!({"id": id, "note": "  nightly export; ask #data  "}),
+    );
+    assert_eq!(t["note"], "nightly export; ask #data");
+    let listed = a.ok("list_my_tokens", json!({}));
+    assert_eq!(listed[0]["note"], "nightly export; ask #data", "{listed}");
+    let detail = a.ok("get_token", json!({"id": id}));
+    assert_eq!(detail["token"]["note"], "nightly export; ask #data");
+    // Too long, or holding a token: refused beside the note field, nothing changed.
+    let e = a.err(
+        "set_token_note",
+        json!({"id": id, "note": "x".repeat(2001)}),
+    );
+    assert_eq!(
+        (e["type"].as_str(), e["field"].as_str()),
+        (Some("Invalid"), Some("note")),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("too long (2001 characters)"),
+        "{e}"
+    );
+    let secret = r["secret"].as_str().expect("secret");
+    let e = a.err(
+        "set_token_note",
+        json!({"id": id, "note": format!("key {secret}")}),
+    );
+    assert_eq!(e["field"], "note", "{e}");
+    assert!(!e.to_string().contains(secret), "{e}");
+    assert_eq!(
+        a.ok("get_token", json!({"id": id}))["token"]["note"],
+        "nightly export; ask #data"
+    );
+    // An admin manages every token, so may change its note too.
+    a.ok("sign_out", json!({}));
+    a.sign_in("admin@acme.test");
+    let t = a.ok("set_token_note", json!({"id": id, "note": ""}));
+    assert_eq!(t["note"], "");
+    let audit = a.ok("list_audit", json!({"query": {"action": "token.note"}}));
+    assert_eq!(audit.as_array().map(Vec::len), Some(2), "{audit}");
 }
 
 #[test]

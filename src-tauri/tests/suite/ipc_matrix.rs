@@ -70,8 +70,8 @@ use Want::{
 
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
 ///
-/// Token commands (`get_token`, `set_token_status`, `delete_token`, `bulk_set_token_status`,
-/// `token_usage_report`) target a fresh personal token of a fourth person (a plain user,
+/// Token commands (`get_token`, `set_token_status`, `set_token_note`, `delete_token`,
+/// `bulk_set_token_status`, `token_usage_report`) target a fresh personal token of a fourth person (a plain user,
 /// `owner@acme.test`): only an admin may see or manage it. User commands target a fresh
 /// person where the cell changes them.
 #[rustfmt::skip]
@@ -94,6 +94,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("create_personal_token",    [Unauth,       Yes,          Yes,          Yes]),
     ("create_company_token",     [Unauth,       Forbidden,    Yes,          Yes]),
     ("set_token_status",         [Unauth,       NotFound,     NotFound,     Yes]),
+    ("set_token_note",           [Unauth,       NotFound,     NotFound,     Yes]),
     ("delete_token",             [Unauth,       NotFound,     NotFound,     Yes]),
     ("list_grantable_scopes",    [Unauth,       Yes,          Yes,          Yes]),
     ("get_policy",               [Unauth,       Yes,          Yes,          Yes]),
@@ -274,6 +275,10 @@ impl Fixtures {
                 let (id, t) = token(self, true);
                 (json!({"id": id, "action": "revoke"}), t)
             }
+            "set_token_note" => {
+                let (id, t) = token(self, false);
+                (json!({"id": id, "note": "checked by the matrix"}), t)
+            }
             "delete_token" => {
                 let (id, t) = token(self, true);
                 (json!({"id": id}), t)
@@ -442,6 +447,14 @@ fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target)
                 !(succeeded && *changes),
                 "{cell}: token {id} is {status:?} after the call"
             );
+            if cmd == "set_token_note" {
+                let note = info.map(|t| t.note).unwrap_or_default();
+                assert_eq!(
+                    note == "checked by the matrix",
+                    succeeded,
+                    "{cell}: token {id}'s note is {note:?} after the call"
+                );
+            }
         }
         Target::File(p) => assert_eq!(p.exists(), succeeded, "{cell}: {}", p.display()),
         Target::Person(who) => {

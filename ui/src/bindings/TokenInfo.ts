@@ -7,7 +7,11 @@ import type { TokenStatus } from "./TokenStatus";
 /**
  * Everything about a token except its secret.
  */
-export type TokenInfo = { id: TokenId, kind: TokenKind, name: string, description: string, hint: string, owner: OwnerRef | null, 
+export type TokenInfo = { id: TokenId, kind: TokenKind, name: string, description: string, 
+/**
+ * Free text whoever manages the token can change after creation.
+ */
+note: string, hint: string, owner: OwnerRef | null, 
 /**
  * The creator's e-mail, `operator`, or how the audit log names a token that created it.
  */

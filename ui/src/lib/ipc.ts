@@ -91,6 +91,7 @@ export const listMyTokens = () => call<TokenInfo[]>("list_my_tokens");
 export const getToken = (id: number) => call<TokenDetail>("get_token", { id });
 export const createPersonalToken = (req: CreateTokenRequest) => call<Revealed>("create_personal_token", { req });
 export const setTokenStatus = (id: number, action: StatusAction) => call<TokenInfo>("set_token_status", { id, action });
+export const setTokenNote = (id: number, note: string) => call<TokenInfo>("set_token_note", { id, note });
 export const deleteToken = (id: number) => call<null>("delete_token", { id });
 export const listGrantableScopes = () => call<ScopeView[]>("list_grantable_scopes");
 export const getPolicy = () => call<Policy>("get_policy");

@@ -106,6 +106,11 @@ pub const ROUTES: &[RouteSpec] = &[
         ..spec("POST", "/v1/tokens", Access::Scope("tokens:write"), "createToken", "tokens", "Create a token; the plaintext is in the reply, this once")
     },
     spec("GET", "/v1/tokens/{id}", Access::Scope("tokens:read"), "getToken", "tokens", "One token's metadata"),
+    RouteSpec {
+        body: Some(|| json!({"note": "Used by the nightly export; ask the data team"})),
+        body_schema: Some("UpdateTokenRequest"),
+        ..spec("PATCH", "/v1/tokens/{id}", Access::Scope("tokens:write"), "updateToken", "tokens", "Change a token's note")
+    },
     spec("POST", "/v1/tokens/{id}/revoke", Access::Scope("tokens:write"), "revokeToken", "tokens", "Revoke a token (final)"),
     spec("POST", "/v1/tokens/{id}/deactivate", Access::Scope("tokens:write"), "deactivateToken", "tokens", "Deactivate a token (it can be activated again)"),
     spec("POST", "/v1/tokens/{id}/activate", Access::Scope("tokens:write"), "activateToken", "tokens", "Activate a deactivated token"),

@@ -166,7 +166,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(routes::me))
         .route("/v1/verify", post(routes::verify))
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
-        .route("/v1/tokens/{id}", get(tokens::get).delete(tokens::delete))
+        .route(
+            "/v1/tokens/{id}",
+            get(tokens::get)
+                .patch(tokens::update)
+                .delete(tokens::delete),
+        )
         .route("/v1/tokens/{id}/revoke", post(tokens::revoke))
         .route("/v1/tokens/{id}/deactivate", post(tokens::deactivate))
         .route("/v1/tokens/{id}/activate", post(tokens::activate))

@@ -213,6 +213,10 @@ fn schemas() -> Value {
                 "password": {"type": "string", "minLength": 12}, "source_group": string
             }
         },
+        "UpdateTokenRequest": {
+            "type": "object", "required": ["note"], "additionalProperties": false,
+            "properties": {"note": {"type": "string", "maxLength": 2000, "description": "Free text about the token (what uses it now, who to ask); empty clears it"}}
+        },
         "SetRoleRequest": {
             "type": "object", "required": ["role"], "additionalProperties": false,
             "properties": {"role": {"type": "string", "enum": ["admin", "vrm_admin", "user"]}}
@@ -260,7 +264,9 @@ fn response_schema(operation_id: &str) -> Value {
         "verify" => r("Introspection"),
         "listTokens" => r("TokenPage"),
         "createToken" => r("CreatedToken"),
-        "getToken" | "revokeToken" | "deactivateToken" | "activateToken" => r("TokenInfo"),
+        "getToken" | "updateToken" | "revokeToken" | "deactivateToken" | "activateToken" => {
+            r("TokenInfo")
+        }
         "deleteToken" => r("DeletedToken"),
         "tokenUsage" => r("UsageEvents"),
         "listUsers" => r("Users"),

@@ -20,6 +20,7 @@ const ORDER: &[(&str, &str)] = &[
     ("createToken", ""),
     ("listTokens", ""),
     ("getToken", "tokenId"),
+    ("updateToken", "tokenId"),
     ("tokenUsage", "tokenId"),
     ("deactivateToken", "tokenId"),
     ("activateToken", "tokenId"),
@@ -84,6 +85,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
             t.push("pm.collectionVariables.set('tokenId', created.id);".into());
         }
         "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
+        "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "listTokens" | "listUsers" | "audit" | "tokenUsage" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())

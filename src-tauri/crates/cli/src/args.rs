@@ -257,6 +257,13 @@ pub enum TokenCmd {
         #[command(flatten)]
         who: As,
     },
+    /// Set a token's note (free text: what uses it now, who to ask); "" clears it.
+    Note {
+        id: String,
+        text: String,
+        #[command(flatten)]
+        who: As,
+    },
     /// Revoke a token for good.
     Revoke {
         id: String,

@@ -528,6 +528,15 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                 output::token_details(&info);
             }
         }
+        TokenCmd::Note { id, text, who } => {
+            let a = actor(t, &who).await?;
+            let info = t.set_token_note(&a, token_id(&id)?, &text).await?;
+            if info.note.is_empty() {
+                println!("Cleared the note of token {}.", info.id);
+            } else {
+                println!("Token {} note: {}", info.id, info.note);
+            }
+        }
         TokenCmd::Revoke { id, who } => status(t, &id, &who, StatusAction::Revoke).await?,
         TokenCmd::Deactivate { id, who } => status(t, &id, &who, StatusAction::Deactivate).await?,
         TokenCmd::Activate { id, who } => status(t, &id, &who, StatusAction::Activate).await?,

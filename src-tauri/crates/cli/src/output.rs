@@ -27,6 +27,7 @@ pub fn flag(f: Field) -> &'static str {
         Field::AllowedNetworks => "--allow",
         Field::RateLimit => "--rate-limit",
         Field::Status => "--status",
+        Field::Note => "TEXT",
         Field::Token => "TOKEN",
         Field::Ip => "--ip",
         Field::Email => "e-mail",
@@ -209,6 +210,7 @@ pub fn token_details(t: &TokenInfo) {
         ("kind", t.kind.to_string()),
         ("name", t.name.clone()),
         ("description", t.description.clone()),
+        ("note", t.note.clone()),
         ("hint", t.hint.clone()),
         (
             "owner",

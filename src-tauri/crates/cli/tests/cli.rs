@@ -1232,6 +1232,62 @@ fn errors_name_the_flag_and_the_command_that_helps() {
 }
 
 #[test]
+fn a_note_is_set_shown_and_cleared_from_the_command_line() {
+    let e = Env::setup();
+    let v = e
+        .run(&[
+            "token",
+            "create",
+            "--json",
+            "--kind",
+            "personal",
+            "--owner",
+            "user@acme.test",
+            "--name",
+            "noted",
+        ])
+        .ok()
+        .json();
+    let id = v["id"].to_string();
+    assert_eq!(v["note"], "", "{v}");
+    let r = e
+        .run(&["token", "note", &id, "nightly export; ask #data"])
+        .ok();
+    assert_eq!(
+        r.stdout.trim(),
+        format!("Token {id} note: nightly export; ask #data")
+    );
+    let shown = e.run(&["token", "show", &id]).ok();
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("note") && l.ends_with("nightly export; ask #data")),
+        "{}",
+        shown.stdout
+    );
+    let json = e.run(&["token", "show", &id, "--json"]).ok().json();
+    assert_eq!(json["note"], "nightly export; ask #data");
+    let before = e.snapshot();
+    let r = e.run(&["token", "note", &id, &"x".repeat(2001)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.error()
+            .starts_with("error: TEXT: too long (2001 characters)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(e.snapshot(), before, "a refused note changes nothing");
+    let r = e.run(&["token", "note", &id, ""]).ok();
+    assert_eq!(r.stdout.trim(), format!("Cleared the note of token {id}."));
+    let audit = e
+        .run(&["audit", "--action", "token.note", "--json"])
+        .ok()
+        .json();
+    assert_eq!(audit.as_array().map(Vec::len), Some(2), "{audit}");
+}
+
+#[test]
 fn passwords_under_twelve_characters_are_refused() {
     let e = Env::setup();
     let mut c = e.cmd(&[

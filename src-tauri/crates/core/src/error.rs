@@ -24,6 +24,7 @@ pub enum Field {
     AllowedNetworks,
     RateLimit,
     Status,
+    Note,
     /// A token presented to be checked (verify, copy).
     Token,
     Ip,
@@ -67,6 +68,7 @@ impl Field {
             Self::AllowedNetworks => "allowed_networks",
             Self::RateLimit => "rate_limit",
             Self::Status => "status",
+            Self::Note => "note",
             Self::Token => "token",
             Self::Ip => "ip",
             Self::Email => "email",
@@ -103,6 +105,7 @@ impl Field {
         Self::AllowedNetworks,
         Self::RateLimit,
         Self::Status,
+        Self::Note,
         Self::Token,
         Self::Ip,
         Self::Email,

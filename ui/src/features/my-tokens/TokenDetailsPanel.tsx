@@ -1,5 +1,5 @@
 // Everything known about one token, its recent uses, and the status actions (each confirmed).
-import type { ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { Tab, TabList, TabPanel, Tabs } from "react-aria-components";
 import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
@@ -12,7 +12,8 @@ import type { TokenInfo } from "../../bindings/TokenInfo";
 import type { UsageEntry } from "../../bindings/UsageEntry";
 import { formatExact, parseDate } from "../../lib/dates";
 import { UsagePanel } from "../usage/UsagePanel";
-import { useDeleteToken, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
+import { placeError } from "../../lib/errors";
+import { useDeleteToken, useSetTokenNote, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
 
 export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose: () => void }) {
   const detail = useTokenDetail(id);
@@ -83,6 +84,9 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
           )
         )}
         <Row label="Description">{t.description ? t.description : <span className="muted">No description</span>}</Row>
+        <Row label="Note">
+          <NoteEditor token={t} />
+        </Row>
         <Row label="Scopes">
           {t.scopes.length ? (
             <span className="scope-list">
@@ -138,6 +142,77 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
       <h3>Recent uses</h3>
       <RecentUses uses={detail.recentUses} />
     </div>
+  );
+}
+
+/** The token's note, changeable by whoever may manage the token (a revoked one keeps its
+ *  note as it was). */
+function NoteEditor({ token }: { token: TokenInfo }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(token.note);
+  const [error, setError] = useState<string | null>(null);
+  const save = useSetTokenNote();
+  const editable = token.status !== "revoked";
+
+  if (!editing) {
+    return (
+      <span className="note">
+        {token.note ? <span className="note-text">{token.note}</span> : <span className="muted">No note</span>}{" "}
+        {editable && (
+          <button
+            type="button"
+            className="btn small"
+            onClick={() => {
+              setText(token.note);
+              setError(null);
+              setEditing(true);
+            }}
+          >
+            {token.note ? "Edit note" : "Add note"}
+          </button>
+        )}
+      </span>
+    );
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate(
+      { id: token.id, note: text },
+      {
+        onSuccess: () => setEditing(false),
+        onError: (err) => {
+          const placed = placeError(err, ["note"]);
+          setError(placed.note ?? placed.form ?? null);
+        },
+      },
+    );
+  };
+  return (
+    <form className="note-form" onSubmit={submit} noValidate>
+      <input
+        aria-label="Note"
+        value={text}
+        maxLength={2100}
+        onChange={(e) => {
+          setText(e.target.value);
+          setError(null);
+        }}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? "note-error" : undefined}
+        autoFocus
+      />
+      <button type="submit" className="btn primary small" disabled={save.isPending}>
+        {save.isPending ? "Saving…" : "Save note"}
+      </button>
+      <button type="button" className="btn small" onClick={() => setEditing(false)}>
+        Cancel
+      </button>
+      {error && (
+        <div id="note-error" className="field-error" role="alert">
+          {error}
+        </div>
+      )}
+    </form>
   );
 }
 

@@ -56,6 +56,18 @@ export function useSetTokenStatus() {
   });
 }
 
+export function useSetTokenNote() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, note }: { id: number; note: string }) => ipc.setTokenNote(id, note),
+    onSuccess: (token) => {
+      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
+      void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
+      invalidateLists(qc);
+    },
+  });
+}
+
 export function useDeleteToken() {
   const qc = useQueryClient();
   return useMutation({

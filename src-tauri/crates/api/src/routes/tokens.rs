@@ -168,6 +168,26 @@ pub async fn get(
     Ok(Json(app.tessera.get_token(&actor, token_id(&id)?).await?))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTokenRequest {
+    pub note: String,
+}
+
+pub async fn update(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UpdateTokenRequest>,
+) -> ApiResult<Json<TokenInfo>> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(
+        app.tessera
+            .set_token_note(&actor, token_id(&id)?, &b.note)
+            .await?,
+    ))
+}
+
 async fn set_status(
     app: AppState,
     c: Caller,

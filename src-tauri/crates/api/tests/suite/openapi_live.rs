@@ -761,6 +761,21 @@ impl Live<'_> {
             "getToken" => {
                 self.send_admin(op, at(&admin_id), fx).await;
             }
+            "updateToken" => {
+                let t = target(env, &op.id).await;
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        at(&t.info.id.0.to_string()),
+                        Auth::Bearer(admin),
+                        Body::Json(body.clone()),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["note"], body["note"], "{v}");
+            }
             "revokeToken" | "deactivateToken" | "deleteToken" => {
                 let t = target(env, &op.id).await;
                 self.send_admin(op, at(&t.info.id.0.to_string()), fx).await;

@@ -38,6 +38,7 @@ use crate::store::{self, meta, Store};
 
 const MAX_NAME: usize = 100;
 const MAX_DESCRIPTION: usize = 1000;
+const MAX_NOTE: usize = 2000;
 
 /// Who is acting.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{check_text, now_ts, Actor, Tessera, MAX_DESCRIPTION, MAX_NAME};
+use super::{check_text, now_ts, Actor, Tessera, MAX_DESCRIPTION, MAX_NAME, MAX_NOTE};
 use crate::authority::{self, TokenLimits};
 use crate::error::{Error, Field, Result};
 use crate::model::{
@@ -39,6 +39,8 @@ pub struct TokenInfo {
     pub kind: TokenKind,
     pub name: String,
     pub description: String,
+    /// Free text whoever manages the token can change after creation.
+    pub note: String,
     pub hint: String,
     pub owner: Option<OwnerRef>,
     /// The creator's e-mail, `operator`, or how the audit log names a token that created it.
@@ -107,6 +109,7 @@ impl TokenInfo {
             kind: r.kind.parse().unwrap_or(TokenKind::Personal),
             name: r.name,
             description: r.description,
+            note: r.note,
             hint: r.hint,
             owner: match (r.owner_id, r.owner_email, r.owner_name) {
                 (Some(id), Some(email), Some(name)) => Some(OwnerRef {
@@ -561,6 +564,33 @@ impl Tessera {
             &json!({"hint": row.hint, "from": info.status, "to": new_status}),
         )
         .await?;
+        self.commit(tx).await?;
+        self.get_token(actor, id).await
+    }
+
+    /// Change a token's note (empty clears it). Whoever may manage the token may.
+    pub async fn set_token_note(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        note: &str,
+    ) -> Result<TokenInfo> {
+        let note = note.trim();
+        check_text(Field::Note, note, 0, MAX_NOTE)?;
+        let mut tx = self.store.begin().await?;
+        let row = self.changeable_row(&mut tx, actor, id).await?;
+        if row.note != note {
+            store::tokens::update_note(&mut tx, id, note).await?;
+            store::audit::append(
+                &mut tx,
+                now_ts(),
+                &actor.label(),
+                "token.note",
+                &format!("token:{id}"),
+                &json!({"hint": row.hint, "note": note}),
+            )
+            .await?;
+        }
         self.commit(tx).await?;
         self.get_token(actor, id).await
     }

@@ -25,6 +25,7 @@ pub struct TokenRow {
     pub deleted_at: Option<i64>,
     pub name: String,
     pub description: String,
+    pub note: String,
     pub hint: String,
     pub scopes: String,
     pub status: String,
@@ -44,7 +45,7 @@ pub struct TokenRow {
 
 pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_email, o.name AS owner_name, \
     o.role AS owner_role, o.active AS owner_active, t.created_by, c.email AS creator_email, t.created_by_label, t.deleted_at, t.name, \
-    t.description, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
+    t.description, t.note, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
     t.last_used_agent, t.use_count, t.refused_count \
     FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by";
@@ -262,6 +263,15 @@ pub async fn update_status(
     sqlx::query("UPDATE tokens SET status = ?, status_changed_at = ? WHERE id = ?")
         .bind(status)
         .bind(now)
+        .bind(id.0)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_note(conn: &mut SqliteConnection, id: TokenId, note: &str) -> Result<()> {
+    sqlx::query("UPDATE tokens SET note = ? WHERE id = ?")
+        .bind(note)
         .bind(id.0)
         .execute(conn)
         .await?;
@@ -584,6 +594,27 @@ mod tests {
                 .expect("count"),
             2
         );
+    }
+
+    #[tokio::test]
+    async fn a_note_starts_empty_and_is_stored_as_given() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).await.expect("store");
+        let mut tx = store.begin().await.expect("tx");
+        let a = person(&mut tx, "a@x.test").await;
+        let id = insert(
+            &mut tx,
+            row("personal", Some(a), "one", &TokenHash([7; 32])),
+        )
+        .await
+        .expect("insert");
+        let read = |r: Option<TokenRow>| r.expect("row").note;
+        assert_eq!(read(find(&mut tx, id).await.expect("find")), "");
+        update_note(&mut tx, id, "ask #data").await.expect("note");
+        assert_eq!(read(find(&mut tx, id).await.expect("find")), "ask #data");
+        // The schema refuses what no front end may write.
+        assert!(update_note(&mut tx, id, &"x".repeat(4001)).await.is_err());
+        assert_eq!(read(find(&mut tx, id).await.expect("find")), "ask #data");
     }
 
     #[tokio::test]
