@@ -1,5 +1,5 @@
 //! The requests and app-only shapes that cross IPC. The read models (a token, a usage entry,
-//! the policy, the role, kind and status enums) are tessera-core's own types, sent as they
+//! a user, the policy, the role, kind and status enums) are tessera-core's own types, sent as they
 //! are, the same JSON the HTTPS API answers. TypeScript bindings are generated from all of
 //! them by ts-rs (`cargo test -p tessera-app` writes `ui/src/bindings/`); CI fails if they drift.
 //! Dates cross as RFC 3339 strings in UTC; ids as numbers (they stay far below 2^53).
@@ -183,33 +183,21 @@ pub struct CopyReceipt {
 
 // ---- Administration, company tokens and usage review ----
 
+/// A user as tessera-core answers it, plus how many live tokens they hold.
 #[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct UserView {
-    pub id: i32,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub active: bool,
-    pub source_group: String,
-    pub created_at: String,
-    pub deactivated_at: Option<String>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub user: User,
     /// User and personal tokens not yet revoked.
     pub live_tokens: i32,
 }
 
 impl UserView {
-    pub fn new(u: &User, live_tokens: i64) -> Self {
+    pub fn new(user: User, live_tokens: i64) -> Self {
         Self {
-            id: i32::try_from(u.id.0).unwrap_or(i32::MAX),
-            email: u.email.to_string(),
-            name: u.name.clone(),
-            role: u.role,
-            active: u.active,
-            source_group: u.source_group.clone(),
-            created_at: rfc3339(u.created_at),
-            deactivated_at: u.deactivated_at.map(rfc3339),
+            user,
             live_tokens: i32::try_from(live_tokens).unwrap_or(i32::MAX),
         }
     }

@@ -59,11 +59,11 @@ export function createAdminFake(ctx: AdminContext) {
   const scopes: ScopeDetail[] = REAL_SCOPES.map((x) => ({ ...x, roles: [...x.roles] }));
 
   const users: UserView[] = [
-    { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", active: true, sourceGroup: "engineering", createdAt: iso(-400 * DAY), deactivatedAt: null, liveTokens: 4 },
-    { id: 2, email: "grace@acme.example", name: "Grace Hopper", role: "vrm_admin", active: true, sourceGroup: "vendor-risk", createdAt: iso(-300 * DAY), deactivatedAt: null, liveTokens: 2 },
-    { id: 3, email: "alan@acme.example", name: "Alan Turing", role: "user", active: true, sourceGroup: "research", createdAt: iso(-120 * DAY), deactivatedAt: null, liveTokens: 3 },
-    { id: 4, email: "linus@acme.example", name: "Linus Torvalds", role: "user", active: false, sourceGroup: "", createdAt: iso(-200 * DAY), deactivatedAt: iso(-14 * DAY), liveTokens: 0 },
-    { id: 5, email: "margaret@acme.example", name: "Margaret Hamilton", role: "admin", active: true, sourceGroup: "security", createdAt: iso(-250 * DAY), deactivatedAt: null, liveTokens: 1 },
+    { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", active: true, source_group: "engineering", created_at: iso(-400 * DAY), deactivated_at: null, live_tokens: 4 },
+    { id: 2, email: "grace@acme.example", name: "Grace Hopper", role: "vrm_admin", active: true, source_group: "vendor-risk", created_at: iso(-300 * DAY), deactivated_at: null, live_tokens: 2 },
+    { id: 3, email: "alan@acme.example", name: "Alan Turing", role: "user", active: true, source_group: "research", created_at: iso(-120 * DAY), deactivated_at: null, live_tokens: 3 },
+    { id: 4, email: "linus@acme.example", name: "Linus Torvalds", role: "user", active: false, source_group: "", created_at: iso(-200 * DAY), deactivated_at: iso(-14 * DAY), live_tokens: 0 },
+    { id: 5, email: "margaret@acme.example", name: "Margaret Hamilton", role: "admin", active: true, source_group: "security", created_at: iso(-250 * DAY), deactivated_at: null, live_tokens: 1 },
   ];
   const tokenScopesOf: Record<string, string[]> = {
     "grace@acme.example": ["tokens:verify", "tokens:read", "billing:read"],
@@ -293,7 +293,7 @@ export function createAdminFake(ctx: AdminContext) {
         requireRole("admin");
         const req = args.req as NewUserRequest;
         if (users.some((u) => u.email === req.email)) throw realError("duplicateUser", { email: req.email });
-        const u: UserView = { id: users.length + 1, ...req, active: true, createdAt: iso(0), deactivatedAt: null, liveTokens: 0 };
+        const u: UserView = { id: users.length + 1, email: req.email, name: req.name, role: req.role, active: true, source_group: req.sourceGroup, created_at: iso(0), deactivated_at: null, live_tokens: 0 };
         users.push(u);
         return u;
       }
@@ -313,9 +313,9 @@ export function createAdminFake(ctx: AdminContext) {
         requireRole("admin");
         const u = users.find((x) => x.email === args.email);
         if (!u) throw realError("unknownUser", { email: String(args.email) });
-        if (cmd === "preview_deactivate_user") return u.liveTokens;
-        const revoked = u.liveTokens;
-        Object.assign(u, { active: false, deactivatedAt: iso(0), liveTokens: 0 });
+        if (cmd === "preview_deactivate_user") return u.live_tokens;
+        const revoked = u.live_tokens;
+        Object.assign(u, { active: false, deactivated_at: iso(0), live_tokens: 0 } satisfies Partial<UserView>);
         for (const t of others) if (t.owner?.email === u.email && t.status !== "revoked") Object.assign(t, { status: "revoked", status_changed_at: iso(0) });
         return { user: u, revoked };
       }
@@ -323,7 +323,7 @@ export function createAdminFake(ctx: AdminContext) {
         requireRole("admin");
         const u = users.find((x) => x.email === args.email);
         if (!u) throw realError("unknownUser", { email: String(args.email) });
-        Object.assign(u, { active: true, deactivatedAt: null });
+        Object.assign(u, { active: true, deactivated_at: null } satisfies Partial<UserView>);
         return u;
       }
       case "list_company_tokens":

@@ -20,10 +20,11 @@ fn email(s: &str) -> CmdResult<Email> {
 async fn user_view(
     state: &AppState,
     actor: &tessera_core::Actor,
-    u: &tessera_core::store::users::User,
+    u: tessera_core::store::users::User,
 ) -> CmdResult<UserView> {
     let counts = state.core.live_token_counts(actor).await?;
-    Ok(UserView::new(u, counts.get(&u.id).copied().unwrap_or(0)))
+    let live = counts.get(&u.id).copied().unwrap_or(0);
+    Ok(UserView::new(u, live))
 }
 
 #[tauri::command]
@@ -32,8 +33,11 @@ pub async fn list_users(state: State<'_, AppState>) -> CmdResult<Vec<UserView>> 
     let users = state.core.list_users(&actor).await?;
     let counts = state.core.live_token_counts(&actor).await?;
     Ok(users
-        .iter()
-        .map(|u| UserView::new(u, counts.get(&u.id).copied().unwrap_or(0)))
+        .into_iter()
+        .map(|u| {
+            let live = counts.get(&u.id).copied().unwrap_or(0);
+            UserView::new(u, live)
+        })
         .collect())
 }
 
@@ -48,7 +52,7 @@ pub async fn create_user(state: State<'_, AppState>, req: NewUserRequest) -> Cmd
         source_group: req.source_group,
     };
     let u = state.core.add_user(&actor, new).await?;
-    user_view(&state, &actor, &u).await
+    user_view(&state, &actor, u).await
 }
 
 /// What the user's tokens would lose under another role, before changing it.
@@ -77,7 +81,7 @@ pub async fn set_user_role(
         .set_role(&actor, &self::email(&email)?, role)
         .await?;
     Ok(RoleChange {
-        user: user_view(&state, &actor, &u).await?,
+        user: user_view(&state, &actor, u).await?,
         scopes_lost: lost,
     })
 }
@@ -101,7 +105,7 @@ pub async fn deactivate_user(state: State<'_, AppState>, email: String) -> CmdRe
         .deactivate_user(&actor, &self::email(&email)?)
         .await?;
     Ok(Deactivation {
-        user: user_view(&state, &actor, &u).await?,
+        user: user_view(&state, &actor, u).await?,
         revoked: i32::try_from(n).unwrap_or(i32::MAX),
     })
 }
@@ -113,7 +117,7 @@ pub async fn reactivate_user(state: State<'_, AppState>, email: String) -> CmdRe
         .core
         .reactivate_user(&actor, &self::email(&email)?)
         .await?;
-    user_view(&state, &actor, &u).await
+    user_view(&state, &actor, u).await
 }
 
 /// Every token the signed-in person may see (all for admins; company and own for VRM

@@ -39,15 +39,13 @@ fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
         .filter(|s| !s.is_empty())
         .collect();
     Ok(NewToken {
-        kind,
-        owner: None,
-        name: Some(req.name),
         description: Some(req.description),
         scopes,
         expiry,
         idle_days: req.idle_days,
         networks: Networks::parse(&networks)?,
         rate_limit: req.rate_limit,
+        ..NewToken::named(kind, req.name)
     })
 }
 
@@ -68,17 +66,7 @@ pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<Toke
 #[tauri::command]
 pub async fn regenerate_user_token(state: State<'_, AppState>) -> CmdResult<Revealed> {
     let (actor, _) = state.actor().await?;
-    let req = NewToken {
-        kind: TokenKind::User,
-        owner: None,
-        name: None,
-        description: None,
-        scopes: vec![],
-        expiry: ExpiryRequest::Default,
-        idle_days: None,
-        networks: Networks::default(),
-        rate_limit: None,
-    };
+    let req = NewToken::of(TokenKind::User);
     let c = state.core.create_token(&actor, req).await?;
     Ok(revealed(&state, c))
 }

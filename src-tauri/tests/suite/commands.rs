@@ -531,7 +531,7 @@ fn role_change_and_deactivation_report_what_users_lose() {
         .find(|u| u["email"] == "ops@acme.test")
         .expect("ops")
         .clone();
-    assert_eq!(ops["liveTokens"], 0);
+    assert_eq!(ops["live_tokens"], 0);
     let back = a.ok("reactivate_user", json!({"email": "ops@acme.test"}));
     assert_eq!(back["active"], true);
 }
@@ -611,15 +611,8 @@ fn a_locked_session_shows_no_token_names_in_expiry_notices() {
             .await
             .expect("admin");
         let req = tessera_core::NewToken {
-            kind: tessera_core::token::TokenKind::Personal,
-            owner: None,
-            name: Some("deploy-bot".into()),
-            description: None,
-            scopes: vec![],
             expiry: tessera_core::policy::ExpiryRequest::parse_in("3d").expect("3d"),
-            idle_days: None,
-            networks: Default::default(),
-            rate_limit: None,
+            ..tessera_core::NewToken::named(tessera_core::token::TokenKind::Personal, "deploy-bot")
         };
         let t = core.create_token(&admin, req).await.expect("token");
         // Locked: a count, no name or hint, and nothing is marked announced.

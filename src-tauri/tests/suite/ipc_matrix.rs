@@ -178,15 +178,11 @@ impl Fixtures {
                 .create_token(
                     &op,
                     tessera_core::NewToken {
-                        kind: tessera_core::token::TokenKind::Personal,
                         owner: Some(email("owner@acme.test")),
-                        name: Some(format!("owner-{n}")),
-                        description: None,
-                        scopes: vec![],
-                        expiry: tessera_core::policy::ExpiryRequest::Default,
-                        idle_days: None,
-                        networks: Default::default(),
-                        rate_limit: None,
+                        ..tessera_core::NewToken::named(
+                            tessera_core::token::TokenKind::Personal,
+                            format!("owner-{n}"),
+                        )
                     },
                 )
                 .await

@@ -48,9 +48,8 @@ use std::time::Instant;
 
 use tessera_api::{RunningServer, ServerConfig};
 use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role};
+use tessera_core::model::Role;
 use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
 use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
 
@@ -377,15 +376,9 @@ async fn fixture(dir: &Path, n: usize) -> tessera_core::Result<(Tessera, Vec<Str
     policy.max_personal_tokens = policy.max_personal_tokens.max(n as u32 + 1);
     t.set_policy(&Actor::Operator, policy).await?;
     let token = |kind, name: String| NewToken {
-        kind,
-        owner: None,
-        name: Some(name),
         description: Some("load benchmark".into()),
         scopes: vec!["me:read".parse().expect("a built-in scope")],
-        expiry: ExpiryRequest::Default,
-        idle_days: None,
-        networks: Networks::default(),
-        rate_limit: None,
+        ..NewToken::named(kind, name)
     };
     for i in 0..200 {
         t.create_token(

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
 use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role, Scope};
+use tessera_core::model::{Role, Scope};
 use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::{TokenKind, TokenSecret};
 use tessera_core::verify::unix_now;
 use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
@@ -56,15 +55,9 @@ fn fixture() -> Fixture {
                 .create_token(
                     &Actor::Operator,
                     NewToken {
-                        kind: TokenKind::Company,
-                        owner: None,
-                        name: Some(format!("svc-{i}")),
                         description: Some("bench".into()),
                         scopes: vec!["me:read".parse().expect("scope")],
-                        expiry: ExpiryRequest::Default,
-                        idle_days: None,
-                        networks: Networks::default(),
-                        rate_limit: None,
+                        ..NewToken::named(TokenKind::Company, format!("svc-{i}"))
                     },
                 )
                 .await

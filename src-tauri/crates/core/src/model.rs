@@ -56,7 +56,9 @@ impl FromStr for TokenId {
 
 /// A normalised (trimmed, lower-case) e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+// A newtype struct is its string in JSON (serde's newtype rule), so no `transparent` needed
+// (ts-rs does not read serde's `transparent` and warns at every build if it is there).
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Email(String);
 

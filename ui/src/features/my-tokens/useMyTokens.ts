@@ -44,15 +44,18 @@ export function useCreatePersonalToken() {
   });
 }
 
+/** The backend answered a token's new state: put it in the list at once, refetch the rest. */
+function tokenChanged(qc: QueryClient, token: TokenInfo) {
+  qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
+  void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
+  invalidateLists(qc);
+}
+
 export function useSetTokenStatus() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ id, action }: { id: number; action: StatusAction }) => ipc.setTokenStatus(id, action),
-    onSuccess: (token) => {
-      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
-      void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
-      invalidateLists(qc);
-    },
+    onSuccess: (token) => tokenChanged(qc, token),
   });
 }
 
@@ -60,11 +63,7 @@ export function useSetTokenNote() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ id, note }: { id: number; note: string }) => ipc.setTokenNote(id, note),
-    onSuccess: (token) => {
-      qc.setQueryData<TokenInfo[]>(myTokensKey, (list) => list?.map((t) => (t.id === token.id ? token : t)));
-      void qc.invalidateQueries({ queryKey: tokenKey(token.id) });
-      invalidateLists(qc);
-    },
+    onSuccess: (token) => tokenChanged(qc, token),
   });
 }
 

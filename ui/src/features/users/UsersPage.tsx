@@ -71,8 +71,8 @@ export function UsersPage({ me }: { me: Me }) {
                         ))}
                       </select>
                     </td>
-                    <td>{u.sourceGroup || <span className="muted">—</span>}</td>
-                    <td className="num">{u.liveTokens}</td>
+                    <td>{u.source_group || <span className="muted">—</span>}</td>
+                    <td className="num">{u.live_tokens}</td>
                     <td>
                       {u.active ? (
                         <span className="badge badge-active">
@@ -86,13 +86,13 @@ export function UsersPage({ me }: { me: Me }) {
                             Deactivated
                           </span>
                           <div className="muted small">
-                            <RelativeTime value={u.deactivatedAt} empty="" />
+                            <RelativeTime value={u.deactivated_at} empty="" />
                           </div>
                         </>
                       )}
                     </td>
                     <td>
-                      <RelativeTime value={u.createdAt} />
+                      <RelativeTime value={u.created_at} />
                     </td>
                     <td className="row-actions">
                       {u.active ? (

@@ -173,6 +173,34 @@ pub struct NewToken {
     pub rate_limit: Option<u32>,
 }
 
+impl NewToken {
+    /// A token of `kind` with every choice left to its defaults: the actor's own (no owner),
+    /// no name or description, `me:read`, the policy's lifetime and rate limit, no idle
+    /// expiry, any network. Change what matters with struct update syntax:
+    /// `NewToken { scopes, ..NewToken::named(TokenKind::Personal, "ci") }`.
+    pub fn of(kind: TokenKind) -> Self {
+        Self {
+            kind,
+            owner: None,
+            name: None,
+            description: None,
+            scopes: Vec::new(),
+            expiry: ExpiryRequest::Default,
+            idle_days: None,
+            networks: Networks::default(),
+            rate_limit: None,
+        }
+    }
+
+    /// The same, with a name (personal and company tokens need one).
+    pub fn named(kind: TokenKind, name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::of(kind)
+        }
+    }
+}
+
 /// What can be done to a token's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusAction {

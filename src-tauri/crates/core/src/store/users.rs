@@ -20,6 +20,7 @@ struct UserRow {
 
 /// A person who can sign in and own tokens.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: UserId,
@@ -29,9 +30,11 @@ pub struct User {
     pub active: bool,
     pub source_group: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
     #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
     #[cfg_attr(
         feature = "schema",
         schemars(schema_with = "crate::schema::date_time_or_null")

@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 
-use tessera_core::model::{Networks, Role, Scope};
+use tessera_core::model::{Role, Scope};
 use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
 use tessera_core::verify::Reason;
 use tessera_core::{Actor, NewToken, NewUser, StatusAction, Tessera};
@@ -19,15 +18,9 @@ async fn token(t: &Tessera, name: &str, scopes: &[&str]) -> (tessera_core::model
         .create_token(
             &Actor::Operator,
             NewToken {
-                kind: TokenKind::Personal,
                 owner: Some("admin@acme.test".parse().expect("email")),
-                name: Some(name.into()),
-                description: None,
                 scopes: scopes.iter().map(|s| s.parse().expect("scope")).collect(),
-                expiry: ExpiryRequest::Default,
-                idle_days: None,
-                networks: Networks::default(),
-                rate_limit: None,
+                ..NewToken::named(TokenKind::Personal, name)
             },
         )
         .await
@@ -206,15 +199,9 @@ async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
         .create_token(
             &Actor::Operator,
             NewToken {
-                kind: TokenKind::Personal,
                 owner: Some("admin@acme.test".parse().expect("email")),
-                name: Some("idle".into()),
-                description: None,
-                scopes: vec![],
-                expiry: ExpiryRequest::Default,
                 idle_days: Some(1),
-                networks: Networks::default(),
-                rate_limit: None,
+                ..NewToken::named(TokenKind::Personal, "idle")
             },
         )
         .await

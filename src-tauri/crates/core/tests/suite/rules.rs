@@ -112,17 +112,7 @@ async fn the_personal_token_limit_counts_live_tokens_only() {
     let e = t
         .create_token(
             &admin,
-            tessera_core::NewToken {
-                kind: tessera_core::token::TokenKind::Personal,
-                owner: None,
-                name: Some("c".into()),
-                description: None,
-                scopes: vec![],
-                expiry: tessera_core::policy::ExpiryRequest::Default,
-                idle_days: None,
-                networks: Default::default(),
-                rate_limit: None,
-            },
+            tessera_core::NewToken::named(tessera_core::token::TokenKind::Personal, "c"),
         )
         .await
         .expect_err("over the limit");

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use tessera_api::{RunningServer, ServerConfig, Timeouts};
 use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role, Scope, TokenId};
+use tessera_core::model::{Role, Scope, TokenId};
 use tessera_core::password::Password;
-use tessera_core::policy::ExpiryRequest;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
 use tessera_core::token::{TokenKind, TokenSecret};
@@ -109,15 +108,10 @@ pub fn new_token(
     scope_names: &[&str],
 ) -> NewToken {
     NewToken {
-        kind,
         owner: owner.map(|o| o.parse().expect("email")),
-        name: Some(name.into()),
         description: Some("made by a test".into()),
         scopes: scopes(scope_names),
-        expiry: ExpiryRequest::Default,
-        idle_days: None,
-        networks: Networks::default(),
-        rate_limit: None,
+        ..NewToken::named(kind, name)
     }
 }
 

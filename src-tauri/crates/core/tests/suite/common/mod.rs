@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use tessera_core::keys::KeyStoreChoice;
-use tessera_core::model::{Networks, Role, TokenId};
+use tessera_core::model::{Role, TokenId};
 use tessera_core::password::Password;
 use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
@@ -56,15 +56,9 @@ pub async fn token(
     t.create_token(
         who,
         NewToken {
-            kind,
-            owner: None,
-            name: Some(name.into()),
             description: Some("test".into()),
-            scopes: vec![],
             expiry: ExpiryRequest::parse_in(expires_in).expect("expiry"),
-            idle_days: None,
-            networks: Networks::default(),
-            rate_limit: None,
+            ..NewToken::named(kind, name)
         },
     )
     .await
