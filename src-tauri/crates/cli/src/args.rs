@@ -71,6 +71,9 @@ pub enum Command {
         #[arg(long)]
         accept_broken_audit: bool,
     },
+    /// Find Tessera tokens in files, folders or standard input and say what each is here.
+    /// Exit 1 when a live token is found.
+    Scan(ScanArgs),
     /// Certificates of the HTTPS API.
     #[command(subcommand)]
     Cert(CertCmd),
@@ -80,6 +83,26 @@ pub enum Command {
     /// Developer tools.
     #[command(subcommand)]
     Dev(DevCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or folders to read (folders recursively; `.git` and binary files are skipped).
+    #[arg(value_name = "PATH", required_unless_present = "stdin")]
+    pub paths: Vec<PathBuf>,
+    /// Read standard input instead, e.g. `git log -p | tessera scan --stdin`.
+    #[arg(long, conflicts_with = "paths")]
+    pub stdin: bool,
+    /// Revoke every live token found that you may manage (asks first unless --yes).
+    #[arg(long)]
+    pub revoke: bool,
+    /// Revoke without asking.
+    #[arg(long, requires = "revoke")]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub who: As,
 }
 
 #[derive(Debug, Subcommand)]

@@ -220,6 +220,10 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
             listen,
             accept_broken_audit,
         } => return serve(t, data_dir, &listen, accept_broken_audit).await,
+        Command::Scan(args) => {
+            let a = actor(t, &args.who).await?;
+            return crate::scan::run(t, &a, args).await;
+        }
         Command::Cert(CertCmd::Export { out }) => {
             let pem = tessera_api::export_ca(data_dir)?;
             write_out(out.as_deref(), &pem, "the CA certificate")?;

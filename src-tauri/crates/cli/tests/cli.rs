@@ -2014,3 +2014,125 @@ fn serve_killed_under_load_keeps_the_database_and_every_acknowledged_revocation(
     e.run(&["audit", "verify"]).ok();
     println!("crash: {rounds} kills under load; every acknowledged revocation held; the most accepted uses one kill lost: {worst_loss}");
 }
+
+#[test]
+fn scan_reports_what_each_found_token_is_and_revokes_the_live_ones() {
+    let e = Env::setup();
+    let own = ["--owner", "user@acme.test"];
+    let (live_id, live) = e.create(&["--kind", "personal", "--name", "leaky", own[0], own[1]]);
+    let (gone_id, gone) = e.create(&["--kind", "personal", "--name", "old", own[0], own[1]]);
+    e.run(&["token", "revoke", &gone_id.to_string()]).ok();
+    let elsewhere =
+        tessera_core::token::TokenSecret::generate(tessera_core::token::TokenKind::Company);
+    // The same token with its last two characters changed: its checksum no longer holds.
+    let tail = if live.ends_with("zz") { "yy" } else { "zz" };
+    let broken = format!("{}{tail}", &live[..live.len() - 2]);
+    let repo = e.dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).expect("dirs");
+    std::fs::create_dir_all(repo.join("src")).expect("dirs");
+    std::fs::write(
+        repo.join("src/config.env"),
+        format!("# settings\nAPI_TOKEN={live}\nOLD={gone}\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        repo.join("notes.md"),
+        format!("other: {}\ntypo: {broken}\n", elsewhere.expose()),
+    )
+    .expect("write");
+    // Skipped: git's own folder and binary files.
+    std::fs::write(repo.join(".git/COMMIT_EDITMSG"), &live).expect("write");
+    std::fs::write(repo.join("blob.bin"), format!("\0{live}")).expect("write");
+    let path = repo.to_str().expect("utf-8");
+
+    let r = e.run(&["scan", path, "--json"]);
+    assert_eq!(r.code, 1, "a live token was found: {}", r.stderr);
+    assert!(
+        !r.stdout.contains(&live) && !r.stdout.contains(&gone),
+        "{}",
+        r.stdout
+    );
+    let hits = r.json();
+    let got: Vec<(String, u64, String)> = hits
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|h| {
+            let file = h["file"].as_str().expect("file");
+            let name = Path::new(file).file_name().expect("name").to_string_lossy();
+            (
+                name.into_owned(),
+                h["line"].as_u64().expect("line"),
+                h["status"].as_str().expect("status").to_owned(),
+            )
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let want: Vec<(String, u64, String)> = [
+        ("config.env", 2, "live"),
+        ("config.env", 3, "revoked"),
+        ("notes.md", 1, "unknown"),
+        ("notes.md", 2, "malformed"),
+    ]
+    .iter()
+    .map(|(f, l, s)| ((*f).to_owned(), *l, (*s).to_owned()))
+    .collect();
+    assert_eq!(got, want);
+    let live_hit = hits
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|h| h["status"] == "live")
+        .expect("the live one");
+    assert_eq!(live_hit["token"]["id"], live_id);
+    assert_eq!(live_hit["token"]["name"], "leaky");
+
+    // Asking needs a terminal; without one and without --yes nothing is revoked.
+    let r = e.run(&["scan", path, "--revoke"]);
+    assert!(
+        r.error()
+            .starts_with("error: --revoke: no terminal to ask on"),
+        "{}",
+        r.stderr
+    );
+    e.verify(&live, &[]).ok();
+
+    let r = e.run(&["scan", path, "--revoke", "--yes"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("LIVE (now revoked)"), "{}", r.stdout);
+    assert_eq!(
+        e.verify(&live, &[]).code,
+        1,
+        "the leaked token no longer works"
+    );
+    let audit = e
+        .run(&["audit", "--json", "--action", "token.revoke"])
+        .ok()
+        .json();
+    let reasons: Vec<&str> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|a| a["details"]["reason"].as_str())
+        .collect();
+    assert_eq!(reasons.len(), 1, "{audit}");
+    assert!(
+        reasons[0].starts_with("leaked in ") && reasons[0].ends_with("config.env:2"),
+        "{reasons:?}"
+    );
+
+    // Nothing live any more: exit 0. A pipe is scanned the same way.
+    assert_eq!(e.run(&["scan", path]).code, 0);
+    let r = e.stdin(&["scan", "--stdin"], &format!("diff\n+TOKEN={live}\n"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.starts_with("-:2  tsr_p_…"), "{}", r.stdout);
+    assert!(r.stdout.contains("revoked"), "{}", r.stdout);
+    let r = e.run(&["scan", "/no/such/place"]);
+    assert!(
+        r.error()
+            .starts_with("error: PATH: /no/such/place does not exist"),
+        "{}",
+        r.stderr
+    );
+}

@@ -242,9 +242,74 @@ pub fn contains_token_pattern(text: &str) -> bool {
     })
 }
 
+/// Every place in `text` holding something of a token's shape (as [`contains_token_pattern`]
+/// finds it): the byte offset and the token-length string there, checksum or not.
+pub fn token_shapes(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let b = text.as_bytes();
+    let body = TOKEN_LEN - PREFIX.len() - 2;
+    text.match_indices(PREFIX).filter_map(move |(i, _)| {
+        let rest = &b[i + PREFIX.len()..];
+        let shaped = rest.len() >= body + 2
+            && TokenKind::from_letter(rest[0]).is_some()
+            && rest[1] == b'_'
+            && rest[2..2 + body]
+                .iter()
+                .all(|&c| IN_ALPHABET[usize::from(c)]);
+        // All ASCII from `i` on, so the slice falls on character boundaries.
+        shaped.then(|| (i, &text[i..i + TOKEN_LEN]))
+    })
+}
+
+/// The regular expression secret scanners (gitleaks, GitHub custom patterns) use for a
+/// Tessera token; the README shows it, and a test checks it finds what [`token_shapes`] does.
+pub const TOKEN_REGEX: &str = r"\btsr_[upc]_[0-9A-Za-z]{36}\b";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_published_regex_finds_what_the_scanner_finds() {
+        let re = regex::Regex::new(TOKEN_REGEX).expect("the regex compiles");
+        let tokens: Vec<TokenSecret> = TokenKind::ALL
+            .iter()
+            .map(|k| TokenSecret::generate(*k))
+            .collect();
+        let tail = if tokens[0].expose().ends_with("Zz") {
+            "Yy"
+        } else {
+            "Zz"
+        };
+        let broken = format!("{}{tail}", &tokens[0].expose()[..TOKEN_LEN - 2]);
+        let text = format!(
+            "export API_TOKEN={}\n  \"key\": \"{}\",\nAuthorization: Bearer {}\nbroken {broken}\nhint tsr_p_…abcd, tsr_x_{}",
+            tokens[0].expose(),
+            tokens[1].expose(),
+            tokens[2].expose(),
+            &tokens[0].expose()[6..],
+        );
+        let by_regex: Vec<&str> = re.find_iter(&text).map(|m| m.as_str()).collect();
+        let by_scanner: Vec<&str> = token_shapes(&text).map(|(_, s)| s).collect();
+        assert_eq!(by_regex, by_scanner);
+        assert_eq!(
+            by_scanner,
+            vec![
+                tokens[0].expose(),
+                tokens[1].expose(),
+                tokens[2].expose(),
+                broken.as_str()
+            ]
+        );
+        // The README publishes this very expression for gitleaks (a TOML literal string) and
+        // GitHub secret scanning.
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../README.md"))
+                .expect("README.md");
+        assert!(
+            readme.contains(&format!("regex = '''{TOKEN_REGEX}'''")),
+            "README.md's gitleaks rule must be {TOKEN_REGEX}"
+        );
+    }
 
     #[test]
     fn token_patterns_are_found_anywhere_in_text() {

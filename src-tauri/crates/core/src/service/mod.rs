@@ -10,6 +10,7 @@
 //! regenerate), `verification` (verifying presented tokens, recording and pruning usage) and
 //! `reports` (dashboard, usage reports, expiry notices, the audit log).
 
+mod leaks;
 mod reports;
 mod scopes;
 mod session;
@@ -17,6 +18,7 @@ mod tokens;
 mod users;
 mod verification;
 
+pub use leaks::{Finding, FoundStatus};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use scopes::ScopeInfo;
 pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo};

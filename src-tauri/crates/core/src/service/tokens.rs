@@ -459,7 +459,7 @@ impl Tessera {
 
     /// May the actor see and manage this token? A deleted token (a tombstone) stays visible
     /// to [`Tessera::get_token`] and its usage, but nothing changes it again.
-    fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
+    pub(crate) fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
         match actor.role() {
             None | Some(Role::Admin) => true,
             Some(role) => {
@@ -537,6 +537,17 @@ impl Tessera {
         id: TokenId,
         action: StatusAction,
     ) -> Result<TokenInfo> {
+        self.change_status(actor, id, action, None).await
+    }
+
+    /// [`Tessera::set_token_status`], with why in the audit entry (`{"reason": ...}`).
+    pub(crate) async fn change_status(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        action: StatusAction,
+        reason: Option<&str>,
+    ) -> Result<TokenInfo> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let row = self.changeable_row(&mut tx, actor, id).await?;
@@ -589,7 +600,13 @@ impl Tessera {
             &actor.label(),
             &format!("token.{}", action.word()),
             &format!("token:{id}"),
-            &json!({"hint": row.hint, "from": info.status, "to": new_status}),
+            &{
+                let mut details = json!({"hint": row.hint, "from": info.status, "to": new_status});
+                if let Some(why) = reason {
+                    details["reason"] = json!(why);
+                }
+                details
+            },
         )
         .await?;
         self.commit(tx).await?;

@@ -1,0 +1,97 @@
+//! Leaked tokens: what a token found in a file or a pipe is here (live, revoked, expired,
+//! deactivated, issued elsewhere, or a broken copy), and revoking the live ones found.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Actor, StatusAction, Tessera, TokenInfo};
+use crate::error::Result;
+use crate::model::{TokenId, TokenStatus};
+use crate::store;
+use crate::token::{TokenSecret, PREFIX};
+
+/// What a found token is here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundStatus {
+    /// Issued here and accepted right now: revoke it.
+    Live,
+    Deactivated,
+    Revoked,
+    Expired,
+    /// A well-formed token (its checksum is right) that this installation never issued.
+    Unknown,
+    /// Token-shaped, but its checksum is wrong: a mistyped or edited copy.
+    Malformed,
+}
+
+/// One found token: its hint (never the token), what it is, and, when the actor may manage
+/// it, the token's details.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub hint: String,
+    pub status: FoundStatus,
+    pub token: Option<TokenInfo>,
+}
+
+/// The hint of a token-shaped string that may not parse: kind prefix, `…`, last four.
+fn hint_of(found: &str) -> String {
+    let head = found.get(..PREFIX.len() + 2).unwrap_or(PREFIX);
+    let tail = found
+        .get(found.len().saturating_sub(4)..)
+        .unwrap_or_default();
+    format!("{head}…{tail}")
+}
+
+impl Tessera {
+    /// What the token-shaped string `found` is here. Nothing is recorded as a use.
+    pub async fn identify(&self, actor: &Actor, found: &str) -> Result<Finding> {
+        let Ok(secret) = TokenSecret::parse(found) else {
+            return Ok(Finding {
+                hint: hint_of(found),
+                status: FoundStatus::Malformed,
+                token: None,
+            });
+        };
+        let hint = secret.hint();
+        let hash = self.hasher().hash(&secret);
+        let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
+        let Some(row) = row else {
+            return Ok(Finding {
+                hint,
+                status: FoundStatus::Unknown,
+                token: None,
+            });
+        };
+        let mine = self.may_manage(actor, &row);
+        let info = TokenInfo::from_row(row, OffsetDateTime::now_utc());
+        let status = match info.status {
+            TokenStatus::Active => FoundStatus::Live,
+            TokenStatus::Deactivated => FoundStatus::Deactivated,
+            TokenStatus::Revoked => FoundStatus::Revoked,
+            TokenStatus::Expired => FoundStatus::Expired,
+        };
+        Ok(Finding {
+            hint,
+            status,
+            token: mine.then_some(info),
+        })
+    }
+
+    /// Revoke a token found where it should not be; the audit entry says where
+    /// (`{"reason": "leaked in PLACE"}`).
+    pub async fn revoke_leaked(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        place: &str,
+    ) -> Result<TokenInfo> {
+        self.change_status(
+            actor,
+            id,
+            StatusAction::Revoke,
+            Some(&format!("leaked in {place}")),
+        )
+        .await
+    }
+}
