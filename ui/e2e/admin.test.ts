@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import type { Policy } from "../src/bindings/Policy";
 import { startHarness, type Harness, type Opened } from "./harness";
-import { REAL_POLICY, realError, shownBesideField } from "./real";
+import { REAL_POLICY, realError, shownBesideField, statusChange } from "./real";
 
 let h: Harness;
 before(async () => {
@@ -188,9 +188,12 @@ describe("all tokens", () => {
     await page.getByRole("button", { name: "Deactivate…" }).click();
     const dialog = page.getByRole("alertdialog");
     await dialog.getByRole("button", { name: /^Deactivate \d+ tokens$/ }).click();
-    // The real rules: expired tokens may be deactivated; an already deactivated one (Postman,
-    // id 3) is refused with the real message.
-    await dialog.getByText(realError("alreadyDeactivated", 3).message).waitFor(T);
+    // The real answers (contract.json's statusTransitions): expired tokens may be deactivated;
+    // an already deactivated one (Postman, id 3) is refused with the real message.
+    assert.deepEqual(statusChange(5, "expired", "deactivate"), { status: "deactivated" });
+    const refused = statusChange(3, "deactivated", "deactivate");
+    assert.ok("type" in refused, "the real backend refuses to deactivate a deactivated token");
+    await dialog.getByText(refused.message).waitFor(T);
     assert.equal(await dialog.getByText(/expired/).count(), 0, "expired tokens are deactivated, not refused");
     await o.shot("bulk-deactivate-summary");
     await dialog.getByRole("button", { name: "Close" }).click();
@@ -236,7 +239,8 @@ describe("usage", () => {
 
 describe("users", () => {
   it("previews what a role change takes away, and how many tokens deactivation revokes", async () => {
-    const o = await h.open();
+    // The real refusal of an e-mail that is taken, replayed for the first create.
+    const o = await h.open({ refuse: { create_user: ["duplicateUser", { email: "grace@acme.example" }] } });
     const { page } = o;
     await nav(page, "Users").click();
     await page.getByRole("cell", { name: "grace@acme.example" }).waitFor(T);
@@ -273,12 +277,17 @@ describe("users", () => {
     await create.getByLabel("Initial password").fill("a long enough passphrase");
     await create.getByLabel("Source group").fill("vendor-risk");
     await create.getByRole("button", { name: "Create user" }).click();
-    await create.getByText(shownBesideField(realError("duplicateUser", { email: "grace@acme.example" }))).waitFor(T);
+    const taken = create.getByText(shownBesideField(realError("duplicateUser", { email: "grace@acme.example" })));
+    await taken.waitFor(T);
+    const emailDescribedBy = await create.getByLabel("E-mail").getAttribute("aria-describedby");
+    assert.ok(emailDescribedBy?.includes((await taken.getAttribute("id")) ?? "missing"), "the error is tied to the e-mail field");
     await o.shot("users-create");
     await create.getByLabel("E-mail").fill("katherine@acme.example");
     await create.getByRole("button", { name: "Create user" }).click();
     await create.waitFor({ state: "detached", ...T });
     await page.getByRole("cell", { name: "katherine@acme.example" }).waitFor(T);
+    const creates = await ipcCalls<{ req: { email: string } }>(page, "create_user");
+    assert.deepEqual(creates.map((c) => c.req.email), ["grace@acme.example", "katherine@acme.example"]);
     await noProblems(o);
     await o.context.close();
   });
@@ -286,7 +295,9 @@ describe("users", () => {
 
 describe("company tokens", () => {
   it("lists company tokens with their creator and creates one with a required description", async () => {
-    const o = await h.open();
+    // The real refusal of a company token without a description, replayed for the first
+    // create that gets past the form's own check.
+    const o = await h.open({ refuse: { create_company_token: ["companyDescriptionRequired"] } });
     const { page } = o;
     await nav(page, "Company tokens").click();
     const billing = page.getByRole("row").filter({ hasText: "Billing sync" });
@@ -302,12 +313,23 @@ describe("company tokens", () => {
     await o.shot("company-token-create");
     await dialog.getByLabel("Description").fill("Monthly payroll export (owner: hr-it@acme.example)");
     await dialog.getByRole("button", { name: "Create token" }).click();
+    const required = dialog.getByText(shownBesideField(realError("companyDescriptionRequired")));
+    await required.waitFor(T);
+    const describedBy = await dialog.getByLabel("Description").getAttribute("aria-describedby");
+    assert.ok(describedBy?.includes((await required.getAttribute("id")) ?? "missing"), "the error is tied to the description");
+    await dialog.getByRole("button", { name: "Create token" }).click();
     const reveal = page.getByRole("dialog", { name: "Your new token" });
     await reveal.getByText("This token will not be shown again.").waitFor(T);
     assert.match(await reveal.getByLabel("Token", { exact: true }).inputValue(), /^tsr_c_/);
     await reveal.getByLabel("I have stored this token").check();
     await reveal.getByRole("button", { name: "Done" }).click();
     await page.getByRole("row").filter({ hasText: "Payroll export" }).getByText("ada@acme.example").waitFor(T);
+    // Only complete requests went out: the form kept the empty description to itself.
+    const creates = await ipcCalls<{ req: { name: string; description: string } }>(page, "create_company_token");
+    assert.deepEqual(creates.map((c) => [c.req.name, c.req.description]), [
+      ["Payroll export", "Monthly payroll export (owner: hr-it@acme.example)"],
+      ["Payroll export", "Monthly payroll export (owner: hr-it@acme.example)"],
+    ]);
     await noProblems(o);
     await o.context.close();
   });
@@ -339,7 +361,14 @@ describe("audit and settings", () => {
   });
 
   it("saves the policy with the backend's errors inline, adds a scope and exports the CA certificate", async () => {
-    const o = await h.open();
+    // The real refusals of a default above the maximum and of a scope that exists, each
+    // replayed for the first save.
+    const o = await h.open({
+      refuse: {
+        update_policy: ["policyDefaultAboveMax", { value: 9999, max: REAL_POLICY.max_rate_limit }],
+        add_scope: ["duplicateScope", { name: "billing:read" }],
+      },
+    });
     const { page } = o;
     await nav(page, "Settings").click();
     await page.getByLabel("Clipboard timeout (seconds)").waitFor(T);
@@ -355,14 +384,27 @@ describe("audit and settings", () => {
     await page.getByLabel("Clipboard timeout (seconds)").fill("45");
     await page.getByRole("button", { name: "Save policy" }).click();
     await page.getByText("Saved. Applies to new tokens").waitFor(T);
-    // The whole policy goes back, in the real backend's shape, with the two values changed.
-    const saved = (await ipcCalls<{ policy: Policy }>(page, "update_policy")).at(-1);
-    assert.deepEqual(saved, { policy: { ...REAL_POLICY, default_rate_limit: 120, clipboard_seconds: 45 } });
+    // The whole policy goes back, in the real backend's shape, with the values changed.
+    assert.deepEqual(await ipcCalls<{ policy: Policy }>(page, "update_policy"), [
+      { policy: { ...REAL_POLICY, default_rate_limit: 9999 } },
+      { policy: { ...REAL_POLICY, default_rate_limit: 120, clipboard_seconds: 45 } },
+    ]);
 
+    await page.getByLabel("New scope name").fill("billing:read");
+    await page.getByLabel("Description", { exact: true }).fill("Read invoices again");
+    await page.getByRole("button", { name: "Add scope" }).click();
+    const exists = page.getByText(shownBesideField(realError("duplicateScope", { name: "billing:read" })));
+    await exists.waitFor(T);
+    const scopeDescribedBy = await page.getByLabel("New scope name").getAttribute("aria-describedby");
+    assert.ok(scopeDescribedBy?.includes((await exists.getAttribute("id")) ?? "missing"), "the error is tied to the scope name");
     await page.getByLabel("New scope name").fill("reports:read");
     await page.getByLabel("Description", { exact: true }).fill("Read the monthly reports");
     await page.getByRole("button", { name: "Add scope" }).click();
     await page.getByRole("cell", { name: "reports:read" }).waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "add_scope"), [
+      { name: "billing:read", description: "Read invoices again" },
+      { name: "reports:read", description: "Read the monthly reports" },
+    ]);
 
     await page.getByRole("button", { name: "Export CA certificate…" }).click();
     await page.getByText("Saved the CA certificate to /home/ada/tessera-ca.pem.").waitFor(T);

@@ -57,7 +57,8 @@ describe("first run and sign-in", () => {
   });
 
   it("sign-in shows a pending state and the backend's error, then signs in", async () => {
-    const o = await h.open({ signedIn: false });
+    // The real refusal of a wrong password, replayed for the first attempt.
+    const o = await h.open({ signedIn: false, refuse: { sign_in: ["wrongPassword"] } });
     const { page } = o;
     await page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
     await page.getByLabel("E-mail").fill("ada@acme.example");
@@ -71,6 +72,11 @@ describe("first run and sign-in", () => {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor(T);
+    // What was typed went to the backend each time.
+    assert.deepEqual(await ipcCalls(page, "sign_in"), [
+      { req: { email: "ada@acme.example", password: "wrong password" } },
+      { req: { email: "ada@acme.example", password: PASSWORD } },
+    ]);
     await noProblems(o);
     await o.context.close();
   });
@@ -151,14 +157,18 @@ describe("profile", () => {
   });
 
   it("shows the backend's field error next to the current password", async () => {
-    const o = await h.open();
+    const o = await h.open({ refuse: { change_password: ["wrongCurrentPassword"] } });
     const { page } = o;
     await page.getByRole("button", { name: "Profile" }).click();
     await page.getByLabel("Current password").fill("not it at all");
     await page.getByLabel("New password", { exact: true }).fill("a much better passphrase 7");
     await page.getByLabel("Repeat new password").fill("a much better passphrase 7");
     await page.getByRole("button", { name: "Change password" }).click();
-    await page.getByText(shownBesideField(realError("wrongCurrentPassword"))).waitFor(T);
+    const error = page.getByText(shownBesideField(realError("wrongCurrentPassword")));
+    await error.waitFor(T);
+    const describedBy = await page.getByLabel("Current password").getAttribute("aria-describedby");
+    assert.ok(describedBy?.includes((await error.getAttribute("id")) ?? "missing"), "the error is tied to the current password");
+    assert.deepEqual(await ipcCalls(page, "change_password"), [{ req: { current: "not it at all", next: "a much better passphrase 7" } }]);
     await o.context.close();
   });
 });
@@ -275,8 +285,8 @@ describe("create and reveal", () => {
     await reveal.getByText("This token will not be shown again.").waitFor(T);
     const secret = await reveal.getByLabel("Token", { exact: true }).inputValue();
     assert.match(secret, /^tsr_p_/);
-    const [req] = await ipcCalls(page, "create_personal_token");
-    assert.deepEqual(req, {
+    // One call: the UI kept the rate limit above the policy's maximum to itself.
+    assert.deepEqual(await ipcCalls(page, "create_personal_token"), [{
       req: {
         name: "Deploy bot",
         description: "Nightly deploys",
@@ -286,7 +296,7 @@ describe("create and reveal", () => {
         networks: ["10.0.0.0/8", "2001:db8::/32"],
         rateLimit: 120,
       },
-    });
+    }]);
 
     // No way out before confirming: Esc, outside click, and Done disabled; no close button.
     await page.keyboard.press("Escape");
@@ -318,7 +328,7 @@ describe("create and reveal", () => {
   });
 
   it("shows the backend's error next to the field it names", async () => {
-    const o = await h.open({ role: "user" });
+    const o = await h.open({ role: "user", refuse: { create_personal_token: ["duplicateTokenName", { name: "CI deploy" }] } });
     const { page } = o;
     await page.getByRole("button", { name: "Create token" }).click();
     const dialog = page.getByRole("dialog", { name: "Create personal token" });
@@ -329,6 +339,8 @@ describe("create and reveal", () => {
     await error.waitFor(T);
     const describedBy = await dialog.getByLabel("Name").getAttribute("aria-describedby");
     assert.ok(describedBy?.includes(await error.getAttribute("id") ?? "missing"), "the error is tied to the name field");
+    const calls = (await ipcCalls(page, "create_personal_token")) as { req: { name: string } }[];
+    assert.deepEqual(calls.map((c) => c.req.name), ["CI deploy"]);
     await o.context.close();
   });
 

@@ -1,7 +1,16 @@
 // The administration half of the in-page fake backend: users, company and all tokens (a small
 // in-memory set, or 100,000 rows generated per page on demand), bulk status changes, usage
 // reports, dashboard, audit log and settings. Fixture data; scopes, role rules, policy
-// defaults, audit action names, filters and errors come from the real backend (./real.ts).
+// defaults, audit action names, filters, status changes and errors come from the real backend
+// (./real.ts).
+//
+// Fakes store and replay; they never decide a refusal. This file stores users, tokens,
+// scopes and the policy and looks them up (an unknown id or e-mail answers the real
+// "unknown" error), refuses admin-only commands to other roles with the recorded
+// `forbiddenForUser`, and looks status changes up in the recorded `statusTransitions`. Core
+// rules such as "description required", unique names or "default at most the maximum" are
+// not copied here: a test replays the real refusal through `scenario.refuse` (see
+// ./fake-backend.ts).
 import type { AuditQuery } from "../src/bindings/AuditQuery";
 import type { AuditView } from "../src/bindings/AuditView";
 import type { BulkResult } from "../src/bindings/BulkResult";
@@ -193,7 +202,6 @@ export function createAdminFake(ctx: AdminContext) {
 
   function bulk(ids: number[], action: StatusAction): BulkResult {
     requireRole("admin", "vrm_admin");
-    if (ids.length > 1000) throw realError("bulkTooMany");
     const r: BulkResult = { done: [], failed: [] };
     for (const id of ids) {
       const t = findAny(id);
@@ -292,7 +300,6 @@ export function createAdminFake(ctx: AdminContext) {
       case "create_user": {
         requireRole("admin");
         const req = args.req as NewUserRequest;
-        if (users.some((u) => u.email === req.email)) throw realError("duplicateUser", { email: req.email });
         const u: UserView = { id: users.length + 1, email: req.email, name: req.name, role: req.role, active: true, source_group: req.sourceGroup, created_at: iso(0), deactivated_at: null, live_tokens: 0 };
         users.push(u);
         return u;
@@ -316,7 +323,11 @@ export function createAdminFake(ctx: AdminContext) {
         if (cmd === "preview_deactivate_user") return u.live_tokens;
         const revoked = u.live_tokens;
         Object.assign(u, { active: false, deactivated_at: iso(0), live_tokens: 0 } satisfies Partial<UserView>);
-        for (const t of others) if (t.owner?.email === u.email && t.status !== "revoked") Object.assign(t, { status: "revoked", status_changed_at: iso(0) });
+        // Their tokens are revoked, each as the recorded status change answers for "revoke".
+        for (const t of others.filter((x) => x.owner?.email === u.email)) {
+          const next = statusChange(t.id, t.status, "revoke");
+          if (!("type" in next)) Object.assign(t, { status: next.status, status_changed_at: iso(0) });
+        }
         return { user: u, revoked };
       }
       case "reactivate_user": {
@@ -332,9 +343,6 @@ export function createAdminFake(ctx: AdminContext) {
       case "create_company_token": {
         const me = requireRole("admin", "vrm_admin");
         const req = args.req as CreateTokenRequest;
-        if (!req.description.trim()) throw realError("companyDescriptionRequired");
-        const taken = company.some((t) => t.name === req.name && (t.status !== "revoked" || !REAL_RULES.tokenNamesUniqueAmongLiveTokensOnly));
-        if (taken) throw realError("duplicateTokenName", { name: req.name });
         const secret = ctx.newSecret("c");
         const t = ctx.token({
           id: 210 + company.length, kind: "company", name: req.name, description: req.description, scopes: req.scopes, owner: null,
@@ -367,9 +375,7 @@ export function createAdminFake(ctx: AdminContext) {
         return { ...ctx.policy };
       case "update_policy": {
         requireRole("admin");
-        const p = args.policy as Policy;
-        if (p.default_rate_limit > p.max_rate_limit) throw realError("policyDefaultAboveMax", { value: p.default_rate_limit, max: p.max_rate_limit });
-        Object.assign(ctx.policy, p);
+        Object.assign(ctx.policy, args.policy as Policy);
         return { ...ctx.policy };
       }
       case "list_scopes":
@@ -378,7 +384,6 @@ export function createAdminFake(ctx: AdminContext) {
       case "add_scope": {
         requireRole("admin");
         const name = args.name as string;
-        if (scopes.some((s) => s.name === name)) throw realError("duplicateScope", { name });
         // A new scope gets the roles the real add_scope gave billing:read.
         const custom = REAL_SCOPES.find((x) => !x.builtin);
         const s: ScopeDetail = { name, description: args.description as string, builtin: false, roles: [...(custom?.roles ?? [])] };

@@ -1,8 +1,17 @@
 // An in-memory fake of the Rust commands for Playwright runs of the built UI: fixture data,
-// with every rule answer, error, scope, policy default and secret shape taken from the real
+// with every status change, error, scope, policy default and secret shape taken from the real
 // backend's recorded answers (./real.ts, ./contract.json), and only the real command names
 // answered. Bundled by esbuild into an init script; it reads its scenario from
 // `window.__TESSERA_SCENARIO__` and records every call in `window.__IPC_CALLS__`.
+//
+// The rule for both fakes (this file and ./fake-admin.ts): fakes store and replay; they never
+// decide a refusal. They store what the UI creates and look it up (an id or e-mail they do
+// not hold answers the real "unknown" error), check the session and, for admin-only
+// commands, the role (contract.json's `forbiddenForUser`), and look status changes up in the
+// recorded `statusTransitions`. Every other refusal (a duplicate name, a missing
+// description, a value out of range, a wrong password, ...) is a core rule the fakes do not
+// copy: a test asks for it in `scenario.refuse`, and `replayRefusal` throws the recorded
+// real error.
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { AppStatus } from "../src/bindings/AppStatus";
 import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
@@ -13,9 +22,9 @@ import type { Revealed } from "../src/bindings/Revealed";
 import type { StatusAction } from "../src/bindings/StatusAction";
 import type { TokenInfo } from "../src/bindings/TokenInfo";
 import type { UsageEntry } from "../src/bindings/UsageEntry";
-import { REAL_COMMANDS, REAL_POLICY, REAL_RULES, grantable, realError, realHint, realSecret, statusChange } from "./real";
+import { REAL_COMMANDS, REAL_POLICY, grantable, realError, realHint, realSecret, statusChange } from "./real";
 
-import { PASSWORD, XSS_NAME, type Scenario } from "./scenario";
+import { XSS_NAME, type Scenario } from "./scenario";
 import { UNHANDLED, createAdminFake } from "./fake-admin";
 import { aToken } from "./fixtures";
 
@@ -142,6 +151,19 @@ function find(id: number): TokenInfo {
 
 type Args = Record<string, unknown>;
 
+// The refusals the scenario asks for, each replayed once on its command's next call.
+const refusals = new Map(Object.entries(scenario.refuse ?? {}));
+for (const cmd of refusals.keys()) {
+  if (!REAL_COMMANDS.includes(cmd)) throw new Error(`scenario.refuse names ${cmd}, which the real app does not have`);
+}
+
+function replayRefusal(cmd: string) {
+  const refusal = refusals.get(cmd);
+  if (!refusal) return;
+  refusals.delete(cmd);
+  throw realError(...refusal);
+}
+
 const admin = createAdminFake({
   scenario,
   me: requireMe,
@@ -158,6 +180,9 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     signedIn = false;
     throw realError("signedOut");
   }
+  // Signing in takes a moment in the real app (password hashing), refused or not.
+  if (cmd === "sign_in") await sleep(300);
+  replayRefusal(cmd);
   const answer = await admin.handle(cmd, args);
   if (answer !== UNHANDLED) return answer;
   switch (cmd) {
@@ -165,19 +190,14 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return status();
     case "setup_company": {
       const req = args.req as { company: string; name: string; email: string; password: string };
-      if (company) throw realError("alreadySetUp");
       company = req.company;
       me = { id: 1, email: req.email, name: req.name, role: "admin", sourceGroup: "", company: req.company };
       signedIn = true;
       return me;
     }
-    case "sign_in": {
-      const req = args.req as { email: string; password: string };
-      await sleep(300);
-      if (req.password !== PASSWORD) throw realError("wrongPassword");
+    case "sign_in":
       signedIn = true;
       return requireMe();
-    }
     case "sign_out":
       signedIn = false;
       return null;
@@ -188,12 +208,9 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       me = { ...requireMe(), name: req.name, sourceGroup: req.sourceGroup };
       return me;
     }
-    case "change_password": {
+    case "change_password":
       requireMe();
-      const req = args.req as { current: string; next: string };
-      if (req.current !== PASSWORD) throw realError("wrongCurrentPassword");
       return null;
-    }
     case "get_user_token":
       requireMe();
       return userToken;
@@ -215,9 +232,6 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "create_personal_token": {
       requireMe();
       const req = args.req as CreateTokenRequest;
-      const taken = tokens.some((t) => t.name === req.name && (t.status !== "revoked" || !REAL_RULES.tokenNamesUniqueAmongLiveTokensOnly));
-      if (taken) throw realError("duplicateTokenName", { name: req.name });
-      if (req.rateLimit !== null && req.rateLimit > policy.max_rate_limit) throw realError("rateLimitTooHigh", { value: req.rateLimit, max: policy.max_rate_limit });
       const secret = newSecret("p");
       const expiresAt =
         req.expiry.type === "days" ? iso(req.expiry.days * DAY) : req.expiry.type === "at" ? req.expiry.at : null;

@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { preview, type PreviewServer } from "vite";
+import { REAL_COMMANDS, realError } from "./real";
 import type { Scenario } from "./scenario";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,6 +92,11 @@ export async function startHarness(): Promise<Harness> {
   });
 
   const open: Harness["open"] = async (scenario = {}, options = {}) => {
+    // A refusal to replay names a real command and a recorded error with its placeholders filled.
+    for (const [cmd, refusal] of Object.entries(scenario.refuse ?? {})) {
+      if (!REAL_COMMANDS.includes(cmd)) throw new Error(`scenario.refuse names ${cmd}, which the real app does not have`);
+      realError(...refusal);
+    }
     const context = await browser.newContext({
       viewport: { width: 1200, height: 800 },
       colorScheme: options.colorScheme ?? "light",

@@ -1,7 +1,8 @@
 // The real backend's answers, recorded by src-tauri/tests/suite/contract.rs into
 // contract.json (CI fails when that file drifts from the Rust code). The fakes take their
-// scopes, policy defaults, audit action names, error messages, secret shapes and rules from
-// here, so they cannot answer what the real backend never would.
+// scopes, policy defaults, audit action names, status changes, error messages, secret shapes
+// and rules from here, so they cannot answer what the real backend never would; the errors
+// they throw are replayed from here, never decided by a condition of their own.
 import type { IpcError } from "../src/bindings/IpcError";
 import type { Policy } from "../src/bindings/Policy";
 import type { Role } from "../src/bindings/Role";
@@ -11,8 +12,13 @@ import type { StatusAction } from "../src/bindings/StatusAction";
 import type { TokenStatus } from "../src/bindings/TokenStatus";
 import contract from "./contract.json";
 
-type ErrorKey = keyof typeof contract.errors;
+/** The name of a recorded real error (`contract.json` → `errors`). */
+export type ErrorKey = keyof typeof contract.errors;
+/** Values for a recorded message's placeholders (`{id}`, `{name}`, `{value}`, ...); a number
+ *  alone is the id. */
+export type Fill = number | Record<string, string | number>;
 type SecretKind = keyof typeof contract.secretShapes;
+type Recorded = { type: string; field: string | null; message: string };
 
 export const REAL_COMMANDS: readonly string[] = contract.commands;
 export const REAL_SCOPES: readonly ScopeDetail[] = contract.scopes as ScopeDetail[];
@@ -25,33 +31,27 @@ export function grantable(role: Role): ScopeView[] {
   return contract.grantable[role] as ScopeView[];
 }
 
-/** The real error for `key`, with the placeholders its recorded message has (`{id}`,
- *  `{name}`, `{value}`) filled in: a number alone is the id. */
-export function realError(key: ErrorKey, fill?: number | Record<string, string | number>): IpcError {
-  const e = contract.errors[key];
+/** A recorded error with its placeholders filled in; one left unfilled fails the test. */
+function filled(e: Recorded, fill?: Fill): IpcError {
   const values = typeof fill === "number" ? { id: fill } : (fill ?? {});
   let message = e.message;
   for (const [k, v] of Object.entries(values)) message = message.replaceAll(`{${k}}`, String(v));
+  const left = message.match(/\{[A-Za-z_]+\}/);
+  if (left) throw new Error(`the real error "${e.message}" needs a value for ${left[0]}`);
   return { type: e.type as IpcError["type"], field: e.field as IpcError["field"], message };
 }
 
-/** The real rule for changing a token's status (tessera-core `set_token_status`): the new
- *  status, or the real refusal. */
+/** The real error for `key`, with the placeholders its recorded message has (`{id}`,
+ *  `{name}`, `{value}`) filled in: a number alone is the id. */
+export function realError(key: ErrorKey, fill?: Fill): IpcError {
+  return filled(contract.errors[key], fill);
+}
+
+/** What the real `set_token_status` answered for `action` on a token in status `from`
+ *  (recorded in `statusTransitions`): the new status, or the real refusal for token `id`. */
 export function statusChange(id: number, from: TokenStatus, action: StatusAction): { status: TokenStatus } | IpcError {
-  if (from === "revoked") return realError("revokedIsFinal", id);
-  switch (action) {
-    case "revoke":
-      return { status: "revoked" };
-    case "deactivate":
-      if (from === "deactivated") return realError("alreadyDeactivated", id);
-      if (from === "expired" && !REAL_RULES.expiredTokensMayBeDeactivated)
-        throw new Error("contract.json now forbids deactivating an expired token but records no message for it: extend contract.rs");
-      return { status: "deactivated" };
-    case "activate":
-      if (from === "active") return realError("alreadyActive", id);
-      if (from === "expired") return realError("activateExpired", id);
-      return { status: "active" };
-  }
+  const answer = contract.statusTransitions[from][action];
+  return "error" in answer ? filled(answer.error, id) : { status: answer.status as TokenStatus };
 }
 
 /** A secret of the real shape (prefix and length) for kind `k`; `n` makes it unique. */

@@ -1,6 +1,11 @@
 // Shared between the Node test side and the in-page fake backend (keep it free of DOM and Node APIs).
 import type { Policy } from "../src/bindings/Policy";
 import type { Role } from "../src/bindings/Role";
+import type { ErrorKey, Fill } from "./real";
+
+/** A recorded real error (a key of contract.json's `errors`) and the values for its
+ *  message's placeholders. */
+export type Refusal = readonly [ErrorKey, Fill?];
 
 export type Scenario = {
   initialised: boolean;
@@ -21,6 +26,11 @@ export type Scenario = {
   bulkDelayMs?: number;
   /** What app_status says is wrong with the audit log (the backend's audit check). */
   auditProblem?: string;
+  /** Refusals to replay, by command: the command's next call throws that real error (once;
+   *  later calls answer as usual). The fakes never decide a refusal themselves, so a test
+   *  that wants the UI to meet one (a duplicate name, a missing description, ...) says so
+   *  here, e.g. `{ create_personal_token: ["duplicateTokenName", { name: "CI deploy" }] }`. */
+  refuse?: Readonly<Record<string, Refusal>>;
 };
 
 /** Rows in the big All tokens fake. */

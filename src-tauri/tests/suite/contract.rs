@@ -1,6 +1,7 @@
 //! The real backend's answers that the UI's browser tests (ui/e2e, Playwright with mocked IPC)
 //! build their fake backends from: scope catalogue, what each role may grant, policy
-//! defaults, the audit action names, the errors a person meets, and the shape of a secret.
+//! defaults, the audit action names, the errors a person meets, what each status change
+//! answers, and the shape of a secret.
 //! Recorded here through the app's real commands on a real SQLite file and written to
 //! `ui/e2e/contract.json`; `.ci/test` fails when the file in git differs, exactly like the
 //! generated TypeScript bindings. So a fake cannot invent a scope, an action or a message
@@ -113,7 +114,7 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
         "user": shape(u1["secret"].as_str().expect("secret")),
     });
 
-    // Names are unique among live tokens; a revoked name is free again.
+    // Names are unique among live tokens.
     errors.insert(
         "duplicateTokenName",
         recorded(
@@ -138,69 +139,42 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
         ),
     );
 
-    // Status changes and the refusals of each.
-    a.ok(
-        "set_token_status",
-        json!({"id": p1_id, "action": "deactivate"}),
-    );
-    errors.insert(
-        "alreadyDeactivated",
-        recorded(
-            a.err(
-                "set_token_status",
-                json!({"id": p1_id, "action": "deactivate"}),
-            ),
-            &[(&p1_id.to_string(), "{id}")],
-        ),
-    );
-    a.ok(
-        "set_token_status",
-        json!({"id": p1_id, "action": "activate"}),
-    );
-    errors.insert(
-        "alreadyActive",
-        recorded(
-            a.err(
-                "set_token_status",
-                json!({"id": p1_id, "action": "activate"}),
-            ),
-            &[(&p1_id.to_string(), "{id}")],
-        ),
-    );
-    a.ok("set_token_status", json!({"id": p1_id, "action": "revoke"}));
-    errors.insert(
-        "revokedIsFinal",
-        recorded(
-            a.err(
-                "set_token_status",
-                json!({"id": p1_id, "action": "activate"}),
-            ),
-            &[(&p1_id.to_string(), "{id}")],
-        ),
-    );
-    let again = a.ok("create_personal_token", personal("p1"));
-    let live_only = again["token"]["name"] == "p1";
-
-    // An expired token may be deactivated (and revoked), never activated.
-    let p2 = id_of(&a.ok("create_personal_token", personal("p2")));
-    expire(&a, p2);
-    let expired = a.ok("get_token", json!({"id": p2}));
-    assert_eq!(expired["token"]["status"], "expired", "{expired}");
-    let deactivated = a.ok(
-        "set_token_status",
-        json!({"id": p2, "action": "deactivate"}),
-    );
-    let may_deactivate_expired = deactivated["status"] == "deactivated";
-    let p3 = id_of(&a.ok("create_personal_token", personal("p3")));
-    expire(&a, p3);
-    errors.insert(
-        "activateExpired",
-        recorded(
-            a.err("set_token_status", json!({"id": p3, "action": "activate"})),
-            &[(&p3.to_string(), "{id}")],
-        ),
-    );
-    a.ok("delete_token", json!({"id": p3}));
+    // What `set_token_status` answers for each action on a token in each status: every pair
+    // applied through the real command to a fresh token, recording the new status or the
+    // refusal (its `{id}` a placeholder). The fakes look status changes up here.
+    let mut transitions = BTreeMap::new();
+    for (from, how_to_get_there) in [
+        ("active", None),
+        ("deactivated", Some("deactivate")),
+        ("revoked", Some("revoke")),
+        ("expired", None),
+    ] {
+        let mut answers = BTreeMap::new();
+        for action in ["revoke", "deactivate", "activate"] {
+            let id = id_of(&a.ok(
+                "create_personal_token",
+                personal(&format!("{from} then {action}")),
+            ));
+            if let Some(how) = how_to_get_there {
+                a.ok("set_token_status", json!({"id": id, "action": how}));
+            }
+            if from == "expired" {
+                expire(&a, id);
+            }
+            let before = a.ok("get_token", json!({"id": id}));
+            assert_eq!(before["token"]["status"], from, "{before}");
+            let answer = match a.call("set_token_status", json!({"id": id, "action": action})) {
+                Ok(t) => {
+                    assert!(t["status"].is_string(), "{t}");
+                    json!({"status": t["status"]})
+                }
+                Err(e) => json!({"error": recorded(e, &[(&id.to_string(), "{id}")])}),
+            };
+            answers.insert(action, answer);
+        }
+        transitions.insert(from, answers);
+    }
+    a.ok("delete_token", json!({"id": p1_id}));
     errors.insert(
         "unknownToken",
         recorded(
@@ -357,18 +331,17 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
     }
 
     let contract = json!({
-        "_": "Recorded from the real backend by src-tauri/tests/suite/contract.rs; do not edit. The Playwright fakes (ui/e2e/fake-*.ts) answer from it.",
+        "_": "Recorded from the real backend by src-tauri/tests/suite/contract.rs; do not edit. The Playwright fakes (ui/e2e/fake-*.ts) answer from it and replay its refusals; they never decide one.",
         "commands": crate::ipc_matrix::registered_commands(),
         "scopes": scopes,
         "grantable": grantable,
         "policyDefaults": policy,
         "auditActions": actions,
         "rules": {
-            "tokenNamesUniqueAmongLiveTokensOnly": live_only,
-            "expiredTokensMayBeDeactivated": may_deactivate_expired,
             "auditFiltersMatchExactly": audit_filters_match_exactly(&a),
         },
         "secretShapes": shapes,
+        "statusTransitions": transitions,
         "errors": errors,
     });
     let text = serde_json::to_string_pretty(&contract).expect("json") + "\n";
