@@ -346,7 +346,13 @@ async fn scope(t: &Tessera, c: ScopeCmd) -> Result<()> {
             who,
         } => {
             let a = actor(t, &who).await?;
-            let s = t.add_scope(&a, &name.parse()?, &description).await?;
+            // The scope's name is an argument here, not --name.
+            let flags = [(Field::Name, "NAME"), (Field::Scopes, "NAME")];
+            let name = name.parse().map_err(|e| output::relabel(e, &flags))?;
+            let s = t
+                .add_scope(&a, &name, &description)
+                .await
+                .map_err(|e| output::relabel(e, &flags))?;
             println!("Added scope {}.", s.name);
         }
         ScopeCmd::List { json } => {

@@ -1229,6 +1229,13 @@ fn errors_name_the_flag_and_the_command_that_helps() {
     let line = r.error();
     assert!(line.starts_with("error: ID: "), "{line}");
     assert!(line.ends_with("; see `tessera token list`"), "{line}");
+    // A command whose input is an argument names the argument.
+    e.run(&["scope", "add", "billing:read"]).ok();
+    let r = e.run(&["scope", "add", "billing:read"]);
+    assert_eq!(
+        r.error(),
+        "error: NAME: the scope billing:read already exists"
+    );
 }
 
 #[test]
