@@ -1,11 +1,13 @@
 //! The requests and app-only shapes that cross IPC. The read models (a token, a usage entry,
-//! a user, the policy, the role, kind and status enums) are tessera-core's own types, sent as they
-//! are, the same JSON the HTTPS API answers. TypeScript bindings are generated from all of
+//! a user, the policy, the role, kind and status enums, the dashboard, a day's usage count, a
+//! client seen and an audit entry) are tessera-core's own types, sent as they are, the same JSON
+//! the HTTPS API answers. TypeScript bindings are generated from all of
 //! them by ts-rs (`cargo test -p tessera-app` writes `ui/src/bindings/`); CI fails if they drift.
 //! Dates cross as RFC 3339 strings in UTC; ids as numbers (they stay far below 2^53).
 
 use serde::{Deserialize, Serialize};
 use tessera_core::model::{Role, TokenStatus};
+use tessera_core::reports::{ClientSeen, DayCount};
 use tessera_core::store::tokens::TokenSort;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
@@ -283,48 +285,12 @@ pub struct BulkResult {
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
-pub struct DayCountView {
-    /// `YYYY-MM-DD` (UTC).
-    pub day: String,
-    pub accepted: i32,
-    pub refused: i32,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct ClientView {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub uses: i32,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct UsageReport {
     pub token: TokenInfo,
     /// One entry per day, oldest first, zero days included.
-    pub series: Vec<DayCountView>,
+    pub series: Vec<DayCount>,
     pub recent: Vec<UsageEntry>,
-    pub clients: Vec<ClientView>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct DashboardView {
-    pub expiring_in_7_days: i32,
-    pub expiring_in_30_days: i32,
-    pub never_used: i32,
-    pub unused_for_30_days: i32,
-    pub refused_last_24_hours: i32,
-    pub presented_in_query: i32,
-    pub active: i32,
-    /// Usage events the API could not record (its queue was full), since installation.
-    pub usage_dropped: i32,
+    pub clients: Vec<ClientSeen>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS, Default)]
@@ -342,19 +308,6 @@ pub struct AuditQuery {
     pub before_id: Option<i32>,
     /// 1 to 10000; default 200.
     pub limit: u32,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct AuditView {
-    pub id: i32,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    /// JSON text.
-    pub details: String,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -39,6 +39,8 @@ describe("navigation and dashboard", () => {
     assert.deepEqual(items, ["Dashboard", "Company tokens", "All tokens", "Users", "Audit log", "Settings", "My tokens", "Profile"]);
     await page.getByText("Presented in a URL query").waitFor(T);
     await page.getByText(/URLs are written to server and proxy logs/).waitFor(T);
+    // Each card shows its count from get_dashboard (the fake's numbers, in card order).
+    assert.deepEqual(await page.locator(".dash-number").allInnerTexts(), ["3", "11", "27", "8", "52", "1", "143"]);
     await o.shot("dashboard");
     await noProblems(o);
     await o.context.close();

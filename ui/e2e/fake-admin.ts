@@ -11,11 +11,11 @@
 // rules such as "description required", unique names or "default at most the maximum" are
 // not copied here: a test replays the real refusal through `scenario.refuse` (see
 // ./fake-backend.ts).
+import type { AuditEntry } from "../src/bindings/AuditEntry";
 import type { AuditQuery } from "../src/bindings/AuditQuery";
-import type { AuditView } from "../src/bindings/AuditView";
 import type { BulkResult } from "../src/bindings/BulkResult";
 import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
-import type { DashboardView } from "../src/bindings/DashboardView";
+import type { Dashboard } from "../src/bindings/Dashboard";
 import type { Me } from "../src/bindings/Me";
 import type { NewUserRequest } from "../src/bindings/NewUserRequest";
 import type { OwnerRef } from "../src/bindings/OwnerRef";
@@ -249,9 +249,9 @@ export function createAdminFake(ctx: AdminContext) {
         t.use_count === 0
           ? []
           : [
-              { ip: "10.20.30.40", userAgent: "curl/8.5.0", firstSeen: iso(-60 * DAY), lastSeen: iso(-3 * 3_600_000), uses: 1200 },
-              { ip: "10.20.30.41", userAgent: "python-requests/2.32", firstSeen: iso(-20 * DAY), lastSeen: iso(-5 * 3_600_000), uses: 81 },
-              { ip: "192.0.2.7", userAgent: "curl/8.5.0", firstSeen: iso(-26 * 3_600_000), lastSeen: iso(-26 * 3_600_000), uses: 1 },
+              { ip: "10.20.30.40", user_agent: "curl/8.5.0", first_seen: iso(-60 * DAY), last_seen: iso(-3 * 3_600_000), uses: 1200 },
+              { ip: "10.20.30.41", user_agent: "python-requests/2.32", first_seen: iso(-20 * DAY), last_seen: iso(-5 * 3_600_000), uses: 81 },
+              { ip: "192.0.2.7", user_agent: "curl/8.5.0", first_seen: iso(-26 * 3_600_000), last_seen: iso(-26 * 3_600_000), uses: 1 },
             ],
     };
   }
@@ -259,7 +259,7 @@ export function createAdminFake(ctx: AdminContext) {
   // Audit: 450 entries generated on demand, newest (id 450) first.
   const AUDIT_TOTAL = 450;
   const actions = ["user.sign_in", "token.create", "token.revoke", "user.role_change", "policy.change", "token.deactivate"].map(realAction);
-  const auditEntry = (id: number): AuditView => {
+  const auditEntry = (id: number): AuditEntry => {
     const action = actions[id % actions.length];
     const actor = users[id % 3].email;
     return {
@@ -270,18 +270,18 @@ export function createAdminFake(ctx: AdminContext) {
       target: action.startsWith("token") ? `token:${100 + (id % 40)}` : action === "user.role_change" ? "user:alan@acme.example" : action === "policy.change" ? "policy" : `user:${actor}`,
       details:
         action === "user.role_change"
-          ? JSON.stringify({ from: "user", to: "vrm_admin", scopes_lost: [] })
+          ? { from: "user", to: "vrm_admin", scopes_lost: [] }
           : action === "token.create"
-            ? JSON.stringify({ name: `Script ${id}`, scopes: ["tokens:verify"] })
-            : "{}",
+            ? { name: `Script ${id}`, scopes: ["tokens:verify"] }
+            : {},
     };
   };
   // The real filters compare whole values (recorded: REAL_RULES.auditFiltersMatchExactly).
   const matches = (value: string, wanted: string | null) =>
     !wanted || (REAL_RULES.auditFiltersMatchExactly ? value === wanted : value.includes(wanted));
-  const audit = (q: AuditQuery): AuditView[] => {
+  const audit = (q: AuditQuery): AuditEntry[] => {
     requireRole("admin");
-    const out: AuditView[] = [];
+    const out: AuditEntry[] = [];
     for (let id = Math.min(AUDIT_TOTAL, (q.beforeId ?? AUDIT_TOTAL + 1) - 1); id >= 1 && out.length < q.limit; id--) {
       const e = auditEntry(id);
       if (!matches(e.actor, q.actor) || !matches(e.action, q.action) || !matches(e.target, q.target)) continue;
@@ -363,7 +363,7 @@ export function createAdminFake(ctx: AdminContext) {
         return usage(args.id as number, args.days as number);
       case "get_dashboard": {
         requireRole("admin", "vrm_admin");
-        const d: DashboardView = { expiringIn7Days: 3, expiringIn30Days: 11, neverUsed: 27, unusedFor30Days: 8, refusedLast24Hours: 52, presentedInQuery: 1, active: 143, usageDropped: 0 };
+        const d: Dashboard = { expiring_7_days: 3, expiring_30_days: 11, never_used: 27, unused_30_days: 8, refused_24_hours: 52, presented_in_query: 1, active: 143, usage_dropped: 0 };
         return d;
       }
       case "list_audit":

@@ -5,19 +5,14 @@ use std::path::PathBuf;
 use tauri::State;
 use tessera_core::error::Field;
 use tessera_core::model::TokenId;
-use tessera_core::store::audit::AuditFilter;
+use tessera_core::reports::Dashboard;
+use tessera_core::store::audit::{AuditEntry, AuditFilter};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::dto::{
-    rfc3339, AuditQuery, AuditView, ClientView, DashboardView, DayCountView, UsageReport,
-};
+use crate::dto::{rfc3339, AuditQuery, UsageReport};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
-
-fn i32c(n: i64) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
 
 #[tauri::command]
 pub async fn token_usage_report(
@@ -36,42 +31,16 @@ pub async fn token_usage_report(
     let clients = state.core.usage_clients(&actor, id).await?;
     Ok(UsageReport {
         token,
-        series: series
-            .into_iter()
-            .map(|d| DayCountView {
-                day: d.day,
-                accepted: i32c(d.accepted),
-                refused: i32c(d.refused),
-            })
-            .collect(),
+        series,
         recent,
-        clients: clients
-            .into_iter()
-            .map(|c| ClientView {
-                ip: c.ip,
-                user_agent: c.user_agent,
-                first_seen: rfc3339(c.first_seen),
-                last_seen: rfc3339(c.last_seen),
-                uses: i32c(c.uses),
-            })
-            .collect(),
+        clients,
     })
 }
 
 #[tauri::command]
-pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<DashboardView> {
+pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<Dashboard> {
     let (actor, _) = state.actor().await?;
-    let d = state.core.dashboard(&actor).await?;
-    Ok(DashboardView {
-        expiring_in_7_days: i32c(d.expiring_7_days),
-        expiring_in_30_days: i32c(d.expiring_30_days),
-        never_used: i32c(d.never_used),
-        unused_for_30_days: i32c(d.unused_30_days),
-        refused_last_24_hours: i32c(d.refused_24_hours),
-        usage_dropped: i32c(d.usage_dropped),
-        presented_in_query: i32c(d.presented_in_query),
-        active: i32c(d.active),
-    })
+    Ok(state.core.dashboard(&actor).await?)
 }
 
 fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
@@ -104,25 +73,13 @@ fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
     })
 }
 
-fn audit_view(a: tessera_core::store::audit::AuditEntry) -> AuditView {
-    AuditView {
-        id: i32c(a.id),
-        at: rfc3339(a.at),
-        actor: a.actor,
-        action: a.action,
-        target: a.target,
-        details: a.details.to_string(),
-    }
-}
-
 #[tauri::command]
 pub async fn list_audit(
     state: State<'_, AppState>,
     query: AuditQuery,
-) -> CmdResult<Vec<AuditView>> {
+) -> CmdResult<Vec<AuditEntry>> {
     let (actor, _) = state.actor().await?;
-    let rows = state.core.audit(&actor, &audit_filter(query)?).await?;
-    Ok(rows.into_iter().map(audit_view).collect())
+    Ok(state.core.audit(&actor, &audit_filter(query)?).await?)
 }
 
 /// Write the filtered audit log (up to 100,000 entries) as CSV; returns how many rows.
@@ -140,7 +97,7 @@ pub async fn export_audit_csv(
         let page = state.core.audit(&actor, &filter).await?;
         let last = page.last().map(|a| a.id);
         let n = page.len();
-        rows.extend(page.into_iter().map(audit_view));
+        rows.extend(page);
         match last {
             Some(id) if n == filter.limit as usize && rows.len() < 100_000 => {
                 filter.before_id = Some(id)
@@ -155,11 +112,12 @@ pub async fn export_audit_csv(
         for r in &rows {
             w.write_record([
                 r.id.to_string().as_str(),
-                &r.at,
+                &rfc3339(r.at),
                 &r.actor,
                 &r.action,
                 &r.target,
-                &r.details,
+                // As JSON text, the way the log stores it.
+                &r.details.to_string(),
             ])?;
         }
         w.flush()?;

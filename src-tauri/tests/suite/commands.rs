@@ -286,6 +286,12 @@ fn a_tokens_note_is_changed_by_whoever_manages_it_and_shown_everywhere() {
     assert_eq!(t["note"], "");
     let audit = a.ok("list_audit", json!({"query": {"action": "token.note"}}));
     assert_eq!(audit.as_array().map(Vec::len), Some(2), "{audit}");
+    // Newest first; the details cross as the JSON object the log holds.
+    assert_eq!(audit[0]["details"]["note"], "", "{audit}");
+    assert_eq!(
+        audit[1]["details"]["note"], "nightly export; ask #data",
+        "{audit}"
+    );
 }
 
 #[test]
@@ -482,14 +488,14 @@ fn usage_reports_and_the_dashboard_follow_visibility() {
     let report = a.ok("token_usage_report", json!({"id": admin_token, "days": 7}));
     assert_eq!(report["series"].as_array().expect("series").len(), 7);
     let d = a.ok("get_dashboard", json!({}));
-    assert_eq!(d["neverUsed"], 1);
-    assert_eq!(d["expiringIn30Days"], 1);
+    assert_eq!(d["never_used"], 1);
+    assert_eq!(d["expiring_30_days"], 1);
     a.ok("sign_out", json!({}));
     a.sign_in("user@acme.test");
     let e = a.err("token_usage_report", json!({"id": admin_token, "days": 7}));
     assert_eq!(e["type"], "NotFound");
     let d = a.ok("get_dashboard", json!({}));
-    assert_eq!(d["neverUsed"], 0);
+    assert_eq!(d["never_used"], 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 // The audit log's filters as typed (local date-times from <input type="datetime-local">) and
 // the AuditQuery the backend gets (RFC 3339 UTC, blank means any).
+import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditQuery } from "../bindings/AuditQuery";
 
 export type AuditFilters = { actor: string; action: string; target: string; since: string; until: string };
@@ -36,17 +37,10 @@ export function auditFiltersError(filters: AuditFilters): string | null {
   return null;
 }
 
-/** `{"role":"admin","from":"user"}` -> "role: admin, from: user"; other text as it is. */
-export function formatDetails(json: string): string {
-  try {
-    const v: unknown = JSON.parse(json);
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.entries(v as Record<string, unknown>)
-        .map(([k, x]) => `${k}: ${typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : JSON.stringify(x)}`)
-        .join(", ");
-    }
-    return v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
-  } catch {
-    return json;
-  }
+/** An entry's details, `{role: "admin", from: "user"}` -> "role: admin, from: user"; none -> "". */
+export function formatDetails(details: AuditEntry["details"]): string {
+  if (!details) return "";
+  return Object.entries(details)
+    .map(([k, x]) => `${k}: ${typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : JSON.stringify(x)}`)
+    .join(", ");
 }

@@ -5,12 +5,12 @@
 import { invoke } from "@tauri-apps/api/core";
 import { save } from "@tauri-apps/plugin-dialog";
 import type { AppStatus } from "../bindings/AppStatus";
+import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditQuery } from "../bindings/AuditQuery";
-import type { AuditView } from "../bindings/AuditView";
 import type { BulkResult } from "../bindings/BulkResult";
 import type { CopyReceipt } from "../bindings/CopyReceipt";
 import type { CreateTokenRequest } from "../bindings/CreateTokenRequest";
-import type { DashboardView } from "../bindings/DashboardView";
+import type { Dashboard } from "../bindings/Dashboard";
 import type { Deactivation } from "../bindings/Deactivation";
 import type { Field } from "../bindings/Field";
 import type { IpcError } from "../bindings/IpcError";
@@ -120,8 +120,8 @@ export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<
 
 // Usage review, dashboard, audit.
 export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
-export const getDashboard = () => call<DashboardView>("get_dashboard");
-export const listAudit = (query: AuditQuery) => call<AuditView[]>("list_audit", { query });
+export const getDashboard = () => call<Dashboard>("get_dashboard");
+export const listAudit = (query: AuditQuery) => call<AuditEntry[]>("list_audit", { query });
 /** Writes the entries matching `query` as CSV to `path`; answers how many rows were written. */
 export const exportAuditCsv = (path: string, query: AuditQuery) => call<number>("export_audit_csv", { path, query });
 

@@ -79,10 +79,10 @@ describe("pagesFor", () => {
 
 describe("dashboard cards", () => {
   it("open All tokens with the filter behind their number", () => {
-    expect(dashboardView("expiringIn7Days").filters.expiringWithinDays).toBe("7");
-    expect(dashboardView("neverUsed").filters).toMatchObject({ neverUsed: true, status: "active" });
-    expect(dashboardView("unusedFor30Days").filters).toMatchObject({ unusedForDays: "30", status: "active" });
-    expect(dashboardView("presentedInQuery").filters.presentedInQuery).toBe(true);
+    expect(dashboardView("expiring_7_days").filters.expiringWithinDays).toBe("7");
+    expect(dashboardView("never_used").filters).toMatchObject({ neverUsed: true, status: "active" });
+    expect(dashboardView("unused_30_days").filters).toMatchObject({ unusedForDays: "30", status: "active" });
+    expect(dashboardView("presented_in_query").filters.presentedInQuery).toBe(true);
     expect(activeFilterCount(dashboardView("active").filters)).toBe(1);
     expect(activeFilterCount(EMPTY_FILTERS)).toBe(0);
   });

@@ -1,6 +1,7 @@
 // The All tokens screen's filters as the person types them, and the TokenQuery the backend
 // gets: trimmed text, whole numbers only, empty means "any". Also the filter each dashboard
 // card opens All tokens with, so a card's number and the list it leads to always agree.
+import type { Dashboard } from "../bindings/Dashboard";
 import type { TokenKind } from "../bindings/TokenKind";
 import type { TokenQuery } from "../bindings/TokenQuery";
 import type { TokenSort } from "../bindings/TokenSort";
@@ -96,14 +97,8 @@ export function pagesFor(start: number, end: number, pageSize = PAGE_SIZE): numb
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
-export type DashboardCard =
-  | "expiringIn7Days"
-  | "expiringIn30Days"
-  | "neverUsed"
-  | "unusedFor30Days"
-  | "refusedLast24Hours"
-  | "presentedInQuery"
-  | "active";
+/** A dashboard card: one of the backend's dashboard counts (all but the dropped usage events). */
+export type DashboardCard = Exclude<keyof Dashboard, "usage_dropped">;
 
 /**
  * The All tokens view a dashboard card opens. These mirror the backend's dashboard counts
@@ -114,17 +109,17 @@ export type DashboardCard =
 export function dashboardView(card: DashboardCard): { filters: TokenFilters; sort: TokenOrder } {
   const f = (patch: Partial<TokenFilters>) => ({ ...EMPTY_FILTERS, ...patch });
   switch (card) {
-    case "expiringIn7Days":
+    case "expiring_7_days":
       return { filters: f({ expiringWithinDays: "7" }), sort: { key: "expires", descending: false } };
-    case "expiringIn30Days":
+    case "expiring_30_days":
       return { filters: f({ expiringWithinDays: "30" }), sort: { key: "expires", descending: false } };
-    case "neverUsed":
+    case "never_used":
       return { filters: f({ status: "active", neverUsed: true }), sort: { key: "created", descending: false } };
-    case "unusedFor30Days":
+    case "unused_30_days":
       return { filters: f({ status: "active", unusedForDays: "30" }), sort: { key: "lastUsed", descending: false } };
-    case "refusedLast24Hours":
+    case "refused_24_hours":
       return { filters: f({ status: "active" }), sort: { key: "lastUsed", descending: true } };
-    case "presentedInQuery":
+    case "presented_in_query":
       return { filters: f({ presentedInQuery: true }), sort: { key: "lastUsed", descending: true } };
     case "active":
       return { filters: f({ status: "active" }), sort: DEFAULT_SORT };

@@ -1,6 +1,6 @@
 // Geometry for the usage chart (hand-written SVG, see ui/README.md): one stacked bar per day,
 // accepted below refused, scaled to a "nice" maximum with a few round gridlines.
-import type { DayCountView } from "../bindings/DayCountView";
+import type { DayCount } from "../bindings/DayCount";
 
 export type ChartBar = {
   day: string;
@@ -36,7 +36,7 @@ export function niceMax(value: number): number {
   return 10 * exp;
 }
 
-export function buildChart(series: readonly DayCountView[], width: number, height: number, maxLabels = 8): ChartModel {
+export function buildChart(series: readonly DayCount[], width: number, height: number, maxLabels = 8): ChartModel {
   const peak = Math.max(0, ...series.map((d) => d.accepted + d.refused));
   const max = niceMax(peak);
   const slot = series.length ? width / series.length : width;

@@ -3,7 +3,7 @@
 // variables, refused bars also hatched so colour is not the only signal, a <title> per bar
 // and the same numbers as a table for screen readers.
 import { useId } from "react";
-import type { DayCountView } from "../../bindings/DayCountView";
+import type { DayCount } from "../../bindings/DayCount";
 import { buildChart, formatDay } from "../../lib/usageChart";
 
 const W = 640;
@@ -12,7 +12,7 @@ const LEFT = 44;
 const BOTTOM = 22;
 const TOP = 8;
 
-export function UsageChart({ series, days }: { series: DayCountView[]; days: number }) {
+export function UsageChart({ series, days }: { series: DayCount[]; days: number }) {
   const hatch = useId().replace(/:/g, "");
   const plotW = W - LEFT - 8;
   const plotH = H - TOP - BOTTOM;

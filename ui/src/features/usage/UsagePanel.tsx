@@ -5,7 +5,7 @@ import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { RepeatCount } from "../../components/ui/RepeatCount";
-import type { ClientView } from "../../bindings/ClientView";
+import type { ClientSeen } from "../../bindings/ClientSeen";
 import type { UsageEntry } from "../../bindings/UsageEntry";
 import * as ipc from "../../lib/ipc";
 import { isQueryParam, splitOutcome } from "../../lib/usageChart";
@@ -123,7 +123,7 @@ function RecentRequests({ uses }: { uses: UsageEntry[] }) {
   );
 }
 
-function Clients({ clients }: { clients: ClientView[] }) {
+function Clients({ clients }: { clients: ClientSeen[] }) {
   if (clients.length === 0) return <p className="empty-inline">No addresses or clients seen yet.</p>;
   return (
     <div className="table-wrap">
@@ -140,14 +140,14 @@ function Clients({ clients }: { clients: ClientView[] }) {
         </thead>
         <tbody>
           {clients.map((c, i) => (
-            <tr key={`${c.ip}-${c.userAgent}-${i}`}>
+            <tr key={`${c.ip}-${c.user_agent}-${i}`}>
               <td className="mono">{c.ip ?? "—"}</td>
-              <td className="mono client">{c.userAgent ?? "—"}</td>
+              <td className="mono client">{c.user_agent ?? "—"}</td>
               <td>
-                <RelativeTime value={c.firstSeen} />
+                <RelativeTime value={c.first_seen} />
               </td>
               <td>
-                <RelativeTime value={c.lastSeen} />
+                <RelativeTime value={c.last_seen} />
               </td>
               <td>{c.uses.toLocaleString()}</td>
             </tr>

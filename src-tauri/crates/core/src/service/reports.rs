@@ -16,36 +16,52 @@ use crate::store::{self, from_ts, meta};
 
 /// Uses of one token on one UTC day.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct DayCount {
     /// `YYYY-MM-DD`.
     pub day: String,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub accepted: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub refused: i64,
 }
 
 /// An address and client that presented a token.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct ClientSeen {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
     pub first_seen: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
     pub last_seen: OffsetDateTime,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub uses: i64,
 }
 
 /// The admin landing page's numbers.
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct Dashboard {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub expiring_7_days: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub expiring_30_days: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub never_used: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub unused_30_days: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub refused_24_hours: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub presented_in_query: i64,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub active: i64,
     /// Usage events a server could not record (its queue was full), since installation.
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub usage_dropped: i64,
 }
 

@@ -67,13 +67,19 @@ pub struct AuditRow {
 
 /// An audit entry for display.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
     pub at: time::OffsetDateTime,
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// What the action changed, an object whose fields depend on the action; null when the
+    /// stored text is not JSON.
+    #[cfg_attr(feature = "bindings", ts(type = "Record<string, unknown> | null"))]
     pub details: serde_json::Value,
 }
 
