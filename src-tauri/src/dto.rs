@@ -156,15 +156,6 @@ pub struct Revealed {
     pub base_url: String,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(export)]
-pub enum StatusAction {
-    Revoke,
-    Deactivate,
-    Activate,
-}
-
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]

@@ -376,6 +376,11 @@ describe("audit and settings", () => {
     await page.getByLabel("Clipboard timeout (seconds)").waitFor(T);
     assert.equal(await page.getByLabel("Clipboard timeout (seconds)").inputValue(), "30");
     await o.shot("settings", true);
+    // The backend refuses 0 for every policy number; the form says the allowed range first.
+    await page.getByLabel("Clipboard timeout (seconds)").fill("0");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await page.getByText("Enter a whole number from 5 to 600.").waitFor(T);
+    await page.getByLabel("Clipboard timeout (seconds)").fill("30");
     await page.getByLabel("Default rate limit (requests / minute)").fill("9999");
     await page.getByRole("button", { name: "Save policy" }).click();
     const error = page.getByText(shownBesideField(realError("policyDefaultAboveMax", { value: 9999, max: REAL_POLICY.max_rate_limit })));

@@ -214,7 +214,7 @@ describe("my tokens", () => {
     await o.context.close();
   });
 
-  it("adds, changes and clears a token's note in its details", async () => {
+  it("adds, changes and clears a token's note in its details, also on a revoked token", async () => {
     const o = await h.open({ role: "user" });
     const { page } = o;
     await page.getByRole("table").getByText("CI deploy").click();
@@ -229,9 +229,22 @@ describe("my tokens", () => {
     await note.getByLabel("Note").fill("");
     await note.getByLabel("Note").press("Enter");
     await note.getByText("No note").waitFor(T);
+    await page.keyboard.press("Escape");
+    await details.waitFor({ state: "detached", ...T });
+
+    // The backend lets whoever manages a token change its note whatever its status.
+    await page.getByRole("table").getByText("Old laptop script").click();
+    const revoked = page.getByRole("dialog", { name: "Old laptop script" });
+    await revoked.getByText("Revoked", { exact: true }).waitFor(T);
+    const revokedNote = revoked.locator("dt", { hasText: /^Note$/ }).locator("xpath=following-sibling::dd[1]");
+    await revokedNote.getByRole("button", { name: "Add note" }).click();
+    await revokedNote.getByLabel("Note").fill("revoked: leaked in repo X");
+    await revokedNote.getByRole("button", { name: "Save note" }).click();
+    await revokedNote.getByText("revoked: leaked in repo X", { exact: true }).waitFor(T);
     assert.deepEqual(await ipcCalls(page, "set_token_note"), [
       { id: 1, note: "  Rotated by the platform team; ask #billing  " },
       { id: 1, note: "" },
+      { id: 4, note: "revoked: leaked in repo X" },
     ]);
     await noProblems(o);
     await o.context.close();

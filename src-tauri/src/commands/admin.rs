@@ -4,11 +4,11 @@ use tauri::State;
 use tessera_core::model::{Email, TokenId};
 use tessera_core::password::Password;
 use tessera_core::store::tokens::TokenFilter;
-use tessera_core::{NewUser, StatusAction as CoreAction};
+use tessera_core::{NewUser, StatusAction};
 
 use crate::dto::{
-    BulkFailure, BulkResult, Deactivation, NewUserRequest, RoleChange, StatusAction, TokenPage,
-    TokenQuery, UserView,
+    BulkFailure, BulkResult, Deactivation, NewUserRequest, RoleChange, TokenPage, TokenQuery,
+    UserView,
 };
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
@@ -201,11 +201,6 @@ pub async fn bulk_set_token_status(
             "at most 1000 tokens per call; send them in chunks",
         ));
     }
-    let action = match action {
-        StatusAction::Revoke => CoreAction::Revoke,
-        StatusAction::Deactivate => CoreAction::Deactivate,
-        StatusAction::Activate => CoreAction::Activate,
-    };
     let mut done = Vec::new();
     let mut failed = Vec::new();
     for id in ids {

@@ -5,11 +5,9 @@ use tessera_core::model::{Networks, Scope, TokenId};
 use tessera_core::policy::{ExpiryRequest, Policy};
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
-use tessera_core::{CreatedToken, NewToken, StatusAction as CoreAction, TokenInfo};
+use tessera_core::{CreatedToken, NewToken, StatusAction, TokenInfo};
 
-use crate::dto::{
-    CreateTokenRequest, ExpiryChoice, Revealed, ScopeView, StatusAction, TokenDetail,
-};
+use crate::dto::{CreateTokenRequest, ExpiryChoice, Revealed, ScopeView, TokenDetail};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
@@ -142,11 +140,6 @@ pub async fn set_token_status(
     action: StatusAction,
 ) -> CmdResult<TokenInfo> {
     let (actor, _) = state.actor().await?;
-    let action = match action {
-        StatusAction::Revoke => CoreAction::Revoke,
-        StatusAction::Deactivate => CoreAction::Deactivate,
-        StatusAction::Activate => CoreAction::Activate,
-    };
     Ok(state
         .core
         .set_token_status(&actor, TokenId(i64::from(id)), action)

@@ -8,6 +8,7 @@ use axum::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, WWW
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use tessera_core::error::Field;
 
 /// The per-token limit (requests a minute), on every answer to a verified token.
 pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -17,8 +18,17 @@ pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit
 /// `WWW-Authenticate` sent with every 401.
 pub const WWW_AUTHENTICATE_VALUE: &str = "Bearer realm=\"tessera\"";
 
-/// Request members the API checks itself (beyond the core's fields): paging.
-pub const API_FIELDS: &[&str] = &["limit", "cursor"];
+/// Request members the API names itself (beyond the core's fields): paging, and the
+/// create route's `never_expires`.
+pub const API_FIELDS: &[&str] = &["limit", "cursor", "never_expires"];
+
+/// Every name an error's `field` can take: the core's fields and the API's own members.
+pub fn field_names() -> impl Iterator<Item = &'static str> {
+    Field::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .chain(API_FIELDS.iter().copied())
+}
 
 /// A refusal or failure, ready to become a JSON response.
 #[derive(Debug)]
@@ -51,6 +61,18 @@ impl ApiError {
     /// 400 about one request member: `NAME: MESSAGE`, with `field` set to NAME.
     pub fn invalid_field(name: &'static str, message: impl std::fmt::Display) -> Self {
         Self::bad_request(format!("{name}: {message}")).for_field(name)
+    }
+
+    /// The same refusal named by this route's own member: the core says `email` for the
+    /// person a request names, and this route calls that member `owner` (or `id`).
+    pub fn renamed(mut self, from: Field, to: &'static str) -> Self {
+        if self.field == Some(from.as_str()) {
+            if let Some(rest) = self.message.strip_prefix(&format!("{from}: ")) {
+                self.message = format!("{to}: {rest}");
+            }
+            self.field = Some(to);
+        }
+        self
     }
 
     /// 401 for a missing or unacceptable token; carries `WWW-Authenticate`.

@@ -30,11 +30,7 @@ fn is_json(ct: Option<&str>) -> bool {
 /// is one the API's errors name.
 fn known_field(path: &str) -> Option<&'static str> {
     let top = path.split(['.', '[']).next().unwrap_or_default();
-    tessera_core::error::Field::ALL
-        .iter()
-        .map(|f| f.as_str())
-        .chain(crate::error::API_FIELDS.iter().copied())
-        .find(|name| *name == top)
+    crate::error::field_names().find(|name| *name == top)
 }
 
 /// A serde message without any value the client sent.

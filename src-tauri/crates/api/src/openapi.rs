@@ -133,7 +133,7 @@ fn schemas() -> Value {
             "properties": {
                 "error": {"type": "string", "description": "A machine-readable code: the rule that refused the request (malformed, unknown, revoked, expired, network, scope, rate_limited...) or the kind of error"},
                 "message": {"type": "string", "description": "What was wrong and what to do"},
-                "field": {"type": "string", "description": "The request member, path or query parameter the refusal is about, when there is one (core fields, plus limit and cursor)", "enum": error_fields()}
+                "field": {"type": "string", "description": "The request member, path or query parameter the refusal is about, when there is one (core fields, plus limit and cursor)", "enum": crate::error::field_names().collect::<Vec<_>>()}
             }
         },
         "Health": {
@@ -380,14 +380,4 @@ pub fn document() -> Value {
             "schemas": all_schemas()
         }
     })
-}
-
-/// Every name an error's `field` can take: the core's fields and the API's own parameters.
-fn error_fields() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = tessera_core::error::Field::ALL
-        .iter()
-        .map(|f| f.as_str())
-        .collect();
-    names.extend(crate::error::API_FIELDS);
-    names
 }

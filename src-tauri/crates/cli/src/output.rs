@@ -63,10 +63,10 @@ fn hint(e: &Error) -> Option<&'static str> {
     }
 }
 
-/// An error as the CLI prints it: the field as its flag, then what to do, then a hint.
-pub fn error_text(e: &Error) -> String {
-    let mut text = match e.field() {
-        Some(f) => format!("{}: {}", flag(f), e.message()),
+/// `LABEL: message; hint`, the line an error prints as.
+fn line(label: Option<&str>, e: &Error) -> String {
+    let mut text = match label {
+        Some(l) => format!("{l}: {}", e.message()),
         None => e.message(),
     };
     if let Some(h) = hint(e) {
@@ -76,16 +76,17 @@ pub fn error_text(e: &Error) -> String {
     text
 }
 
+/// An error as the CLI prints it: the field as its flag, then what to do, then a hint.
+pub fn error_text(e: &Error) -> String {
+    line(e.field().map(flag), e)
+}
+
 /// The same error with some fields named by other flags (a command whose flags differ).
 pub fn relabel(e: Error, flags: &[(Field, &str)]) -> Error {
     let Some((_, label)) = flags.iter().find(|(f, _)| Some(*f) == e.field()) else {
         return e;
     };
-    let mut text = format!("{label}: {}", e.message());
-    if let Some(h) = hint(&e) {
-        text.push_str("; ");
-        text.push_str(h);
-    }
+    let text = line(Some(label), &e);
     match e {
         Error::NotFound(_) => Error::not_found(None, text),
         Error::Forbidden(_) => Error::forbidden(None, text),

@@ -50,18 +50,9 @@ fn shapes_with_lines(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The texts to scan: (name, contents), with what was skipped said on standard error.
-fn sources(args: &ScanArgs) -> Result<Vec<(String, String)>> {
-    if args.stdin {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::invalid(None, format!("cannot read standard input ({e})")))?;
-        return Ok(vec![(
-            "-".into(),
-            String::from_utf8_lossy(&bytes).into_owned(),
-        )]);
-    }
+/// The files to scan, in order, with what was skipped said on standard error. Files are
+/// read one at a time by the caller, so memory holds one file, not all of them.
+fn files(args: &ScanArgs) -> Result<Vec<std::path::PathBuf>> {
     let mut out = Vec::new();
     for root in &args.paths {
         if !root.exists() {
@@ -78,42 +69,64 @@ fn sources(args: &ScanArgs) -> Result<Vec<(String, String)>> {
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
         for entry in walk {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("skipped: {e}");
-                    continue;
-                }
-            };
-            if !entry.file_type().is_file() {
-                continue;
+            match entry {
+                Ok(e) if e.file_type().is_file() => out.push(e.into_path()),
+                Ok(_) => {}
+                Err(e) => eprintln!("skipped: {e}"),
             }
-            read_one(entry.path(), &mut out);
         }
     }
     Ok(out)
 }
 
-fn read_one(path: &Path, out: &mut Vec<(String, String)>) {
-    let name = path.display().to_string();
+/// One file's text, or None (said on standard error) when it is too large, unreadable or
+/// binary (binary files are skipped silently, as git grep does).
+fn read_text(path: &Path) -> Option<String> {
+    let name = path.display();
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE => {
             eprintln!("skipped: {name} is larger than 64 MiB");
-            return;
+            return None;
         }
         Err(e) => {
             eprintln!("skipped: {name} ({e})");
-            return;
+            return None;
         }
         Ok(_) => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) if is_text(&bytes) => {
-            out.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        Ok(bytes) if is_text(&bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(_) => None,
+        Err(e) => {
+            eprintln!("skipped: {name} ({e})");
+            None
         }
-        Ok(_) => {} // binary: skipped silently, as git grep does
-        Err(e) => eprintln!("skipped: {name} ({e})"),
     }
+}
+
+/// Standard input, at most [`MAX_FILE`] bytes (more is refused, not cut).
+fn read_stdin() -> Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::invalid(None, format!("cannot read standard input ({e})")))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(Error::invalid(
+            None,
+            "--stdin: more than 64 MiB; scan the files themselves instead",
+        ));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Where a token was found, as the audit log may hold it: no control characters.
+fn place(file: &str, line: usize) -> String {
+    let clean: String = file
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("{clean}:{line}")
 }
 
 fn describe(f: &Finding) -> String {
@@ -170,11 +183,12 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
             "--revoke: standard input holds the text to scan, so there is no way to ask; add --yes",
         ));
     }
-    let texts = sources(&args)?;
     let mut known: HashMap<String, Finding> = HashMap::new();
     let mut hits = Vec::new();
-    for (file, text) in &texts {
-        for (line, found) in shapes_with_lines(text) {
+    let mut scanned = 0usize;
+    let mut scan_text = async |file: String, text: String| -> Result<()> {
+        scanned += 1;
+        for (line, found) in shapes_with_lines(&text) {
             let finding = match known.get(found) {
                 Some(f) => f.clone(),
                 None => {
@@ -190,14 +204,30 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
                 revoked: false,
             });
         }
+        Ok(())
+    };
+    if args.stdin {
+        scan_text("-".into(), read_stdin()?).await?;
+    } else {
+        for path in files(&args)? {
+            if let Some(text) = read_text(&path) {
+                scan_text(path.display().to_string(), text).await?;
+            }
+        }
     }
     let live = hits.iter().any(|h| h.finding.status == FoundStatus::Live);
 
+    let mut failures = 0usize;
     if args.revoke {
-        // Each live token once, at the first place it was found.
+        // Each live or deactivated token (which could be activated again) once, at the
+        // first place it was found.
         let mut targets: Vec<(usize, tessera_core::model::TokenId)> = Vec::new();
         for (i, h) in hits.iter().enumerate() {
-            if let (FoundStatus::Live, Some(tok)) = (h.finding.status, &h.finding.token) {
+            let revocable = matches!(
+                h.finding.status,
+                FoundStatus::Live | FoundStatus::Deactivated
+            );
+            if let (true, Some(tok)) = (revocable, &h.finding.token) {
                 if !targets.iter().any(|(_, id)| *id == tok.id) {
                     targets.push((i, tok.id));
                 }
@@ -211,12 +241,23 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
                     if targets.len() == 1 { "" } else { "s" }
                 ))?)
         {
+            // One failure does not stop the others; each is said, and the run fails after.
             for (i, id) in targets {
-                let place = format!("{}:{}", hits[i].file, hits[i].line);
-                t.revoke_leaked(actor, id, &place).await?;
-                for h in hits.iter_mut() {
-                    if h.finding.token.as_ref().is_some_and(|x| x.id == id) {
-                        h.revoked = true;
+                let at = place(&hits[i].file, hits[i].line);
+                match t.revoke_leaked(actor, id, &at).await {
+                    Ok(_) => {
+                        for h in hits.iter_mut() {
+                            if h.finding.token.as_ref().is_some_and(|x| x.id == id) {
+                                h.revoked = true;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        eprintln!(
+                            "error: could not revoke token {id} found at {at}: {}",
+                            output::error_text(&e)
+                        );
                     }
                 }
             }
@@ -226,7 +267,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
     if args.json {
         output::json(&hits)?;
     } else if hits.is_empty() {
-        println!("No Tessera tokens found in {} file(s).", texts.len());
+        println!("No Tessera tokens found in {scanned} file(s).");
     } else {
         for h in &hits {
             println!(
@@ -240,7 +281,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
             );
         }
     }
-    Ok(if live {
+    Ok(if live || failures > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

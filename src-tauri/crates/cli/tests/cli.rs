@@ -2143,3 +2143,48 @@ fn scan_reports_what_each_found_token_is_and_revokes_the_live_ones() {
         r.stderr
     );
 }
+
+#[test]
+fn scan_revokes_only_what_the_actor_may_manage_and_deactivated_ones_too() {
+    let e = Env::setup();
+    let (_, admins) = e.create(&[
+        "--kind",
+        "personal",
+        "--name",
+        "admin-ci",
+        "--owner",
+        "admin@acme.test",
+    ]);
+    let (paused_id, paused) = e.create(&[
+        "--kind",
+        "personal",
+        "--name",
+        "paused",
+        "--owner",
+        "user@acme.test",
+    ]);
+    e.run(&["token", "deactivate", &paused_id.to_string()]).ok();
+    let file = e.dir.path().join("leak.txt");
+    std::fs::write(&file, format!("{admins}\n{paused}\n")).expect("write");
+    let path = file.to_str().expect("utf-8");
+
+    let r = e.run(&["scan", path, "--revoke", "--yes", "--as", "user@acme.test"]);
+    assert_eq!(r.code, 1, "the admin's token is live: {}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", r.stdout);
+    assert!(
+        lines[0].contains("LIVE  issued here, to a token you may not manage"),
+        "{}",
+        r.stdout
+    );
+    // A deactivated token could be activated again, so --revoke revokes it too.
+    assert!(
+        lines[1].contains("deactivated (now revoked)"),
+        "{}",
+        r.stdout
+    );
+    let admin_view = e.run(&["scan", path, "--json"]).json();
+    assert_eq!(admin_view[0]["status"], "live", "{admin_view}");
+    assert_eq!(admin_view[1]["status"], "revoked", "{admin_view}");
+    e.verify(&admins, &[]).ok();
+}

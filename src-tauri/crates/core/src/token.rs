@@ -229,17 +229,7 @@ pub fn looks_like_token(s: &str) -> bool {
 /// `_`, then 36 base62 characters), checksum or not: a mistyped copy of a token is still
 /// mostly secret. Used to keep tokens out of names, descriptions and the audit log.
 pub fn contains_token_pattern(text: &str) -> bool {
-    let b = text.as_bytes();
-    let body = TOKEN_LEN - PREFIX.len() - 2;
-    text.match_indices(PREFIX).any(|(i, _)| {
-        let rest = &b[i + PREFIX.len()..];
-        rest.len() >= body + 2
-            && TokenKind::from_letter(rest[0]).is_some()
-            && rest[1] == b'_'
-            && rest[2..2 + body]
-                .iter()
-                .all(|&c| IN_ALPHABET[usize::from(c)])
-    })
+    token_shapes(text).next().is_some()
 }
 
 /// Every place in `text` holding something of a token's shape (as [`contains_token_pattern`]
@@ -260,9 +250,11 @@ pub fn token_shapes(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// The regular expression secret scanners (gitleaks, GitHub custom patterns) use for a
-/// Tessera token; the README shows it, and a test checks it finds what [`token_shapes`] does.
-pub const TOKEN_REGEX: &str = r"\btsr_[upc]_[0-9A-Za-z]{36}\b";
+/// The regular expression other secret scanners (gitleaks, GitHub custom patterns) can use
+/// for a Tessera token: the same shape [`token_shapes`] finds, wherever it stands (a token
+/// glued to other text, `key%3Dtsr_...` or `"\ntsr_..."`, is still a token). The README
+/// shows it; a test checks both find the same strings.
+pub const TOKEN_REGEX: &str = r"tsr_[upc]_[0-9A-Za-z]{36}";
 
 #[cfg(test)]
 mod tests {
@@ -282,11 +274,14 @@ mod tests {
         };
         let broken = format!("{}{tail}", &tokens[0].expose()[..TOKEN_LEN - 2]);
         let text = format!(
-            "export API_TOKEN={}\n  \"key\": \"{}\",\nAuthorization: Bearer {}\nbroken {broken}\nhint tsr_p_…abcd, tsr_x_{}",
+            "export API_TOKEN={}\n  \"key\": \"{}\",\nAuthorization: Bearer {}\nbroken {broken}\nhint tsr_p_…abcd, tsr_x_{}\nglued x{}y, key%3D{}, \"\\n{}\"",
             tokens[0].expose(),
             tokens[1].expose(),
             tokens[2].expose(),
             &tokens[0].expose()[6..],
+            tokens[1].expose(),
+            tokens[2].expose(),
+            tokens[0].expose(),
         );
         let by_regex: Vec<&str> = re.find_iter(&text).map(|m| m.as_str()).collect();
         let by_scanner: Vec<&str> = token_shapes(&text).map(|(_, s)| s).collect();
@@ -297,7 +292,10 @@ mod tests {
                 tokens[0].expose(),
                 tokens[1].expose(),
                 tokens[2].expose(),
-                broken.as_str()
+                broken.as_str(),
+                tokens[1].expose(),
+                tokens[2].expose(),
+                tokens[0].expose(),
             ]
         );
         // The README publishes this very expression for gitleaks (a TOML literal string) and

@@ -1,5 +1,7 @@
-// Create a personal token: validated inline as typed; the backend's `field: message` errors
-// land next to the field they name. On success the caller shows the one-time reveal.
+// Create a personal or company token: validated inline as typed. A backend error carries the
+// input it is about (`field`, tessera-core's `Field`, or null); `placeError` puts it next to
+// that input when the dialog shows it (`SHOWN`), otherwise above the buttons. On success
+// the caller shows the one-time reveal.
 import { useMemo, useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { Modal } from "../../components/ui/Modal";

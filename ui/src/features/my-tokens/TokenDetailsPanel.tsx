@@ -145,32 +145,29 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
   );
 }
 
-/** The token's note, changeable by whoever may manage the token (a revoked one keeps its
- *  note as it was). */
+/** The token's note, changeable by whoever may manage the token whatever its status (a revoked
+ *  one can still be given a note such as "revoked: leaked in repo X"). */
 function NoteEditor({ token }: { token: TokenInfo }) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState(token.note);
   const [error, setError] = useState<string | null>(null);
   const save = useSetTokenNote();
-  const editable = token.status !== "revoked";
 
   if (!editing) {
     return (
       <span className="note">
         {token.note ? <span className="note-text">{token.note}</span> : <span className="muted">No note</span>}{" "}
-        {editable && (
-          <button
-            type="button"
-            className="btn small"
-            onClick={() => {
-              setText(token.note);
-              setError(null);
-              setEditing(true);
-            }}
-          >
-            {token.note ? "Edit note" : "Add note"}
-          </button>
-        )}
+        <button
+          type="button"
+          className="btn small"
+          onClick={() => {
+            setText(token.note);
+            setError(null);
+            setEditing(true);
+          }}
+        >
+          {token.note ? "Edit note" : "Add note"}
+        </button>
       </span>
     );
   }

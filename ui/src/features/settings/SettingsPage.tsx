@@ -9,21 +9,44 @@ import type { Field as FieldName } from "../../bindings/Field";
 import type { Policy } from "../../bindings/Policy";
 import { placeError, type FormErrors } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
+import { placeScopeError, scopeNameError } from "./scopeForm";
 
 type NumberKey = { [K in keyof Policy]: Policy[K] extends number ? K : never }[keyof Policy];
 type BoolKey = { [K in keyof Policy]: Policy[K] extends boolean ? K : never }[keyof Policy];
 
 // Each key is also how the backend's errors name the value (a `Field`), so an error lands
-// beside its input.
-const NUMBERS: { key: NumberKey; label: string; help: string; unit: string }[] = [
-  { key: "max_lifetime_days", label: "Maximum lifetime", unit: "days", help: "The longest expiry anyone may choose. 0 means no maximum." },
-  { key: "default_lifetime_days", label: "Default lifetime", unit: "days", help: "The expiry preselected in the create dialog." },
-  { key: "default_idle_days", label: "Idle expiry", unit: "days", help: "A token unused this long expires; each successful use renews it. Preselected for new tokens; 0 turns it off by default." },
-  { key: "max_rate_limit", label: "Maximum rate limit", unit: "requests / minute", help: "The most any single token may be allowed." },
-  { key: "default_rate_limit", label: "Default rate limit", unit: "requests / minute", help: "Preselected for new tokens; at most the maximum." },
-  { key: "max_personal_tokens", label: "Personal tokens per person", unit: "tokens", help: "How many live personal tokens each person may hold." },
-  { key: "clipboard_seconds", label: "Clipboard timeout", unit: "seconds", help: "After copying a token, Tessera clears the clipboard after this long if it still holds the token." },
-  { key: "usage_retention_days", label: "Keep usage history", unit: "days", help: "Per-request usage events older than this are deleted. Counts and last use stay." },
+// beside its input. `min`..`max` is the range tessera-core's `Policy::validate` accepts (0 is
+// never allowed); a default is also checked against its maximum, by the backend.
+const NUMBERS: { key: NumberKey; label: string; help: string; unit: string; min: number; max: number }[] = [
+  { key: "max_lifetime_days", label: "Maximum lifetime", unit: "days", min: 1, max: 3650, help: "The longest expiry anyone may choose: 1 to 3,650 days." },
+  { key: "default_lifetime_days", label: "Default lifetime", unit: "days", min: 1, max: 3650, help: "The expiry preselected in the create dialog: 1 day up to the maximum lifetime." },
+  {
+    key: "default_idle_days",
+    label: "Idle expiry",
+    unit: "days",
+    min: 1,
+    max: 3650,
+    help: "A token unused this long expires; each successful use renews it. Preselected for new tokens (their creator may turn it off): 1 to 3,650 days.",
+  },
+  { key: "max_rate_limit", label: "Maximum rate limit", unit: "requests / minute", min: 1, max: 1_000_000, help: "The most any single token may be allowed: 1 to 1,000,000." },
+  { key: "default_rate_limit", label: "Default rate limit", unit: "requests / minute", min: 1, max: 1_000_000, help: "Preselected for new tokens: 1 up to the maximum rate limit." },
+  { key: "max_personal_tokens", label: "Personal tokens per person", unit: "tokens", min: 1, max: 10_000, help: "How many live personal tokens each person may hold: 1 to 10,000." },
+  {
+    key: "clipboard_seconds",
+    label: "Clipboard timeout",
+    unit: "seconds",
+    min: 5,
+    max: 600,
+    help: "After copying a token, Tessera clears the clipboard after this long if it still holds the token: 5 to 600 seconds.",
+  },
+  {
+    key: "usage_retention_days",
+    label: "Keep usage history",
+    unit: "days",
+    min: 1,
+    max: 3650,
+    help: "Per-request usage events older than this are deleted; 1 to 3,650 days. Counts and last use stay.",
+  },
 ];
 const BOOLS: { key: BoolKey; label: string; help: string; risky?: boolean }[] = [
   { key: "expiry_required", label: "Every token must expire", help: "Hides “No expiry” in the create dialog and refuses tokens without one." },
@@ -34,6 +57,9 @@ const BOOLS: { key: BoolKey; label: string; help: string; risky?: boolean }[] = 
     risky: true,
   },
 ];
+
+/** 1000000 → "1,000,000", as the help texts write it. */
+const grouped = (n: number) => n.toLocaleString("en-US");
 
 export function SettingsPage({ api }: { api: ApiStatus }) {
   const policy = useQuery({ queryKey: ["policy-settings"], queryFn: ipc.getPolicySettings });
@@ -81,7 +107,10 @@ function PolicyForm({ initial }: { initial: Policy }) {
     e.preventDefault();
     setSaved(false);
     const errs: typeof errors = {};
-    for (const n of NUMBERS) if (!/^\d{1,9}$/.test(text[n.key].trim())) errs[n.key] = "Enter a whole number, 0 or more.";
+    for (const n of NUMBERS) {
+      const t = text[n.key].trim();
+      if (!/^\d{1,9}$/.test(t) || Number(t) < n.min || Number(t) > n.max) errs[n.key] = `Enter a whole number from ${grouped(n.min)} to ${grouped(n.max)}.`;
+    }
     setErrors(errs);
     if (Object.keys(errs).length) return;
     const policy = { ...initial, ...flags, ...Object.fromEntries(NUMBERS.map((n) => [n.key, Number(text[n.key])])) } as Policy;
@@ -152,7 +181,7 @@ function ScopesSection() {
   const scopes = useQuery({ queryKey: ["scopes"], queryFn: ipc.listScopes });
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [errors, setErrors] = useState<{ name?: string; description?: string; form?: string }>({});
+  const [errors, setErrors] = useState<FormErrors>({});
   const add = useMutation({
     mutationFn: () => ipc.addScope(name.trim(), description.trim()),
     onSuccess: () => {
@@ -162,7 +191,7 @@ function ScopesSection() {
       void qc.invalidateQueries({ queryKey: ["grantable-scopes"] });
     },
     onError: (err) => {
-      setErrors(placeError(err, ["name", "description"]));
+      setErrors(placeScopeError(err));
     },
   });
   const submit = (e: FormEvent) => {
@@ -204,7 +233,7 @@ function ScopesSection() {
         </div>
       )}
       <form className="add-scope" onSubmit={submit} noValidate aria-label="Add a custom scope">
-        <Field label="New scope name" error={errors.name}>
+        <Field label="New scope name" error={scopeNameError(errors)}>
           <input className="mono" value={name} onChange={(e) => setName(e.target.value)} placeholder="reports:read" autoComplete="off" />
         </Field>
         <Field label="Description" error={errors.description}>

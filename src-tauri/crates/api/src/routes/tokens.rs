@@ -114,6 +114,17 @@ pub async fn create(
 ) -> ApiResult<impl IntoResponse> {
     let actor = c.actor(&app.tessera).await?;
     let kind: TokenKind = b.kind.parse()?;
+    // The core names the expiry and the person; this route's members are these.
+    let expiry_member = match (&b.expires_at, b.never_expires) {
+        (Some(_), _) => Field::ExpiresAt.as_str(),
+        (None, true) => "never_expires",
+        (None, false) => Field::ExpiresIn.as_str(),
+    };
+    let named = |e: tessera_core::Error| {
+        ApiError::from(e)
+            .renamed(Field::Email, Field::Owner.as_str())
+            .renamed(Field::Expiry, expiry_member)
+    };
     let expiry = match (
         b.expires_in.as_deref(),
         b.expires_at.as_deref(),
@@ -137,7 +148,12 @@ pub async fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let req = NewToken {
         kind,
-        owner: b.owner.as_deref().map(str::parse::<Email>).transpose()?,
+        owner: b
+            .owner
+            .as_deref()
+            .map(str::parse::<Email>)
+            .transpose()
+            .map_err(named)?,
         name: b.name,
         description: b.description,
         scopes,
@@ -146,7 +162,7 @@ pub async fn create(
         networks: Networks::parse(&b.allowed_networks)?,
         rate_limit: b.rate_limit,
     };
-    let created = app.tessera.create_token(&actor, req).await?;
+    let created = app.tessera.create_token(&actor, req).await.map_err(named)?;
     let body = Created {
         token: created.token.expose().to_owned(),
         replaced: created.replaced,

@@ -56,7 +56,10 @@ pub async fn create(
 /// A user named in a path by numeric id or by e-mail.
 async fn email_for(app: &AppState, actor: &Actor, raw: &str) -> ApiResult<Email> {
     if raw.contains('@') {
-        return Ok(raw.parse()?);
+        // The path's member is `id`, whichever form it takes.
+        return raw
+            .parse()
+            .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()));
     }
     let id: i64 = raw.trim().parse().map_err(|_| {
         ApiError::invalid_field(Field::Id.as_str(), "use the user's numeric id or e-mail")
@@ -83,7 +86,11 @@ pub async fn deactivate(
 ) -> ApiResult<impl IntoResponse> {
     let actor = c.actor(&app.tessera).await?;
     let email = email_for(&app, &actor, &id).await?;
-    let (user, revoked) = app.tessera.deactivate_user(&actor, &email).await?;
+    let (user, revoked) = app
+        .tessera
+        .deactivate_user(&actor, &email)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
     Ok(Json(json!({"user": user, "tokens_revoked": revoked})))
 }
 
@@ -102,6 +109,10 @@ pub async fn set_role(
     let actor = c.actor(&app.tessera).await?;
     let role: Role = b.role.parse()?;
     let email = email_for(&app, &actor, &id).await?;
-    let (user, lost) = app.tessera.set_role(&actor, &email, role).await?;
+    let (user, lost) = app
+        .tessera
+        .set_role(&actor, &email, role)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
     Ok(Json(json!({"user": user, "scopes_lost": lost})))
 }

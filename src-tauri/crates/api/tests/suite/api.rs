@@ -1005,6 +1005,10 @@ async fn bad_input_gets_a_json_error_and_never_a_500() {
         ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"rate_limit\": -1}".into(), StatusCode::BAD_REQUEST, "invalid", "rate_limit", Some("rate_limit")),
         ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"scopes\": [\"me:read\"], \"rate_limit\": 0}".into(), StatusCode::BAD_REQUEST, "invalid", "requests per minute is not allowed", Some("rate_limit")),
         ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"expires_in\": \"soon\"}".into(), StatusCode::BAD_REQUEST, "invalid", "expires_in", Some("expires_in")),
+        // The core names the person by e-mail; each route by its own member.
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"owner\": \"ghost@example.com\"}".into(), StatusCode::NOT_FOUND, "not_found", "owner: no user with e-mail ghost@example.com", Some("owner")),
+        ("POST", "/v1/tokens", Some("application/json"), "{\"kind\": \"personal\", \"name\": \"x\", \"owner\": \"not an address\"}".into(), StatusCode::BAD_REQUEST, "invalid", "owner: 'not an address' is not an e-mail address", Some("owner")),
+        ("POST", "/v1/users/ghost@example.com/deactivate", None, String::new(), StatusCode::NOT_FOUND, "not_found", "id: no user with e-mail ghost@example.com", Some("id")),
         ("POST", "/v1/users", Some("application/json"), "{\"email\": \"x@example.com\", \"name\": \"X\", \"role\": \"user\", \"password\": \"short\"}".into(), StatusCode::BAD_REQUEST, "invalid", "password", Some("password")),
         ("POST", "/v1/verify", Some("application/json"), big, StatusCode::PAYLOAD_TOO_LARGE, "too_large", "64 KiB", None),
         ("POST", "/v1/verify", Some("text/plain"), "{\"token\": \"a\"}".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json", None),

@@ -374,7 +374,7 @@ fn check_text(field: Field, s: &str, min: usize, max: usize) -> Result<()> {
         ));
     }
     if crate::token::contains_token_pattern(s) {
-        return Err(Error::invalid(field, "looks like it contains a token; never paste a token into a name or description (if it was a real token, revoke it)"));
+        return Err(Error::invalid(field, "looks like it contains a token; never paste a token into a text field (if it was a real token, revoke it)"));
     }
     Ok(())
 }

@@ -202,7 +202,9 @@ impl NewToken {
 }
 
 /// What can be done to a token's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub enum StatusAction {
     Revoke,
     Deactivate,
