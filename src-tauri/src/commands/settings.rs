@@ -10,8 +10,8 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn get_policy_settings(state: State<'_, AppState>) -> CmdResult<Policy> {
-    state.user().await?;
-    Ok(state.core.policy().await?)
+    // The same answer as the create dialog's `get_policy`: every signed-in person may read it.
+    crate::commands::tokens::get_policy(state).await
 }
 
 #[tauri::command]

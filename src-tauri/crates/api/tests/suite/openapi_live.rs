@@ -285,18 +285,34 @@ impl<'d, 's> Validator<'d, 's> {
         if !t.enumeration.is_empty() && !t.enumeration.contains(&Some(n)) {
             self.fail(at, format!("{n} is not one of the enum values"));
         }
-        if let Some(m) = t.minimum {
-            if n < m || (t.exclusive_minimum && n == m) {
+        self.bounds(
+            n,
+            (t.minimum, t.exclusive_minimum),
+            (t.maximum, t.exclusive_maximum),
+            at,
+        );
+        if t.multiple_of.is_some_and(|m| m != 0 && n % m != 0) {
+            self.fail(at, format!("{n} is not a multiple of {:?}", t.multiple_of));
+        }
+    }
+
+    /// `minimum` and `maximum` (each with its `exclusive` flag), for integers and numbers.
+    fn bounds<N: PartialOrd + Display>(
+        &mut self,
+        n: N,
+        (min, exclusive_min): (Option<N>, bool),
+        (max, exclusive_max): (Option<N>, bool),
+        at: &str,
+    ) {
+        if let Some(m) = min {
+            if n < m || (exclusive_min && n == m) {
                 self.fail(at, format!("{n} is below the minimum {m}"));
             }
         }
-        if let Some(m) = t.maximum {
-            if n > m || (t.exclusive_maximum && n == m) {
+        if let Some(m) = max {
+            if n > m || (exclusive_max && n == m) {
                 self.fail(at, format!("{n} is above the maximum {m}"));
             }
-        }
-        if t.multiple_of.is_some_and(|m| m != 0 && n % m != 0) {
-            self.fail(at, format!("{n} is not a multiple of {:?}", t.multiple_of));
         }
     }
 
@@ -314,16 +330,12 @@ impl<'d, 's> Validator<'d, 's> {
         if !t.enumeration.is_empty() && !t.enumeration.contains(&Some(n)) {
             self.fail(at, format!("{n} is not one of the enum values"));
         }
-        if let Some(m) = t.minimum {
-            if n < m || (t.exclusive_minimum && n == m) {
-                self.fail(at, format!("{n} is below the minimum {m}"));
-            }
-        }
-        if let Some(m) = t.maximum {
-            if n > m || (t.exclusive_maximum && n == m) {
-                self.fail(at, format!("{n} is above the maximum {m}"));
-            }
-        }
+        self.bounds(
+            n,
+            (t.minimum, t.exclusive_minimum),
+            (t.maximum, t.exclusive_maximum),
+            at,
+        );
         if t.multiple_of.is_some() {
             self.fail(at, "multipleOf on a number is outside the subset");
         }
