@@ -6,6 +6,7 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   libsecret-1-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring xclip chromium curl desktop-file-utils
+  postgresql
 )
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -71,6 +71,7 @@ impl From<tessera_core::Error> for IpcError {
                 None,
                 "Tessera is already set up on this computer; sign in instead",
             ),
+            E::Unavailable(m) => Self::internal(m),
             E::Internal { message, source } => {
                 tracing::error!(%message, error = %source, "internal error");
                 Self::internal(message)

@@ -64,12 +64,9 @@ pub async fn open_core(dir: PathBuf) -> Result<(Tessera, Option<String>), String
         .unwrap_or_default()
         .parse()
         .map_err(|e: tessera_core::Error| e.to_string())?;
-    let core = Tessera::open(OpenOptions {
-        data_dir: dir,
-        keystore,
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let core = Tessera::open(OpenOptions::new(dir, keystore))
+        .await
+        .map_err(|e| e.to_string())?;
     let warning = match core.key_location() {
         KeyLocation::File(p) => Some(format!(
             "No OS keyring is in use: the token-hashing key is kept in {} (mode 0600). Protect and back it up with the database.",

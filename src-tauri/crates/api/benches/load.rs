@@ -353,11 +353,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// A Tessera in `dir` with an admin and `n` personal tokens of the admin's (`me:read`, rate
 /// limit [`RATE_LIMIT`]), plus some company tokens so the index is not trivially small.
 async fn fixture(dir: &Path, n: usize) -> tessera_core::Result<(Tessera, Vec<String>)> {
-    let t = Tessera::open(OpenOptions {
-        data_dir: dir.to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await?;
+    let t = Tessera::open(OpenOptions::new(dir.to_owned(), KeyStoreChoice::File)).await?;
     let admin = t
         .init(
             "Bench",

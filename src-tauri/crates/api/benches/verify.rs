@@ -30,10 +30,10 @@ fn fixture() -> Fixture {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let (tessera, secret) = rt.block_on(async {
-        let t = Tessera::open(OpenOptions {
-            data_dir: dir.path().to_owned(),
-            keystore: KeyStoreChoice::File,
-        })
+        let t = Tessera::open(OpenOptions::new(
+            dir.path().to_owned(),
+            KeyStoreChoice::File,
+        ))
         .await
         .expect("open");
         t.init(

@@ -143,6 +143,7 @@ impl From<tessera_core::Error> for ApiError {
             E::NotFound(_) => StatusCode::NOT_FOUND,
             E::Forbidden(_) => StatusCode::FORBIDDEN,
             E::Conflict(_) | E::State(_) | E::NotSetUp | E::AlreadySetUp => StatusCode::CONFLICT,
+            E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             E::Internal { .. } => {
                 tracing::error!(error = ?e, "core operation failed");
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -458,6 +458,14 @@ pub async fn start_with(
     // Revocations through this process apply to the very next request; those by another
     // process (the CLI) within 50 ms.
     tessera.enable_verify_cache(std::time::Duration::from_millis(50));
+    if !tessera
+        .verify_cache_ready(std::time::Duration::from_secs(10))
+        .await
+    {
+        tracing::warn!(
+            "the change listener has not connected yet; verifying without the cache until it does"
+        );
+    }
     let (usage_tx, usage) = UsageWriter::start(tessera.clone());
     let state = AppState::new(tessera, usage_tx, timeouts.request);
     let router = router(state.clone());

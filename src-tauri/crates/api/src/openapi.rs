@@ -138,7 +138,10 @@ fn schemas() -> Value {
         },
         "Health": {
             "type": "object", "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["ok"]}}
+            "properties": {
+                "status": {"type": "string", "enum": ["ok", "unavailable"]},
+                "reason": {"type": "string", "description": "Why this instance cannot answer now (503 only)"}
+            }
         },
         "OpenAPIDocument": {
             "type": "object", "description": "This OpenAPI 3.0 document",
@@ -321,6 +324,17 @@ pub fn document() -> Value {
         if r.body.is_some() {
             responses.insert("413".into(), error_ref("Body over 64 KiB"));
             responses.insert("415".into(), error_ref("Body not sent as application/json"));
+        }
+        if r.operation_id == "health" {
+            responses.insert(
+                "503".into(),
+                json!({"description": "The database is not answering, or the change listener is reconnecting; send requests to another instance", "content": {"application/json": {"schema": response_schema("health")}}}),
+            );
+        } else if r.access != Access::Public {
+            responses.insert(
+                "503".into(),
+                error_ref("The database is not answering; nothing was done, try again shortly (or another instance)"),
+            );
         }
         let mut op = json!({
             "operationId": r.operation_id,

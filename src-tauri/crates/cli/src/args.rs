@@ -17,6 +17,22 @@ pub struct Cli {
     #[arg(long, global = true, env = "TESSERA_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// A team's PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DATABASE) instead of the
+    /// SQLite file in the data dir.
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// The token-hashing key file (32 bytes, base64, mode 0600) that every instance on one
+    /// PostgreSQL database shares; `init` creates it when absent. Required with --database-url.
+    #[arg(long, global = true, env = "TESSERA_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

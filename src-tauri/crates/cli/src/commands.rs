@@ -22,7 +22,7 @@ use crate::output;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let data_dir = data_dir(cli.data_dir)?;
-    let t = open(&data_dir).await?;
+    let t = open(&data_dir, cli.database_url, cli.key_file).await?;
     let code = dispatch(&t, &data_dir, cli.command).await;
     t.close().await;
     code
@@ -39,16 +39,22 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     })
 }
 
-async fn open(data_dir: &Path) -> Result<Tessera> {
+async fn open(
+    data_dir: &Path,
+    database_url: Option<String>,
+    key_file: Option<PathBuf>,
+) -> Result<Tessera> {
     let keystore: KeyStoreChoice = std::env::var("TESSERA_KEYSTORE")
         .unwrap_or_default()
         .parse()?;
+    let explicit_key = key_file.is_some();
     let t = Tessera::open(OpenOptions {
-        data_dir: data_dir.to_owned(),
-        keystore,
+        database_url,
+        key_file,
+        ..OpenOptions::new(data_dir, keystore)
     })
     .await?;
-    if let KeyLocation::File(p) = t.key_location() {
+    if let (KeyLocation::File(p), false) = (t.key_location(), explicit_key) {
         eprintln!(
             "warning: no OS keyring is in use; the token-hashing key is kept in {} (mode 0600). \
              Protect and back up this file together with the database.",

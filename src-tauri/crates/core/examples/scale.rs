@@ -10,11 +10,7 @@ use tessera_core::{Actor, OpenOptions, Tessera};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args().nth(1).ok_or("usage: scale DATA_DIR")?;
-    let t = Tessera::open(OpenOptions {
-        data_dir: dir.into(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await?;
+    let t = Tessera::open(OpenOptions::new(dir, KeyStoreChoice::File)).await?;
     let a = Actor::Operator;
     let page = |f: TokenFilter| TokenFilter { limit: 100, ..f };
     let cases: Vec<(&str, TokenFilter)> = vec![

@@ -1,8 +1,11 @@
 //! The verification cache: token hash → prepared row, valid for one generation. Every
 //! committed write through this process bumps the generation (so a revoke, deactivation or
 //! role change applies to the very next request), and a watcher bumps it when another
-//! process (the CLI, a second server) commits to the same database. Off unless a server
-//! turns it on; the CLI always reads the database.
+//! process (the CLI, a second server) commits to the same database: on SQLite by polling
+//! `data_version`, on PostgreSQL by listening for the notification every committing
+//! transaction sends, with the change counter polled every second as the backstop. While
+//! that listener is disconnected the cache is bypassed: every verification reads the
+//! database. Off unless a server turns it on; the CLI always reads the database.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -41,6 +44,11 @@ pub(crate) struct VerifyCache {
     rows: Mutex<Map>,
     /// Decisions answered from the cache (a metric, and what tests check).
     hits: AtomicU64,
+    /// Bumped by every invalidation, targeted or whole: a row read before one is not kept.
+    invalidations: AtomicU64,
+    /// The PostgreSQL change listener is not connected: changes by others may go unheard,
+    /// so nothing is answered from (or put in) the cache.
+    listener_down: AtomicBool,
 }
 
 impl VerifyCache {
@@ -54,7 +62,7 @@ impl VerifyCache {
 
     /// A prepared row, if cached in the current generation.
     pub(crate) fn get(&self, hash: &TokenHash) -> Option<Arc<Prepared>> {
-        if !self.enabled.load(Ordering::Relaxed) {
+        if !self.enabled.load(Ordering::Relaxed) || self.listener_down.load(Ordering::Acquire) {
             return None;
         }
         let current = self.generation();
@@ -72,22 +80,64 @@ impl VerifyCache {
         self.hits.load(Ordering::Relaxed)
     }
 
-    /// Remember a row read in generation `read_in` (taken before the read, so a write that
-    /// commits during the read leaves this entry already stale).
-    pub(crate) fn put(&self, hash: TokenHash, p: Arc<Prepared>, read_in: u64) {
-        if !self.enabled.load(Ordering::Relaxed) {
+    /// A ticket to take before reading a row to [`VerifyCache::put`].
+    pub(crate) fn ticket(&self) -> u64 {
+        self.invalidations.load(Ordering::Acquire)
+    }
+
+    /// Remember a row read after taking `ticket`, unless anything was invalidated since (a
+    /// write that committed during the read may have changed it).
+    pub(crate) fn put(&self, hash: TokenHash, p: Arc<Prepared>, ticket: u64) {
+        if !self.enabled.load(Ordering::Relaxed) || self.listener_down.load(Ordering::Acquire) {
             return;
         }
         if let Ok(mut rows) = self.rows.lock() {
+            // Checked under the lock that eviction takes after bumping the counter.
+            if self.invalidations.load(Ordering::Acquire) != ticket {
+                return;
+            }
             if rows.len() >= MAX_ENTRIES {
                 rows.clear();
             }
-            rows.insert(hash, (p, read_in));
+            rows.insert(hash, (p, self.generation()));
+        }
+    }
+
+    /// Another instance changed one token or one user: forget the rows that depend on it,
+    /// and nothing else.
+    pub(crate) fn evict(&self, what: Changed) {
+        self.invalidations.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut rows) = self.rows.lock() {
+            rows.retain(|_, (p, _)| {
+                let t = p.token();
+                match what {
+                    Changed::Token(id) => t.id.0 != id,
+                    Changed::User(id) => t.owner.as_ref().is_none_or(|o| o.id.0 != id),
+                }
+            });
+        }
+    }
+
+    /// Is the PostgreSQL change listener disconnected (the cache bypassed)?
+    pub(crate) fn listener_down(&self) -> bool {
+        self.listener_down.load(Ordering::Acquire)
+    }
+
+    fn set_listener_down(&self, down: bool) {
+        if down {
+            // Stop answering from the cache first, then forget what it holds.
+            self.listener_down.store(true, Ordering::Release);
+            self.bump();
+        } else {
+            // Forget what was cached before the gap, then start caching again.
+            self.bump();
+            self.listener_down.store(false, Ordering::Release);
         }
     }
 
     /// Something committed: every cached row may be stale.
     pub(crate) fn bump(&self) {
+        self.invalidations.fetch_add(1, Ordering::AcqRel);
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut rows) = self.rows.lock() {
             if rows.len() >= MAX_ENTRIES / 2 {
@@ -95,6 +145,26 @@ impl VerifyCache {
             }
         }
     }
+}
+
+/// What a change notification names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Changed {
+    Token(i64),
+    User(i64),
+}
+
+/// Read a notification's payload, `VERSION token:ID` or `VERSION user:ID`.
+pub(crate) fn parse_change(payload: &str) -> Option<(i64, Changed)> {
+    let (version, what) = payload.split_once(' ')?;
+    let (kind, id) = what.split_once(':')?;
+    let id: i64 = id.parse().ok()?;
+    let changed = match kind {
+        "token" => Changed::Token(id),
+        "user" => Changed::User(id),
+        _ => return None,
+    };
+    Some((version.parse().ok()?, changed))
 }
 
 /// Bump the cache whenever another connection commits to the database, by polling SQLite's
@@ -136,4 +206,103 @@ pub(crate) fn watch(cache: Arc<VerifyCache>, db: std::path::PathBuf, every: Dura
             tokio::time::sleep(every).await;
         }
     });
+}
+
+/// Listen for the changes other instances (and the CLI) commit to a PostgreSQL database, and
+/// evict the token or user each names. The schema's triggers queue the notification in the
+/// changing transaction, so it arrives once the change is visible; the change counter it
+/// carries is also polled every second, and a move without a notification empties the cache.
+/// While the listening connection is down the cache is bypassed, until it has reconnected
+/// and re-read the counter.
+pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
+    use sqlx::postgres::PgListener;
+    const POLL: Duration = Duration::from_secs(1);
+    cache.set_listener_down(true);
+    tokio::spawn(async move {
+        loop {
+            if Arc::strong_count(&cache) == 1 || pool.is_closed() {
+                return;
+            }
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener cannot connect; verifying without the cache");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(crate::store::CHANGES_CHANNEL).await {
+                tracing::warn!(error = %e, "change listener cannot subscribe; verifying without the cache");
+                tokio::time::sleep(POLL).await;
+                continue;
+            }
+            let mut version = match change_version(&pool).await {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the change counter; verifying without the cache");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            cache.set_listener_down(false);
+            tracing::info!("change listener connected");
+            loop {
+                match tokio::time::timeout(POLL, listener.try_recv()).await {
+                    Ok(Ok(Some(n))) => match parse_change(n.payload()) {
+                        Some((v, what)) => {
+                            cache.evict(what);
+                            version = version.max(Some(v));
+                        }
+                        None => cache.bump(),
+                    },
+                    // The connection was lost (None) or failed: changes may go unheard.
+                    Ok(Ok(None)) | Ok(Err(_)) => break,
+                    Err(_) => {
+                        if Arc::strong_count(&cache) == 1 || pool.is_closed() {
+                            return;
+                        }
+                        match change_version(&pool).await {
+                            Ok(v) if Some(v) != version => {
+                                tracing::debug!(
+                                    version = v,
+                                    "change counter moved without a notification"
+                                );
+                                cache.bump();
+                                version = Some(v);
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            tracing::warn!(
+                "change listener lost its connection; verifying without the cache until it is back"
+            );
+            cache.set_listener_down(true);
+            drop(listener);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
+
+async fn change_version(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("SELECT version FROM change_version WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notifications_name_a_token_or_a_user() {
+        assert_eq!(parse_change("7 token:12"), Some((7, Changed::Token(12))));
+        assert_eq!(parse_change("8 user:3"), Some((8, Changed::User(3))));
+        for bad in ["", "7", "7 token", "7 token:x", "x token:1", "7 scope:1"] {
+            assert_eq!(parse_change(bad), None, "{bad}");
+        }
+    }
 }

@@ -174,6 +174,10 @@ pub enum Error {
     /// `init` on a store that already has a company (front ends say what to do instead).
     #[error("Tessera is already set up here")]
     AlreadySetUp,
+    /// The database is not answering (a PostgreSQL server stopped or unreachable, no free
+    /// connection in time): nothing was done, and trying again later may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something broke underneath (database, keyring, file system). The message is generic;
     /// the detail is in `source` for logs.
     #[error("{message}")]
@@ -229,6 +233,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::Conflict(_) => "conflict",
             Self::State(_) | Self::NotSetUp | Self::AlreadySetUp => "state",
+            Self::Unavailable(_) => "unavailable",
             Self::Internal { .. } => "internal",
         }
     }
@@ -256,6 +261,12 @@ impl Error {
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        if unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return Self::Unavailable(
+                "the database is not answering (stopped, unreachable or overloaded); nothing was changed, try again shortly".to_owned(),
+            );
+        }
         let msg = match &e {
             sqlx::Error::Database(db)
                 if db.message().contains("locked") || db.message().contains("busy") =>
@@ -266,5 +277,22 @@ impl From<sqlx::Error> for Error {
         };
         tracing::error!(error = %e, "database error");
         Self::internal(msg, e)
+    }
+}
+
+/// Errors that say the database server is away rather than that a statement was wrong: no
+/// connection in time, a broken connection, or PostgreSQL's connection-exception (08...) and
+/// shutting-down (57P01-57P03) states.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }

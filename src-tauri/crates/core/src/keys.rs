@@ -203,6 +203,45 @@ pub fn load_or_create(
     Ok((hasher, loc))
 }
 
+/// The key in a file named by the administrator (`--key-file`, `TESSERA_KEY_FILE`): 32 random
+/// bytes in base64, mode 0600. Every instance sharing one PostgreSQL database reads the same
+/// file, so they all hash alike; a fresh database (no check value yet) creates it when absent.
+pub fn load_or_create_shared(
+    path: &Path,
+    expected_check: Option<&str>,
+) -> Result<(TokenHasher, KeyLocation)> {
+    let loc = KeyLocation::File(path.to_owned());
+    let key = match read_key_file(path)? {
+        Some(k) => k,
+        None if expected_check.is_none() => {
+            let k = new_key();
+            write_key_file_as(path, &k, KeyText::Base64)?;
+            k
+        }
+        None => {
+            return Err(Error::state(format!(
+                "the key file {} does not exist, and this database already has tokens hashed with a key; \
+                 copy the key file from the machine that set the database up (the same file for every instance)",
+                path.display()
+            )))
+        }
+    };
+    let hasher = TokenHasher::new(&key);
+    if let Some(expected) = expected_check {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            hasher.check_value().as_bytes(),
+            expected.as_bytes(),
+        )) {
+            return Err(Error::state(format!(
+                "the key in {} is not the key this database's tokens were hashed with; \
+                 use the key file the database was set up with (every instance must share it)",
+                path.display()
+            )));
+        }
+    }
+    Ok((hasher, loc))
+}
+
 fn new_key() -> Zeroizing<[u8; 32]> {
     let mut k = Zeroizing::new([0u8; 32]);
     rand::fill(&mut k[..]);
@@ -224,10 +263,22 @@ fn read_key_file(path: &Path) -> Result<Option<Zeroizing<[u8; 32]>>> {
             ))
         }
     };
-    let bytes =
-        Zeroizing::new(hex::decode(text.trim()).map_err(|e| {
-            Error::internal(format!("the key file {} is damaged", path.display()), e)
-        })?);
+    // The data dir's own file is hex; a shared key file is base64. Either is read.
+    let trimmed = text.trim();
+    let decoded = if trimmed.len() == 64 && trimmed.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(trimmed).ok()
+    } else {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(trimmed)
+            .ok()
+    };
+    let bytes = Zeroizing::new(decoded.ok_or_else(|| {
+        Error::state(format!(
+            "the key file {} is damaged: it must hold 32 bytes in base64 (as `tessera init` writes it)",
+            path.display()
+        ))
+    })?);
     let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
         Error::state(format!(
             "the key file {} does not hold a 256-bit key",
@@ -237,7 +288,17 @@ fn read_key_file(path: &Path) -> Result<Option<Zeroizing<[u8; 32]>>> {
     Ok(Some(Zeroizing::new(arr)))
 }
 
+/// How a key file spells the key.
+enum KeyText {
+    Hex,
+    Base64,
+}
+
 fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<()> {
+    write_key_file_as(path, key, KeyText::Hex)
+}
+
+fn write_key_file_as(path: &Path, key: &[u8; 32], as_text: KeyText) -> Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -246,11 +307,17 @@ fn write_key_file(path: &Path, key: &[u8; 32]) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let text = Zeroizing::new(hex::encode(key));
+    let text = Zeroizing::new(match as_text {
+        KeyText::Hex => hex::encode(key),
+        KeyText::Base64 => {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(key) + "\n"
+        }
+    });
     let mut f = opts.open(path).map_err(|e| {
         Error::internal(
             format!(
-                "cannot create the key file {}: check that the data dir is writable",
+                "cannot create the key file {}: check that its directory exists and is writable",
                 path.display()
             ),
             e,

@@ -269,10 +269,10 @@ mod tests {
     #[tokio::test]
     async fn seeding_adds_people_tokens_and_usage_for_the_operator_only() {
         let dir = tempfile::tempdir().expect("dir");
-        let t = Tessera::open(OpenOptions {
-            data_dir: dir.path().to_owned(),
-            keystore: KeyStoreChoice::File,
-        })
+        let t = Tessera::open(OpenOptions::new(
+            dir.path().to_owned(),
+            KeyStoreChoice::File,
+        ))
         .await
         .expect("open");
         assert!(t.dev_seed(&Actor::Operator, 10, 10).await.is_err());

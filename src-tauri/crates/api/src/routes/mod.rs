@@ -34,8 +34,18 @@ use crate::AppState;
 pub const DEFAULT_PAGE: u32 = 100;
 pub const MAX_PAGE: u32 = 500;
 
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// `GET /healthz`: 200 while this instance can answer with current data; 503 with the
+/// reason while the database is not answering or (PostgreSQL) the change listener is
+/// reconnecting, so a load balancer sends requests elsewhere.
+pub async fn health(State(app): State<AppState>) -> Response {
+    match app.tessera.health().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "reason": reason})),
+        )
+            .into_response(),
+    }
 }
 
 pub async fn openapi() -> Json<Value> {

@@ -55,7 +55,7 @@ impl Tessera {
         };
         let hint = secret.hint();
         let hash = self.hasher().hash(&secret);
-        let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
+        let row = store::tokens::find_by_hash(&mut self.reader().await?, &hash).await?;
         let Some(row) = row else {
             return Ok(Finding {
                 hint,

@@ -144,8 +144,27 @@ impl Actor {
 /// How to open Tessera.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
+    /// The SQLite database (unless `database_url` names another), the key file when kept
+    /// beside it, and this instance's TLS certificates.
     pub data_dir: PathBuf,
     pub keystore: KeyStoreChoice,
+    /// `postgres://...`: the team's PostgreSQL database instead of the SQLite file.
+    pub database_url: Option<String>,
+    /// The token-hashing key in this file (base64) instead of the keyring; required with
+    /// PostgreSQL, where every instance must hash with the same key.
+    pub key_file: Option<PathBuf>,
+}
+
+impl OpenOptions {
+    /// The embedded SQLite store in `data_dir`, its key where `keystore` says.
+    pub fn new(data_dir: impl Into<PathBuf>, keystore: KeyStoreChoice) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            keystore,
+            database_url: None,
+            key_file: None,
+        }
+    }
 }
 
 /// The Tessera core, opened on one data dir.
@@ -161,7 +180,23 @@ pub struct Tessera {
 impl Tessera {
     /// Open the data dir: database, migrations, and the token-hashing key.
     pub async fn open(opts: OpenOptions) -> Result<Self> {
-        let store = Store::open(&opts.data_dir).await?;
+        let location = store::Location::choose(&opts.data_dir, opts.database_url.as_deref())?;
+        if matches!(location, store::Location::Postgres(_)) {
+            // TLS certificates and the like still live in the data dir.
+            std::fs::create_dir_all(&opts.data_dir).map_err(|e| {
+                Error::state(format!(
+                    "the data dir {} cannot be created ({e}); choose a writable one with --data-dir or TESSERA_DATA_DIR",
+                    opts.data_dir.display()
+                ))
+            })?;
+            if opts.key_file.is_none() {
+                return Err(Error::state(
+                    "a PostgreSQL database is shared by several machines, so its token-hashing key cannot live in one \
+                     machine's keyring: name the key file every instance shares (--key-file PATH or TESSERA_KEY_FILE)",
+                ));
+            }
+        }
+        let store = Store::open_at(&location).await?;
         let (install_id, check) = {
             let mut tx = store.begin().await?;
             let mut id = [0u8; 16];
@@ -174,8 +209,10 @@ impl Tessera {
         let dir = opts.data_dir.clone();
         let choice = opts.keystore;
         let expected = check.clone();
-        let (hasher, key_location) = tokio::task::spawn_blocking(move || {
-            keys::load_or_create(choice, &dir, &install_id, expected.as_deref())
+        let key_file = opts.key_file.clone();
+        let (hasher, key_location) = tokio::task::spawn_blocking(move || match key_file {
+            Some(path) => keys::load_or_create_shared(&path, expected.as_deref()),
+            None => keys::load_or_create(choice, &dir, &install_id, expected.as_deref()),
         })
         .await
         .map_err(|e| Error::internal("loading the key stopped", e))??;
@@ -194,23 +231,52 @@ impl Tessera {
     }
 
     /// Commit a write transaction and invalidate cached verification rows.
-    pub(crate) async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+    pub(crate) async fn commit(&self, tx: store::Tx) -> Result<()> {
         tx.commit().await?;
         self.cache.bump();
         Ok(())
     }
 
     /// Cache verification results in memory (for servers). In-process writes invalidate the
-    /// cache at once; writes by other processes within `external_poll` (SQLite's
-    /// `data_version`, polled on a connection of its own).
+    /// cache at once. Writes by other processes: on SQLite within `external_poll` (its
+    /// `data_version`, polled on a connection of its own); on PostgreSQL as soon as their
+    /// notification arrives, with the change counter polled every second as the backstop,
+    /// and no caching at all while the listener is down.
     pub fn enable_verify_cache(&self, external_poll: std::time::Duration) {
         if self.cache.enable() {
-            crate::cache::watch(
-                self.cache.clone(),
-                self.store.path().to_owned(),
-                external_poll,
-            );
+            match (self.store.path(), self.store.pg_pool()) {
+                (Some(path), _) => {
+                    crate::cache::watch(self.cache.clone(), path.to_owned(), external_poll)
+                }
+                (None, Some(pool)) => crate::cache::listen(self.cache.clone(), pool.clone()),
+                (None, None) => {}
+            }
         }
+    }
+
+    /// Wait (at most `within`) until the verify cache is in use: at once on SQLite; on
+    /// PostgreSQL once the change listener has connected. Returns whether it is.
+    pub async fn verify_cache_ready(&self, within: std::time::Duration) -> bool {
+        let until = tokio::time::Instant::now() + within;
+        while self.cache.listener_down() {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    /// Is this instance fit to answer: the database reachable and, on PostgreSQL with the
+    /// verify cache on, the change listener connected? Returns what is wrong otherwise.
+    pub async fn health(&self) -> std::result::Result<(), String> {
+        if !self.store.ping(std::time::Duration::from_secs(2)).await {
+            return Err("the database is not answering".to_owned());
+        }
+        if self.cache.listener_down() {
+            return Err("the change listener is reconnecting to the database".to_owned());
+        }
+        Ok(())
     }
 
     /// How many verifications the cache answered since this store was opened.
@@ -234,13 +300,13 @@ impl Tessera {
         self.store.close().await;
     }
 
-    pub(crate) async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
-        Ok(self.store.reader().acquire().await?)
+    pub(crate) async fn reader(&self) -> Result<store::Reader> {
+        self.store.reader().await
     }
 
     /// The company name, or None before `init`.
     pub async fn company(&self) -> Result<Option<String>> {
-        store::company::name(&mut *self.reader().await?).await
+        store::company::name(&mut self.reader().await?).await
     }
 
     async fn require_init(&self) -> Result<()> {
@@ -251,7 +317,7 @@ impl Tessera {
     }
 
     pub async fn policy(&self) -> Result<Policy> {
-        let raw = meta::get(&mut *self.reader().await?, "policy").await?;
+        let raw = meta::get(&mut self.reader().await?, "policy").await?;
         Ok(raw
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_default())
@@ -338,19 +404,19 @@ impl Tessera {
 
     /// A user by id.
     pub async fn user(&self, id: UserId) -> Result<User> {
-        store::users::find(&mut *self.reader().await?, id)
+        store::users::find(&mut self.reader().await?, id)
             .await?
             .ok_or_else(|| Error::not_found(None, "the user no longer exists"))
     }
 
     /// Find a user by e-mail.
     pub async fn find_user(&self, email: &Email) -> Result<User> {
-        user_by_email(&mut *self.reader().await?, email).await
+        user_by_email(&mut self.reader().await?, email).await
     }
 }
 
 /// The user with this e-mail, or NotFound saying where to find the right one.
-async fn user_by_email(conn: &mut sqlx::SqliteConnection, email: &Email) -> Result<User> {
+async fn user_by_email(conn: &mut impl store::Db, email: &Email) -> Result<User> {
     store::users::find_by_email(conn, email)
         .await?
         .ok_or_else(|| Error::not_found(Field::Email, format!("no user with e-mail {email}")))

@@ -77,7 +77,7 @@ impl Tessera {
         limit: u32,
     ) -> Result<Vec<UsageEntry>> {
         self.managed_row(actor, id).await?;
-        store::usage::list(&mut *self.reader().await?, id, limit).await
+        store::usage::list(&mut self.reader().await?, id, limit).await
     }
 
     /// Count usage events a server had to drop (its pending queue was full), so the
@@ -107,7 +107,7 @@ impl Tessera {
         let now = now_ts();
         let today = now - now.rem_euclid(86_400);
         let since = today - i64::from(days - 1) * 86_400;
-        let rows = store::usage::per_day(&mut *self.reader().await?, id, since).await?;
+        let rows = store::usage::per_day(&mut self.reader().await?, id, since).await?;
         let mut out = Vec::with_capacity(days as usize);
         for i in 0..i64::from(days) {
             let day = since + i * 86_400;
@@ -129,7 +129,7 @@ impl Tessera {
     /// Addresses and clients that presented the token, most recent first.
     pub async fn usage_clients(&self, actor: &Actor, id: TokenId) -> Result<Vec<ClientSeen>> {
         self.managed_row(actor, id).await?;
-        let rows = store::usage::clients(&mut *self.reader().await?, id).await?;
+        let rows = store::usage::clients(&mut self.reader().await?, id).await?;
         Ok(rows
             .into_iter()
             .map(|(ip, user_agent, first, last, uses)| ClientSeen {
@@ -151,8 +151,7 @@ impl Tessera {
         let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };
         let vis = self.visibility(actor);
         let refused_24_hours =
-            store::usage::refused_since(&mut *self.reader().await?, &vis, now_ts() - 86_400)
-                .await?;
+            store::usage::refused_since(&mut self.reader().await?, &vis, now_ts() - 86_400).await?;
         Ok(Dashboard {
             expiring_7_days: count(TokenFilter {
                 expiring_within_days: Some(7),
@@ -175,7 +174,7 @@ impl Tessera {
             }))
             .await?,
             refused_24_hours,
-            usage_dropped: meta::get(&mut *self.reader().await?, USAGE_DROPPED)
+            usage_dropped: meta::get(&mut self.reader().await?, USAGE_DROPPED)
                 .await?
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
@@ -246,7 +245,7 @@ impl Tessera {
     /// Read the audit log (admin).
     pub async fn audit(&self, actor: &Actor, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         actor.require_admin("read the audit log")?;
-        store::audit::list(&mut *self.reader().await?, filter).await
+        store::audit::list(&mut self.reader().await?, filter).await
     }
 
     /// Check that the audit log is as Tessera wrote it: every entry's hash matches its content
@@ -255,7 +254,7 @@ impl Tessera {
     /// `Ok` answer with [`AuditCheck::problem`] set; `Err` means the check could not run.
     pub async fn verify_audit(&self) -> Result<AuditCheck> {
         // One read transaction: a consistent snapshot even while others append.
-        let mut tx = self.store.reader().begin().await?;
+        let mut tx = self.store.read_tx().await?;
         let check = audit::check(&mut tx).await?;
         tx.rollback().await?;
         Ok(check)

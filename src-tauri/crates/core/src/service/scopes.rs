@@ -54,7 +54,7 @@ impl Tessera {
 
     /// Every scope, built-in first.
     pub async fn list_scopes(&self) -> Result<Vec<ScopeInfo>> {
-        let rows = store::scopes::list(&mut *self.reader().await?).await?;
+        let rows = store::scopes::list(&mut self.reader().await?).await?;
         let mut out: Vec<ScopeInfo> = BUILTIN_SCOPES
             .iter()
             .map(|b| scope_info(b.name, b.description))

@@ -34,7 +34,7 @@ impl Tessera {
     /// passwords. Counted per e-mail in the database, so restarting the app or signing in
     /// from another front end does not reset it.
     pub async fn sign_in_delay(&self, email: &Email) -> Result<std::time::Duration> {
-        let failures = sign_in_failures(&mut *self.reader().await?, email).await?;
+        let failures = sign_in_failures(&mut self.reader().await?, email).await?;
         Ok(match failures {
             0 => std::time::Duration::ZERO,
             n => std::time::Duration::from_millis(250u64 << n.min(5)),
@@ -49,9 +49,9 @@ impl Tessera {
             tokio::time::sleep(wait).await;
         }
         let failed = || Error::forbidden(None, "wrong e-mail or password");
-        let user = store::users::find_by_email(&mut *self.reader().await?, email).await?;
+        let user = store::users::find_by_email(&mut self.reader().await?, email).await?;
         let phc = match &user {
-            Some(u) => store::users::password_hash(&mut *self.reader().await?, u.id).await?,
+            Some(u) => store::users::password_hash(&mut self.reader().await?, u.id).await?,
             None => None,
         };
         // An unknown e-mail costs the same Argon2 check, so timing does not tell who exists.
@@ -135,7 +135,7 @@ impl Tessera {
                 "only a signed-in person has a password",
             ));
         };
-        let phc = store::users::password_hash(&mut *self.reader().await?, u.id)
+        let phc = store::users::password_hash(&mut self.reader().await?, u.id)
             .await?
             .ok_or_else(|| Error::not_found(None, "the user no longer exists"))?;
         if !password::verify(current, phc).await? {
@@ -167,7 +167,7 @@ fn failures_key(email: &Email) -> String {
 }
 
 /// Consecutive wrong passwords counted for an e-mail.
-async fn sign_in_failures(conn: &mut sqlx::SqliteConnection, email: &Email) -> Result<u32> {
+async fn sign_in_failures(conn: &mut impl store::Db, email: &Email) -> Result<u32> {
     Ok(meta::get(conn, &failures_key(email))
         .await?
         .and_then(|v| v.parse().ok())

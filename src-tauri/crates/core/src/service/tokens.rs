@@ -435,7 +435,7 @@ impl Tessera {
         )
         .await?;
         self.commit(tx).await?;
-        let row = store::tokens::find(&mut *self.reader().await?, id)
+        let row = store::tokens::find(&mut self.reader().await?, id)
             .await?
             .ok_or_else(|| Error::not_found(None, "the new token vanished"))?;
         Ok(CreatedToken {
@@ -475,7 +475,7 @@ impl Tessera {
     pub async fn count_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<i64> {
         let now = now_ts();
         store::tokens::count(
-            &mut *self.reader().await?,
+            &mut self.reader().await?,
             &self.visibility(actor),
             filter,
             now,
@@ -487,7 +487,7 @@ impl Tessera {
     pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
         let now = OffsetDateTime::now_utc();
         let rows = store::tokens::list(
-            &mut *self.reader().await?,
+            &mut self.reader().await?,
             &self.visibility(actor),
             filter,
             ts(now),
@@ -500,7 +500,7 @@ impl Tessera {
     }
 
     pub(crate) async fn managed_row(&self, actor: &Actor, id: TokenId) -> Result<TokenRow> {
-        let row = store::tokens::find(&mut *self.reader().await?, id).await?;
+        let row = store::tokens::find(&mut self.reader().await?, id).await?;
         match row {
             Some(r) if self.may_manage(actor, &r) => Ok(r),
             _ => Err(not_visible(id)),
@@ -511,7 +511,7 @@ impl Tessera {
     /// transaction before changing it.
     async fn changeable_row(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut impl store::Db,
         actor: &Actor,
         id: TokenId,
     ) -> Result<TokenRow> {

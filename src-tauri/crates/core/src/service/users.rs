@@ -71,7 +71,7 @@ impl Tessera {
 
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
         actor.require_admin("list users")?;
-        store::users::list(&mut *self.reader().await?).await
+        store::users::list(&mut self.reader().await?).await
     }
 
     /// The scopes a user's live tokens would lose if their role became `role` (admin).
@@ -83,7 +83,7 @@ impl Tessera {
     ) -> Result<Vec<String>> {
         actor.require_admin("change roles")?;
         let u = self.find_user(email).await?;
-        let lost = scopes_lost(&mut *self.reader().await?, &u, role).await?;
+        let lost = scopes_lost(&mut self.reader().await?, &u, role).await?;
         Ok(lost.into_iter().map(|s| s.to_string()).collect())
     }
 
@@ -93,7 +93,7 @@ impl Tessera {
         actor: &Actor,
     ) -> Result<std::collections::HashMap<UserId, i64>> {
         actor.require_admin("list users")?;
-        let counts = store::tokens::count_live_by_owner(&mut *self.reader().await?).await?;
+        let counts = store::tokens::count_live_by_owner(&mut self.reader().await?).await?;
         Ok(counts.into_iter().collect())
     }
 
@@ -142,7 +142,7 @@ impl Tessera {
     pub async fn deprovision_count(&self, actor: &Actor, email: &Email) -> Result<i64> {
         actor.require_admin("deactivate users")?;
         let u = self.find_user(email).await?;
-        store::tokens::count_live_owned(&mut *self.reader().await?, u.id, &["user", "personal"])
+        store::tokens::count_live_owned(&mut self.reader().await?, u.id, &["user", "personal"])
             .await
     }
 
@@ -213,7 +213,7 @@ impl Tessera {
 }
 
 /// Scopes the user's live tokens grant under their current role but would not under `role`.
-async fn scopes_lost(conn: &mut sqlx::SqliteConnection, u: &User, role: Role) -> Result<Scopes> {
+async fn scopes_lost(conn: &mut impl store::Db, u: &User, role: Role) -> Result<Scopes> {
     let rows = store::tokens::live_scopes(conn, u.id).await?;
     Ok(rows
         .iter()

@@ -60,13 +60,13 @@ impl Tessera {
         ip: Option<IpAddr>,
         now: i64,
     ) -> Result<Decision> {
-        let read_in = self.cache.generation();
-        let row = store::tokens::find_by_hash(&mut *self.reader().await?, &hash).await?;
+        let ticket = self.cache.ticket();
+        let row = store::tokens::find_by_hash(&mut self.reader().await?, &hash).await?;
         Ok(match row {
             None => Decision::refused(Reason::Unknown),
             Some(r) => {
                 let p = std::sync::Arc::new(verify::Prepared::new(&r));
-                self.cache.put(hash, p.clone(), read_in);
+                self.cache.put(hash, p.clone(), ticket);
                 p.decide_at(required, ip, now)
             }
         })

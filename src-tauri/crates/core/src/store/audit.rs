@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::QueryBuilder;
 
 use crate::error::Result;
-use crate::store::{from_ts, meta};
+use crate::store::{from_ts, meta, on, Db, Dialect, Engine, Store};
 
 /// A SHA-256 value in the chain.
 pub type Hash = [u8; 32];
@@ -97,21 +97,23 @@ impl From<AuditRow> for AuditEntry {
 }
 
 pub async fn append(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     at: i64,
     actor: &str,
     action: &str,
     target: &str,
     details: &serde_json::Value,
 ) -> Result<()> {
-    // Writers hold the write lock (`BEGIN IMMEDIATE`), so nothing appends between this read
-    // and the insert. The new entry follows the recorded head when there is one, so entries
-    // deleted from the end stay evident after later appends.
-    let last: Option<(i64, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let recorded = meta::get(conn, HEAD_KEY)
+    // Writers hold the write lock (`BEGIN IMMEDIATE`, or the advisory lock on PostgreSQL),
+    // so nothing appends between this read and the insert. The new entry follows the
+    // recorded head when there is one, so entries deleted from the end stay evident after
+    // later appends.
+    let last: Option<(i64, Option<Vec<u8>>)> = on!(&mut *db, c => sqlx::query_as(
+        "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(c)
+    .await?);
+    let recorded = meta::get(&mut *db, HEAD_KEY)
         .await?
         .and_then(|v| parse_head(&v));
     let last_id = last.as_ref().map_or(0, |l| l.0);
@@ -138,9 +140,9 @@ pub async fn append(
         ));
     }
     let hash = entry_hash(&prev, id, at, actor, action, target, &details);
-    sqlx::query(
+    on!(&mut *db, c => sqlx::query(
         "INSERT INTO audit (id, at, actor, action, target, details, prev_hash, hash) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(at)
@@ -150,9 +152,10 @@ pub async fn append(
     .bind(&details)
     .bind(&prev[..])
     .bind(&hash[..])
-    .execute(&mut *conn)
-    .await?;
-    meta::set(conn, HEAD_KEY, &format_head(id, &hash)).await
+    .execute(c)
+    .await?
+    .rows_affected());
+    meta::set(db, HEAD_KEY, &format_head(id, &hash)).await
 }
 
 /// The chain's hash of one entry: SHA-256 over a version tag, the previous entry's hash, the
@@ -216,15 +219,26 @@ impl ChainRow {
     }
 }
 
-async fn page_after(conn: &mut SqliteConnection, after: i64) -> Result<Vec<ChainRow>> {
-    Ok(sqlx::query_as(
+async fn page_after(db: &mut impl Db, after: i64) -> Result<Vec<ChainRow>> {
+    Ok(on!(db, c => sqlx::query_as(
         "SELECT id, at, actor, action, target, details, prev_hash, hash FROM audit \
-         WHERE id > ? ORDER BY id LIMIT ?",
+         WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(after)
     .bind(PAGE)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all(c)
+    .await?))
+}
+
+/// Does any entry exist with (or without) a hash?
+async fn any_hashed(db: &mut impl Db, hashed: bool) -> Result<bool> {
+    let sql = if hashed {
+        "SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NOT NULL)"
+    } else {
+        "SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NULL)"
+    };
+    let (b,): (bool,) = on!(db, c => sqlx::query_as(sql).fetch_one(c).await?);
+    Ok(b)
 }
 
 /// Chain the entries written before the hash chain existed (a database from before migration
@@ -232,37 +246,25 @@ async fn page_after(conn: &mut SqliteConnection, after: i64) -> Result<Vec<Chain
 /// open and does nothing when there is nothing to chain. Entries without a hash that appear
 /// once the chain has begun are not chained: they were added outside Tessera, and [`check`]
 /// reports them. Returns how many entries were chained.
-pub async fn chain_unchained(pool: &SqlitePool) -> Result<u64> {
+pub async fn chain_unchained(store: &Store) -> Result<u64> {
     // Once a head is recorded the chain has begun and nothing is chained on open again (a
     // row without a hash is then for `tessera audit verify` to report). One key look-up
     // instead of scanning the audit table on every open.
-    if meta::get(&mut *pool.acquire().await?, HEAD_KEY)
+    if meta::get(&mut store.reader().await?, HEAD_KEY)
         .await?
         .is_some()
     {
         return Ok(0);
     }
-    let (pending,): (bool,) =
-        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NULL)")
-            .fetch_one(pool)
-            .await?;
-    if !pending {
+    if !any_hashed(&mut store.reader().await?, false).await? {
         return Ok(0);
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store.begin().await?;
     // Decide under the write lock: another process may have chained them meanwhile.
-    let (pending,): (bool,) =
-        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NULL)")
-            .fetch_one(&mut *tx)
-            .await?;
-    if !pending {
+    if !any_hashed(&mut tx, false).await? {
         return Ok(0);
     }
-    let (chained,): (bool,) =
-        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM audit WHERE hash IS NOT NULL)")
-            .fetch_one(&mut *tx)
-            .await?;
-    if chained || meta::get(&mut tx, HEAD_KEY).await?.is_some() {
+    if any_hashed(&mut tx, true).await? || meta::get(&mut tx, HEAD_KEY).await?.is_some() {
         tracing::warn!(
             "the audit log has entries without a hash after its chain began; \
              `tessera audit verify` names them"
@@ -279,12 +281,13 @@ pub async fn chain_unchained(pool: &SqlitePool) -> Result<u64> {
         }
         for r in rows {
             let hash = r.hash_after(&prev);
-            sqlx::query("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?")
+            on!(&mut tx, c => sqlx::query("UPDATE audit SET prev_hash = $1, hash = $2 WHERE id = $3")
                 .bind(&prev[..])
                 .bind(&hash[..])
                 .bind(r.id)
-                .execute(&mut *tx)
-                .await?;
+                .execute(c)
+                .await?
+                .rows_affected());
             prev = hash;
             last = r.id;
             n += 1;
@@ -336,17 +339,17 @@ impl AuditProblem {
 /// Walk the whole log in id order, recomputing every hash and link, compare its end with the
 /// recorded head, and check that both triggers are still there. Run it inside one read
 /// transaction so concurrent appends cannot make it see half a change.
-pub async fn check(conn: &mut SqliteConnection) -> Result<AuditCheck> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit")
-        .fetch_one(&mut *conn)
-        .await?;
-    let recorded = meta::get(conn, HEAD_KEY).await?;
+pub async fn check(db: &mut impl Db) -> Result<AuditCheck> {
+    let (count,): (i64,) = on!(&mut *db, c => sqlx::query_as("SELECT COUNT(*) FROM audit")
+        .fetch_one(c)
+        .await?);
+    let recorded = meta::get(&mut *db, HEAD_KEY).await?;
     let mut problem = None;
     // The previous entry's id and hash; None before the first entry.
     let mut prev: Option<(i64, Hash)> = None;
     let mut last: Option<(i64, Option<Vec<u8>>)> = None;
     loop {
-        let rows = page_after(conn, last.as_ref().map_or(i64::MIN, |l| l.0)).await?;
+        let rows = page_after(&mut *db, last.as_ref().map_or(i64::MIN, |l| l.0)).await?;
         if rows.is_empty() {
             break;
         }
@@ -369,7 +372,7 @@ pub async fn check(conn: &mut SqliteConnection) -> Result<AuditCheck> {
         problem = head_problem(recorded.as_deref(), count, prev.as_ref());
     }
     if problem.is_none() {
-        problem = trigger_problem(conn).await?;
+        problem = trigger_problem(db).await?;
     }
     let head = match &last {
         None => hex::encode(GENESIS),
@@ -481,6 +484,29 @@ fn head_problem(
     None
 }
 
+/// The triggers that keep the log append-only on PostgreSQL, as the migration creates them
+/// (`pg_get_triggerdef` followed by the function's body).
+const PG_TRIGGERS: [(&str, &str, &str); 3] = [
+    (
+        "audit_no_update",
+        "changes to the audit log",
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON public.audit FOR EACH ROW EXECUTE FUNCTION audit_append_only() \
+         BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;",
+    ),
+    (
+        "audit_no_delete",
+        "deletions from the audit log",
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON public.audit FOR EACH ROW EXECUTE FUNCTION audit_append_only() \
+         BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;",
+    ),
+    (
+        "audit_no_truncate",
+        "emptying the audit log",
+        "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON public.audit FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only() \
+         BEGIN RAISE EXCEPTION 'the audit log is append-only'; END;",
+    ),
+];
+
 /// Whitespace-free upper case, to compare SQL text.
 fn squeeze(sql: &str) -> String {
     sql.chars()
@@ -489,14 +515,28 @@ fn squeeze(sql: &str) -> String {
         .collect()
 }
 
-async fn trigger_problem(conn: &mut SqliteConnection) -> Result<Option<AuditProblem>> {
-    for (name, refuses, expected) in TRIGGERS {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-        )
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
+async fn trigger_problem(db: &mut impl Db) -> Result<Option<AuditProblem>> {
+    let engine = on!(&mut *db, _c, DB => <DB as Dialect>::ENGINE);
+    let (triggers, read) = match engine {
+        Engine::Sqlite => (
+            &TRIGGERS[..],
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+        ),
+        // On PostgreSQL a trigger names a function: both the trigger (enabled, on `audit`) and
+        // the function's body are compared.
+        Engine::Postgres => (
+            &PG_TRIGGERS[..],
+            "SELECT c.relname::TEXT, CASE WHEN t.tgenabled = 'D' THEN 'DISABLED' ELSE \
+               pg_get_triggerdef(t.oid) || ' ' || p.prosrc END \
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid \
+             WHERE t.tgname = $1 AND NOT t.tgisinternal",
+        ),
+    };
+    for (name, refuses, expected) in triggers {
+        let row: Option<(String, Option<String>)> = on!(&mut *db, c => sqlx::query_as(read)
+            .bind(*name)
+            .fetch_optional(c)
+            .await?);
         let message = match row {
             None => {
                 format!("the trigger {name} is missing: the audit log is no longer append-only")
@@ -529,38 +569,40 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
-pub async fn list(conn: &mut SqliteConnection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT id, at, actor, action, target, details FROM audit WHERE 1 = 1",
-    );
-    if let Some(a) = &f.actor {
-        // A person also matches what they did through their tokens (`EMAIL via token ...`).
-        let via = format!("{a} via ");
-        qb.push(" AND (actor = ")
-            .push_bind(a.clone())
-            .push(" OR substr(actor, 1, ")
-            .push_bind(via.chars().count() as i64)
-            .push(") = ")
-            .push_bind(via)
-            .push(")");
-    }
-    if let Some(a) = &f.action {
-        qb.push(" AND action = ").push_bind(a.clone());
-    }
-    if let Some(t) = &f.target {
-        qb.push(" AND target = ").push_bind(t.clone());
-    }
-    if let Some(s) = f.since {
-        qb.push(" AND at >= ").push_bind(s);
-    }
-    if let Some(u) = f.until {
-        qb.push(" AND at < ").push_bind(u);
-    }
-    if let Some(b) = f.before_id {
-        qb.push(" AND id < ").push_bind(b);
-    }
-    qb.push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(f.limit.clamp(1, 10_000)));
-    let rows: Vec<AuditRow> = qb.build_query_as().fetch_all(conn).await?;
+pub async fn list(db: &mut impl Db, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+    let rows: Vec<AuditRow> = on!(db, c, DB => {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT id, at, actor, action, target, details FROM audit WHERE 1 = 1",
+        );
+        if let Some(a) = &f.actor {
+            // A person also matches what they did through their tokens (`EMAIL via token ...`).
+            let via = format!("{a} via ");
+            qb.push(" AND (actor = ")
+                .push_bind(a.clone())
+                .push(" OR substr(actor, 1, ")
+                .push_bind(i32::try_from(via.chars().count()).unwrap_or(i32::MAX))
+                .push(") = ")
+                .push_bind(via)
+                .push(")");
+        }
+        if let Some(a) = &f.action {
+            qb.push(" AND action = ").push_bind(a.clone());
+        }
+        if let Some(t) = &f.target {
+            qb.push(" AND target = ").push_bind(t.clone());
+        }
+        if let Some(s) = f.since {
+            qb.push(" AND at >= ").push_bind(s);
+        }
+        if let Some(u) = f.until {
+            qb.push(" AND at < ").push_bind(u);
+        }
+        if let Some(b) = f.before_id {
+            qb.push(" AND id < ").push_bind(b);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(f.limit.clamp(1, 10_000)));
+        qb.build_query_as().fetch_all(c).await?
+    });
     Ok(rows.into_iter().map(Into::into).collect())
 }

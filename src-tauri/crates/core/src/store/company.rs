@@ -1,23 +1,23 @@
 //! The `company` table: the one company a data dir belongs to, recorded by `init`.
 
-use sqlx::SqliteConnection;
-
 use crate::error::Result;
+use crate::store::{on, Db};
 
 /// The company's name, or None before `init`.
-pub async fn name(conn: &mut SqliteConnection) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM company WHERE id = 1")
-        .fetch_optional(conn)
-        .await?;
+pub async fn name(db: &mut impl Db) -> Result<Option<String>> {
+    let row: Option<(String,)> = on!(db, c => sqlx::query_as("SELECT name FROM company WHERE id = 1")
+        .fetch_optional(c)
+        .await?);
     Ok(row.map(|r| r.0))
 }
 
-pub async fn insert(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO company (id, name, created_at) VALUES (1, ?, ?)")
+pub async fn insert(db: &mut impl Db, name: &str, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query("INSERT INTO company (id, name, created_at) VALUES (1, $1, $2)")
         .bind(name)
         .bind(now)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 

@@ -1,61 +1,59 @@
 //! The `scopes` table: the built-in scopes recorded at set-up and the custom ones admins add.
 
-use sqlx::SqliteConnection;
-
 use crate::error::Result;
+use crate::store::{on, Db};
 
 /// Is a scope of this name recorded?
-pub async fn exists(conn: &mut SqliteConnection, name: &str) -> Result<bool> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT name FROM scopes WHERE name = ?")
+pub async fn exists(db: &mut impl Db, name: &str) -> Result<bool> {
+    let row: Option<(String,)> = on!(db, c => sqlx::query_as("SELECT name FROM scopes WHERE name = $1")
         .bind(name)
-        .fetch_optional(conn)
-        .await?;
+        .fetch_optional(c)
+        .await?);
     Ok(row.is_some())
 }
 
 /// Record a scope; a name already recorded is an error.
-pub async fn insert(
-    conn: &mut SqliteConnection,
-    name: &str,
-    description: &str,
-    now: i64,
-) -> Result<()> {
-    write(conn, "INSERT", name, description, now).await
+pub async fn insert(db: &mut impl Db, name: &str, description: &str, now: i64) -> Result<()> {
+    write(db, "", name, description, now).await
 }
 
 /// Record a scope unless one of this name is recorded already (the built-ins, at set-up).
 pub async fn insert_or_ignore(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     name: &str,
     description: &str,
     now: i64,
 ) -> Result<()> {
-    write(conn, "INSERT OR IGNORE", name, description, now).await
+    write(db, " ON CONFLICT (name) DO NOTHING", name, description, now).await
 }
 
 async fn write(
-    conn: &mut SqliteConnection,
-    verb: &str,
+    db: &mut impl Db,
+    on_conflict: &str,
     name: &str,
     description: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "{verb} INTO scopes (name, description, created_at) VALUES (?, ?, ?)"
-    ))
-    .bind(name)
-    .bind(description)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    let sql = format!(
+        "INSERT INTO scopes (name, description, created_at) VALUES ($1, $2, $3){on_conflict}"
+    );
+    on!(db, c => sqlx::query(&sql)
+        .bind(name)
+        .bind(description)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 /// Every recorded scope as (name, description), in no particular order.
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT name, description FROM scopes")
-        .fetch_all(conn)
-        .await?)
+pub async fn list(db: &mut impl Db) -> Result<Vec<(String, String)>> {
+    Ok(
+        on!(db, c => sqlx::query_as("SELECT name, description FROM scopes")
+        .fetch_all(c)
+        .await?),
+    )
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! The `tokens` table: rows hold the keyed hash and metadata, never the token.
 
-use sqlx::SqliteConnection;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use crate::error::Result;
 use crate::keys::TokenHash;
 use crate::model::{Scope, TokenId, TokenStatus, UserId};
+use crate::store::{on, Db};
 use crate::token::TokenKind;
 
 /// A token row as stored, joined with its owner's and creator's e-mail.
@@ -50,22 +51,18 @@ pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_emai
     t.last_used_agent, t.use_count, t.refused_count \
     FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by";
 
-pub async fn find(conn: &mut SqliteConnection, id: TokenId) -> Result<Option<TokenRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE t.id = ?"))
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await?)
+pub async fn find(db: &mut impl Db, id: TokenId) -> Result<Option<TokenRow>> {
+    let sql = format!("{SELECT} WHERE t.id = $1");
+    Ok(on!(db, c => sqlx::query_as(&sql).bind(id.0).fetch_optional(c).await?))
 }
 
 /// The verification look-up: one indexed read by hash.
-pub async fn find_by_hash(
-    conn: &mut SqliteConnection,
-    hash: &TokenHash,
-) -> Result<Option<TokenRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE t.hash = ?"))
+pub async fn find_by_hash(db: &mut impl Db, hash: &TokenHash) -> Result<Option<TokenRow>> {
+    let sql = format!("{SELECT} WHERE t.hash = $1");
+    Ok(on!(db, c => sqlx::query_as(&sql)
         .bind(&hash.0[..])
-        .fetch_optional(conn)
-        .await?)
+        .fetch_optional(c)
+        .await?))
 }
 
 pub struct NewTokenRow<'a> {
@@ -99,35 +96,46 @@ pub struct TokenHistory<'a> {
     pub refused_count: i64,
 }
 
-/// Insert one token; returns its id.
-pub async fn insert(conn: &mut SqliteConnection, t: NewTokenRow<'_>) -> Result<TokenId> {
-    let mut qb = insert_query([t]);
-    let (id,): (i64,) = qb
-        .push(" RETURNING id")
-        .build_query_as()
-        .fetch_one(conn)
-        .await?;
+/// Insert one token; returns its id (one past the largest, on both engines).
+pub async fn insert(db: &mut impl Db, t: NewTokenRow<'_>) -> Result<TokenId> {
+    let first = next_id(&mut *db).await?;
+    let (id,): (i64,) = on!(db, c, DB => {
+        let mut qb = insert_query::<DB>(first, [t]);
+        qb.push(" RETURNING id").build_query_as().fetch_one(c).await?
+    });
     Ok(TokenId(id))
 }
 
-/// Insert many tokens in one statement (`tessera dev seed`). SQLite takes at most 32,766
-/// values a statement: keep to 1,500 rows a call.
-pub async fn insert_many(conn: &mut SqliteConnection, rows: Vec<NewTokenRow<'_>>) -> Result<()> {
+/// Insert many tokens in one statement (`tessera dev seed`), numbered from one past the
+/// largest id. SQLite takes at most 32,766 values a statement: keep to 1,500 rows a call.
+pub async fn insert_many(db: &mut impl Db, rows: Vec<NewTokenRow<'_>>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    insert_query(rows).build().execute(conn).await?;
+    let first = next_id(&mut *db).await?;
+    on!(db, c, DB => insert_query::<DB>(first, rows).build().execute(c).await?.rows_affected());
     Ok(())
 }
 
-fn insert_query<'a>(
+fn insert_query<'a, DB>(
+    first_id: i64,
     rows: impl IntoIterator<Item = NewTokenRow<'a>>,
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    let mut qb = sqlx::QueryBuilder::new(
-        "INSERT INTO tokens (kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
+) -> QueryBuilder<'a, DB>
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    Option<i64>: Encode<'a, DB> + Type<DB>,
+    Option<String>: Encode<'a, DB> + Type<DB>,
+    Option<&'a str>: Encode<'a, DB> + Type<DB>,
+    &'a str: Encode<'a, DB> + Type<DB>,
+    &'a [u8]: Encode<'a, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO tokens (id, kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
          scopes, status, created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit, \
          last_used_at, last_used_ip, last_used_agent, use_count, refused_count) ",
     );
+    let mut id = first_id;
     qb.push_values(rows, |mut b, t| {
         let h = t.history.unwrap_or(TokenHistory {
             status: "active",
@@ -138,7 +146,8 @@ fn insert_query<'a>(
             use_count: 0,
             refused_count: 0,
         });
-        b.push_bind(t.kind)
+        b.push_bind(id)
+            .push_bind(t.kind)
             .push_bind(t.owner_id.map(|u| u.0))
             .push_bind(t.created_by.map(|u| u.0))
             .push_bind(t.created_by_label)
@@ -159,91 +168,95 @@ fn insert_query<'a>(
             .push_bind(h.last_used_agent)
             .push_bind(h.use_count)
             .push_bind(h.refused_count);
+        id += 1;
     });
     qb
 }
 
 /// A name already used by a live token of the same owner (or of the company)?
 pub async fn live_name_taken(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     company: bool,
     owner: Option<UserId>,
     name: &str,
 ) -> Result<bool> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM tokens WHERE (kind = 'company') = ? AND IFNULL(owner_id, 0) = ? AND name = ? AND status <> 'revoked'",
+    let row: Option<(i64,)> = on!(db, c => sqlx::query_as(
+        "SELECT id FROM tokens WHERE (kind = 'company') = $1 AND COALESCE(owner_id, 0) = $2 AND name = $3 AND status <> 'revoked'",
     )
     .bind(company)
     .bind(owner.map(|u| u.0).unwrap_or(0))
     .bind(name)
-    .fetch_optional(conn)
-    .await?;
+    .fetch_optional(c)
+    .await?);
     Ok(row.is_some())
 }
 
 /// How many live (not revoked) tokens of these kinds an owner has.
-pub async fn count_live_owned(
-    conn: &mut SqliteConnection,
-    owner: UserId,
-    kinds: &[&str],
-) -> Result<i64> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT COUNT(*) FROM tokens");
-    push_live_owned(&mut qb, owner, kinds);
-    let (n,): (i64,) = qb.build_query_as().fetch_one(conn).await?;
+pub async fn count_live_owned(db: &mut impl Db, owner: UserId, kinds: &[&str]) -> Result<i64> {
+    let (n,): (i64,) = on!(db, c, DB => {
+        let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM tokens");
+        push_live_owned(&mut qb, owner, kinds);
+        qb.build_query_as().fetch_one(c).await?
+    });
     Ok(n)
 }
 
 /// Live (not revoked) tokens per owner; owners without any are left out.
-pub async fn count_live_by_owner(conn: &mut SqliteConnection) -> Result<Vec<(UserId, i64)>> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT owner_id, COUNT(*) FROM tokens WHERE owner_id IS NOT NULL AND status <> 'revoked' GROUP BY owner_id",
+pub async fn count_live_by_owner(db: &mut impl Db) -> Result<Vec<(UserId, i64)>> {
+    let rows: Vec<(i64, i64)> = on!(db, c => sqlx::query_as(
+        "SELECT owner_id, COUNT(*) FROM tokens WHERE owner_id IS NOT NULL AND status <> 'revoked' GROUP BY owner_id ORDER BY owner_id",
     )
-    .fetch_all(conn)
-    .await?;
+    .fetch_all(c)
+    .await?);
     Ok(rows.into_iter().map(|(u, n)| (UserId(u), n)).collect())
 }
 
 /// The scopes text of each live (not revoked) token of one owner.
-pub async fn live_scopes(conn: &mut SqliteConnection, owner: UserId) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT scopes FROM tokens WHERE owner_id = ? AND status <> 'revoked'")
-            .bind(owner.0)
-            .fetch_all(conn)
-            .await?;
+pub async fn live_scopes(db: &mut impl Db, owner: UserId) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = on!(db, c => sqlx::query_as(
+        "SELECT scopes FROM tokens WHERE owner_id = $1 AND status <> 'revoked'",
+    )
+    .bind(owner.0)
+    .fetch_all(c)
+    .await?);
     Ok(rows.into_iter().map(|(s,)| s).collect())
 }
 
-/// The id SQLite gives the next token inserted: one past the largest (no AUTOINCREMENT).
-pub async fn next_id(conn: &mut SqliteConnection) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM tokens")
-        .fetch_one(conn)
-        .await?;
+/// The id the next token inserted gets: one past the largest.
+pub async fn next_id(db: &mut impl Db) -> Result<i64> {
+    let (id,): (i64,) = on!(db, c => sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM tokens")
+        .fetch_one(c)
+        .await?);
     Ok(id)
 }
 
 /// Revoke every live token of these kinds for an owner; returns their ids.
 pub async fn revoke_owned(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     owner: UserId,
     kinds: &[&str],
     now: i64,
 ) -> Result<Vec<TokenId>> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "UPDATE tokens SET status = 'revoked', status_changed_at = ",
-    );
-    qb.push_bind(now);
-    push_live_owned(&mut qb, owner, kinds);
-    qb.push(" RETURNING id");
-    let rows: Vec<(i64,)> = qb.build_query_as().fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
+    let rows: Vec<(i64,)> = on!(db, c, DB => {
+        let mut qb =
+            QueryBuilder::<DB>::new("UPDATE tokens SET status = 'revoked', status_changed_at = ");
+        qb.push_bind(now);
+        push_live_owned(&mut qb, owner, kinds);
+        qb.push(" RETURNING id");
+        qb.build_query_as().fetch_all(c).await?
+    });
+    let mut ids: Vec<TokenId> = rows.into_iter().map(|r| TokenId(r.0)).collect();
+    ids.sort_by_key(|t| t.0);
+    Ok(ids)
 }
 
 /// ` WHERE` the token is live, belongs to `owner` and is of one of these kinds.
-fn push_live_owned<'a>(
-    qb: &mut sqlx::QueryBuilder<'a, sqlx::Sqlite>,
-    owner: UserId,
-    kinds: &[&'a str],
-) {
+fn push_live_owned<'a, DB>(qb: &mut QueryBuilder<'a, DB>, owner: UserId, kinds: &[&'a str])
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    &'a str: Encode<'a, DB> + Type<DB>,
+{
     qb.push(" WHERE owner_id = ")
         .push_bind(owner.0)
         .push(" AND status <> 'revoked' AND kind IN (");
@@ -254,41 +267,38 @@ fn push_live_owned<'a>(
     qb.push(")");
 }
 
-pub async fn update_status(
-    conn: &mut SqliteConnection,
-    id: TokenId,
-    status: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query("UPDATE tokens SET status = ?, status_changed_at = ? WHERE id = ?")
+pub async fn update_status(db: &mut impl Db, id: TokenId, status: &str, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET status = $1, status_changed_at = $2 WHERE id = $3")
         .bind(status)
         .bind(now)
         .bind(id.0)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
-pub async fn update_note(conn: &mut SqliteConnection, id: TokenId, note: &str) -> Result<()> {
-    sqlx::query("UPDATE tokens SET note = ? WHERE id = ?")
+pub async fn update_note(db: &mut impl Db, id: TokenId, note: &str) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET note = $1 WHERE id = $2")
         .bind(note)
         .bind(id.0)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 /// Delete a token as a tombstone: revoked, out of every list, its usage kept.
-pub async fn tombstone(conn: &mut SqliteConnection, id: TokenId, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE tokens SET deleted_at = ?, status = 'revoked', \
-         status_changed_at = CASE WHEN status = 'revoked' THEN status_changed_at ELSE ? END WHERE id = ?",
+pub async fn tombstone(db: &mut impl Db, id: TokenId, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query(
+        "UPDATE tokens SET deleted_at = $1, status = 'revoked', \
+         status_changed_at = CASE WHEN status = 'revoked' THEN status_changed_at ELSE $1 END WHERE id = $2",
     )
     .bind(now)
-    .bind(now)
     .bind(id.0)
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
@@ -349,18 +359,22 @@ impl TokenSort {
             Self::Id => "t.id",
             Self::Name => "t.name",
             Self::Kind => "t.kind",
-            Self::Owner => "IFNULL(o.email, '')",
+            Self::Owner => "COALESCE(o.email, '')",
             Self::Status => "t.status",
             Self::Created => "t.created_at",
-            Self::Expires => "IFNULL(t.expires_at, 9223372036854775807)",
-            Self::LastUsed => "IFNULL(t.last_used_at, 0)",
+            Self::Expires => "COALESCE(t.expires_at, 9223372036854775807)",
+            Self::LastUsed => "COALESCE(t.last_used_at, 0)",
             Self::Uses => "t.use_count",
         }
     }
 }
 
 /// Narrow a query over `tokens t`, after its `WHERE`, to the rows `vis` lets the actor see.
-pub(crate) fn push_visible(qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, vis: &Visibility) {
+pub(crate) fn push_visible<'a, DB>(qb: &mut QueryBuilder<'a, DB>, vis: &Visibility)
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+{
     if !vis.all {
         qb.push(" AND (t.owner_id = ")
             .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
@@ -371,12 +385,13 @@ pub(crate) fn push_visible(qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, vis: &
     }
 }
 
-fn push_where(
-    qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
-    vis: &Visibility,
-    f: &TokenFilter,
-    now: i64,
-) {
+fn push_where<'a, DB>(qb: &mut QueryBuilder<'a, DB>, vis: &Visibility, f: &TokenFilter, now: i64)
+where
+    DB: Database,
+    i64: Encode<'a, DB> + Type<DB>,
+    &'static str: Encode<'a, DB> + Type<DB>,
+    String: Encode<'a, DB> + Type<DB>,
+{
     qb.push(" WHERE t.deleted_at IS NULL");
     push_visible(qb, vis);
     if let Some(o) = f.owner {
@@ -404,19 +419,22 @@ fn push_where(
             .push_bind(format!("% {s} %"));
     }
     if let Some(text) = &f.text {
+        // Case-insensitive for ASCII letters on both engines, as SQLite's LIKE is (PostgreSQL's
+        // is not, so both sides are lowered).
         let pat = format!(
             "%{}%",
-            text.replace('\\', "\\\\")
+            text.to_ascii_lowercase()
+                .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        qb.push(" AND (t.name LIKE ")
+        qb.push(" AND (LOWER(t.name) LIKE ")
             .push_bind(pat.clone())
-            .push(" ESCAPE '\\' OR t.description LIKE ")
+            .push(" ESCAPE '\\' OR LOWER(t.description) LIKE ")
             .push_bind(pat.clone())
-            .push(" ESCAPE '\\' OR t.hint LIKE ")
+            .push(" ESCAPE '\\' OR LOWER(t.hint) LIKE ")
             .push_bind(pat.clone())
-            .push(" ESCAPE '\\' OR o.email LIKE ")
+            .push(" ESCAPE '\\' OR LOWER(o.email) LIKE ")
             .push_bind(pat)
             .push(" ESCAPE '\\')");
     }
@@ -427,7 +445,7 @@ fn push_where(
             .push_bind(now + d * 86400);
     }
     if let Some(d) = f.unused_for_days {
-        qb.push(" AND IFNULL(t.last_used_at, t.created_at) <= ")
+        qb.push(" AND COALESCE(t.last_used_at, t.created_at) <= ")
             .push_bind(now - d * 86400);
     }
     if f.never_used {
@@ -439,39 +457,38 @@ fn push_where(
 }
 
 pub async fn list(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     vis: &Visibility,
     f: &TokenFilter,
     now: i64,
 ) -> Result<Vec<TokenRow>> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SELECT);
-    push_where(&mut qb, vis, f, now);
-    if let Some(a) = f.after_id {
-        qb.push(" AND t.id > ").push_bind(a);
-    }
-    let dir = if f.descending { "DESC" } else { "ASC" };
-    qb.push(format!(
-        " ORDER BY {} {dir}, t.id {dir} LIMIT ",
-        f.sort.column()
-    ))
-    .push_bind(i64::from(f.limit.clamp(1, 100_000)))
-    .push(" OFFSET ")
-    .push_bind(i64::from(f.offset));
-    Ok(qb.build_query_as().fetch_all(conn).await?)
+    Ok(on!(db, c, DB => {
+        let mut qb = QueryBuilder::<DB>::new(SELECT);
+        push_where(&mut qb, vis, f, now);
+        if let Some(a) = f.after_id {
+            qb.push(" AND t.id > ").push_bind(a);
+        }
+        let dir = if f.descending { "DESC" } else { "ASC" };
+        qb.push(format!(
+            " ORDER BY {} {dir}, t.id {dir} LIMIT ",
+            f.sort.column()
+        ))
+        .push_bind(i64::from(f.limit.clamp(1, 100_000)))
+        .push(" OFFSET ")
+        .push_bind(i64::from(f.offset));
+        qb.build_query_as().fetch_all(c).await?
+    }))
 }
 
 /// How many tokens match (ignoring paging).
-pub async fn count(
-    conn: &mut SqliteConnection,
-    vis: &Visibility,
-    f: &TokenFilter,
-    now: i64,
-) -> Result<i64> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT COUNT(*) FROM tokens t LEFT JOIN users o ON o.id = t.owner_id",
-    );
-    push_where(&mut qb, vis, f, now);
-    let (n,): (i64,) = qb.build_query_as().fetch_one(conn).await?;
+pub async fn count(db: &mut impl Db, vis: &Visibility, f: &TokenFilter, now: i64) -> Result<i64> {
+    let (n,): (i64,) = on!(db, c, DB => {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT COUNT(*) FROM tokens t LEFT JOIN users o ON o.id = t.owner_id",
+        );
+        push_where(&mut qb, vis, f, now);
+        qb.build_query_as().fetch_one(c).await?
+    });
     Ok(n)
 }
 
@@ -506,7 +523,7 @@ mod tests {
         }
     }
 
-    async fn person(conn: &mut SqliteConnection, email: &str) -> UserId {
+    async fn person(conn: &mut impl Db, email: &str) -> UserId {
         users::insert(
             conn,
             users::NewUserRow {

@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sqlx::SqliteConnection;
+use sqlx::QueryBuilder;
 
 use crate::error::Result;
 use crate::model::TokenId;
-use crate::store::from_ts;
 use crate::store::tokens::{push_visible, Visibility};
+use crate::store::{from_ts, on, Db};
 
 /// One presentation of a known token, accepted or refused. Built on every API request, so
 /// it allocates nothing there: the address is kept as an address, the user agent is shared
@@ -64,7 +64,7 @@ pub fn fold(events: &[UseEvent]) -> Vec<(&UseEvent, i64)> {
 /// (its `uses`), and update the tokens' counters, last-used fields and idle anchors: one
 /// update per distinct token. Returns whether any accepted use moved the idle anchor of a
 /// token with idle expiry (cached decisions about such a token are then stale).
-pub async fn record(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> Result<bool> {
+pub async fn record(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bool> {
     let mut rest = rows;
     while !rest.is_empty() {
         let size = INSERT_SIZES
@@ -73,40 +73,48 @@ pub async fn record(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> R
             .unwrap_or(1);
         let (chunk, tail) = rest.split_at(size);
         rest = tail;
-        insert(conn, chunk).await?;
+        insert(&mut *db, chunk).await?;
     }
-    update_tokens(conn, rows).await
+    update_tokens(db, rows).await
 }
 
 /// Write events in one statement, each with the number of presentations it stands for,
 /// leaving the tokens' counters, last-used fields and idle anchors as they are ([`record`]
 /// moves them too). SQLite takes 32,766 values a statement: at most 3,000 rows a call.
-pub async fn insert(conn: &mut SqliteConnection, chunk: &[(&UseEvent, i64)]) -> Result<()> {
+pub async fn insert(db: &mut impl Db, chunk: &[(&UseEvent, i64)]) -> Result<()> {
     // Events of a token deleted meanwhile are dropped rather than failing the batch.
-    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+    let values: Vec<String> = (0..chunk.len())
+        .map(|r| {
+            let p: Vec<String> = (1..=10).map(|k| format!("${}", r * 10 + k)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
     let sql = format!(
         "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via, uses) \
-         SELECT * FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.column1)"
+         SELECT * FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.column1)",
+        values.join(", ")
     );
-    let mut q = sqlx::query(&sql);
-    for (e, uses) in chunk {
-        q = q
-            .bind(e.token_id.0)
-            .bind(e.at.unix_timestamp())
-            .bind(e.ip.map(|i| i.to_string()))
-            .bind(e.user_agent.as_deref().map(|s| clean(s, 256)))
-            .bind(clean(&e.method, 16))
-            .bind(clean(&e.path, 512))
-            .bind(i64::from(e.status))
-            .bind(e.outcome)
-            .bind(e.via)
-            .bind(*uses);
-    }
-    q.execute(&mut *conn).await?;
+    on!(db, c => {
+        let mut q = sqlx::query(&sql);
+        for (e, uses) in chunk {
+            q = q
+                .bind(e.token_id.0)
+                .bind(e.at.unix_timestamp())
+                .bind(e.ip.map(|i| i.to_string()))
+                .bind(e.user_agent.as_deref().map(|s| clean(s, 256)))
+                .bind(clean(&e.method, 16))
+                .bind(clean(&e.path, 512))
+                .bind(i64::from(e.status))
+                .bind(e.outcome)
+                .bind(e.via)
+                .bind(*uses);
+        }
+        q.execute(c).await?.rows_affected()
+    });
     Ok(())
 }
 
-async fn update_tokens(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -> Result<bool> {
+async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bool> {
     struct Agg<'a> {
         last_at: i64,
         last_ip: Option<IpAddr>,
@@ -140,26 +148,26 @@ async fn update_tokens(conn: &mut SqliteConnection, rows: &[(&UseEvent, i64)]) -
     }
     let mut idle_moved = false;
     for (id, a) in per_token {
-        let row: Option<(Option<i64>,)> = sqlx::query_as(
+        // Tokens are updated in id order (a BTreeMap), so two flushes never wait on each
+        // other's rows in opposite orders.
+        let row: Option<(Option<i64>,)> = on!(&mut *db, c => sqlx::query_as(
             "UPDATE tokens SET \
-               last_used_ip = CASE WHEN IFNULL(last_used_at, 0) <= ? THEN ? ELSE last_used_ip END, \
-               last_used_agent = CASE WHEN IFNULL(last_used_at, 0) <= ? THEN ? ELSE last_used_agent END, \
-               last_used_at = MAX(IFNULL(last_used_at, 0), ?), \
-               use_count = use_count + ?, refused_count = refused_count + ?, \
-               idle_anchor_at = MAX(idle_anchor_at, IFNULL(?, idle_anchor_at)) \
-             WHERE id = ? RETURNING idle_days",
+               last_used_ip = CASE WHEN COALESCE(last_used_at, 0) <= $1 THEN $2 ELSE last_used_ip END, \
+               last_used_agent = CASE WHEN COALESCE(last_used_at, 0) <= $1 THEN $3 ELSE last_used_agent END, \
+               last_used_at = CASE WHEN COALESCE(last_used_at, 0) <= $1 THEN $1 ELSE last_used_at END, \
+               use_count = use_count + $4, refused_count = refused_count + $5, \
+               idle_anchor_at = CASE WHEN $6 IS NOT NULL AND $6 > idle_anchor_at THEN $6 ELSE idle_anchor_at END \
+             WHERE id = $7 RETURNING idle_days",
         )
         .bind(a.last_at)
         .bind(a.last_ip.map(|i| i.to_string()))
-        .bind(a.last_at)
         .bind(a.last_agent.map(|s| clean(s, 256)))
-        .bind(a.last_at)
         .bind(a.accepted)
         .bind(a.refused)
         .bind(a.last_accepted_at)
         .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(c)
+        .await?);
         if a.last_accepted_at.is_some() && matches!(row, Some((Some(_),))) {
             idle_moved = true;
         }
@@ -216,19 +224,15 @@ pub struct UsageEntry {
     pub uses: i64,
 }
 
-pub async fn list(
-    conn: &mut SqliteConnection,
-    token: TokenId,
-    limit: u32,
-) -> Result<Vec<UsageEntry>> {
-    let rows: Vec<EventRow> = sqlx::query_as(
+pub async fn list(db: &mut impl Db, token: TokenId, limit: u32) -> Result<Vec<UsageEntry>> {
+    let rows: Vec<EventRow> = on!(db, c => sqlx::query_as(
         "SELECT id, at, ip, user_agent, method, path, status, outcome, via, uses FROM usage_events \
-         WHERE token_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+         WHERE token_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(token.0)
     .bind(i64::from(limit.clamp(1, 10_000)))
-    .fetch_all(conn)
-    .await?;
+    .fetch_all(c)
+    .await?);
     Ok(rows
         .into_iter()
         .map(|r| UsageEntry {
@@ -248,19 +252,17 @@ pub async fn list(
 
 /// Accepted and refused uses of one token per UTC day since `since`, as (start of the day,
 /// accepted, refused), oldest first; days without uses are left out.
-pub async fn per_day(
-    conn: &mut SqliteConnection,
-    token: TokenId,
-    since: i64,
-) -> Result<Vec<(i64, i64, i64)>> {
-    Ok(sqlx::query_as(
-        "SELECT (at / 86400) * 86400 AS day, SUM(uses * (outcome = 'accepted')), SUM(uses * (outcome <> 'accepted')) \
-         FROM usage_events WHERE token_id = ? AND at >= ? GROUP BY day ORDER BY day",
+pub async fn per_day(db: &mut impl Db, token: TokenId, since: i64) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT (at / 86400) * 86400 AS day, \
+         CAST(SUM(CASE WHEN outcome = 'accepted' THEN uses ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN outcome <> 'accepted' THEN uses ELSE 0 END) AS BIGINT) \
+         FROM usage_events WHERE token_id = $1 AND at >= $2 GROUP BY day ORDER BY day",
     )
     .bind(token.0)
     .bind(since)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all(c)
+    .await?))
 }
 
 /// An address and client that presented a token: (ip, user agent, first seen, last seen,
@@ -268,36 +270,36 @@ pub async fn per_day(
 pub type ClientRow = (Option<String>, Option<String>, i64, i64, i64);
 
 /// The addresses and clients that presented one token, most recent first (200 at most).
-pub async fn clients(conn: &mut SqliteConnection, token: TokenId) -> Result<Vec<ClientRow>> {
-    Ok(sqlx::query_as(
-        "SELECT ip, user_agent, MIN(at), MAX(at), SUM(uses) FROM usage_events WHERE token_id = ? \
-         GROUP BY ip, user_agent ORDER BY MAX(at) DESC LIMIT 200",
+pub async fn clients(db: &mut impl Db, token: TokenId) -> Result<Vec<ClientRow>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT ip, user_agent, MIN(at), MAX(at), CAST(SUM(uses) AS BIGINT) FROM usage_events WHERE token_id = $1 \
+         GROUP BY ip, user_agent ORDER BY MAX(at) DESC, ip, user_agent LIMIT 200",
     )
     .bind(token.0)
-    .fetch_all(conn)
-    .await?)
+    .fetch_all(c)
+    .await?))
 }
 
 /// Refused presentations since `since` of the tokens `vis` lets the actor see.
-pub async fn refused_since(
-    conn: &mut SqliteConnection,
-    vis: &Visibility,
-    since: i64,
-) -> Result<i64> {
-    let mut refused = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT IFNULL(SUM(e.uses), 0) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
-    );
-    refused.push_bind(since);
-    push_visible(&mut refused, vis);
-    let (n,): (i64,) = refused.build_query_as().fetch_one(conn).await?;
+pub async fn refused_since(db: &mut impl Db, vis: &Visibility, since: i64) -> Result<i64> {
+    let (n,): (i64,) = on!(db, c, DB => {
+        let mut refused = QueryBuilder::<DB>::new(
+            "SELECT CAST(COALESCE(SUM(e.uses), 0) AS BIGINT) FROM usage_events e JOIN tokens t ON t.id = e.token_id WHERE e.outcome <> 'accepted' AND e.at >= ",
+        );
+        refused.push_bind(since);
+        push_visible(&mut refused, vis);
+        refused.build_query_as().fetch_one(c).await?
+    });
     Ok(n)
 }
 
 /// Delete events older than the cut-off; returns how many.
-pub async fn prune(conn: &mut SqliteConnection, before: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM usage_events WHERE at < ?")
+pub async fn prune(db: &mut impl Db, before: i64) -> Result<u64> {
+    Ok(
+        on!(db, c => sqlx::query("DELETE FROM usage_events WHERE at < $1")
         .bind(before)
-        .execute(conn)
+        .execute(c)
         .await?
-        .rows_affected())
+        .rows_affected()),
+    )
 }

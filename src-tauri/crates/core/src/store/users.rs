@@ -1,10 +1,8 @@
 //! The `users` table.
 
-use sqlx::SqliteConnection;
-
 use crate::error::Result;
 use crate::model::{Email, Role, UserId};
-use crate::store::from_ts;
+use crate::store::{from_ts, on, Db};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct UserRow {
@@ -60,49 +58,48 @@ impl TryFrom<UserRow> for User {
 
 const COLS: &str = "id, email, name, role, active, source_group, created_at, deactivated_at";
 
-pub async fn find_by_email(conn: &mut SqliteConnection, email: &Email) -> Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE email = ?"))
+pub async fn find_by_email(db: &mut impl Db, email: &Email) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users WHERE email = $1");
+    let row: Option<UserRow> = on!(db, c => sqlx::query_as(&sql)
         .bind(email.as_str())
-        .fetch_optional(conn)
-        .await?;
+        .fetch_optional(c)
+        .await?);
     row.map(User::try_from).transpose()
 }
 
-pub async fn find(conn: &mut SqliteConnection, id: UserId) -> Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE id = ?"))
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await?;
+pub async fn find(db: &mut impl Db, id: UserId) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users WHERE id = $1");
+    let row: Option<UserRow> =
+        on!(db, c => sqlx::query_as(&sql).bind(id.0).fetch_optional(c).await?);
     row.map(User::try_from).transpose()
 }
 
-pub async fn password_hash(conn: &mut SqliteConnection, id: UserId) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM users WHERE id = ?")
+pub async fn password_hash(db: &mut impl Db, id: UserId) -> Result<Option<String>> {
+    let row: Option<(String,)> = on!(db, c => sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
         .bind(id.0)
-        .fetch_optional(conn)
-        .await?;
+        .fetch_optional(c)
+        .await?);
     Ok(row.map(|r| r.0))
 }
 
-pub async fn list(conn: &mut SqliteConnection) -> Result<Vec<User>> {
-    let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT {COLS} FROM users ORDER BY id"))
-        .fetch_all(conn)
-        .await?;
+pub async fn list(db: &mut impl Db) -> Result<Vec<User>> {
+    let sql = format!("SELECT {COLS} FROM users ORDER BY id");
+    let rows: Vec<UserRow> = on!(db, c => sqlx::query_as(&sql).fetch_all(c).await?);
     rows.into_iter().map(User::try_from).collect()
 }
 
-pub async fn count(conn: &mut SqliteConnection) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(conn)
-        .await?;
+pub async fn count(db: &mut impl Db) -> Result<i64> {
+    let (n,): (i64,) =
+        on!(db, c => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(c).await?);
     Ok(n)
 }
 
-/// The id SQLite gives the next user inserted: one past the largest (no AUTOINCREMENT).
-pub async fn next_id(conn: &mut SqliteConnection) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as("SELECT IFNULL(MAX(id), 0) + 1 FROM users")
-        .fetch_one(conn)
-        .await?;
+/// The id the next user inserted gets: one past the largest (SQLite gives that; on
+/// PostgreSQL `insert` keeps the identity sequence there).
+pub async fn next_id(db: &mut impl Db) -> Result<i64> {
+    let (id,): (i64,) = on!(db, c => sqlx::query_as("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+        .fetch_one(c)
+        .await?);
     Ok(id)
 }
 
@@ -117,9 +114,12 @@ pub struct NewUserRow<'a> {
     pub active: bool,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, u: NewUserRow<'_>) -> Result<UserId> {
-    let id = sqlx::query(
-        "INSERT INTO users (email, name, role, password_hash, source_group, created_at, active) VALUES (?, ?, ?, ?, ?, ?, ?)",
+pub async fn insert(db: &mut impl Db, u: NewUserRow<'_>) -> Result<UserId> {
+    // The id is given explicitly, one past the largest, as SQLite would choose it, so both
+    // engines number users alike.
+    let (id,): (i64,) = on!(db, c => sqlx::query_as(
+        "INSERT INTO users (id, email, name, role, password_hash, source_group, created_at, active) \
+         VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM users), $1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(u.email.as_str())
     .bind(u.name)
@@ -128,65 +128,65 @@ pub async fn insert(conn: &mut SqliteConnection, u: NewUserRow<'_>) -> Result<Us
     .bind(u.source_group)
     .bind(u.now)
     .bind(u.active)
-    .execute(conn)
-    .await?
-    .last_insert_rowid();
+    .fetch_one(c)
+    .await?);
     Ok(UserId(id))
 }
 
-pub async fn update_role(conn: &mut SqliteConnection, id: UserId, role: Role) -> Result<()> {
-    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+pub async fn update_role(db: &mut impl Db, id: UserId, role: Role) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
         .bind(role.as_str())
         .bind(id.0)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
-pub async fn update_active(
-    conn: &mut SqliteConnection,
-    id: UserId,
-    active: bool,
-    now: i64,
-) -> Result<()> {
-    sqlx::query("UPDATE users SET active = ?, deactivated_at = CASE WHEN ? THEN NULL ELSE ? END WHERE id = ?")
-        .bind(active)
-        .bind(active)
-        .bind(now)
-        .bind(id.0)
-        .execute(conn)
-        .await?;
+pub async fn update_active(db: &mut impl Db, id: UserId, active: bool, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query(
+        "UPDATE users SET active = $1, deactivated_at = CASE WHEN $1 THEN NULL ELSE $2 END WHERE id = $3",
+    )
+    .bind(active)
+    .bind(now)
+    .bind(id.0)
+    .execute(c)
+    .await?
+    .rows_affected());
     Ok(())
 }
 
-pub async fn update_password(conn: &mut SqliteConnection, id: UserId, phc: &str) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+pub async fn update_password(db: &mut impl Db, id: UserId, phc: &str) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(phc)
         .bind(id.0)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
 pub async fn update_profile(
-    conn: &mut SqliteConnection,
+    db: &mut impl Db,
     id: UserId,
     name: &str,
     source_group: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE users SET name = ?, source_group = ? WHERE id = ?")
+    on!(db, c => sqlx::query("UPDATE users SET name = $1, source_group = $2 WHERE id = $3")
         .bind(name)
         .bind(source_group)
         .bind(id.0)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(())
 }
 
-pub async fn count_admins(conn: &mut SqliteConnection) -> Result<i64> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
-            .fetch_one(conn)
-            .await?;
+pub async fn count_admins(db: &mut impl Db) -> Result<i64> {
+    let (n,): (i64,) = on!(db, c => sqlx::query_as(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = TRUE",
+    )
+    .fetch_one(c)
+    .await?);
     Ok(n)
 }

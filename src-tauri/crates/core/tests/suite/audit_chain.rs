@@ -411,7 +411,7 @@ async fn nothing_shaped_like_a_token_enters_the_audit_log() {
         ),
     ] {
         let e = tessera_core::store::audit::append(
-            &mut conn,
+            &mut *conn,
             1,
             &actor,
             "token.create",

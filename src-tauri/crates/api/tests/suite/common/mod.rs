@@ -4,16 +4,16 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+use std::path::Path;
 use std::time::Duration;
 
 use tessera_api::{RunningServer, ServerConfig, Timeouts};
-use tessera_core::keys::KeyStoreChoice;
 use tessera_core::model::{Role, Scope, TokenId};
 use tessera_core::password::Password;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
 use tessera_core::token::{TokenKind, TokenSecret};
-use tessera_core::{Actor, CreatedToken, NewToken, NewUser, OpenOptions, Tessera};
+use tessera_core::{Actor, CreatedToken, NewToken, NewUser, Tessera};
 
 pub const ALL_SCOPES: &[&str] = &[
     "me:read",
@@ -44,12 +44,7 @@ pub async fn setup() -> Env {
 pub async fn setup_with(timeouts: Timeouts) -> Env {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
-    let tessera = Tessera::open(OpenOptions {
-        data_dir: dir.path().to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open");
+    let tessera = Tessera::open(test_options(dir.path())).await.expect("open");
     let admin = tessera
         .init(
             "Acme",
@@ -203,4 +198,27 @@ impl Env {
             s.shutdown().await;
         }
     }
+}
+
+/// How the tests open a Tessera in `dir`: the SQLite file there, or, when
+/// `TESSERA_TEST_POSTGRES` names a PostgreSQL server (`postgres://USER@HOST:PORT`, as
+/// `.ci/test` sets it for its second pass), a database of that server named after `dir`
+/// (created on first open) with its shared key file in `dir`.
+pub fn test_options(dir: &Path) -> tessera_core::OpenOptions {
+    let mut o = tessera_core::OpenOptions::new(dir, tessera_core::keys::KeyStoreChoice::File);
+    if let Some(server) = std::env::var("TESSERA_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        dir.hash(&mut h);
+        o.database_url = Some(format!(
+            "{}/tessera_test_{:016x}",
+            server.trim_end_matches('/'),
+            h.finish()
+        ));
+        o.key_file = Some(dir.join("shared.key"));
+    }
+    o
 }

@@ -5,24 +5,18 @@
 
 use std::path::Path;
 
-use tessera_core::keys::KeyStoreChoice;
 use tessera_core::model::{Role, TokenId};
 use tessera_core::password::Password;
 use tessera_core::policy::ExpiryRequest;
 use tessera_core::token::TokenKind;
-use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
+use tessera_core::{Actor, NewToken, NewUser, Tessera};
 
 /// The first admin every test company gets.
 pub const ADMIN: &str = "admin@acme.test";
 
 /// Open the Tessera in `dir` (another call on the same dir acts as another process would).
 pub async fn open(dir: &Path) -> Tessera {
-    Tessera::open(OpenOptions {
-        data_dir: dir.to_owned(),
-        keystore: KeyStoreChoice::File,
-    })
-    .await
-    .expect("open")
+    Tessera::open(test_options(dir)).await.expect("open")
 }
 
 /// Open the Tessera in `dir` and create the company "Acme" with its first admin, [`ADMIN`].
@@ -84,4 +78,27 @@ pub async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
     t.actor(Some(&email.parse().expect("email")))
         .await
         .expect("actor")
+}
+
+/// How the tests open a Tessera in `dir`: the SQLite file there, or, when
+/// `TESSERA_TEST_POSTGRES` names a PostgreSQL server (`postgres://USER@HOST:PORT`, as
+/// `.ci/test` sets it for its second pass), a database of that server named after `dir`
+/// (created on first open) with its shared key file in `dir`.
+pub fn test_options(dir: &Path) -> tessera_core::OpenOptions {
+    let mut o = tessera_core::OpenOptions::new(dir, tessera_core::keys::KeyStoreChoice::File);
+    if let Some(server) = std::env::var("TESSERA_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        dir.hash(&mut h);
+        o.database_url = Some(format!(
+            "{}/tessera_test_{:016x}",
+            server.trim_end_matches('/'),
+            h.finish()
+        ));
+        o.key_file = Some(dir.join("shared.key"));
+    }
+    o
 }

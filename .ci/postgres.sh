@@ -1,0 +1,30 @@
+# Sourced by .ci/test (and usable by hand): a throwaway PostgreSQL 15 cluster for one run.
+# `pg_start` sets TESSERA_TEST_POSTGRES (postgres://postgres@127.0.0.1:PORT) and PG_DIR;
+# `pg_stop` stops the cluster and removes its directory. initdb refuses root, so the cluster
+# runs as the `postgres` user; fsync is off (the data is thrown away).
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+pg_start() {
+  local port=${1:-$(( 20000 + RANDOM % 20000 ))}
+  PG_DIR=$(mktemp -d /tmp/tessera-pg.XXXXXX)
+  chmod 777 "$PG_DIR"
+  local as=()
+  [ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
+  "${as[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres >"$PG_DIR/initdb.log" 2>&1 || {
+    cat "$PG_DIR/initdb.log" >&2; return 1; }
+  "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null || { cat "$PG_DIR/log" >&2; return 1; }
+  export PG_DIR PG_PORT=$port
+  export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
+}
+
+pg_stop() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  local as=()
+  [ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
+  "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+  unset PG_DIR TESSERA_TEST_POSTGRES
+}
