@@ -32,5 +32,6 @@ pub async fn serve_ok(cfg: ServerConfig) -> Result<RunningServer> {
         handle,
         server,
         usage: None,
+        leave: None,
     })
 }

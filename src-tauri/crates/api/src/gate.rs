@@ -269,8 +269,9 @@ pub async fn check(
         Err(err)
     };
     // Refusals spend the token's rate limit too: a leaked revoked token is limited like a
-    // live one.
-    let remaining = match app.limits.check(token.id, token.rate_limit) {
+    // live one. With several servers on one database each enforces its share of the limit.
+    let share = token.rate_limit.div_ceil(app.tessera.instances());
+    let remaining = match app.limits.check(token.id, share) {
         Admit::Yes { remaining } => remaining,
         Admit::No { retry_after } => {
             return refused(

@@ -137,6 +137,8 @@ pub struct RunningServer {
     server: JoinHandle<std::io::Result<()>>,
     /// None for the benchmark baseline ([`bench::serve_ok`]), which records nothing.
     usage: Option<UsageWriter>,
+    /// Tells the instance heartbeat (PostgreSQL) to leave the count.
+    leave: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl RunningServer {
@@ -150,6 +152,9 @@ impl RunningServer {
         }
         if let Some(usage) = self.usage {
             usage.shutdown().await;
+        }
+        if let Some(leave) = self.leave {
+            let _ = leave.send(true);
         }
     }
 }
@@ -466,6 +471,9 @@ pub async fn start_with(
             "the change listener has not connected yet; verifying without the cache until it does"
         );
     }
+    // Servers sharing a PostgreSQL database each enforce their share of a token's limit.
+    let (leave, heartbeat) = tokio::sync::watch::channel(false);
+    tessera.join_instances(heartbeat);
     let (usage_tx, usage) = UsageWriter::start(tessera.clone());
     let state = AppState::new(tessera, usage_tx, timeouts.request);
     let router = router(state.clone());
@@ -488,6 +496,7 @@ pub async fn start_with(
         handle,
         server,
         usage: Some(usage),
+        leave: Some(leave),
     })
 }
 

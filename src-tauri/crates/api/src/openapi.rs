@@ -140,7 +140,8 @@ fn schemas() -> Value {
             "type": "object", "required": ["status"],
             "properties": {
                 "status": {"type": "string", "enum": ["ok", "unavailable"]},
-                "reason": {"type": "string", "description": "Why this instance cannot answer now (503 only)"}
+                "reason": {"type": "string", "description": "Why this instance cannot answer now (503 only)"},
+                "instances": {"type": "integer", "minimum": 1, "description": "Servers sharing this database, this one included (1 on SQLite); each enforces its share of a token's rate limit"}
             }
         },
         "OpenAPIDocument": {

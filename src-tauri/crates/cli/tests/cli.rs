@@ -7,6 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "cli/team.rs"]
+mod team;
+
 const PW: &str = "correct horse battery staple";
 
 struct Env {
@@ -49,6 +52,11 @@ impl Run {
     }
 }
 
+/// Unix seconds now.
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tessera")
 }
@@ -71,10 +79,37 @@ impl Env {
             .env("TESSERA_KEYSTORE", "file")
             .env("TESSERA_PASSWORD", PW)
             .env_remove("TESSERA_LOG")
+            .env_remove("TESSERA_DATABASE_URL")
+            .env_remove("TESSERA_KEY_FILE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        self.engine_env(&mut c);
         c
+    }
+
+    /// With `TESSERA_TEST_POSTGRES` set (`.ci/test`'s second pass), this installation's store
+    /// is a database of that server named after the temp dir: its URL.
+    fn pg_url(&self) -> Option<String> {
+        let server = std::env::var("TESSERA_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.is_empty())?;
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.dir.path().hash(&mut h);
+        Some(format!(
+            "{}/tessera_cli_{:016x}",
+            server.trim_end_matches('/'),
+            h.finish()
+        ))
+    }
+
+    /// Point a command at the PostgreSQL store (and its shared key file) when there is one.
+    fn engine_env(&self, c: &mut Command) {
+        if let Some(url) = self.pg_url() {
+            c.env("TESSERA_DATABASE_URL", url)
+                .env("TESSERA_KEY_FILE", self.dir.path().join("shared.key"));
+        }
     }
 
     fn run_with(&self, mut c: Command, stdin: &str) -> Run {
@@ -156,14 +191,21 @@ impl Env {
         self.stdin(&all, token)
     }
 
+    /// Run one statement on the store behind Tessera's back (SQLite file or PostgreSQL).
     fn sql(&self, statement: &str) {
-        let path = self.data().join("tessera.db");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("rt");
         rt.block_on(async {
             use sqlx::Connection;
+            if let Some(url) = self.pg_url() {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                sqlx::query(statement).execute(&mut c).await.expect("sql");
+                c.close().await.expect("close");
+                return;
+            }
+            let path = self.data().join("tessera.db");
             let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
                 .await
                 .expect("connect");
@@ -172,20 +214,24 @@ impl Env {
         });
     }
 
+    /// Drop one of the audit log's triggers, as someone with the database's password could.
+    fn drop_audit_trigger(&self, name: &str) {
+        if self.pg_url().is_some() {
+            self.sql(&format!("DROP TRIGGER {name} ON audit"));
+        } else {
+            self.sql(&format!("DROP TRIGGER {name}"));
+        }
+    }
+
     /// A fingerprint of every table's content, to prove a failed command changed nothing.
     fn snapshot(&self) -> String {
-        let path = self.data().join("tessera.db");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("rt");
         rt.block_on(async {
             use sqlx::{Connection, Row};
-            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .expect("connect");
-            let mut out = String::new();
-            for table in [
+            let tables = [
                 "company",
                 "users",
                 "scopes",
@@ -193,21 +239,40 @@ impl Env {
                 "usage_events",
                 "audit",
                 "meta",
-            ] {
-                let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY rowid"))
-                    .fetch_all(&mut c)
-                    .await
-                    .expect("select");
-                out.push_str(&format!("{table}:{}\n", rows.len()));
-                for r in rows {
-                    for i in 0..r.len() {
-                        let v: Option<Vec<u8>> = r.try_get_unchecked(i).ok();
-                        out.push_str(&format!("{:?}|", v));
+            ];
+            let mut out = String::new();
+            // Every row in its first column's order, every value as bytes.
+            macro_rules! dump {
+                ($c:expr) => {
+                    for table in tables {
+                        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
+                            .fetch_all(&mut $c)
+                            .await
+                            .expect("select");
+                        out.push_str(&format!("{table}:{}\n", rows.len()));
+                        for r in rows {
+                            for i in 0..r.len() {
+                                let v: Option<Vec<u8>> = r.try_get_unchecked(i).ok();
+                                out.push_str(&format!("{:?}|", v));
+                            }
+                            out.push('\n');
+                        }
                     }
-                    out.push('\n');
-                }
+                };
             }
-            c.close().await.expect("close");
+            if let Some(url) = self.pg_url() {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("connect");
+                dump!(c);
+                c.close().await.expect("close");
+            } else {
+                let path = self.data().join("tessera.db");
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("connect");
+                dump!(c);
+                c.close().await.expect("close");
+            }
             out
         })
     }
@@ -651,7 +716,8 @@ fn expired_tokens_are_refused() {
     ]);
     e.verify(&t, &[]).ok();
     e.sql(&format!(
-        "UPDATE tokens SET expires_at = strftime('%s','now') - 1 WHERE id = {id}"
+        "UPDATE tokens SET expires_at = {} - 1 WHERE id = {id}",
+        now()
     ));
     let r = e.verify(&t, &[]);
     assert_eq!((r.code, reason(&r)), (1, "expired"));
@@ -679,7 +745,8 @@ fn idle_expiry_strikes_after_n_unused_days_and_each_use_renews_it() {
     ]);
     // Unused for a day and a half: still fine, and the use renews the clock.
     e.sql(&format!(
-        "UPDATE tokens SET idle_anchor_at = strftime('%s','now') - 129600 WHERE id = {id}"
+        "UPDATE tokens SET idle_anchor_at = {} - 129600 WHERE id = {id}",
+        now()
     ));
     e.verify(&t, &[]).ok();
     let shown = e
@@ -695,7 +762,8 @@ fn idle_expiry_strikes_after_n_unused_days_and_each_use_renews_it() {
     );
     // Unused for more than two days: idle-expired.
     e.sql(&format!(
-        "UPDATE tokens SET idle_anchor_at = strftime('%s','now') - 172801 WHERE id = {id}"
+        "UPDATE tokens SET idle_anchor_at = {} - 172801 WHERE id = {id}",
+        now()
     ));
     let r = e.verify(&t, &[]);
     assert_eq!((r.code, reason(&r)), (1, "idle_expired"));
@@ -1397,7 +1465,11 @@ fn a_data_dir_that_cannot_be_written_is_reported() {
 #[test]
 fn a_database_from_a_newer_version_is_refused() {
     let e = Env::setup();
-    e.sql("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99991231235959, 'future', 1, x'00', 0)");
+    e.sql(if e.pg_url().is_some() {
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99991231235959, 'future', TRUE, '\\x00'::bytea, 0)"
+    } else {
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99991231235959, 'future', 1, x'00', 0)"
+    });
     let r = e.run(&["token", "list"]);
     assert_eq!(r.code, 1);
     assert!(
@@ -1672,7 +1744,7 @@ fn a_thousand_issued_tokens_appear_nowhere_at_rest() {
 /// Tamper with the audit log as someone with the sqlite3 shell could: drop the delete trigger
 /// and delete entry 2.
 fn delete_audit_entry_2(e: &Env) {
-    e.sql("DROP TRIGGER audit_no_delete");
+    e.drop_audit_trigger("audit_no_delete");
     e.sql("DELETE FROM audit WHERE id = 2");
 }
 
@@ -1721,17 +1793,19 @@ fn audit_verify_passes_an_untouched_log_and_names_the_first_bad_entry_after_tamp
     assert_eq!(v["entries"], 3);
     assert_eq!(v["problem"]["entry"], 3);
     // Putting the trigger back does not hide the deletion; the chain still shows it.
-    e.sql(
+    e.sql(if e.pg_url().is_some() {
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only()"
+    } else {
         "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN \
-         SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    );
+         SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    });
     assert!(e.run(&["audit", "verify"]).error().contains("entry 3"));
 }
 
 #[test]
 fn audit_verify_reports_a_changed_entry_and_a_dropped_trigger() {
     let e = Env::setup();
-    e.sql("DROP TRIGGER audit_no_update");
+    e.drop_audit_trigger("audit_no_update");
     let r = e.run(&["audit", "verify"]);
     assert_eq!(r.code, 1);
     assert_eq!(
@@ -1989,8 +2063,12 @@ fn serve_killed_under_load_keeps_the_database_and_every_acknowledged_revocation(
         let r = s.finish();
         assert_ne!(r.code, 0, "serve was not killed");
         // The database is whole, and every acknowledged revocation holds.
+        // (A SQLite file is checked here; a PostgreSQL server keeps its own data whole.)
         let check = rt.block_on(async {
             use sqlx::Connection;
+            if e.pg_url().is_some() {
+                return "ok".to_owned();
+            }
             let path = e.data().join("tessera.db");
             let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
                 .await

@@ -39,7 +39,9 @@ pub const MAX_PAGE: u32 = 500;
 /// reconnecting, so a load balancer sends requests elsewhere.
 pub async fn health(State(app): State<AppState>) -> Response {
     match app.tessera.health().await {
-        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Ok(()) => {
+            Json(json!({"status": "ok", "instances": app.tessera.instances()})).into_response()
+        }
         Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "unavailable", "reason": reason})),

@@ -172,6 +172,9 @@ impl OpenOptions {
 pub struct Tessera {
     pub(crate) store: Store,
     cache: std::sync::Arc<crate::cache::VerifyCache>,
+    /// Live servers on this database, this one included (1 unless [`Tessera::join_instances`]
+    /// counts them).
+    instances: std::sync::Arc<std::sync::atomic::AtomicU32>,
     hasher: TokenHasher,
     key_location: KeyLocation,
     data_dir: PathBuf,
@@ -224,6 +227,7 @@ impl Tessera {
         Ok(Self {
             store,
             cache: Default::default(),
+            instances: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(1)),
             hasher,
             key_location,
             data_dir: opts.data_dir,
@@ -265,6 +269,58 @@ impl Tessera {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         true
+    }
+
+    /// Take part in counting the servers on this database (PostgreSQL; nothing on SQLite):
+    /// renew this instance's row every second and keep [`Tessera::instances`] current, so a
+    /// server can enforce its share of each rate limit. Stops when `stop` fires, leaving the
+    /// count behind.
+    pub fn join_instances(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        if self.store.engine() != store::Engine::Postgres {
+            return;
+        }
+        let mut id = [0u8; 12];
+        rand::fill(&mut id);
+        let id = hex::encode(id);
+        let (store, count) = (self.store.clone(), self.instances.clone());
+        let mut stop = stop;
+        tokio::spawn(async move {
+            use std::sync::atomic::Ordering;
+            loop {
+                let now = now_ts();
+                let beat = async {
+                    let mut c = store.reader().await?;
+                    store::instances::beat(&mut c, &id, now, now - 3).await
+                };
+                match beat.await {
+                    Ok(n) => {
+                        let n = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+                        if count.swap(n, Ordering::Relaxed) != n {
+                            tracing::info!(instances = n, "servers sharing this database");
+                        }
+                    }
+                    // Alone until the database answers again: the whole limit, not less.
+                    Err(_) => count.store(1, Ordering::Relaxed),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    _ = stop.changed() => break,
+                }
+                if *stop.borrow() {
+                    break;
+                }
+            }
+            if let Ok(mut c) = store.reader().await {
+                let _ = store::instances::leave(&mut c, &id).await;
+            }
+        });
+    }
+
+    /// How many servers share this database, this one included (at least 1).
+    pub fn instances(&self) -> u32 {
+        self.instances
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1)
     }
 
     /// Is this instance fit to answer: the database reachable and, on PostgreSQL with the

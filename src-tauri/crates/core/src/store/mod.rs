@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod company;
+pub mod instances;
 pub mod meta;
 pub mod scopes;
 pub mod tokens;

@@ -1,0 +1,420 @@
+//! Teams: two `tessera serve` instances on one PostgreSQL database, managed through either
+//! instance's API and through the CLI. Each instance caches verifications; these tests
+//! prove that a change made anywhere reaches the other instance's answers at once (through
+//! the schema's notifications), and within the poll interval when its listener connection is
+//! killed. They need the PostgreSQL server `.ci/test` starts (`TESSERA_TEST_POSTGRES`) and
+//! fail without it rather than pass without testing anything.
+
+use std::time::{Duration, Instant};
+
+use super::{Env, Run, Server};
+
+fn require_postgres() -> String {
+    std::env::var("TESSERA_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .expect("the team tests need a PostgreSQL server: set TESSERA_TEST_POSTGRES (.ci/test starts one)")
+}
+
+/// One running instance: its address and a client that trusts its certificate.
+struct Instance {
+    server: Server,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Env {
+    /// Start `tessera serve` with its own data dir (its own certificates) on this
+    /// installation's database.
+    fn instance(&self, name: &str) -> Instance {
+        let data = self.dir.path().join(name);
+        let data = data.to_str().expect("utf-8 path");
+        let server = self.spawn_serve(&["--data-dir", data]);
+        let line = server.listening().expect("serve started");
+        let base = line
+            .trim_start_matches("Tessera API listening on ")
+            .split_whitespace()
+            .next()
+            .expect("address")
+            .trim_end_matches(['.', ','])
+            .to_owned();
+        let ca = self
+            .run(&["--data-dir", data, "cert", "export"])
+            .ok()
+            .stdout;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).expect("ca")])
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        Instance {
+            server,
+            base,
+            client,
+        }
+    }
+}
+
+impl Instance {
+    async fn get(&self, path: &str, token: &str) -> u16 {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> u16 {
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
+    }
+
+    async fn health(&self) -> u16 {
+        self.client
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_or(0, |r| r.status().as_u16())
+    }
+
+    /// Ask `path` with `token` until it answers `want`; returns how long that took and how
+    /// many answers came before it. Panics after `within`.
+    async fn until(&self, path: &str, token: &str, want: u16, within: Duration) -> (Duration, u32) {
+        let start = Instant::now();
+        let mut before = 0;
+        loop {
+            let got = self.get(path, token).await;
+            if got == want {
+                return (start.elapsed(), before);
+            }
+            assert_ne!(got, 500, "{path} answered 500");
+            before += 1;
+            assert!(
+                start.elapsed() < within,
+                "{path} still answered {got} instead of {want} after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn stop(self) -> Run {
+        self.server.stop()
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn personal(e: &Env, owner: &str, name: &str, scopes: &[&str]) -> (i64, String) {
+    let mut args = vec!["--kind", "personal", "--owner", owner, "--name", name];
+    for s in scopes {
+        args.extend_from_slice(&["--scope", s]);
+    }
+    e.create(&args)
+}
+
+#[test]
+fn a_revoke_through_one_instance_or_the_cli_is_refused_by_the_other_at_once() {
+    require_postgres();
+    let e = Env::setup();
+    let (one_id, one) = personal(&e, "user@acme.test", "one", &["me:read"]);
+    let (two_id, two) = personal(&e, "user@acme.test", "two", &["me:read"]);
+    let (_, admin) = personal(&e, "admin@acme.test", "ops", &["tokens:write"]);
+    let a = e.instance("a");
+    let b = e.instance("b");
+    runtime().block_on(async {
+        assert_eq!(a.health().await, 200);
+        assert_eq!(b.health().await, 200);
+        // B has both tokens cached.
+        for t in [&one, &two] {
+            for _ in 0..3 {
+                assert_eq!(b.get("/v1/me", t).await, 200);
+            }
+        }
+        // Revoked through A's API: B refuses it well within its 1 s poll, so by the
+        // notification.
+        let path = format!("/v1/tokens/{one_id}/revoke");
+        assert_eq!(
+            a.send(reqwest::Method::POST, &path, &admin, serde_json::json!({}))
+                .await,
+            200
+        );
+        let (took, stale) = b.until("/v1/me", &one, 401, Duration::from_secs(1)).await;
+        eprintln!("revoke through A reached B after {took:?} ({stale} stale answers)");
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+        // Revoked with the CLI (another process, no server involved): the same.
+        e.run(&["token", "revoke", &two_id.to_string()]).ok();
+        let (took, stale) = b.until("/v1/me", &two, 401, Duration::from_secs(1)).await;
+        eprintln!("revoke by the CLI reached B after {took:?} ({stale} stale answers)");
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+        // A refuses both as well.
+        assert_eq!(a.get("/v1/me", &one).await, 401);
+        assert_eq!(a.get("/v1/me", &two).await, 401);
+    });
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn role_changes_and_deactivations_through_one_instance_narrow_the_other_at_once() {
+    require_postgres();
+    let e = Env::setup();
+    e.run(&[
+        "user",
+        "add",
+        "--email",
+        "ann@acme.test",
+        "--name",
+        "Ann",
+        "--role",
+        "admin",
+    ])
+    .ok();
+    let (_, ann) = personal(&e, "ann@acme.test", "reader", &["users:read"]);
+    let (_, uli) = personal(&e, "user@acme.test", "mine", &["me:read"]);
+    let (_, admin) = personal(&e, "admin@acme.test", "people", &["users:write"]);
+    let a = e.instance("a");
+    let b = e.instance("b");
+    runtime().block_on(async {
+        for _ in 0..3 {
+            assert_eq!(b.get("/v1/users", &ann).await, 200);
+            assert_eq!(b.get("/v1/me", &uli).await, 200);
+        }
+        // Ann is made a user through A: her token keeps users:read on paper, but a user may
+        // not read users, so B refuses it.
+        assert_eq!(
+            a.send(
+                reqwest::Method::PUT,
+                "/v1/users/ann@acme.test/role",
+                &admin,
+                serde_json::json!({"role": "user"})
+            )
+            .await,
+            200
+        );
+        let (took, _) = b
+            .until("/v1/users", &ann, 403, Duration::from_secs(1))
+            .await;
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+        // Uli is deactivated through A: B refuses his token.
+        assert_eq!(
+            a.send(
+                reqwest::Method::POST,
+                "/v1/users/user@acme.test/deactivate",
+                &admin,
+                serde_json::json!({})
+            )
+            .await,
+            200
+        );
+        let (took, _) = b.until("/v1/me", &uli, 401, Duration::from_secs(1)).await;
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+    });
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn with_its_listener_killed_an_instance_still_refuses_a_revoked_token_within_a_poll() {
+    let server = require_postgres();
+    let e = Env::setup();
+    let (id, token) = personal(&e, "user@acme.test", "one", &["me:read"]);
+    let b = e.instance("b");
+    let admin_url = format!("{}/postgres", server.trim_end_matches('/'));
+    runtime().block_on(async {
+        for _ in 0..3 {
+            assert_eq!(b.get("/v1/me", &token).await, 200);
+        }
+        // Kill every listening connection (B's among them), then revoke at once.
+        use sqlx::Connection;
+        let mut pg = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("connect");
+        let (killed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut pg)
+        .await
+        .expect("terminate");
+        assert!(killed >= 1, "no listener connection found");
+        e.run(&["token", "revoke", &id.to_string()]).ok();
+        // Within one poll interval (1 s) plus the reconnect, never a stale accept after.
+        let (took, stale) = b.until("/v1/me", &token, 401, Duration::from_secs(3)).await;
+        eprintln!("with the listener killed: refused after {took:?} ({stale} stale answers)");
+        assert!(took < Duration::from_millis(1500), "took {took:?}");
+        for _ in 0..20 {
+            assert_eq!(b.get("/v1/me", &token).await, 401);
+        }
+        // The listener comes back by itself, and with it the cache and a green health check.
+        let start = Instant::now();
+        while b.health().await != 200 {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "never healthy again"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = pg.close().await;
+    });
+    b.stop();
+}
+
+#[test]
+fn the_shared_key_file_is_created_0600_and_every_instance_must_use_that_key() {
+    require_postgres();
+    let e = Env::setup();
+    let key = e.dir.path().join("shared.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key)
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&key).expect("read");
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .expect("base64");
+    assert_eq!(bytes.len(), 32);
+    let (_, token) = personal(&e, "user@acme.test", "one", &["me:read"]);
+    e.verify(&token, &[]).ok();
+
+    // A copy others can read is refused, with the fix.
+    let loose = e.dir.path().join("loose.key");
+    std::fs::copy(&key, &loose).expect("copy");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let mut c = e.cmd(&["token", "list"]);
+        c.env("TESSERA_KEY_FILE", &loose);
+        let r = e.run_with(c, "");
+        assert_eq!(r.code, 1);
+        assert!(r.error().contains("chmod 600"), "{}", r.stderr);
+    }
+    // Another key is refused: it would verify nothing.
+    let other = e.dir.path().join("other.key");
+    std::fs::write(
+        &other,
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32]),
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let mut c = e.cmd(&["token", "list"]);
+    c.env("TESSERA_KEY_FILE", &other);
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("not the key"), "{}", r.stderr);
+    // A missing key file is not silently replaced by a new key.
+    let mut c = e.cmd(&["token", "list"]);
+    c.env("TESSERA_KEY_FILE", e.dir.path().join("missing.key"));
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("does not exist"), "{}", r.stderr);
+    assert!(!e.dir.path().join("missing.key").exists());
+    // Without any key file, PostgreSQL is refused with what to do.
+    let mut c = e.cmd(&["token", "list"]);
+    c.env_remove("TESSERA_KEY_FILE");
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("--key-file"), "{}", r.stderr);
+    // The token still verifies with the right key.
+    e.verify(&token, &[]).ok();
+}
+
+#[test]
+fn a_database_url_that_is_not_postgresql_is_refused_with_what_to_write() {
+    require_postgres();
+    let e = Env::setup();
+    let mut c = e.cmd(&["token", "list"]);
+    c.env("TESSERA_DATABASE_URL", "mysql://x@localhost/db");
+    let r = e.run_with(c, "");
+    assert_eq!(r.code, 1);
+    assert!(r.error().contains("postgres://"), "{}", r.stderr);
+}
+
+#[test]
+fn three_instances_together_admit_about_a_tokens_rate_limit_not_three_times_it() {
+    require_postgres();
+    let e = Env::setup();
+    let (_, token) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "limited",
+        "--scope",
+        "me:read",
+        "--rate-limit",
+        "60",
+    ]);
+    let all = [e.instance("a"), e.instance("b"), e.instance("c")];
+    runtime().block_on(async {
+        // Each instance counts the others through its heartbeat (about a second).
+        for i in &all {
+            let start = Instant::now();
+            loop {
+                let v: serde_json::Value = i
+                    .client
+                    .get(format!("{}/healthz", i.base))
+                    .send()
+                    .await
+                    .expect("healthz")
+                    .json()
+                    .await
+                    .expect("json");
+                if v["instances"] == 3 {
+                    break;
+                }
+                assert!(start.elapsed() < Duration::from_secs(10), "{v}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        // A client behind a load balancer: 180 requests spread over the three.
+        let mut admitted = 0u32;
+        for n in 0..180 {
+            match all[n % 3].get("/v1/me", &token).await {
+                200 => admitted += 1,
+                429 => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+        let ratio = f64::from(admitted) / 60.0;
+        eprintln!("admitted {admitted} of 180 with a limit of 60 a minute on 3 instances");
+        assert!((0.9..=1.2).contains(&ratio), "admitted {admitted}");
+    });
+    for i in all {
+        i.stop();
+    }
+}
