@@ -14,6 +14,8 @@ const PW: &str = "correct horse battery staple";
 
 struct Env {
     dir: tempfile::TempDir,
+    /// A PostgreSQL server of the test's own instead of `TESSERA_TEST_POSTGRES`.
+    pg_server: Option<String>,
 }
 
 struct Run {
@@ -65,6 +67,7 @@ impl Env {
     fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("tempdir"),
+            pg_server: None,
         }
     }
 
@@ -91,9 +94,12 @@ impl Env {
     /// With `TESSERA_TEST_POSTGRES` set (`.ci/test`'s second pass), this installation's store
     /// is a database of that server named after the temp dir: its URL.
     fn pg_url(&self) -> Option<String> {
-        let server = std::env::var("TESSERA_TEST_POSTGRES")
-            .ok()
-            .filter(|s| !s.is_empty())?;
+        let server = match &self.pg_server {
+            Some(s) => s.clone(),
+            None => std::env::var("TESSERA_TEST_POSTGRES")
+                .ok()
+                .filter(|s| !s.is_empty())?,
+        };
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.dir.path().hash(&mut h);
@@ -138,7 +144,11 @@ impl Env {
 
     /// An installation with an admin, a vrm_admin and a user.
     fn setup() -> Self {
-        let e = Self::new();
+        Self::setup_in(Self::new())
+    }
+
+    /// [`Env::setup`] on an environment prepared by the caller.
+    fn setup_in(e: Self) -> Self {
         e.run(&[
             "init",
             "--company",

@@ -261,7 +261,14 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
                         if Arc::strong_count(&cache) == 1 || pool.is_closed() {
                             return;
                         }
-                        match change_version(&pool).await {
+                        // Briefly: while this waits, nothing watches the listening connection.
+                        match tokio::time::timeout(
+                            Duration::from_millis(500),
+                            change_version(&pool),
+                        )
+                        .await
+                        .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+                        {
                             Ok(v) if Some(v) != version => {
                                 tracing::debug!(
                                     version = v,

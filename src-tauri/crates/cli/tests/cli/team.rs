@@ -418,3 +418,184 @@ fn three_instances_together_admit_about_a_tokens_rate_limit_not_three_times_it()
         i.stop();
     }
 }
+
+/// A PostgreSQL cluster of one test's own (it is stopped and started under load), made with
+/// the same script `.ci/test` uses.
+struct OwnCluster {
+    dir: String,
+    url: String,
+}
+
+impl OwnCluster {
+    fn start() -> Self {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../.ci/postgres.sh");
+        let out = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!(". '{script}' && pg_start >&2 && printf '%s %s' \"$PG_DIR\" \"$TESSERA_TEST_POSTGRES\""),
+            ])
+            .output()
+            .expect("bash");
+        assert!(
+            out.status.success(),
+            "cannot start a cluster: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (dir, url) = text.split_once(' ').expect("dir and url");
+        Self {
+            dir: dir.to_owned(),
+            url: url.to_owned(),
+        }
+    }
+
+    fn pg_ctl(&self, what: &[&str]) {
+        let bin = "/usr/lib/postgresql/15/bin/pg_ctl";
+        let data = format!("{}/data", self.dir);
+        let mut c = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", bin]);
+            c
+        } else {
+            std::process::Command::new(bin)
+        };
+        let status = c
+            .args(["-D", &data, "-w", "-l", &format!("{}/log", self.dir)])
+            .args(what)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("pg_ctl");
+        assert!(status.success(), "pg_ctl {what:?}");
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!(
+                    ". '{}' && PG_DIR='{}' pg_stop",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/../../../.ci/postgres.sh"),
+                    self.dir
+                ),
+            ])
+            .status();
+    }
+}
+
+#[test]
+fn postgresql_stopped_and_started_under_load_gives_503s_never_500s_and_recovers() {
+    require_postgres();
+    let cluster = OwnCluster::start();
+    let mut e = Env::new();
+    e.pg_server = Some(cluster.url.clone());
+    let e = Env::setup_in(e);
+    e.run(&["policy", "set", "max_rate_limit", "100000"]).ok();
+    let (id, token) = e.create(&[
+        "--kind",
+        "personal",
+        "--owner",
+        "user@acme.test",
+        "--name",
+        "busy",
+        "--scope",
+        "me:read",
+        "--rate-limit",
+        "100000",
+    ]);
+    let a = e.instance("a");
+    let uses = |e: &Env| -> i64 {
+        e.run(&["token", "show", &id.to_string(), "--json"])
+            .ok()
+            .json()["use_count"]
+            .as_i64()
+            .expect("use_count")
+    };
+    let rt = runtime();
+    let seen = rt.block_on(async {
+        assert_eq!(a.health().await, 200);
+        // Load: one client calling /v1/me in a loop, recording every answer.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (client, url, t, halt) = (
+            a.client.clone(),
+            format!("{}/v1/me", a.base),
+            token.clone(),
+            stop.clone(),
+        );
+        let load = tokio::spawn(async move {
+            let mut seen: Vec<u16> = Vec::new();
+            while !halt.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(r) = client.get(&url).bearer_auth(&t).send().await {
+                    seen.push(r.status().as_u16());
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            seen
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        cluster.pg_ctl(&["-m", "fast", "stop"]);
+        let start = Instant::now();
+        while a.health().await != 503 {
+            assert!(start.elapsed() < Duration::from_secs(10), "never unhealthy");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // While the database is away nothing is accepted from a stale cache.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(a.get("/v1/me", &token).await, 503);
+        // The same options as `pg_start` gave it (pg_ctl start does not remember them).
+        let port = cluster.url.rsplit(':').next().expect("port").to_owned();
+        cluster.pg_ctl(&[
+            "-o",
+            &format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                cluster.dir
+            ),
+            "start",
+        ]);
+        let start = Instant::now();
+        while a.health().await != 200 {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "never healthy again"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.await.expect("load")
+    });
+    let count = |code: u16| seen.iter().filter(|s| **s == code).count();
+    eprintln!(
+        "under load: {} answers, {} x 200, {} x 503",
+        seen.len(),
+        count(200),
+        count(503)
+    );
+    assert!(seen.iter().all(|s| matches!(s, 200 | 503)), "{seen:?}");
+    assert!(count(503) > 0 && count(200) > 0);
+    assert_eq!(*seen.last().expect("answers"), 200, "not recovered");
+    // Usage made after the recovery is written.
+    let before = uses(&e);
+    rt.block_on(async {
+        for _ in 0..5 {
+            assert_eq!(a.get("/v1/me", &token).await, 200);
+        }
+    });
+    let start = Instant::now();
+    while uses(&e) < before + 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "usage after recovery not written"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    a.stop();
+}
