@@ -13,11 +13,28 @@ pg_start() {
   [ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
   "${as[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres >"$PG_DIR/initdb.log" 2>&1 || {
     cat "$PG_DIR/initdb.log" >&2; return 1; }
+  echo "$port" >"$PG_DIR/port"
+  export PG_DIR PG_PORT=$port
+  pg_server_start || return 1
+  export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
+}
+
+# Start (again) the server of the cluster in PG_DIR, on its port, with the run's options.
+pg_server_start() {
+  local as=() port
+  [ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
+  port=$(cat "$PG_DIR/port")
   "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
     start >/dev/null || { cat "$PG_DIR/log" >&2; return 1; }
-  export PG_DIR PG_PORT=$port
-  export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
+}
+
+# Stop the server of the cluster in PG_DIR as an administrator would (fast: connections are
+# closed), keeping its data.
+pg_server_stop() {
+  local as=()
+  [ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
+  "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
 }
 
 pg_stop() {

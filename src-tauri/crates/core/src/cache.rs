@@ -249,8 +249,13 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
             loop {
                 match tokio::time::timeout(POLL, listener.try_recv()).await {
                     Ok(Ok(Some(n))) => match parse_change(n.payload()) {
+                        // Versions are contiguous (one per changed row, in commit order):
+                        // a gap means notifications were missed, so everything goes.
                         Some((v, what)) => {
-                            cache.evict(what);
+                            match version {
+                                Some(known) if v > known + 1 => cache.bump(),
+                                _ => cache.evict(what),
+                            }
                             version = version.max(Some(v));
                         }
                         None => cache.bump(),

@@ -264,7 +264,7 @@ impl From<sqlx::Error> for Error {
         if unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             return Self::Unavailable(
-                "the database is not answering (stopped, unreachable or overloaded); nothing was changed, try again shortly".to_owned(),
+                "the database is not answering (stopped, unreachable or overloaded); try again shortly, and check the result if you were changing something".to_owned(),
             );
         }
         let msg = match &e {
@@ -281,8 +281,9 @@ impl From<sqlx::Error> for Error {
 }
 
 /// Errors that say the database server is away rather than that a statement was wrong: no
-/// connection in time, a broken connection, or PostgreSQL's connection-exception (08...) and
-/// shutting-down (57P01-57P03) states.
+/// connection in time, a broken connection, or PostgreSQL's connection-exception (08...),
+/// shutting-down (57P01-57P03), too-many-connections (53300) and read-only standby (25006)
+/// states.
 fn unavailable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::PoolTimedOut
@@ -290,9 +291,9 @@ fn unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "53300" | "25006")
+        }),
         _ => false,
     }
 }

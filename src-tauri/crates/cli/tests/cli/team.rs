@@ -48,11 +48,21 @@ impl Env {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("client");
-        Instance {
+        let i = Instance {
             server,
             base,
             client,
+        };
+        // Healthy once its change listener has connected (serve waits up to 10 s for it).
+        let start = Instant::now();
+        while runtime().block_on(i.health()) != 200 {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{name} never healthy"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
+        i
     }
 }
 
@@ -252,10 +262,19 @@ fn with_its_listener_killed_an_instance_still_refuses_a_revoked_token_within_a_p
         let mut pg = sqlx::PgConnection::connect(&admin_url)
             .await
             .expect("connect");
+        // Only this test's database: other tests run beside it on the same server.
+        let database = e
+            .pg_url()
+            .expect("url")
+            .rsplit('/')
+            .next()
+            .expect("database")
+            .to_owned();
         let (killed,): (i64,) = sqlx::query_as(
             "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+             WHERE query ILIKE 'LISTEN%' AND datname = $1 AND pid <> pg_backend_pid()",
         )
+        .bind(&database)
         .fetch_one(&mut pg)
         .await
         .expect("terminate");
@@ -449,31 +468,18 @@ impl OwnCluster {
         }
     }
 
-    fn pg_ctl(&self, what: &[&str]) {
-        let bin = "/usr/lib/postgresql/15/bin/pg_ctl";
-        let data = format!("{}/data", self.dir);
-        let mut c = if is_root() {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--", bin]);
-            c
-        } else {
-            std::process::Command::new(bin)
-        };
-        let status = c
-            .args(["-D", &data, "-w", "-l", &format!("{}/log", self.dir)])
-            .args(what)
-            .stdout(std::process::Stdio::null())
+    /// Run one of `.ci/postgres.sh`'s functions on this cluster.
+    fn script(&self, function: &str) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../.ci/postgres.sh");
+        let status = std::process::Command::new("bash")
+            .args([
+                "-c",
+                &format!(". '{script}' && PG_DIR='{}' {function}", self.dir),
+            ])
             .status()
-            .expect("pg_ctl");
-        assert!(status.success(), "pg_ctl {what:?}");
+            .expect("bash");
+        assert!(status.success(), "{function} failed");
     }
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 impl Drop for OwnCluster {
@@ -541,7 +547,7 @@ fn postgresql_stopped_and_started_under_load_gives_503s_never_500s_and_recovers(
             seen
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
-        cluster.pg_ctl(&["-m", "fast", "stop"]);
+        cluster.script("pg_server_stop");
         let start = Instant::now();
         while a.health().await != 503 {
             assert!(start.elapsed() < Duration::from_secs(10), "never unhealthy");
@@ -550,16 +556,7 @@ fn postgresql_stopped_and_started_under_load_gives_503s_never_500s_and_recovers(
         // While the database is away nothing is accepted from a stale cache.
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(a.get("/v1/me", &token).await, 503);
-        // The same options as `pg_start` gave it (pg_ctl start does not remember them).
-        let port = cluster.url.rsplit(':').next().expect("port").to_owned();
-        cluster.pg_ctl(&[
-            "-o",
-            &format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                cluster.dir
-            ),
-            "start",
-        ]);
+        cluster.script("pg_server_start");
         let start = Instant::now();
         while a.health().await != 200 {
             assert!(

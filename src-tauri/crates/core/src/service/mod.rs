@@ -220,9 +220,21 @@ impl Tessera {
         .await
         .map_err(|e| Error::internal("loading the key stopped", e))??;
         if check.is_none() {
+            // Another instance may have set up the same fresh database meanwhile: the first
+            // key recorded wins, and a different one is refused here.
             let mut tx = store.begin().await?;
-            meta::set(&mut tx, "key_check", &hasher.check_value()).await?;
+            let mine = hasher.check_value();
+            let kept = meta::get_or_insert(&mut tx, "key_check", &mine).await?;
             tx.commit().await?;
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                kept.as_bytes(),
+                mine.as_bytes(),
+            )) {
+                return Err(Error::state(
+                    "another instance set this new database up with a different token-hashing key at the same moment; \
+                     use the key file it created (every instance must share one)",
+                ));
+            }
         }
         Ok(Self {
             store,
@@ -287,9 +299,9 @@ impl Tessera {
         tokio::spawn(async move {
             use std::sync::atomic::Ordering;
             loop {
-                let now = now_ts();
                 let beat = async {
                     let mut c = store.reader().await?;
+                    let now = store::instances::db_now(&mut c).await?;
                     store::instances::beat(&mut c, &id, now, now - 3).await
                 };
                 match beat.await {

@@ -2,7 +2,20 @@
 //! every second (see [`crate::Tessera::join_instances`]).
 
 use crate::error::Result;
-use crate::store::{on, Db};
+use crate::store::{on, Db, Dialect, Engine};
+
+/// The database's clock in Unix seconds: instances on machines whose clocks differ still
+/// agree on who renewed when.
+pub async fn db_now(db: &mut impl Db) -> Result<i64> {
+    let (now,): (i64,) = on!(db, c, DB => {
+        let sql = match <DB as Dialect>::ENGINE {
+            Engine::Sqlite => "SELECT CAST(strftime('%s', 'now') AS INTEGER)",
+            Engine::Postgres => "SELECT CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)",
+        };
+        sqlx::query_as(sql).fetch_one(c).await?
+    });
+    Ok(now)
+}
 
 /// Renew this instance's row, forget instances silent for a minute, and count those seen at
 /// or after `live_since` (this one included).
@@ -57,5 +70,7 @@ mod tests {
         assert_eq!(beat(&mut tx, "a", 1_005, 1_002).await.expect("beat"), 2);
         leave(&mut tx, "a").await.expect("leave");
         assert_eq!(beat(&mut tx, "b", 1_006, 1_003).await.expect("beat"), 1);
+        let now = db_now(&mut tx).await.expect("now");
+        assert!((now - time::OffsetDateTime::now_utc().unix_timestamp()).abs() <= 2);
     }
 }

@@ -96,7 +96,11 @@ enum Inner {
         path: PathBuf,
     },
     Pg {
+        /// Reads, the change listener and the heartbeat.
         pool: PgPool,
+        /// Write transactions, apart: a writer waiting for the advisory lock holds one of
+        /// these, never a connection reads need.
+        write: PgPool,
         /// The URL without its password, for messages.
         shown: String,
     },
@@ -294,7 +298,7 @@ impl Store {
                     .await
                     .map_err(|e| open_error(&shown, e))?;
                 pool_options
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await
                     .map_err(|e| open_error(&shown, e))?
             }
@@ -307,8 +311,15 @@ impl Store {
         // Several instances may start at once: sqlx's PostgreSQL migrator takes an advisory
         // lock of its own, so one applies and the others wait.
         migrate(&PG_MIGRATOR, &pool).await?;
+        // Writes are serialized anyway: two connections, and a writer may wait its turn.
+        let write = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts)
+            .await
+            .map_err(|e| open_error(&shown, e))?;
         Ok(Self {
-            inner: Inner::Pg { pool, shown },
+            inner: Inner::Pg { pool, write, shown },
         })
     }
 
@@ -342,8 +353,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.inner {
             Inner::Lite { write, .. } => Tx::Lite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Inner::Pg { pool, .. } => {
-                let mut tx = pool.begin().await?;
+            Inner::Pg { write, .. } => {
+                let mut tx = write.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(WRITE_LOCK)
                     .execute(&mut *tx)
@@ -395,7 +406,10 @@ impl Store {
                 read.close().await;
                 write.close().await;
             }
-            Inner::Pg { pool, .. } => pool.close().await,
+            Inner::Pg { pool, write, .. } => {
+                pool.close().await;
+                write.close().await;
+            }
         }
     }
 }

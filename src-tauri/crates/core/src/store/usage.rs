@@ -273,7 +273,7 @@ pub type ClientRow = (Option<String>, Option<String>, i64, i64, i64);
 pub async fn clients(db: &mut impl Db, token: TokenId) -> Result<Vec<ClientRow>> {
     Ok(on!(db, c => sqlx::query_as(
         "SELECT ip, user_agent, MIN(at), MAX(at), CAST(SUM(uses) AS BIGINT) FROM usage_events WHERE token_id = $1 \
-         GROUP BY ip, user_agent ORDER BY MAX(at) DESC, ip, user_agent LIMIT 200",
+         GROUP BY ip, user_agent ORDER BY MAX(at) DESC, ip NULLS FIRST, user_agent NULLS FIRST LIMIT 200",
     )
     .bind(token.0)
     .fetch_all(c)
