@@ -236,7 +236,7 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
                 tokio::time::sleep(POLL).await;
                 continue;
             }
-            let mut version = match change_version(&pool).await {
+            let mut version = match crate::store::change_version(&pool).await {
                 Ok(v) => Some(v),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the change counter; verifying without the cache");
@@ -269,7 +269,7 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
                         // Briefly: while this waits, nothing watches the listening connection.
                         match tokio::time::timeout(
                             Duration::from_millis(500),
-                            change_version(&pool),
+                            crate::store::change_version(&pool),
                         )
                         .await
                         .unwrap_or(Err(sqlx::Error::PoolTimedOut))
@@ -296,13 +296,6 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
-}
-
-async fn change_version(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
-    let (v,): (i64,) = sqlx::query_as("SELECT version FROM change_version WHERE id = 1")
-        .fetch_one(pool)
-        .await?;
-    Ok(v)
 }
 
 #[cfg(test)]

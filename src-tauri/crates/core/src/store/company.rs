@@ -24,12 +24,11 @@ pub async fn insert(db: &mut impl Db, name: &str, now: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     #[tokio::test]
     async fn the_company_is_recorded_once() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(dir.path()).await.expect("store");
+        let store = crate::store::test_store(dir.path()).await;
         let mut tx = store.begin().await.expect("tx");
         assert_eq!(name(&mut tx).await.expect("name"), None);
         insert(&mut tx, "Acme", 1_000).await.expect("insert");

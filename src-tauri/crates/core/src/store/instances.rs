@@ -56,12 +56,11 @@ pub async fn leave(db: &mut impl Db, id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
 
     #[tokio::test]
     async fn instances_are_counted_while_they_renew_and_forgotten_when_they_leave() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = Store::open(dir.path()).await.expect("store");
+        let store = crate::store::test_store(dir.path()).await;
         let mut tx = store.begin().await.expect("tx");
         assert_eq!(beat(&mut tx, "a", 1_000, 997).await.expect("beat"), 1);
         assert_eq!(beat(&mut tx, "b", 1_001, 998).await.expect("beat"), 2);

@@ -548,6 +548,38 @@ where
     Ok(())
 }
 
+/// The store the unit tests use: the SQLite file in `dir`, or, when `TESSERA_TEST_POSTGRES`
+/// names a PostgreSQL server (`.ci/test`'s second pass), a database of that server named after
+/// `dir`.
+#[cfg(test)]
+pub(crate) async fn test_store(dir: &Path) -> Store {
+    let location = match std::env::var("TESSERA_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(server) => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            dir.hash(&mut h);
+            Location::Postgres(format!(
+                "{}/tessera_unit_{:016x}",
+                server.trim_end_matches('/'),
+                h.finish()
+            ))
+        }
+        None => Location::SqliteIn(dir.to_owned()),
+    };
+    Store::open_at(&location).await.expect("store")
+}
+
+/// PostgreSQL's change counter (the `change_version` row the schema's triggers bump).
+pub(crate) async fn change_version(pool: &PgPool) -> sqlx::Result<i64> {
+    let (v,): (i64,) = sqlx::query_as("SELECT version FROM change_version WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(v)
+}
+
 /// SQLite's `data_version` on this connection: it changes when another connection commits.
 pub(crate) async fn data_version(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
     let (v,): (i64,) = sqlx::query_as("PRAGMA data_version")
