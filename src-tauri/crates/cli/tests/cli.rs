@@ -94,20 +94,11 @@ impl Env {
     /// With `TESSERA_TEST_POSTGRES` set (`.ci/test`'s second pass), this installation's store
     /// is a database of that server named after the temp dir: its URL.
     fn pg_url(&self) -> Option<String> {
-        let server = match &self.pg_server {
-            Some(s) => s.clone(),
-            None => std::env::var("TESSERA_TEST_POSTGRES")
-                .ok()
-                .filter(|s| !s.is_empty())?,
-        };
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.dir.path().hash(&mut h);
-        Some(format!(
-            "{}/tessera_cli_{:016x}",
-            server.trim_end_matches('/'),
-            h.finish()
-        ))
+        tessera_core::store::test_database_url(
+            self.pg_server.as_deref(),
+            "tessera_cli",
+            self.dir.path(),
+        )
     }
 
     /// Point a command at the PostgreSQL store (and its shared key file) when there is one.
@@ -1874,6 +1865,18 @@ impl Server {
         None
     }
 
+    /// Wait for it to listen and return its `https://ADDRESS:PORT`.
+    fn base(&self) -> Option<String> {
+        let line = self.listening()?;
+        Some(
+            line.trim_start_matches("Tessera API listening on ")
+                .split_whitespace()
+                .next()?
+                .trim_end_matches(['.', ','])
+                .to_owned(),
+        )
+    }
+
     /// Stop it as an operator would (SIGTERM) and collect its exit code and stderr.
     fn stop(mut self) -> Run {
         let pid = self.child.id().to_string();
@@ -2018,14 +2021,7 @@ fn serve_killed_under_load_keeps_the_database_and_every_acknowledged_revocation(
         ]);
         let before = uses(&e);
         let s = e.spawn_serve(&[]);
-        let line = s.listening().expect("serve started");
-        let base = line
-            .trim_start_matches("Tessera API listening on ")
-            .split_whitespace()
-            .next()
-            .expect("address")
-            .trim_end_matches(['.', ','])
-            .to_owned();
+        let base = s.base().expect("serve started");
         let accepted = rt.block_on(async {
             let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let mut load = Vec::new();

@@ -30,14 +30,7 @@ impl Env {
         let data = self.dir.path().join(name);
         let data = data.to_str().expect("utf-8 path");
         let server = self.spawn_serve(&["--data-dir", data]);
-        let line = server.listening().expect("serve started");
-        let base = line
-            .trim_start_matches("Tessera API listening on ")
-            .split_whitespace()
-            .next()
-            .expect("address")
-            .trim_end_matches(['.', ','])
-            .to_owned();
+        let base = server.base().expect("serve started");
         let ca = self
             .run(&["--data-dir", data, "cert", "export"])
             .ok()

@@ -548,25 +548,34 @@ where
     Ok(())
 }
 
-/// The store the unit tests use: the SQLite file in `dir`, or, when `TESSERA_TEST_POSTGRES`
-/// names a PostgreSQL server (`.ci/test`'s second pass), a database of that server named after
-/// `dir`.
+/// For tests: the URL of a PostgreSQL database named `PREFIX_HASH` (the hash of `dir`, so
+/// each test's temp dir has its own database and a second open of the same dir finds it) on
+/// `server`, else on the server `TESSERA_TEST_POSTGRES` names (`.ci/test`'s second pass); None
+/// when neither is set (the tests then use SQLite). Tessera creates the database on first open.
+#[doc(hidden)]
+pub fn test_database_url(server: Option<&str>, prefix: &str, dir: &Path) -> Option<String> {
+    let server = match server {
+        Some(s) => s.to_owned(),
+        None => std::env::var("TESSERA_TEST_POSTGRES")
+            .ok()
+            .filter(|s| !s.is_empty())?,
+    };
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    Some(format!(
+        "{}/{prefix}_{:016x}",
+        server.trim_end_matches('/'),
+        h.finish()
+    ))
+}
+
+/// The store the unit tests use: the SQLite file in `dir`, or a PostgreSQL database (see
+/// [`test_database_url`]).
 #[cfg(test)]
 pub(crate) async fn test_store(dir: &Path) -> Store {
-    let location = match std::env::var("TESSERA_TEST_POSTGRES")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        Some(server) => {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            dir.hash(&mut h);
-            Location::Postgres(format!(
-                "{}/tessera_unit_{:016x}",
-                server.trim_end_matches('/'),
-                h.finish()
-            ))
-        }
+    let location = match test_database_url(None, "tessera_unit", dir) {
+        Some(url) => Location::Postgres(url),
         None => Location::SqliteIn(dir.to_owned()),
     };
     Store::open_at(&location).await.expect("store")

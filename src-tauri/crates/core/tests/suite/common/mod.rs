@@ -81,23 +81,12 @@ pub async fn person(t: &Tessera, email: &str, role: Role) -> Actor {
 }
 
 /// How the tests open a Tessera in `dir`: the SQLite file there, or, when
-/// `TESSERA_TEST_POSTGRES` names a PostgreSQL server (`postgres://USER@HOST:PORT`, as
-/// `.ci/test` sets it for its second pass), a database of that server named after `dir`
-/// (created on first open) with its shared key file in `dir`.
+/// `TESSERA_TEST_POSTGRES` names a PostgreSQL server (`.ci/test`'s second pass), a database of
+/// that server named after `dir` with its shared key file in `dir`.
 pub fn test_options(dir: &Path) -> tessera_core::OpenOptions {
     let mut o = tessera_core::OpenOptions::new(dir, tessera_core::keys::KeyStoreChoice::File);
-    if let Some(server) = std::env::var("TESSERA_TEST_POSTGRES")
-        .ok()
-        .filter(|s| !s.is_empty())
-    {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        dir.hash(&mut h);
-        o.database_url = Some(format!(
-            "{}/tessera_test_{:016x}",
-            server.trim_end_matches('/'),
-            h.finish()
-        ));
+    if let Some(url) = tessera_core::store::test_database_url(None, "tessera_test", dir) {
+        o.database_url = Some(url);
         o.key_file = Some(dir.join("shared.key"));
     }
     o
