@@ -90,6 +90,9 @@ pub enum Command {
     /// Find Tessera tokens in files, folders or standard input and say what each is here.
     /// Exit 1 when a live token is found.
     Scan(ScanArgs),
+    /// The token-hashing keys: list, rotate to a new one, retire an old one.
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Certificates of the HTTPS API.
     #[command(subcommand)]
     Cert(CertCmd),
@@ -361,6 +364,39 @@ pub enum PolicyCmd {
     Set {
         key: String,
         value: String,
+        #[command(flatten)]
+        who: As,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// List the keys: which hashes new tokens, how many live tokens each still verifies.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Hash new tokens with a new key from now on; tokens hashed with older keys keep
+    /// verifying. On a team, copy the key file to every instance afterwards (or first, with
+    /// --prepare).
+    Rotate {
+        /// Only add the next key to the key file (or keyring), not yet in use: copy the file to
+        /// every instance, then run `tessera key rotate` again to start using it.
+        #[arg(long)]
+        prepare: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Stop verifying with key ID and forget it. Refused while tokens it hashed still verify,
+    /// unless --revoke-them.
+    Retire {
+        #[arg(value_name = "ID")]
+        id: u32,
+        /// Revoke the live tokens the key still verifies (each audited), then retire it.
+        #[arg(long)]
+        revoke_them: bool,
         #[command(flatten)]
         who: As,
     },

@@ -15,8 +15,8 @@ use tessera_core::token::TokenKind;
 use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, Tessera};
 
 use crate::args::{
-    As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, Kind, PolicyCmd, PostmanCmd, ScopeCmd,
-    TokenCmd, UserCmd,
+    As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, KeyCmd, Kind, PolicyCmd, PostmanCmd,
+    ScopeCmd, TokenCmd, UserCmd,
 };
 use crate::output;
 
@@ -165,6 +165,7 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
         }
         Command::User(c) => user(t, c).await?,
         Command::Scope(c) => scope(t, c).await?,
+        Command::Key(c) => key(t, c).await?,
         Command::Token(c) => return token(t, c).await,
         Command::Audit {
             cmd: Some(AuditCmd::Verify { json, who }),
@@ -368,6 +369,55 @@ async fn scope(t: &Tessera, c: ScopeCmd) -> Result<()> {
             } else {
                 output::scopes_table(&scopes);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn key(t: &Tessera, c: KeyCmd) -> Result<()> {
+    match c {
+        KeyCmd::List { json, who } => {
+            let keys = t.list_keys(&actor(t, &who).await?).await?;
+            if json {
+                output::json(&keys)?;
+            } else {
+                output::keys_table(&keys);
+            }
+        }
+        KeyCmd::Rotate { prepare, who } => {
+            let r = t.rotate_key(&actor(t, &who).await?, prepare).await?;
+            if r.prepared {
+                println!(
+                    "Prepared key {} in {}; it is not in use yet. Copy the key file to every instance, \
+                     then run `tessera key rotate` to hash new tokens with it.",
+                    r.id, r.kept_in
+                );
+            } else {
+                println!(
+                    "New tokens are hashed with key {} (kept in {}); tokens made before keep verifying with their keys.",
+                    r.id, r.kept_in
+                );
+                if t.store().engine() == tessera_core::store::Engine::Postgres {
+                    println!(
+                        "Copy the key file to every instance now: until an instance has key {}, it reports itself \
+                         unhealthy on /healthz and creates no tokens.",
+                        r.id
+                    );
+                }
+            }
+        }
+        KeyCmd::Retire {
+            id,
+            revoke_them,
+            who,
+        } => {
+            let r = t
+                .retire_key(&actor(t, &who).await?, id, revoke_them)
+                .await?;
+            for tok in &r.revoked {
+                println!("Revoked token {tok}.");
+            }
+            println!("Retired key {}.", r.id);
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use tessera_core::error::Field;
 use tessera_core::policy::Policy;
-use tessera_core::service::ScopeInfo;
+use tessera_core::service::{KeyInfo, ScopeInfo};
 use tessera_core::store::audit::AuditEntry;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
@@ -276,6 +276,39 @@ pub fn usage_table(rows: &[UsageEntry]) {
                     u.status.to_string(),
                     u.via.clone(),
                     u.user_agent.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn keys_table(keys: &[KeyInfo]) {
+    let at = |t: i64| date(OffsetDateTime::from_unix_timestamp(t).ok());
+    table(
+        &["ID", "CREATED", "RETIRED", "USE", "LIVE TOKENS", "HERE"],
+        keys.iter()
+            .map(|k| {
+                vec![
+                    k.id.to_string(),
+                    at(k.created_at),
+                    k.retired_at.map_or_else(|| "-".to_owned(), at),
+                    if k.newest {
+                        "hashes new tokens"
+                    } else if k.retired_at.is_some() {
+                        "retired"
+                    } else {
+                        "verifies"
+                    }
+                    .to_owned(),
+                    k.live_tokens.to_string(),
+                    if k.retired_at.is_some() {
+                        "-"
+                    } else if k.held {
+                        "yes"
+                    } else {
+                        "MISSING"
+                    }
+                    .to_owned(),
                 ]
             })
             .collect(),

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "cli/keys.rs"]
+mod keys;
 #[path = "cli/team.rs"]
 mod team;
 
@@ -1833,7 +1835,12 @@ impl Env {
     fn spawn_serve(&self, extra: &[&str]) -> Server {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
-        let mut child = self.cmd(&args).spawn().expect("spawn tessera serve");
+        self.spawn_serve_cmd(self.cmd(&args))
+    }
+
+    /// Spawn a `tessera serve` command made by [`Env::cmd`] and adjusted by the caller.
+    fn spawn_serve_cmd(&self, mut c: Command) -> Server {
+        let mut child = c.spawn().expect("spawn tessera serve");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -247,6 +247,8 @@ impl SeedToken {
             idle_days: (k % 7 == 0).then_some(30),
             allowed_networks: if k % 11 == 0 { "10.0.0.0/8" } else { "" },
             rate_limit: 600,
+            // Random hashes: no key made them; counted under the first.
+            key_id: 1,
             history: Some(store::tokens::TokenHistory {
                 status: self.status,
                 idle_anchor_at: self.used.unwrap_or(self.created),

@@ -17,7 +17,7 @@ fn require_postgres() -> String {
 }
 
 /// One running instance: its address and a client that trusts its certificate.
-struct Instance {
+pub(super) struct Instance {
     server: Server,
     base: String,
     client: reqwest::Client,
@@ -26,10 +26,33 @@ struct Instance {
 impl Env {
     /// Start `tessera serve` with its own data dir (its own certificates) on this
     /// installation's database.
-    fn instance(&self, name: &str) -> Instance {
+    pub(super) fn instance(&self, name: &str) -> Instance {
+        self.instance_keyed(name, None)
+    }
+
+    /// A server in the installation's own data dir: on SQLite, the one on its store.
+    pub(super) fn instance_here(&self) -> Instance {
+        let data = self.data();
+        self.start_instance("serve", data.to_str().expect("utf-8 path"), None)
+    }
+
+    /// [`Env::instance`] with a key file of its own (a copy, as on another machine).
+    fn instance_keyed(&self, name: &str, key_file: Option<&std::path::Path>) -> Instance {
         let data = self.dir.path().join(name);
-        let data = data.to_str().expect("utf-8 path");
-        let server = self.spawn_serve(&["--data-dir", data]);
+        self.start_instance(name, data.to_str().expect("utf-8 path"), key_file)
+    }
+
+    fn start_instance(
+        &self,
+        name: &str,
+        data: &str,
+        key_file: Option<&std::path::Path>,
+    ) -> Instance {
+        let mut c = self.cmd(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data]);
+        if let Some(k) = key_file {
+            c.env("TESSERA_KEY_FILE", k);
+        }
+        let server = self.spawn_serve_cmd(c);
         let base = server.base().expect("serve started");
         let ca = self
             .run(&["--data-dir", data, "cert", "export"])
@@ -60,7 +83,7 @@ impl Env {
 }
 
 impl Instance {
-    async fn get(&self, path: &str, token: &str) -> u16 {
+    pub(super) async fn get(&self, path: &str, token: &str) -> u16 {
         self.client
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
@@ -99,7 +122,13 @@ impl Instance {
 
     /// Ask `path` with `token` until it answers `want`; returns how long that took and how
     /// many answers came before it. Panics after `within`.
-    async fn until(&self, path: &str, token: &str, want: u16, within: Duration) -> (Duration, u32) {
+    pub(super) async fn until(
+        &self,
+        path: &str,
+        token: &str,
+        want: u16,
+        within: Duration,
+    ) -> (Duration, u32) {
         let start = Instant::now();
         let mut before = 0;
         loop {
@@ -117,12 +146,12 @@ impl Instance {
         }
     }
 
-    fn stop(self) -> Run {
+    pub(super) fn stop(self) -> Run {
         self.server.stop()
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -588,4 +617,100 @@ fn postgresql_stopped_and_started_under_load_gives_503s_never_500s_and_recovers(
         std::thread::sleep(Duration::from_millis(100));
     }
     a.stop();
+}
+
+/// Wait until `i`'s `/healthz` answers `want`; panics after `within`.
+async fn health_becomes(i: &Instance, want: u16, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if i.health().await == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "/healthz did not answer {want} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn copy_key(from: &std::path::Path, to: &std::path::Path) {
+    // Written beside and renamed, as an administrator's copy tool would; mode 0600 kept.
+    let tmp = to.with_extension("copying");
+    std::fs::copy(from, &tmp).expect("copy key file");
+    std::fs::rename(&tmp, to).expect("rename key file");
+}
+
+#[test]
+fn a_key_rotation_reaches_every_instance_through_its_copy_of_the_key_file() {
+    require_postgres();
+    let e = Env::setup();
+    let shared = e.dir.path().join("shared.key");
+    // B runs on another machine: its own copy of the key file.
+    let b_key = e.dir.path().join("b.key");
+    copy_key(&shared, &b_key);
+    let (_, first) = personal(&e, "user@acme.test", "first", &["me:read"]);
+    let (_, admin) = personal(&e, "admin@acme.test", "ops", &["tokens:write", "me:read"]);
+    let a = e.instance("a");
+    let b = e.instance_keyed("b", Some(&b_key));
+    let rt = runtime();
+
+    // Prepared, copied, then rotated: no instance is ever without the key in use.
+    e.run(&["key", "rotate", "--prepare"]).ok();
+    copy_key(&shared, &b_key);
+    e.run(&["key", "rotate"]).ok();
+    let (_, second) = personal(&e, "user@acme.test", "second", &["me:read"]);
+    rt.block_on(async {
+        for t in [&first, &second] {
+            assert_eq!(a.get("/v1/me", t).await, 200);
+            assert_eq!(b.get("/v1/me", t).await, 200);
+        }
+        // Across a few heartbeats B stays healthy.
+        for _ in 0..15 {
+            assert_eq!(b.health().await, 200);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+
+    // Rotated without preparing: B's copy lacks key 3, so B says so on /healthz (a load
+    // balancer takes it out) and creates no tokens, until the file is copied to it.
+    e.run(&["key", "rotate"]).ok();
+    let (_, third) = personal(&e, "user@acme.test", "third", &["me:read"]);
+    rt.block_on(async {
+        assert_eq!(a.get("/v1/me", &third).await, 200);
+        let took = health_becomes(&b, 503, Duration::from_secs(5)).await;
+        eprintln!("B reported the missing key after {took:?}");
+        let body = b
+            .client
+            .get(format!("{}/healthz", b.base))
+            .send()
+            .await
+            .expect("healthz")
+            .text()
+            .await
+            .expect("body");
+        assert!(body.contains("key 3"), "{body}");
+        // It cannot know the newest tokens; it never answers 500 for them.
+        assert_eq!(b.get("/v1/me", &third).await, 401);
+        assert_eq!(b.get("/v1/me", &second).await, 200);
+        let created = b
+            .client
+            .post(format!("{}/v1/tokens", b.base))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"kind": "personal", "name": "new", "scopes": ["me:read"]}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status().as_u16(), 503);
+        let text = created.text().await.expect("body");
+        assert!(text.contains("key 3") && !text.contains("tsr_"), "{text}");
+
+        copy_key(&shared, &b_key);
+        let took = health_becomes(&b, 200, Duration::from_secs(5)).await;
+        eprintln!("B healthy again {took:?} after its key file was copied");
+        assert_eq!(b.get("/v1/me", &third).await, 200);
+        assert_eq!(b.get("/v1/me", &first).await, 200);
+    });
+    a.stop();
+    b.stop();
 }

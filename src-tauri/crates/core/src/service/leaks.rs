@@ -7,7 +7,6 @@ use time::OffsetDateTime;
 use super::{Actor, StatusAction, Tessera, TokenInfo};
 use crate::error::Result;
 use crate::model::{TokenId, TokenStatus};
-use crate::store;
 use crate::token::{TokenSecret, PREFIX};
 
 /// What a found token is here.
@@ -54,8 +53,10 @@ impl Tessera {
             });
         };
         let hint = secret.hint();
-        let hash = self.hasher().hash(&secret);
-        let row = store::tokens::find_by_hash(&mut self.reader().await?, &hash).await?;
+        let keys = self.keys.current();
+        let row = self
+            .find_presented(secret.expose(), &keys, keys.newest().hash(&secret))
+            .await?;
         let Some(row) = row else {
             return Ok(Finding {
                 hint,

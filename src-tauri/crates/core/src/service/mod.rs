@@ -10,6 +10,7 @@
 //! regenerate), `verification` (verifying presented tokens, recording and pruning usage) and
 //! `reports` (dashboard, usage reports, expiry notices, the audit log).
 
+mod hash_keys;
 mod leaks;
 mod reports;
 mod scopes;
@@ -18,6 +19,7 @@ mod tokens;
 mod users;
 mod verification;
 
+pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
 pub use leaks::{Finding, FoundStatus};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use scopes::ScopeInfo;
@@ -31,7 +33,7 @@ use time::OffsetDateTime;
 
 use crate::authority::{self, TokenLimits};
 use crate::error::{Error, Field, Result};
-use crate::keys::{self, KeyLocation, KeyStoreChoice, TokenHasher};
+use crate::keys::{self, KeyLocation, KeySet, KeyStoreChoice};
 use crate::model::{Email, Role, UserId, BUILTIN_SCOPES};
 use crate::password;
 use crate::policy::Policy;
@@ -175,8 +177,7 @@ pub struct Tessera {
     /// Live servers on this database, this one included (1 unless [`Tessera::join_instances`]
     /// counts them).
     instances: std::sync::Arc<std::sync::atomic::AtomicU32>,
-    hasher: TokenHasher,
-    key_location: KeyLocation,
+    keys: std::sync::Arc<hash_keys::KeyRing>,
     data_dir: PathBuf,
 }
 
@@ -200,36 +201,51 @@ impl Tessera {
             }
         }
         let store = Store::open_at(&location).await?;
-        let (install_id, check) = {
+        let (install_id, recorded) = {
             let mut tx = store.begin().await?;
             let mut id = [0u8; 16];
             rand::fill(&mut id);
             let install_id = meta::get_or_insert(&mut tx, "install_id", &hex::encode(id)).await?;
-            let check = meta::get(&mut tx, "key_check").await?;
+            let recorded = store::token_keys::active(&mut tx).await?;
             tx.commit().await?;
-            (install_id, check)
+            (install_id, recorded)
+        };
+        // The oldest key in use finds where the keys are kept; a fresh database gets key 1.
+        let first = match recorded.first() {
+            Some(k) => Some((
+                u32::try_from(k.id)
+                    .map_err(|_| Error::state(format!("key number {} is out of range", k.id)))?,
+                k.check_value.clone(),
+            )),
+            None => None,
         };
         let dir = opts.data_dir.clone();
         let choice = opts.keystore;
-        let expected = check.clone();
         let key_file = opts.key_file.clone();
-        let (hasher, key_location) = tokio::task::spawn_blocking(move || match key_file {
-            Some(path) => keys::load_or_create_shared(&path, expected.as_deref()),
-            None => keys::load_or_create(choice, &dir, &install_id, expected.as_deref()),
+        let rows = recorded.clone();
+        let (set, place) = tokio::task::spawn_blocking(move || {
+            let first = first.as_ref().map(|(id, c)| (*id, c.as_str()));
+            let (hasher, place) = match key_file {
+                Some(path) => keys::load_or_create_shared(&path, first),
+                None => keys::load_or_create(choice, &dir, &install_id, first),
+            }?;
+            let one = KeySet::new(vec![hasher]).ok_or_else(|| Error::state("no key"))?;
+            let (found, problems) = hash_keys::load_listed(&place, &rows, &one);
+            if !problems.is_empty() {
+                return Err(Error::state(problems.join("; ")));
+            }
+            Ok::<_, Error>((KeySet::new(found).unwrap_or(one), place))
         })
         .await
         .map_err(|e| Error::internal("loading the key stopped", e))??;
-        if check.is_none() {
+        if recorded.is_empty() {
             // Another instance may have set up the same fresh database meanwhile: the first
             // key recorded wins, and a different one is refused here.
+            let mine = set.newest();
             let mut tx = store.begin().await?;
-            let mine = hasher.check_value();
-            let kept = meta::get_or_insert(&mut tx, "key_check", &mine).await?;
+            let kept = store::token_keys::insert(&mut tx, 1, &mine.check_value(), now_ts()).await?;
             tx.commit().await?;
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(
-                kept.as_bytes(),
-                mine.as_bytes(),
-            )) {
+            if !mine.matches(&kept) {
                 return Err(Error::state(
                     "another instance set this new database up with a different token-hashing key at the same moment; \
                      use the key file it created (every instance must share one)",
@@ -240,8 +256,7 @@ impl Tessera {
             store,
             cache: Default::default(),
             instances: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(1)),
-            hasher,
-            key_location,
+            keys: std::sync::Arc::new(hash_keys::KeyRing::new(set, place)),
             data_dir: opts.data_dir,
         })
     }
@@ -295,10 +310,13 @@ impl Tessera {
         rand::fill(&mut id);
         let id = hex::encode(id);
         let (store, count) = (self.store.clone(), self.instances.clone());
+        let me = self.clone();
         let mut stop = stop;
         tokio::spawn(async move {
             use std::sync::atomic::Ordering;
             loop {
+                // A rotation or retirement elsewhere: load the keys the database now lists.
+                me.refresh_keys_soon().await;
                 let beat = async {
                     let mut c = store.reader().await?;
                     let now = store::instances::db_now(&mut c).await?;
@@ -344,6 +362,9 @@ impl Tessera {
         if self.cache.listener_down() {
             return Err("the change listener is reconnecting to the database".to_owned());
         }
+        if let Some(why) = self.keys.missing() {
+            return Err(why);
+        }
         Ok(())
     }
 
@@ -353,7 +374,7 @@ impl Tessera {
     }
 
     pub fn key_location(&self) -> &KeyLocation {
-        &self.key_location
+        self.keys.place().location()
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -345,8 +345,9 @@ impl Tessera {
             policy.check_rate_limit(want.rate_limit.unwrap_or(policy.default_rate_limit))?;
         let scope_set: Scopes = want.scopes;
 
+        let key = self.key_for_new_tokens().await?;
         let secret = TokenSecret::generate(req.kind);
-        let hash = self.hasher.hash(&secret);
+        let hash = key.hash(&secret);
         let hint = secret.hint();
         let now_s = ts(now);
 
@@ -408,6 +409,7 @@ impl Tessera {
                 idle_days: idle_days.map(i64::from),
                 allowed_networks: &want.networks.to_text(),
                 rate_limit: i64::from(rate_limit),
+                key_id: i64::from(key.id()),
                 history: None,
             },
         )

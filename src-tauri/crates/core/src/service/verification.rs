@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{now_ts, Tessera};
 use crate::error::Result;
-use crate::keys::TokenHasher;
+use crate::keys::{KeySet, TokenHasher};
 use crate::model::Scope;
 use crate::store::{self, usage::UseEvent};
 use crate::verify::{self, Decision, Reason};
@@ -39,42 +39,86 @@ impl Tessera {
         let Ok(presented) = crate::token::well_shaped(presented) else {
             return Ok(Decision::refused(Reason::Malformed));
         };
-        let hash = self.hasher.hash_validated(presented);
+        // Cached by the hash under the newest key, whichever key hashed the stored row.
+        let keys = self.keys.current();
+        let hash = keys.newest().hash_validated(presented);
         if let Some(p) = self.cache.get(&hash) {
-            // Cached rows are stored tokens found by this very hash, so the presented
+            // Cached rows are stored tokens found by this very token, so the presented
             // string is one of them and its checksum is right.
-            return Ok(p.decide_at(required, ip, now));
+            let d = p.decide_at(required, ip, now);
+            // Idle expiry is the one refusal another instance can undo without a change
+            // this one hears of at once (a use there renews it, written with its usage):
+            // read the row again before refusing.
+            if d.refused != Some(Reason::IdleExpired) {
+                return Ok(d);
+            }
         }
         // A typo is refused here, before any look-up.
         if !crate::token::checksum_ok(presented) {
             return Ok(Decision::refused(Reason::Malformed));
         }
         // Boxed so the hit path's future stays small.
-        Box::pin(self.verify_uncached(hash, required, ip, now)).await
+        Box::pin(self.verify_uncached(presented, keys, hash, required, ip, now)).await
     }
 
     async fn verify_uncached(
         &self,
+        presented: &str,
+        keys: std::sync::Arc<KeySet>,
         hash: crate::keys::TokenHash,
         required: &[Scope],
         ip: Option<IpAddr>,
         now: i64,
     ) -> Result<Decision> {
         let ticket = self.cache.ticket();
-        let row = store::tokens::find_by_hash(&mut self.reader().await?, &hash).await?;
+        let mut row = self.find_presented(presented, &keys, hash).await?;
+        if row.is_none() && self.refresh_keys().await? {
+            // Hashed with a key another instance or the CLI has just rotated to: one more
+            // read of the (tiny) key list for each token not found, so such a token is
+            // accepted on its first presentation.
+            let keys = self.keys.current();
+            row = self
+                .find_presented(presented, &keys, keys.newest().hash_validated(presented))
+                .await?;
+        }
         Ok(match row {
             None => Decision::refused(Reason::Unknown),
             Some(r) => {
                 let p = std::sync::Arc::new(verify::Prepared::new(&r));
-                self.cache.put(hash, p.clone(), ticket);
+                if keys.newest().id() == self.keys.current().newest().id() {
+                    self.cache.put(hash, p.clone(), ticket);
+                }
                 p.decide_at(required, ip, now)
             }
         })
     }
 
-    /// The hasher, for front ends that cache decisions by hash.
-    pub fn hasher(&self) -> &TokenHasher {
-        &self.hasher
+    /// The stored row of a presented token, whichever key hashed it: one indexed read per key
+    /// held, newest first (one, unless keys are being rotated). `newest` is its hash under the
+    /// newest key.
+    pub(super) async fn find_presented(
+        &self,
+        presented: &str,
+        keys: &KeySet,
+        newest: crate::keys::TokenHash,
+    ) -> Result<Option<store::tokens::TokenRow>> {
+        let mut r = self.reader().await?;
+        for (i, h) in keys.all().iter().enumerate() {
+            let hash = if i == 0 {
+                newest
+            } else {
+                h.hash_validated(presented)
+            };
+            if let Some(row) = store::tokens::find_by_hash(&mut r, &hash).await? {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The hasher of the newest key, for front ends and benchmarks that hash tokens.
+    pub fn hasher(&self) -> TokenHasher {
+        self.keys.current().newest().clone()
     }
 
     /// Record uses: identical ones in the same second become one row with a count

@@ -80,6 +80,8 @@ pub struct NewTokenRow<'a> {
     pub idle_days: Option<i64>,
     pub allowed_networks: &'a str,
     pub rate_limit: i64,
+    /// The key that hashed it ([`crate::keys::TokenHasher::id`]).
+    pub key_id: i64,
     /// A past to start from instead of a fresh, active, unused token: only `tessera dev
     /// seed` gives one.
     pub history: Option<TokenHistory<'a>>,
@@ -133,7 +135,7 @@ where
     let mut qb = QueryBuilder::new(
         "INSERT INTO tokens (id, kind, owner_id, created_by, created_by_label, name, description, hash, hint, \
          scopes, status, created_at, expires_at, idle_days, idle_anchor_at, allowed_networks, rate_limit, \
-         last_used_at, last_used_ip, last_used_agent, use_count, refused_count) ",
+         last_used_at, last_used_ip, last_used_agent, use_count, refused_count, key_id) ",
     );
     let mut id = first_id;
     qb.push_values(rows, |mut b, t| {
@@ -167,7 +169,8 @@ where
             .push_bind(h.last_used_ip)
             .push_bind(h.last_used_agent)
             .push_bind(h.use_count)
-            .push_bind(h.refused_count);
+            .push_bind(h.refused_count)
+            .push_bind(t.key_id);
         id += 1;
     });
     qb
@@ -519,6 +522,7 @@ mod tests {
             idle_days: None,
             allowed_networks: "",
             rate_limit: 60,
+            key_id: 1,
             history: None,
         }
     }

@@ -12,7 +12,7 @@ use sqlx::QueryBuilder;
 use crate::error::Result;
 use crate::model::TokenId;
 use crate::store::tokens::{push_visible, Visibility};
-use crate::store::{from_ts, on, Db};
+use crate::store::{from_ts, on, Conn, Db};
 
 /// One presentation of a known token, accepted or refused. Built on every API request, so
 /// it allocates nothing there: the address is kept as an address, the user agent is shared
@@ -66,6 +66,11 @@ pub fn fold(events: &[UseEvent]) -> Vec<(&UseEvent, i64)> {
 /// token with idle expiry (cached decisions about such a token are then stale).
 pub async fn record(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bool> {
     let mut rest = rows;
+    if matches!(db.conn(), Conn::Pg(_)) {
+        // One statement for the whole batch.
+        insert(&mut *db, rows).await?;
+        rest = &[];
+    }
     while !rest.is_empty() {
         let size = INSERT_SIZES
             .into_iter()
@@ -78,10 +83,77 @@ pub async fn record(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bool>
     update_tokens(db, rows).await
 }
 
+/// PostgreSQL: make the day partitions the events fall in, then write every event in one
+/// statement whatever the batch's size (arrays of each column, unnested).
+async fn insert_pg(c: &mut sqlx::PgConnection, rows: &[(&UseEvent, i64)]) -> Result<()> {
+    let mut days: Vec<i64> = rows
+        .iter()
+        .map(|(e, _)| e.at.unix_timestamp().div_euclid(86_400) * 86_400)
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    sqlx::query("SELECT tessera_usage_day(d) FROM UNNEST($1::BIGINT[]) AS d")
+        .bind(&days)
+        .execute(&mut *c)
+        .await?;
+    let n = rows.len();
+    let (mut token, mut at, mut ip, mut agent) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut method, mut path, mut status, mut outcome, mut via, mut uses) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (e, u) in rows {
+        token.push(e.token_id.0);
+        at.push(e.at.unix_timestamp());
+        ip.push(e.ip.map(|i| i.to_string()));
+        agent.push(e.user_agent.as_deref().map(|s| clean(s, 256).into_owned()));
+        method.push(clean(&e.method, 16).into_owned());
+        path.push(clean(&e.path, 512).into_owned());
+        status.push(i64::from(e.status));
+        outcome.push(e.outcome);
+        via.push(e.via);
+        uses.push(*u);
+    }
+    // Events of a token deleted meanwhile are dropped rather than failing the batch.
+    sqlx::query(
+        "INSERT INTO usage_events (token_id, at, ip, user_agent, method, path, status, outcome, via, uses) \
+         SELECT v.* FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], \
+                                $7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[]) \
+              AS v (token_id, at, ip, user_agent, method, path, status, outcome, via, uses) \
+         WHERE EXISTS (SELECT 1 FROM tokens t WHERE t.id = v.token_id)",
+    )
+    .bind(&token)
+    .bind(&at)
+    .bind(&ip)
+    .bind(&agent)
+    .bind(&method)
+    .bind(&path)
+    .bind(&status)
+    .bind(&outcome)
+    .bind(&via)
+    .bind(&uses)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// Write events in one statement, each with the number of presentations it stands for,
 /// leaving the tokens' counters, last-used fields and idle anchors as they are ([`record`]
-/// moves them too). SQLite takes 32,766 values a statement: at most 3,000 rows a call.
+/// moves them too). SQLite takes 32,766 values a statement: at most 3,000 rows a call;
+/// PostgreSQL any number.
 pub async fn insert(db: &mut impl Db, chunk: &[(&UseEvent, i64)]) -> Result<()> {
+    if let Conn::Pg(c) = db.conn() {
+        return insert_pg(c, chunk).await;
+    }
     // Events of a token deleted meanwhile are dropped rather than failing the batch.
     let values: Vec<String> = (0..chunk.len())
         .map(|r| {
@@ -294,7 +366,16 @@ pub async fn refused_since(db: &mut impl Db, vis: &Visibility, since: i64) -> Re
 }
 
 /// Delete events older than the cut-off; returns how many.
+/// Delete events older than `before`. On PostgreSQL whole days go by dropping their
+/// partitions, and only the day `before` falls in is deleted from row by row.
 pub async fn prune(db: &mut impl Db, before: i64) -> Result<u64> {
+    if let Conn::Pg(c) = db.conn() {
+        let (n,): (i64,) = sqlx::query_as("SELECT tessera_usage_prune($1)")
+            .bind(before)
+            .fetch_one(c)
+            .await?;
+        return Ok(u64::try_from(n).unwrap_or(0));
+    }
     Ok(
         on!(db, c => sqlx::query("DELETE FROM usage_events WHERE at < $1")
         .bind(before)
@@ -302,4 +383,127 @@ pub async fn prune(db: &mut impl Db, before: i64) -> Result<u64> {
         .await?
         .rows_affected()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::TokenHash;
+    use crate::store::{test_store, tokens, Store};
+
+    async fn company_token(store: &Store) -> TokenId {
+        let mut tx = store.begin().await.expect("tx");
+        let id = tokens::insert(
+            &mut tx,
+            tokens::NewTokenRow {
+                kind: "company",
+                owner_id: None,
+                created_by: None,
+                created_by_label: None,
+                name: "svc",
+                description: "d",
+                hash: &TokenHash([9; 32]),
+                hint: "tsr_c_…0000",
+                scopes: "me:read",
+                now: 1_000,
+                expires_at: None,
+                idle_days: None,
+                allowed_networks: "",
+                rate_limit: 60,
+                key_id: 1,
+                history: None,
+            },
+        )
+        .await
+        .expect("token");
+        tx.commit().await.expect("commit");
+        id
+    }
+
+    fn event(token: TokenId, at: i64, n: u16) -> UseEvent {
+        UseEvent {
+            token_id: token,
+            at: from_ts(at),
+            ip: Some(IpAddr::from([10, 0, 0, (n % 250) as u8])),
+            user_agent: None,
+            method: "GET".into(),
+            path: format!("/v1/me?n={n}").into(),
+            status: 200,
+            outcome: "accepted",
+            via: "bearer",
+        }
+    }
+
+    async fn count(store: &Store) -> (i64, i64) {
+        let mut r = store.reader().await.expect("reader");
+        on!(&mut r, c => sqlx::query_as("SELECT COUNT(*), CAST(COALESCE(SUM(uses), 0) AS BIGINT) FROM usage_events")
+            .fetch_one(c)
+            .await
+            .expect("count"))
+    }
+
+    /// The day partitions of usage_events (PostgreSQL; None on SQLite).
+    async fn partitions(store: &Store) -> Option<i64> {
+        let mut r = store.reader().await.expect("reader");
+        match r.conn() {
+            Conn::Pg(c) => Some(
+                sqlx::query_as::<_, (i64,)>(
+                    "SELECT COUNT(*) FROM pg_inherits WHERE inhparent = 'usage_events'::regclass",
+                )
+                .fetch_one(c)
+                .await
+                .expect("partitions")
+                .0,
+            ),
+            Conn::Lite(_) => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_large_batch_is_written_whole_and_old_days_are_pruned_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = test_store(dir.path()).await;
+        let token = company_token(&store).await;
+        let day = 1_767_225_600; // 2026-01-01T00:00:00Z
+                                 // 4,000 distinct events over three days (more than one SQLite statement holds), and
+                                 // one of them three times.
+        let mut events: Vec<UseEvent> = (0..4_000u16)
+            .map(|n| event(token, day + i64::from(n % 3) * 86_400 + 100, n))
+            .collect();
+        events.push(events[0].clone());
+        events.push(events[0].clone());
+        let mut tx = store.begin().await.expect("tx");
+        record(&mut tx, &fold(&events)).await.expect("record");
+        tx.commit().await.expect("commit");
+        assert_eq!(count(&store).await, (4_000, 4_002));
+        if let Some(p) = partitions(&store).await {
+            assert_eq!(p, 3, "one partition per day");
+        }
+        // The first day ends before the cut: dropped whole (on PostgreSQL); nothing of the
+        // second day is older than the cut.
+        let mut tx = store.begin().await.expect("tx");
+        let gone = prune(&mut tx, day + 86_400 + 50).await.expect("prune");
+        tx.commit().await.expect("commit");
+        assert_eq!(gone, 1_334, "day one's rows");
+        assert_eq!(count(&store).await.0, 4_000 - 1_334);
+        if let Some(p) = partitions(&store).await {
+            assert_eq!(p, 2, "day one's partition dropped");
+        }
+        // A cut inside the third day: the second day goes whole, the third row by row.
+        let mut tx = store.begin().await.expect("tx");
+        let gone = prune(&mut tx, day + 2 * 86_400 + 150).await.expect("prune");
+        tx.commit().await.expect("commit");
+        assert_eq!(gone, 4_000 - 1_334);
+        assert_eq!(count(&store).await, (0, 0));
+        if let Some(p) = partitions(&store).await {
+            assert_eq!(p, 1, "the third day's partition stays, empty");
+        }
+        // Writing into a pruned day makes its partition again.
+        let mut tx = store.begin().await.expect("tx");
+        record(&mut tx, &fold(&[event(token, day + 5, 1)]))
+            .await
+            .expect("record");
+        tx.commit().await.expect("commit");
+        assert_eq!(count(&store).await, (1, 1));
+    }
 }

@@ -292,3 +292,72 @@ async fn an_accepted_use_renews_idle_expiry_for_cached_tokens_too() {
         .expect("verify");
     assert_eq!(d.refused, Some(Reason::IdleExpired));
 }
+
+#[tokio::test]
+async fn a_cached_idle_expired_answer_is_read_again_before_refusing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, _) = common::company(dir.path()).await;
+    // B is another server on the same store that hears of A's writes only hourly (SQLite's
+    // poll; on PostgreSQL the renewal's notification may reach it sooner).
+    let b = common::open(dir.path()).await;
+    b.enable_verify_cache(Duration::from_secs(3600));
+    assert!(b.verify_cache_ready(Duration::from_secs(10)).await);
+    let c = a
+        .create_token(
+            &Actor::Operator,
+            NewToken {
+                owner: Some("admin@acme.test".parse().expect("email")),
+                idle_days: Some(1),
+                ..NewToken::named(TokenKind::Personal, "idle")
+            },
+        )
+        .await
+        .expect("create");
+    let secret = c.token.expose();
+    let now = OffsetDateTime::now_utc();
+    let mut tries = 0;
+    while b.verify_cache_hits() == 0 {
+        tries += 1;
+        assert!(tries < 200, "the token was never cached");
+        assert!(b
+            .verify(secret, &[], None, now)
+            .await
+            .expect("verify")
+            .accepted());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A accepts a use just before the day is over, renewing the idle clock there.
+    let used = now + time::Duration::days(1) - time::Duration::minutes(1);
+    a.record_uses(&[tessera_core::store::usage::UseEvent {
+        token_id: c.info.id,
+        at: used,
+        ip: None,
+        user_agent: None,
+        method: "GET".into(),
+        path: "/v1/me".into(),
+        status: 200,
+        outcome: "accepted",
+        via: "bearer",
+    }])
+    .await
+    .expect("record");
+    // B's cached row says idle-expired by now; B reads the row again and accepts.
+    let later = now + time::Duration::days(1) + time::Duration::minutes(1);
+    let d = b.verify(secret, &[], None, later).await.expect("verify");
+    assert!(
+        d.accepted(),
+        "a renewal elsewhere must not be refused: {:?}",
+        d.refused
+    );
+    // Past the renewed day it is refused, by the row read again too.
+    let d = b
+        .verify(
+            secret,
+            &[],
+            None,
+            used + time::Duration::days(1) + time::Duration::minutes(1),
+        )
+        .await
+        .expect("verify");
+    assert_eq!(d.refused, Some(Reason::IdleExpired));
+}
