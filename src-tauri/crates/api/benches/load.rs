@@ -37,6 +37,20 @@
 //! bytes over TLS are the same; the token has a rate limit far above what the run can reach,
 //! and any non-2xx answer or socket error fails the benchmark rather than flattering it. The
 //! token is a throwaway in a temporary data dir that is deleted at the end.
+//!
+//! With `TESSERA_BENCH_POSTGRES=postgres://USER@HOST:PORT` (a server whose role may create
+//! databases; `.ci/postgres.sh`'s `pg_start` gives one) the same run also serves `/v1/me`
+//! from a third server, the same API on a store in the PostgreSQL database
+//! `tessera_bench_load_<pid>` (created for the run and dropped at its end; same data dir,
+//! so the same CA, and the same fixture), and drives it the same way: throughput in
+//! back-to-back triples (baseline, SQLite, PostgreSQL, then the reverse order), the median
+//! of the triples' PostgreSQL/SQLite ratios, and the latency runs at the same rate. Both
+//! answer from the verification cache, so the difference is what each engine costs besides
+//! (the usage writer's flushes, the instance heartbeat). Before the servers start, it also
+//! measures cache-miss verification on each engine in-process: `Tessera::verify_at` with the
+//! cache off (every call one look-up by hash) over the fixture's 201 tokens, one caller and
+//! 16 concurrent callers, alternating engines, the median of the rounds' ratios. Without the
+//! variable nothing of this runs and the output is as before.
 
 // The allocator `tessera serve` uses, so the figures are the server's.
 #[global_allocator]
@@ -44,6 +58,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tessera_api::{RunningServer, ServerConfig};
@@ -51,10 +66,13 @@ use tessera_core::keys::KeyStoreChoice;
 use tessera_core::model::Role;
 use tessera_core::password::Password;
 use tessera_core::token::TokenKind;
+use tessera_core::verify::unix_now;
 use tessera_core::{Actor, NewToken, NewUser, OpenOptions, Tessera};
 
 /// Requests per minute for the bench token: the policy's upper bound, far above a run.
 const RATE_LIMIT: u32 = 1_000_000;
+/// A PostgreSQL server (`postgres://USER@HOST:PORT`) to run `/v1/me` on as well.
+const POSTGRES_ENV: &str = "TESSERA_BENCH_POSTGRES";
 const TARGET_RATIO: f64 = 0.8;
 const TARGET_P99_MS: f64 = 2.0;
 
@@ -350,10 +368,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// A Tessera in `dir` with an admin and `n` personal tokens of the admin's (`me:read`, rate
-/// limit [`RATE_LIMIT`]), plus some company tokens so the index is not trivially small.
-async fn fixture(dir: &Path, n: usize) -> tessera_core::Result<(Tessera, Vec<String>)> {
-    let t = Tessera::open(OpenOptions::new(dir.to_owned(), KeyStoreChoice::File)).await?;
+/// A Tessera opened with `opts` with an admin and `n` personal tokens of the admin's
+/// (`me:read`, rate limit [`RATE_LIMIT`]), plus some company tokens so the index is not
+/// trivially small. Returns the personal tokens, then all of them (company ones first).
+async fn fixture(
+    opts: OpenOptions,
+    n: usize,
+) -> tessera_core::Result<(Tessera, Vec<String>, Vec<String>)> {
+    let t = Tessera::open(opts).await?;
     let admin = t
         .init(
             "Bench",
@@ -376,12 +398,15 @@ async fn fixture(dir: &Path, n: usize) -> tessera_core::Result<(Tessera, Vec<Str
         scopes: vec!["me:read".parse().expect("a built-in scope")],
         ..NewToken::named(kind, name)
     };
+    let mut all = Vec::with_capacity(200 + n);
     for i in 0..200 {
-        t.create_token(
-            &Actor::Operator,
-            token(TokenKind::Company, format!("svc-{i}")),
-        )
-        .await?;
+        let c = t
+            .create_token(
+                &Actor::Operator,
+                token(TokenKind::Company, format!("svc-{i}")),
+            )
+            .await?;
+        all.push(c.token.expose().to_owned());
     }
     let me = Actor::User(admin);
     let mut secrets = Vec::with_capacity(n);
@@ -391,8 +416,86 @@ async fn fixture(dir: &Path, n: usize) -> tessera_core::Result<(Tessera, Vec<Str
             .await?;
         secrets.push(c.token.expose().to_owned());
     }
-    Ok((t, secrets))
+    all.extend(secrets.iter().cloned());
+    Ok((t, secrets, all))
 }
+
+/// Cache-miss verifications a second: `callers` tasks calling `Tessera::verify_at` (cache
+/// off, so each call is one look-up by hash) for `secs`, cycling through `secrets`.
+async fn miss_rate(
+    t: &Tessera,
+    secrets: &Arc<Vec<String>>,
+    callers: usize,
+    secs: f64,
+) -> Result<f64, String> {
+    let until = Instant::now() + std::time::Duration::from_secs_f64(secs);
+    let t0 = Instant::now();
+    let tasks: Vec<_> = (0..callers)
+        .map(|k| {
+            let (t, secrets) = (t.clone(), Arc::clone(secrets));
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                let mut i = k;
+                while Instant::now() < until {
+                    let d = t
+                        .verify_at(&secrets[i % secrets.len()], &[], None, unix_now())
+                        .await
+                        .map_err(|e| format!("verify: {e}"))?;
+                    if !d.accepted() {
+                        return Err("a bench token was refused".to_owned());
+                    }
+                    done += 1;
+                    i += callers;
+                }
+                Ok::<_, String>(done)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for task in tasks {
+        done += task.await.map_err(|e| format!("verify task: {e}"))??;
+    }
+    Ok(done as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// Cache-miss verification on each engine, alternating engines round by round: for each
+/// number of callers, the median rates and the median of the rounds' PostgreSQL/SQLite
+/// ratios.
+async fn miss_verify(
+    lite: &Tessera,
+    pg: &Tessera,
+    secrets: (Vec<String>, Vec<String>),
+) -> Result<Vec<(usize, f64, f64, f64)>, String> {
+    let (lite_s, pg_s) = (Arc::new(secrets.0), Arc::new(secrets.1));
+    // Warm both: connections, statements, pages.
+    miss_rate(lite, &lite_s, 16, 0.5).await?;
+    miss_rate(pg, &pg_s, 16, 0.5).await?;
+    let mut out = Vec::new();
+    for callers in [1, 16] {
+        let (mut l, mut p, mut r) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..MISS_ROUNDS {
+            let (a, b) = if round % 2 == 0 {
+                let a = miss_rate(lite, &lite_s, callers, MISS_SECS).await?;
+                (a, miss_rate(pg, &pg_s, callers, MISS_SECS).await?)
+            } else {
+                let b = miss_rate(pg, &pg_s, callers, MISS_SECS).await?;
+                (miss_rate(lite, &lite_s, callers, MISS_SECS).await?, b)
+            };
+            eprintln!(
+                "  cache-miss verify, {callers:>2} caller(s): SQLite {a:>7.0}/s   PostgreSQL {b:>7.0}/s   ratio {:.2}",
+                b / a
+            );
+            l.push(a);
+            p.push(b);
+            r.push(b / a);
+        }
+        out.push((callers, median(l), median(p), median(r)));
+    }
+    Ok(out)
+}
+
+const MISS_ROUNDS: usize = 4;
+const MISS_SECS: f64 = 2.0;
 
 fn ms(v: f64) -> String {
     format!("{v:.2} ms")
@@ -435,10 +538,44 @@ fn run() -> Result<bool, String> {
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
     let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let (servers, secrets) = rt.block_on(async {
-        let (t, secrets) = fixture(dir.path(), 1)
-            .await
-            .map_err(|e| format!("set-up: {e}"))?;
+    let postgres = std::env::var(POSTGRES_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_end_matches('/').to_owned());
+    let pg_db = format!("tessera_bench_load_{}", std::process::id());
+    // Declared before the servers, so it goes after them on every way out.
+    let pg_database = postgres.clone().map(|server| PgDatabase {
+        server,
+        name: pg_db.clone(),
+    });
+    let set_up = rt.block_on(async {
+        let (t, secrets, all) = fixture(
+            OpenOptions::new(dir.path().to_owned(), KeyStoreChoice::File),
+            1,
+        )
+        .await
+        .map_err(|e| format!("set-up: {e}"))?;
+        // The same fixture on PostgreSQL, in the same data dir (so its server presents a
+        // certificate of the same CA), and cache-miss verification on both while neither
+        // has its cache on.
+        let pg = match &postgres {
+            Some(server) => {
+                let opts = OpenOptions {
+                    database_url: Some(format!("{server}/{pg_db}")),
+                    key_file: Some(dir.path().join("pg-shared.key")),
+                    ..OpenOptions::new(dir.path().to_owned(), KeyStoreChoice::File)
+                };
+                let (pt, ps, pall) = fixture(opts, 1)
+                    .await
+                    .map_err(|e| format!("PostgreSQL set-up ({POSTGRES_ENV}): {e}"))?;
+                eprintln!(
+                    "cache-miss verification (Tessera::verify_at, cache off), {MISS_ROUNDS} rounds of {MISS_SECS}s on each engine"
+                );
+                let misses = miss_verify(&t, &pt, (all, pall)).await?;
+                Some((pt, ps, misses))
+            }
+            None => None,
+        };
         let cfg = ServerConfig {
             listen: "127.0.0.1:0".parse().expect("an address"),
             data_dir: dir.path().to_owned(),
@@ -447,15 +584,31 @@ fn run() -> Result<bool, String> {
             .await
             .map_err(|e| format!("start the API: {e}"))?;
         // After the API: it loads the certificate files the API just wrote.
-        let ok = tessera_api::bench::serve_ok(cfg)
+        let ok = tessera_api::bench::serve_ok(cfg.clone())
             .await
             .map_err(|e| format!("start the baseline: {e}"))?;
-        Ok::<_, String>(([ok, api], secrets))
-    })?;
+        let mut servers = vec![ok, api];
+        let pg = match pg {
+            Some((pt, ps, misses)) => {
+                let pg_api = tessera_api::start(pt, cfg)
+                    .await
+                    .map_err(|e| format!("start the API on PostgreSQL: {e}"))?;
+                servers.push(pg_api);
+                let token = ps.into_iter().next().ok_or("no PostgreSQL bench token")?;
+                Some((token, misses))
+            }
+            None => None,
+        };
+        Ok::<_, String>((servers, secrets, pg))
+    });
+    let (servers, secrets, pg) = set_up?;
     let token = secrets.into_iter().next().ok_or("no bench token")?;
-    let [ok_srv, api_srv] = &servers;
-    let base_url = format!("https://127.0.0.1:{}/v1/me", ok_srv.addr.port());
-    let api_url = format!("https://127.0.0.1:{}/v1/me", api_srv.addr.port());
+    let (pg_token, misses) = pg.unzip();
+    let base_url = format!("https://127.0.0.1:{}/v1/me", servers[0].addr.port());
+    let api_url = format!("https://127.0.0.1:{}/v1/me", servers[1].addr.port());
+    let pg_url = servers
+        .get(2)
+        .map(|s| format!("https://127.0.0.1:{}/v1/me", s.addr.port()));
     let script = dir.path().join("bench.lua");
     std::fs::write(&script, WRK_SCRIPT).map_err(|e| format!("write the wrk script: {e}"))?;
     let ca = dir.path().join("ca-export.pem");
@@ -465,11 +618,11 @@ fn run() -> Result<bool, String> {
     if let Some(secs) = o.hold {
         // For profiling: serve both for a while and say how to reach them, measuring nothing.
         let env = dir.path().join("bench.env");
-        std::fs::write(
-            &env,
-            format!("BASE_URL={base_url}\nAPI_URL={api_url}\nCA={}\nTESSERA_BENCH_TOKEN={token}\nSCRIPT={}\n", ca.display(), script.display()),
-        )
-        .map_err(|e| format!("write {}: {e}", env.display()))?;
+        let mut text = format!("BASE_URL={base_url}\nAPI_URL={api_url}\nCA={}\nTESSERA_BENCH_TOKEN={token}\nSCRIPT={}\n", ca.display(), script.display());
+        if let (Some(url), Some(t)) = (&pg_url, &pg_token) {
+            text += &format!("PG_API_URL={url}\nTESSERA_BENCH_PG_TOKEN={t}\n");
+        }
+        std::fs::write(&env, text).map_err(|e| format!("write {}: {e}", env.display()))?;
         eprintln!("holding for {secs}s; source {}", env.display());
         std::thread::sleep(std::time::Duration::from_secs(secs.into()));
         return Ok(true);
@@ -486,8 +639,9 @@ fn run() -> Result<bool, String> {
     );
     eprintln!("servers: {server_cores} core(s) for this process; load tools {client}");
 
-    let thr = |name: &str, url: &str, secs: u32| -> Result<Throughput, String> {
-        let r = wrk(&o, secs, url, &script, &token)?;
+    let pg_run = pg_url.as_deref().zip(pg_token.as_deref());
+    let thr = |name: &str, url: &str, token: &str, secs: u32| -> Result<Throughput, String> {
+        let r = wrk(&o, secs, url, &script, token)?;
         eprintln!(
             "  wrk  {name:<9} {:>9.0} req/s   p99 {:>9}   servers' CPU {:.0}% of a core",
             r.rps,
@@ -498,21 +652,45 @@ fn run() -> Result<bool, String> {
     };
     if o.warmup > 0 {
         eprintln!("warm-up ({}s each, not counted)", o.warmup);
-        thr("baseline", &base_url, o.warmup)?;
-        thr("/v1/me", &api_url, o.warmup)?;
+        thr("baseline", &base_url, &token, o.warmup)?;
+        thr("/v1/me", &api_url, &token, o.warmup)?;
+        if let Some((url, pg_token)) = pg_run {
+            thr("/v1/me PG", url, pg_token, o.warmup)?;
+        }
     }
     eprintln!("part 1: throughput (wrk, full speed)");
     let (mut base_t, mut api_t, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut pg_t, mut pg_ratios) = (Vec::new(), Vec::new());
+    // /v1/me on PostgreSQL, when asked for.
+    let pg_thr = |secs: u32| -> Result<Option<Throughput>, String> {
+        pg_run
+            .map(|(url, pg_token)| thr("/v1/me PG", url, pg_token, secs))
+            .transpose()
+    };
     for round in 1..=o.rounds {
-        // ABBA: every other pair starts with /v1/me.
-        let (b, a) = if round % 2 == 1 {
-            let b = thr("baseline", &base_url, o.duration)?;
-            (b, thr("/v1/me", &api_url, o.duration)?)
+        // ABBA: every other pair starts with /v1/me (ABCCBA with PostgreSQL).
+        let (b, a, g) = if round % 2 == 1 {
+            let b = thr("baseline", &base_url, &token, o.duration)?;
+            let a = thr("/v1/me", &api_url, &token, o.duration)?;
+            (b, a, pg_thr(o.duration)?)
         } else {
-            let a = thr("/v1/me", &api_url, o.duration)?;
-            (thr("baseline", &base_url, o.duration)?, a)
+            let g = pg_thr(o.duration)?;
+            let a = thr("/v1/me", &api_url, &token, o.duration)?;
+            (thr("baseline", &base_url, &token, o.duration)?, a, g)
         };
-        eprintln!(" pair {round}/{}: ratio {:.2}", o.rounds, a.rps / b.rps);
+        match g {
+            Some(g) => {
+                eprintln!(
+                    " triple {round}/{}: ratio {:.2}; PostgreSQL / SQLite {:.2}",
+                    o.rounds,
+                    a.rps / b.rps,
+                    g.rps / a.rps
+                );
+                pg_ratios.push(g.rps / a.rps);
+                pg_t.push(g);
+            }
+            None => eprintln!(" pair {round}/{}: ratio {:.2}", o.rounds, a.rps / b.rps),
+        }
         ratios.push(a.rps / b.rps);
         base_t.push(b);
         api_t.push(a);
@@ -525,8 +703,8 @@ fn run() -> Result<bool, String> {
         "part 2: latency at a fixed {rate:.0} req/s ({:.0}% of the baseline's throughput; oha, latency-corrected, after the first {SETTLE_SECS:.0} s)",
         o.rate_fraction * 100.0
     );
-    let lat = |name: &str, url: &str| -> Result<Latency, String> {
-        let r = oha(&o, rate, url, &ca, &token)?;
+    let lat = |name: &str, url: &str, token: &str| -> Result<Latency, String> {
+        let r = oha(&o, rate, url, &ca, token)?;
         eprintln!(
             "  oha  {name:<9} {:>9.0} req/s   p50 {}  p99 {}  max {}",
             r.rps,
@@ -536,15 +714,21 @@ fn run() -> Result<bool, String> {
         );
         Ok(r)
     };
-    let (mut base_l, mut api_l) = (Vec::new(), Vec::new());
+    let (mut base_l, mut api_l, mut pg_l) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=o.latency_rounds {
         eprintln!(" round {round}/{}", o.latency_rounds);
         if round % 2 == 1 {
-            base_l.push(lat("baseline", &base_url)?);
-            api_l.push(lat("/v1/me", &api_url)?);
+            base_l.push(lat("baseline", &base_url, &token)?);
+            api_l.push(lat("/v1/me", &api_url, &token)?);
+            if let Some((url, pg_token)) = pg_run {
+                pg_l.push(lat("/v1/me PG", url, pg_token)?);
+            }
         } else {
-            api_l.push(lat("/v1/me", &api_url)?);
-            base_l.push(lat("baseline", &base_url)?);
+            if let Some((url, pg_token)) = pg_run {
+                pg_l.push(lat("/v1/me PG", url, pg_token)?);
+            }
+            api_l.push(lat("/v1/me", &api_url, &token)?);
+            base_l.push(lat("baseline", &base_url, &token)?);
         }
     }
 
@@ -553,6 +737,7 @@ fn run() -> Result<bool, String> {
             RunningServer::shutdown(s).await;
         }
     });
+    drop(pg_database);
 
     let t = |v: &[Throughput], f: fn(&Throughput) -> f64| median(v.iter().map(f).collect());
     let p = |v: &[Latency], f: fn(&Latency) -> f64| median(v.iter().map(f).collect());
@@ -566,16 +751,26 @@ fn run() -> Result<bool, String> {
     let p99_ok = api_p99 <= TARGET_P99_MS;
     println!();
     println!(
-        "HTTPS keep-alive, {} connections, servers on {server_cores} core(s), load tools {client}; medians of {} pairs of {}s wrk runs and {} oha runs of {}s:",
-        o.connections, o.rounds, o.duration, o.latency_rounds, o.latency_duration
+        "HTTPS keep-alive, {} connections, servers on {server_cores} core(s), load tools {client}; medians of {} {} of {}s wrk runs and {} oha runs of {}s:",
+        o.connections,
+        o.rounds,
+        if pg_run.is_some() { "triples" } else { "pairs" },
+        o.duration,
+        o.latency_rounds,
+        o.latency_duration
     );
     println!();
     println!("| server (same TLS stack) | max req/s (wrk) | p99 at max (wrk) | p50 at {rate:.0} req/s (oha) | p99 at {rate:.0} req/s (oha) |");
     println!("|---|---:|---:|---:|---:|");
-    for (name, tv, l) in [
+    let mut rows = vec![
         ("bare \"200 OK\" handler", &base_t, &base_l),
         ("GET /v1/me", &api_t, &api_l),
-    ] {
+    ];
+    if pg_run.is_some() {
+        rows[1].0 = "GET /v1/me (SQLite)";
+        rows.push(("GET /v1/me (PostgreSQL)", &pg_t, &pg_l));
+    }
+    for (name, tv, l) in rows {
         println!(
             "| {name} | {:.0} | {} | {} | {} |",
             t(tv, |r| r.rps),
@@ -598,5 +793,59 @@ fn run() -> Result<bool, String> {
         api_p99 / base_p99,
         verdict(p99_ok)
     );
+    if pg_run.is_some() {
+        let pg_ratio = median(pg_ratios.clone());
+        let (lo, hi) = pg_ratios
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(l, h), r| (l.min(*r), h.max(*r)));
+        let pg_p99 = p(&pg_l, |l| l.p99_ms);
+        println!(
+            "/v1/me on PostgreSQL / on SQLite requests/s (both cache hits), median of {} triples: {pg_ratio:.2}x (from {lo:.2} to {hi:.2}; medians {:.0} / {api_rps:.0}); p99 at {rate:.0} req/s: {} vs {} ({:.2}x)",
+            pg_ratios.len(),
+            t(&pg_t, |r| r.rps),
+            ms(pg_p99),
+            ms(api_p99),
+            pg_p99 / api_p99
+        );
+    }
+    for (callers, lite, pg, ratio) in misses.into_iter().flatten() {
+        println!(
+            "cache-miss verification (Tessera::verify_at, cache off), {callers} caller(s): PostgreSQL {pg:.0}/s, SQLite {lite:.0}/s; PostgreSQL / SQLite {ratio:.2}x (median of {MISS_ROUNDS} rounds)"
+        );
+    }
     Ok(!o.strict || (ratio_ok && p99_ok))
+}
+
+/// Drops the bench's own PostgreSQL database when it goes (servers still connected to it
+/// are disconnected).
+struct PgDatabase {
+    server: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let dropped = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+            .and_then(|rt| {
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let mut c =
+                        sqlx::PgConnection::connect(&format!("{}/postgres", self.server)).await?;
+                    sqlx::query(&format!(
+                        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                        self.name
+                    ))
+                    .execute(&mut c)
+                    .await?;
+                    c.close().await
+                })
+                .map_err(|e| e.to_string())
+            });
+        if let Err(e) = dropped {
+            eprintln!("load bench: could not drop the database {}: {e}", self.name);
+        }
+    }
 }

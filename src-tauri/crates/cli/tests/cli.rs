@@ -1563,6 +1563,14 @@ T={bin}
 $T init --company Acme --admin-email a@acme.test --admin-name A
 TOKEN=$($T token create --kind personal --owner a@acme.test --name k)
 echo "$TOKEN" | $T token verify
+# A rotation keeps key 2 in the keyring beside key 1; retiring key 1 removes it from there.
+$T key rotate
+TOKEN2=$($T token create --kind personal --owner a@acme.test --name k2)
+echo "$TOKEN" | $T token verify
+echo "$TOKEN2" | $T token verify
+$T key retire 1 --revoke-them
+echo "$TOKEN2" | $T token verify
+if echo "$TOKEN" | $T token verify; then exit 9; fi
 "#,
         home = home.display(),
         bin = bin()
@@ -1577,7 +1585,10 @@ echo "$TOKEN" | $T token verify
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains("accepted"), "{stdout}");
+    assert_eq!(stdout.matches("accepted").count(), 4, "{stdout}");
+    assert!(stdout.contains("kept in the OS keyring"), "{stdout}");
+    assert!(stdout.contains("Retired key 1."), "{stdout}");
+    assert!(stdout.contains("unknown"), "{stdout}");
     assert!(
         !data.join("token-hmac.key").exists(),
         "the key must not be written to a file"
