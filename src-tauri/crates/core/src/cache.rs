@@ -103,17 +103,26 @@ impl VerifyCache {
         }
     }
 
-    /// Another instance changed one token or one user: forget the rows that depend on it,
-    /// and nothing else.
-    pub(crate) fn evict(&self, what: Changed) {
+    /// Other instances changed these tokens and users: forget the rows that depend on them,
+    /// and nothing else, in one pass.
+    pub(crate) fn evict(&self, what: &[Changed]) {
         self.invalidations.fetch_add(1, Ordering::AcqRel);
+        let (mut tokens, mut users) = (Vec::new(), Vec::new());
+        for w in what {
+            match *w {
+                Changed::Token(id) => tokens.push(id),
+                Changed::User(id) => users.push(id),
+            }
+        }
+        tokens.sort_unstable();
+        users.sort_unstable();
         if let Ok(mut rows) = self.rows.lock() {
             rows.retain(|_, (p, _)| {
                 let t = p.token();
-                match what {
-                    Changed::Token(id) => t.id.0 != id,
-                    Changed::User(id) => t.owner.as_ref().is_none_or(|o| o.id.0 != id),
-                }
+                tokens.binary_search(&t.id.0).is_err()
+                    && t.owner
+                        .as_ref()
+                        .is_none_or(|o| users.binary_search(&o.id.0).is_err())
             });
         }
     }
@@ -248,18 +257,37 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
             tracing::info!("change listener connected");
             loop {
                 match tokio::time::timeout(POLL, listener.try_recv()).await {
-                    Ok(Ok(Some(n))) => match parse_change(n.payload()) {
-                        // Versions are contiguous (one per changed row, in commit order):
-                        // a gap means notifications were missed, so everything goes.
-                        Some((v, what)) => {
-                            match version {
-                                Some(known) if v > known + 1 => cache.bump(),
-                                _ => cache.evict(what),
-                            }
-                            version = version.max(Some(v));
+                    Ok(Ok(Some(first))) => {
+                        // A burst (a bulk revoke, a deactivated user's tokens) is taken
+                        // whole: one pass over the cache for every notification already
+                        // received, not one each.
+                        let mut burst = vec![first];
+                        while let Some(n) = listener.next_buffered() {
+                            burst.push(n);
                         }
-                        None => cache.bump(),
-                    },
+                        let mut evict = Vec::with_capacity(burst.len());
+                        let mut whole = false;
+                        for n in &burst {
+                            match parse_change(n.payload()) {
+                                // Versions are contiguous (one per changed row, in commit
+                                // order): a gap means notifications were missed, so
+                                // everything goes.
+                                Some((v, what)) => {
+                                    if version.is_some_and(|known| v > known + 1) {
+                                        whole = true;
+                                    }
+                                    version = version.max(Some(v));
+                                    evict.push(what);
+                                }
+                                None => whole = true,
+                            }
+                        }
+                        if whole {
+                            cache.bump();
+                        } else {
+                            cache.evict(&evict);
+                        }
+                    }
                     // The connection was lost (None) or failed: changes may go unheard.
                     Ok(Ok(None)) | Ok(Err(_)) => break,
                     Err(_) => {
@@ -301,6 +329,54 @@ pub(crate) fn listen(cache: Arc<VerifyCache>, pool: sqlx::PgPool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prepared(id: i64, owner: Option<i64>) -> Arc<Prepared> {
+        Arc::new(Prepared::new(&crate::store::tokens::TokenRow {
+            id,
+            kind: if owner.is_some() {
+                "personal"
+            } else {
+                "company"
+            }
+            .into(),
+            owner_id: owner,
+            owner_email: owner.map(|o| format!("u{o}@acme.test")),
+            owner_name: owner.map(|o| format!("U{o}")),
+            owner_role: owner.map(|_| "user".into()),
+            owner_active: owner.map(|_| true),
+            name: format!("t{id}"),
+            hint: "tsr_p_…abcd".into(),
+            scopes: "me:read".into(),
+            status: "active".into(),
+            rate_limit: 60,
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn a_burst_of_notifications_evicts_exactly_what_it_names() {
+        let cache = VerifyCache::default();
+        assert!(cache.enable());
+        // Tokens 1 and 2 of user 10, token 3 of user 20, company token 4.
+        let rows = [(1, Some(10)), (2, Some(10)), (3, Some(20)), (4, None)];
+        for (id, owner) in rows {
+            let ticket = cache.ticket();
+            cache.put(TokenHash([id as u8; 32]), prepared(id, owner), ticket);
+        }
+        for (id, _) in rows {
+            assert!(
+                cache.get(&TokenHash([id as u8; 32])).is_some(),
+                "{id} cached"
+            );
+        }
+        cache.evict(&[Changed::Token(1), Changed::User(20)]);
+        let kept: Vec<i64> = rows
+            .iter()
+            .map(|r| r.0)
+            .filter(|id| cache.get(&TokenHash([*id as u8; 32])).is_some())
+            .collect();
+        assert_eq!(kept, vec![2, 4]);
+    }
 
     #[test]
     fn notifications_name_a_token_or_a_user() {
