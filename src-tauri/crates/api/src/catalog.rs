@@ -98,6 +98,12 @@ pub const ROUTES: &[RouteSpec] = &[
         ..spec("POST", "/v1/verify", Access::Scope("tokens:verify"), "verify", "verify",
             "Introspect another token: whether it is active, its scopes and owner (counts as a use of that token)")
     },
+    RouteSpec {
+        body: Some(|| json!({"token": "{{apiToken}}", "scopes": ["me:read", "users:write"], "ip": "192.0.2.7"})),
+        body_schema: Some("ExplainRequest"),
+        ..spec("POST", "/v1/explain", Access::Scope("tokens:verify"), "explain", "verify",
+            "Why a token is accepted or refused: every rule with what it compared (not recorded as a use)")
+    },
     RouteSpec { query: LIST_TOKENS_QUERY, ..spec("GET", "/v1/tokens", Access::Scope("tokens:read"), "listTokens", "tokens", "List the tokens the caller may see, a page at a time") },
     RouteSpec {
         body: Some(|| json!({"kind": "personal", "name": "postman-{{$timestamp}}", "scopes": ["me:read"], "expires_in": "1d"})),

@@ -170,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(routes::openapi))
         .route("/v1/me", get(routes::me))
         .route("/v1/verify", post(routes::verify))
+        .route("/v1/explain", post(routes::explain))
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
         .route(
             "/v1/tokens/{id}",

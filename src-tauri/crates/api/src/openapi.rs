@@ -22,6 +22,7 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<TokenInfo>();
     generator.subschema_for::<UsageEntry>();
     generator.subschema_for::<User>();
+    generator.subschema_for::<tessera_core::service::Explanation>();
     generator.take_definitions(true)
 }
 
@@ -172,6 +173,15 @@ fn schemas() -> Value {
                 "ip": {"type": "string", "description": "The address the token was presented from (default: the caller's)"}
             }
         },
+        "ExplainRequest": {
+            "type": "object", "required": ["token"], "additionalProperties": false,
+            "properties": {
+                "token": {"type": "string", "description": "The token to explain (not recorded as a use)"},
+                "scopes": {"type": "array", "items": {"type": "string"}, "description": "Scopes to ask about, one check each"},
+                "ip": {"type": "string", "description": "The address it is presented from (default: the caller's)"},
+                "at": {"type": "string", "format": "date-time", "description": "Judge it at this time (default: now)"}
+            }
+        },
         "Introspection": {
             "type": "object",
             "required": ["active", "reason", "message", "token_id", "kind", "owner", "scopes", "expires_at"],
@@ -266,6 +276,7 @@ fn response_schema(operation_id: &str) -> Value {
         "openapi" => r("OpenAPIDocument"),
         "me" => r("Me"),
         "verify" => r("Introspection"),
+        "explain" => r("Explanation"),
         "listTokens" => r("TokenPage"),
         "createToken" => r("CreatedToken"),
         "getToken" | "updateToken" | "revokeToken" | "deactivateToken" | "activateToken" => {

@@ -17,6 +17,7 @@ const ORDER: &[(&str, &str)] = &[
     ("openapi", ""),
     ("me", ""),
     ("verify", ""),
+    ("explain", ""),
     ("createToken", ""),
     ("listTokens", ""),
     ("getToken", "tokenId"),
@@ -79,6 +80,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
     match r.operation_id {
         "me" => t.push("pm.test('the token has scopes', function () { pm.expect(pm.response.json().scopes).to.be.an('array'); });".into()),
         "verify" => t.push("pm.test('the token is active', function () { pm.expect(pm.response.json().active).to.eql(true); });".into()),
+        "explain" => t.push("pm.test('every rule is listed', function () { pm.expect(pm.response.json().checks.length).to.be.above(8); });".into()),
         "createToken" => {
             t.push("var created = pm.response.json();".into());
             t.push("pm.test('the plaintext is returned once', function () { pm.expect(created.token).to.match(/^tsr_p_/); });".into());

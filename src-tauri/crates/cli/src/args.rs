@@ -341,6 +341,27 @@ pub enum TokenCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Why a token is accepted or refused: every rule with what it compared (token read from
+    /// standard input, or --id for one you manage). Records no use. Exit 0 when it would be
+    /// accepted, 1 when refused.
+    Explain {
+        /// A scope to ask about; repeat for several.
+        #[arg(long = "scope", value_name = "S")]
+        scopes: Vec<String>,
+        /// The address it is presented from (checked against its networks).
+        #[arg(long)]
+        ip: Option<String>,
+        /// Judge it at this time instead of now, RFC 3339 (2027-01-31T17:00:00Z).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// A token you manage, by id, instead of one read from standard input.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
     /// Recent uses of a token.
     Usage {
         id: String,

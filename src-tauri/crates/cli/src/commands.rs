@@ -9,6 +9,7 @@ use tessera_core::keys::{KeyLocation, KeyStoreChoice};
 use tessera_core::model::{Email, Networks, Role, Scope, TokenId};
 use tessera_core::password::Password;
 use tessera_core::policy::{ExpiryRequest, Policy};
+use tessera_core::service::Presented;
 use tessera_core::store::audit::AuditFilter;
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
@@ -613,6 +614,51 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
             println!("Deleted token {id}.");
         }
         TokenCmd::Verify { scopes, ip, json } => return verify(t, scopes, ip, json).await,
+        TokenCmd::Explain {
+            scopes,
+            ip,
+            at,
+            id,
+            json,
+            who,
+        } => {
+            let a = actor(t, &who).await?;
+            let (scopes, ip) = scopes_and_ip(&scopes, ip)?;
+            let at = match at {
+                None => time::OffsetDateTime::now_utc(),
+                Some(s) => time::OffsetDateTime::parse(
+                    s.trim(),
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_err(|_| {
+                    Error::invalid(
+                        None,
+                        "--at: not an RFC 3339 time; write it like 2027-01-31T17:00:00Z",
+                    )
+                })?,
+            };
+            let input;
+            let what = match &id {
+                Some(id) => Presented::Id(token_id(id)?),
+                None => {
+                    input = read_token()?;
+                    Presented::Token(&input)
+                }
+            };
+            let e = t
+                .explain(&a, what, &scopes, ip, at.unix_timestamp())
+                .await?;
+            if json {
+                output::json(&e)?;
+            } else {
+                output::explanation(&e);
+            }
+            return Ok(if e.accepted {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
         TokenCmd::Usage {
             id,
             limit,
@@ -638,12 +684,11 @@ async fn status(t: &Tessera, id: &str, who: &As, action: StatusAction) -> Result
     Ok(())
 }
 
-async fn verify(
-    t: &Tessera,
-    scopes: Vec<String>,
+/// `--scope` and `--ip` as given to `token verify` and `token explain`.
+fn scopes_and_ip(
+    scopes: &[String],
     ip: Option<String>,
-    json: bool,
-) -> Result<ExitCode> {
+) -> Result<(Vec<Scope>, Option<std::net::IpAddr>)> {
     let scopes = scopes
         .iter()
         .map(|s| s.parse::<Scope>())
@@ -658,6 +703,11 @@ async fn verify(
             })
         })
         .transpose()?;
+    Ok((scopes, ip))
+}
+
+/// A token piped in on standard input (at most 4 KiB; surrounding space is ignored later).
+fn read_token() -> Result<zeroize::Zeroizing<String>> {
     let mut input = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .take(4096)
@@ -668,6 +718,17 @@ async fn verify(
                 "cannot read the token from standard input; pipe it in as text",
             )
         })?;
+    Ok(input)
+}
+
+async fn verify(
+    t: &Tessera,
+    scopes: Vec<String>,
+    ip: Option<String>,
+    json: bool,
+) -> Result<ExitCode> {
+    let (scopes, ip) = scopes_and_ip(&scopes, ip)?;
+    let input = read_token()?;
     let now = time::OffsetDateTime::now_utc();
     let d = t.verify(&input, &scopes, ip, now).await?;
     if let Some(tok) = &d.token {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use tessera_core::error::Field;
 use tessera_core::policy::Policy;
-use tessera_core::service::{KeyInfo, ScopeInfo};
+use tessera_core::service::{Explanation, KeyInfo, ScopeInfo};
 use tessera_core::store::audit::AuditEntry;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
@@ -309,6 +309,26 @@ pub fn keys_table(keys: &[KeyInfo]) {
                         "MISSING"
                     }
                     .to_owned(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+pub fn explanation(e: &Explanation) {
+    match (&e.token_id, &e.hint) {
+        (Some(id), Some(hint)) => println!("token {id} ({hint}): {}", e.outcome),
+        _ => println!("{}", e.outcome),
+    }
+    table(
+        &["RULE", "RESULT", "WHAT WAS COMPARED"],
+        e.checks
+            .iter()
+            .map(|c| {
+                vec![
+                    c.rule.clone(),
+                    if c.passed { "pass" } else { "FAIL" }.to_owned(),
+                    c.detail.clone(),
                 ]
             })
             .collect(),

@@ -239,6 +239,120 @@ impl Prepared {
     }
 }
 
+/// One rule applied to a presented token, for "why was this refused?" ([`Prepared::explain`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Check {
+    /// `format`, `checksum`, `known`, `status`, `expiry`, `idle_expiry`, `owner_active`,
+    /// `network`, `rate_limit`, or `scope:NAME` for each scope asked about.
+    pub rule: String,
+    pub passed: bool,
+    /// What was compared, e.g. `10.0.0.7 not in 192.168.0.0/24, 2001:db8::/32`.
+    pub detail: String,
+}
+
+impl Check {
+    pub fn new(rule: impl Into<String>, passed: bool, detail: impl Into<String>) -> Self {
+        Self {
+            rule: rule.into(),
+            passed,
+            detail: detail.into(),
+        }
+    }
+}
+
+fn when(t: i64) -> String {
+    from_ts(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+impl Prepared {
+    /// Apply every rule, not only up to the first refusal, and say what each compared. The
+    /// first failing one (in the order of [`Reason`]) is what [`Prepared::decide_at`] refuses
+    /// with. Owner and scopes are as of the row this was prepared from.
+    pub fn explain(&self, required: &[Scope], ip: Option<IpAddr>, now: i64) -> Vec<Check> {
+        let t = &self.token;
+        let mut out = Vec::with_capacity(8 + required.len());
+        out.push(match self.status {
+            StoredStatus::Active => Check::new("status", true, "active"),
+            StoredStatus::Deactivated => Check::new("status", false, "deactivated"),
+            StoredStatus::Revoked => Check::new("status", false, "revoked"),
+        });
+        out.push(match self.expires_at {
+            None => Check::new("expiry", true, "never expires"),
+            Some(e) if e <= now => Check::new("expiry", false, format!("expired at {}", when(e))),
+            Some(e) => Check::new("expiry", true, format!("expires at {}", when(e))),
+        });
+        out.push(match (self.idle_until, t.idle_days) {
+            (Some(u), Some(d)) if u <= now => Check::new(
+                "idle_expiry",
+                false,
+                format!("unused for {d} days: expired at {}", when(u)),
+            ),
+            (Some(u), Some(d)) => Check::new(
+                "idle_expiry",
+                true,
+                format!("expires at {} unless used ({d} idle days)", when(u)),
+            ),
+            _ => Check::new("idle_expiry", true, "no idle expiry"),
+        });
+        out.push(match (&t.owner, t.kind) {
+            (_, TokenKind::Company) => Check::new("owner_active", true, "company token: no owner"),
+            (Some(o), _) if self.owner_active => {
+                Check::new("owner_active", true, format!("{} is active", o.email))
+            }
+            (Some(o), _) => {
+                Check::new("owner_active", false, format!("{} is deactivated", o.email))
+            }
+            (None, _) => Check::new("owner_active", false, "the owner is gone"),
+        });
+        let nets = &t.networks;
+        out.push(if nets.is_empty() {
+            Check::new("network", true, "any address")
+        } else {
+            match ip {
+                Some(ip) if nets.allows(ip) => Check::new(
+                    "network",
+                    true,
+                    format!("{ip} in {}", nets.to_text().replace(' ', ", ")),
+                ),
+                Some(ip) => Check::new(
+                    "network",
+                    false,
+                    format!("{ip} not in {}", nets.to_text().replace(' ', ", ")),
+                ),
+                None => Check::new(
+                    "network",
+                    false,
+                    format!(
+                        "no address given; allowed: {}",
+                        nets.to_text().replace(' ', ", ")
+                    ),
+                ),
+            }
+        });
+        let held: Vec<String> = t.scopes.iter().map(ToString::to_string).collect();
+        for s in required {
+            out.push(if t.scopes.contains(s) {
+                Check::new(format!("scope:{s}"), true, "held")
+            } else {
+                Check::new(
+                    format!("scope:{s}"),
+                    false,
+                    if held.is_empty() {
+                        "not held (it holds no scope its owner's role allows)".to_owned()
+                    } else {
+                        format!("not held (holds {})", held.join(", "))
+                    },
+                )
+            });
+        }
+        out
+    }
+}
+
 /// The current time in whole seconds since the Unix epoch, the resolution every expiry rule
 /// works in (the store keeps seconds). The verification hot path reads it on every request,
 /// so on Linux it is the kernel's coarse wall clock (no system call, updated every tick, a

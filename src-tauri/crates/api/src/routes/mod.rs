@@ -172,26 +172,8 @@ pub async fn verify(
     headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<VerifyRequest>,
 ) -> ApiResult<Json<Introspection>> {
-    let scopes = body
-        .scopes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            s.parse::<Scope>().map_err(|_| {
-                ApiError::invalid_field(
-                    Field::Scopes.as_str(),
-                    format!("item {i} is not a scope name"),
-                )
-            })
-        })
-        .collect::<ApiResult<Vec<Scope>>>()?;
-    let ip = match body.ip.as_deref() {
-        None => peer.ip().to_canonical(),
-        Some(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::invalid_field(Field::Ip.as_str(), "not an IP address"))?,
-    };
+    let scopes = parse_scopes(&body.scopes)?;
+    let ip = parse_ip(body.ip.as_deref(), peer)?;
     let now = OffsetDateTime::now_utc();
     let d = app
         .tessera
@@ -238,6 +220,77 @@ pub async fn verify(
             .unwrap_or_default(),
         expires_at: t.as_ref().and_then(|t| t.expires_at),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    pub token: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// RFC 3339; default now.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// `POST /v1/explain`: every verification rule applied to a token, with what each compared.
+/// Records nothing as a use.
+pub async fn explain(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<ExplainRequest>,
+) -> ApiResult<Json<tessera_core::service::Explanation>> {
+    let scopes = parse_scopes(&body.scopes)?;
+    let ip = parse_ip(body.ip.as_deref(), peer)?;
+    let at = match body.at.as_deref() {
+        None => OffsetDateTime::now_utc(),
+        Some(s) => OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                ApiError::invalid_field("at", "not an RFC 3339 time like 2027-01-31T17:00:00Z")
+            })?,
+    };
+    let actor = c.actor(&app.tessera).await?;
+    let e = app
+        .tessera
+        .explain(
+            &actor,
+            tessera_core::service::Presented::Token(&body.token),
+            &scopes,
+            Some(ip),
+            at.unix_timestamp(),
+        )
+        .await?;
+    Ok(Json(e))
+}
+
+/// A request's `scopes` member, each a scope name.
+fn parse_scopes(scopes: &[String]) -> ApiResult<Vec<Scope>> {
+    scopes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            s.parse::<Scope>().map_err(|_| {
+                ApiError::invalid_field(
+                    Field::Scopes.as_str(),
+                    format!("item {i} is not a scope name"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// A request's `ip` member, or the caller's own address.
+fn parse_ip(ip: Option<&str>, peer: SocketAddr) -> ApiResult<std::net::IpAddr> {
+    match ip {
+        None => Ok(peer.ip().to_canonical()),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::invalid_field(Field::Ip.as_str(), "not an IP address")),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -716,6 +716,7 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("PUT", "/v1/users/{id}/role"),
         ("GET", "/v1/audit"),
         ("PATCH", "/v1/tokens/{id}"),
+        ("POST", "/v1/explain"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -797,6 +798,10 @@ async fn authority_matrix_every_route_by_every_actor() {
                     }
                 }
                 15 => ("/v1/audit".into(), None),
+                17 => (
+                    "/v1/explain".into(),
+                    Some(json!({"token": tokens[0].1.token.expose(), "scopes": ["users:write"]})),
+                ),
                 _ => (
                     format!("/v1/tokens/{}", company_token(&env, false).await),
                     Some(json!({"note": format!("matrix {j}")})),
@@ -804,7 +809,7 @@ async fn authority_matrix_every_route_by_every_actor() {
             };
             let expected: u16 = match (i, who) {
                 (0, _) => 200,
-                (1, Admin | Vrm | User | Company) => 200,
+                (1 | 17, Admin | Vrm | User | Company) => 200,
                 (2 | 5 | 6 | 8 | 9 | 10 | 16, Admin | Narrow | Vrm | Company) => 200,
                 (2, User) => 200,
                 (3, Admin) => 201,

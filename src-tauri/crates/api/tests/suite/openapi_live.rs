@@ -749,6 +749,33 @@ impl Live<'_> {
                 )
                 .await;
             }
+            "explain" => {
+                let body = self.example(op, fx.narrow.token.expose());
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert!(v["checks"].as_array().is_some_and(|c| c.len() > 8), "{v}");
+                // A string that is not a token: its format check alone.
+                let body = json!({"token": "tsr_p_not_a_token", "at": "2030-01-01T00:00:00Z"});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["outcome"], "malformed", "{v}");
+            }
             "listTokens" | "listUsers" | "audit" => {
                 let v = self.send_admin(op, op.template.clone(), fx).await;
                 let items = v["items"].as_array().map_or(0, Vec::len);

@@ -10,6 +10,7 @@
 //! regenerate), `verification` (verifying presented tokens, recording and pruning usage) and
 //! `reports` (dashboard, usage reports, expiry notices, the audit log).
 
+mod explain;
 mod hash_keys;
 mod leaks;
 mod reports;
@@ -19,6 +20,7 @@ mod tokens;
 mod users;
 mod verification;
 
+pub use explain::{Explanation, Presented};
 pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
 pub use leaks::{Finding, FoundStatus};
 pub use reports::{ClientSeen, Dashboard, DayCount};

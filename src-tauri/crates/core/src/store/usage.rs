@@ -366,6 +366,25 @@ pub async fn refused_since(db: &mut impl Db, vis: &Visibility, since: i64) -> Re
 }
 
 /// Delete events older than the cut-off; returns how many.
+/// How many accepted uses of a token were recorded in `(after, until]`.
+pub async fn accepted_between(
+    db: &mut impl Db,
+    token: TokenId,
+    after: i64,
+    until: i64,
+) -> Result<i64> {
+    let (n,): (i64,) = on!(db, c => sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(uses), 0) AS BIGINT) FROM usage_events \
+         WHERE token_id = $1 AND at > $2 AND at <= $3 AND outcome = 'accepted'",
+    )
+    .bind(token.0)
+    .bind(after)
+    .bind(until)
+    .fetch_one(c)
+    .await?);
+    Ok(n)
+}
+
 /// Delete events older than `before`. On PostgreSQL whole days go by dropping their
 /// partitions, and only the day `before` falls in is deleted from row by row.
 pub async fn prune(db: &mut impl Db, before: i64) -> Result<u64> {

@@ -3,6 +3,7 @@
 mod audit_chain;
 mod cache;
 mod common;
+mod explain;
 mod notices;
 mod properties;
 mod rules;
