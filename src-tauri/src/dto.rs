@@ -301,6 +301,19 @@ pub struct AuditQuery {
     pub limit: u32,
 }
 
+/// What to explain ("Test a token"): a pasted token, or one the person manages by id; the
+/// scopes to ask about, the address and the moment (RFC 3339), each optional.
+#[derive(Debug, Clone, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct ExplainQuery {
+    pub token: Option<String>,
+    pub id: Option<i32>,
+    pub scopes: Vec<String>,
+    pub ip: Option<String>,
+    pub at: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]

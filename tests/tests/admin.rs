@@ -216,6 +216,60 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     }
     eprintln!("the API refuses the token: {why}");
 
+    // 5b. The admin asks the app why: Dashboard > Test a token, the token pasted. Every rule
+    // is listed, both that refuse it: the status (revoked) and the owner (deactivated).
+    w.go_to("Dashboard").await?;
+    w.page("Dashboard").await?;
+    w.click(&button("//main", "Test a token"), "Test a token")
+        .await?;
+    let test = dialog("dialog", "Test a token");
+    w.find(&test, "the Test a token dialog").await?;
+    w.type_into(&input_labelled(&test, "Token"), "the token to test", &token)
+        .await?;
+    w.type_into(
+        &input_labelled(&test, "Scopes to ask about"),
+        "the scopes to ask about",
+        "me:read users:write",
+    )
+    .await?;
+    w.click(&button(&test, "Test"), "Test").await?;
+    w.wait_text(
+        &format!("{test}//section[@aria-label='Result']//*[@role='status']"),
+        "the verdict",
+        |t| t.contains("Refused: revoked"),
+    )
+    .await?;
+    for (rule, result, detail) in [
+        ("status", "fail", "revoked".to_owned()),
+        (
+            "owner_active",
+            "fail",
+            format!("{USER_EMAIL} is deactivated"),
+        ),
+        ("scope:me:read", "pass", "held".to_owned()),
+        (
+            "scope:users:write",
+            "fail",
+            "not held (holds me:read)".to_owned(),
+        ),
+        ("network", "pass", "any address".to_owned()),
+    ] {
+        w.find(
+            &format!(
+                "{test}//tr[td[1][normalize-space()='{rule}']][td[2][contains(normalize-space(), '{result}')]][td[3][normalize-space()='{detail}']]"
+            ),
+            &format!("the {rule} rule: {result}, {detail}"),
+        )
+        .await?;
+    }
+    w.shot("test-a-token").await?;
+    w.click(
+        &format!("{test}//button[@aria-label='Close']"),
+        "Close the Test a token dialog",
+    )
+    .await?;
+    w.wait_gone(&test, "the Test a token dialog").await?;
+
     // 6. The audit log shows each step.
     w.go_to("Audit log").await?;
     let user_target = |email: &str| format!("user:{email}");

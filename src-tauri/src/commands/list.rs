@@ -40,6 +40,7 @@ macro_rules! for_each_command {
             admin::list_all_tokens,
             admin::bulk_set_token_status,
             review::token_usage_report,
+            review::explain_token,
             review::get_dashboard,
             review::list_audit,
             review::export_audit_csv,

@@ -10,7 +10,7 @@ use tessera_core::store::audit::{AuditEntry, AuditFilter};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::dto::{rfc3339, AuditQuery, UsageReport};
+use crate::dto::{rfc3339, AuditQuery, ExplainQuery, UsageReport};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
@@ -35,6 +35,67 @@ pub async fn token_usage_report(
         recent,
         clients,
     })
+}
+
+/// "Test a token": every verification rule applied to a pasted token or one the person
+/// manages, with what each compared. Records no use; the token is neither kept nor logged.
+#[tauri::command]
+pub async fn explain_token(
+    state: State<'_, AppState>,
+    query: ExplainQuery,
+) -> CmdResult<tessera_core::service::Explanation> {
+    use tessera_core::service::Presented;
+    let (actor, _) = state.actor().await?;
+    let scopes = query
+        .scopes
+        .iter()
+        .flat_map(|s| s.split([' ', ',']))
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<tessera_core::model::Scope>().map_err(|_| {
+                IpcError::invalid(
+                    Field::Scopes,
+                    format!(
+                        "'{}' is not a scope name; use names like me:read",
+                        s.chars().take(40).collect::<String>()
+                    ),
+                )
+            })
+        })
+        .collect::<CmdResult<Vec<_>>>()?;
+    let ip = match query.ip.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(s.parse::<std::net::IpAddr>().map_err(|_| {
+            IpcError::invalid(
+                Field::Ip,
+                "not an IP address; use a form like 203.0.113.7 or 2001:db8::1",
+            )
+        })?),
+    };
+    let at = match query.at.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => OffsetDateTime::now_utc(),
+        Some(s) => OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+            IpcError::invalid(
+                Field::At,
+                "not a date and time; use RFC 3339 like 2026-11-23T09:00:00Z",
+            )
+        })?,
+    };
+    let token = zeroize::Zeroizing::new(query.token.unwrap_or_default());
+    let what = match query.id {
+        Some(id) => Presented::Id(TokenId(i64::from(id))),
+        None if token.trim().is_empty() => {
+            return Err(IpcError::invalid(
+                Field::Token,
+                "paste a token, or pick one you manage",
+            ))
+        }
+        None => Presented::Token(token.trim()),
+    };
+    Ok(state
+        .core
+        .explain(&actor, what, &scopes, ip, at.unix_timestamp())
+        .await?)
 }
 
 #[tauri::command]

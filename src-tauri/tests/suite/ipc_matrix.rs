@@ -71,7 +71,7 @@ use Want::{
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
 ///
 /// Token commands (`get_token`, `set_token_status`, `set_token_note`, `delete_token`,
-/// `bulk_set_token_status`, `token_usage_report`) target a fresh personal token of a fourth person (a plain user,
+/// `bulk_set_token_status`, `token_usage_report`, `explain_token`) target a fresh personal token of a fourth person (a plain user,
 /// `owner@acme.test`): only an admin may see or manage it. User commands target a fresh
 /// person where the cell changes them.
 #[rustfmt::skip]
@@ -117,6 +117,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("bulk_set_token_status",    [Unauth,       BulkRefused,  BulkRefused,  BulkDone]),
     // Review.
     ("token_usage_report",       [Unauth,       NotFound,     NotFound,     Yes]),
+    ("explain_token",            [Unauth,       NotFound,     NotFound,     Yes]),
     ("get_dashboard",            [Unauth,       Yes,          Yes,          Yes]),
     ("list_audit",               [Unauth,       Forbidden,    Forbidden,    Yes]),
     ("export_audit_csv",         [Unauth,       Forbidden,    Forbidden,    Yes]),
@@ -315,6 +316,11 @@ impl Fixtures {
                 let (id, t) = token(self, false);
                 (json!({"id": id, "days": 7}), t)
             }
+            // By id: someone else's token is not found; explaining changes nothing.
+            "explain_token" => {
+                let (id, t) = token(self, false);
+                (json!({"query": {"id": id, "scopes": ["me:read"]}}), t)
+            }
             "list_audit" => (json!({"query": {}}), Target::None),
             "export_audit_csv" => {
                 let p = self.file("csv");
@@ -503,7 +509,11 @@ fn every_command_answers_every_kind_of_caller_as_the_table_says() {
     }
 
     let total = MATRIX.len() * CALLERS.len();
-    assert_eq!(MATRIX.len(), 40, "commands in build_app");
+    assert_eq!(
+        MATRIX.len(),
+        registered_commands().len(),
+        "commands in build_app"
+    );
     assert_eq!(cells, total);
     println!(
         "ipc authority matrix: {cells} of {total} cells ({} commands by {} callers) in {:.1?}",

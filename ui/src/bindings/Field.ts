@@ -5,4 +5,4 @@
  * CLI as its flag, the API as its JSON member, the app as its form field) and adds its own
  * hints. The serde name (snake_case) is the canonical one; the API uses it as it is.
  */
-export type Field = "id" | "kind" | "name" | "description" | "owner" | "scopes" | "expiry" | "expires_in" | "expires_at" | "idle_days" | "allowed_networks" | "rate_limit" | "status" | "note" | "token" | "ip" | "email" | "role" | "password" | "current_password" | "source_group" | "company" | "max_lifetime_days" | "default_lifetime_days" | "default_idle_days" | "max_rate_limit" | "default_rate_limit" | "max_personal_tokens" | "clipboard_seconds" | "usage_retention_days" | "since" | "until";
+export type Field = "id" | "kind" | "name" | "description" | "owner" | "scopes" | "expiry" | "expires_in" | "expires_at" | "idle_days" | "allowed_networks" | "rate_limit" | "status" | "note" | "token" | "ip" | "email" | "role" | "password" | "current_password" | "source_group" | "company" | "max_lifetime_days" | "default_lifetime_days" | "default_idle_days" | "max_rate_limit" | "default_rate_limit" | "max_personal_tokens" | "clipboard_seconds" | "usage_retention_days" | "since" | "until" | "at";

@@ -11,6 +11,8 @@ import type { BulkResult } from "../bindings/BulkResult";
 import type { CopyReceipt } from "../bindings/CopyReceipt";
 import type { CreateTokenRequest } from "../bindings/CreateTokenRequest";
 import type { Dashboard } from "../bindings/Dashboard";
+import type { ExplainQuery } from "../bindings/ExplainQuery";
+import type { Explanation } from "../bindings/Explanation";
 import type { Deactivation } from "../bindings/Deactivation";
 import type { Field } from "../bindings/Field";
 import type { IpcError } from "../bindings/IpcError";
@@ -120,6 +122,7 @@ export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<
 
 // Usage review, dashboard, audit.
 export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
+export const explainToken = (query: ExplainQuery) => call<Explanation>("explain_token", { query });
 export const getDashboard = () => call<Dashboard>("get_dashboard");
 export const listAudit = (query: AuditQuery) => call<AuditEntry[]>("list_audit", { query });
 /** Writes the entries matching `query` as CSV to `path`; answers how many rows were written. */

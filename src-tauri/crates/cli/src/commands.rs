@@ -632,8 +632,8 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                 )
                 .map_err(|_| {
                     Error::invalid(
-                        None,
-                        "--at: not an RFC 3339 time; write it like 2027-01-31T17:00:00Z",
+                        Field::At,
+                        "not an RFC 3339 time; write it like 2027-01-31T17:00:00Z",
                     )
                 })?,
             };

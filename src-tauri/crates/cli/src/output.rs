@@ -38,6 +38,7 @@ pub fn flag(f: Field) -> &'static str {
         Field::Company => "--company",
         Field::Since => "--since",
         Field::Until => "--until",
+        Field::At => "--at",
         // Policy values are set with `tessera policy set KEY VALUE`; the key is the name.
         other => other.as_str(),
     }

@@ -49,6 +49,8 @@ pub enum Field {
     Since,
     /// The end of a period (entries before).
     Until,
+    /// The moment a rule is judged at (`token explain --at`).
+    At,
 }
 
 impl Field {
@@ -87,6 +89,7 @@ impl Field {
             Self::UsageRetentionDays => "usage_retention_days",
             Self::Since => "since",
             Self::Until => "until",
+            Self::At => "at",
         }
     }
 
@@ -124,6 +127,7 @@ impl Field {
         Self::UsageRetentionDays,
         Self::Since,
         Self::Until,
+        Self::At,
     ];
 }
 

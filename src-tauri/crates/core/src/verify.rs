@@ -241,7 +241,7 @@ impl Prepared {
 
 /// One rule applied to a presented token, for "why was this refused?" ([`Prepared::explain`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {
     /// `format`, `checksum`, `known`, `status`, `expiry`, `idle_expiry`, `owner_active`,

@@ -1,9 +1,11 @@
 // The admin landing page: the counts that need attention, each a link to All tokens with the
 // filter behind it.
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import * as ipc from "../../lib/ipc";
 import type { DashboardCard } from "../../lib/tokenQuery";
+import { ExplainDialog } from "../explain/ExplainDialog";
 
 type Card = { key: DashboardCard; title: string; help: string; tone: "warn" | "danger" | "neutral" | "ok" };
 
@@ -29,11 +31,16 @@ const CARDS: Card[] = [
 
 export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => void }) {
   const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: ipc.getDashboard, refetchInterval: 60_000 });
+  const [testing, setTesting] = useState(false);
   return (
     <>
       <div className="page-header">
         <h1>Dashboard</h1>
+        <button type="button" className="btn" onClick={() => setTesting(true)}>
+          Test a token
+        </button>
       </div>
+      <ExplainDialog open={testing} onOpenChange={setTesting} />
       {dashboard.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={dashboard.error} />
       {dashboard.data && dashboard.data.usage_dropped > 0 && (

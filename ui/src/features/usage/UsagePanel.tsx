@@ -9,6 +9,7 @@ import type { ClientSeen } from "../../bindings/ClientSeen";
 import type { UsageEntry } from "../../bindings/UsageEntry";
 import * as ipc from "../../lib/ipc";
 import { isQueryParam, splitOutcome } from "../../lib/usageChart";
+import { ExplainDialog, type ExplainPreset } from "../explain/ExplainDialog";
 import { UsageChart } from "./UsageChart";
 
 const RANGES = [7, 30, 90] as const;
@@ -24,6 +25,7 @@ export function useUsageReport(id: number, days: number) {
 
 export function UsagePanel({ id }: { id: number }) {
   const [days, setDays] = useState<number>(30);
+  const [why, setWhy] = useState<ExplainPreset | null>(null);
   const report = useUsageReport(id, days);
   const r = report.data;
   return (
@@ -65,7 +67,8 @@ export function UsagePanel({ id }: { id: number }) {
           </div>
           <UsageChart series={r.series} days={days} />
           <h3>Recent requests</h3>
-          <RecentRequests uses={r.recent} />
+          <RecentRequests uses={r.recent} onWhy={(u) => setWhy({ id, ip: u.ip, at: u.at })} />
+          <ExplainDialog open={why !== null} onOpenChange={(o) => !o && setWhy(null)} preset={why} />
           <h3>Addresses and clients seen</h3>
           <Clients clients={r.clients} />
         </>
@@ -74,7 +77,7 @@ export function UsagePanel({ id }: { id: number }) {
   );
 }
 
-function RecentRequests({ uses }: { uses: UsageEntry[] }) {
+function RecentRequests({ uses, onWhy }: { uses: UsageEntry[]; onWhy: (u: UsageEntry) => void }) {
   if (uses.length === 0) return <p className="empty-inline">No requests recorded.</p>;
   return (
     <div className="table-wrap">
@@ -107,6 +110,11 @@ function RecentRequests({ uses }: { uses: UsageEntry[] }) {
                 </td>
                 <td>
                   {reason || <span className="muted">—</span>}
+                  {!ok && (
+                    <button type="button" className="link-button small" onClick={() => onWhy(u)} aria-label={`Why was the request at ${u.at} refused?`}>
+                      Why?
+                    </button>
+                  )}
                   {isQueryParam(u.via) ? <div className="risk-chip">⚠ via URL query</div> : u.via ? <div className="muted small">via {u.via}</div> : null}
                 </td>
                 <td className="mono nowrap">{u.ip ?? "—"}</td>

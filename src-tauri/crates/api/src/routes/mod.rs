@@ -249,7 +249,10 @@ pub async fn explain(
         None => OffsetDateTime::now_utc(),
         Some(s) => OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
             .map_err(|_| {
-                ApiError::invalid_field("at", "not an RFC 3339 time like 2027-01-31T17:00:00Z")
+                ApiError::invalid_field(
+                    Field::At.as_str(),
+                    "not an RFC 3339 time like 2027-01-31T17:00:00Z",
+                )
             })?,
     };
     let actor = c.actor(&app.tessera).await?;

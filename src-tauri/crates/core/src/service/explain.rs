@@ -23,7 +23,7 @@ pub enum Presented<'a> {
 
 /// Every rule's verdict on one presentation.
 #[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Explanation {
     pub accepted: bool,
@@ -31,6 +31,7 @@ pub struct Explanation {
     /// (`malformed`, `unknown`, `revoked`, ..., `scope`), or `rate_limited`.
     pub outcome: String,
     #[cfg_attr(feature = "schema", schemars(with = "Option<i64>"))]
+    #[cfg_attr(feature = "bindings", ts(type = "number | null"))]
     pub token_id: Option<TokenId>,
     /// The token's hint (`tsr_p_…abcd`), never the token.
     pub hint: Option<String>,
