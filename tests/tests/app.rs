@@ -266,6 +266,74 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     .await?;
     w.shot("list-revoked").await?;
 
+    // The refused request is in the token's usage (once the API has written it), with Why?
+    // beside it: the explanation for that request's token, address and moment.
+    let why = format!(
+        "{details}//tr[.//*[contains(@class,'outcome-refused')]]//button[normalize-space()='Why?']"
+    );
+    let started = Instant::now();
+    loop {
+        w.click(
+            &format!("{row}//button[normalize-space()='{TOKEN_NAME}']"),
+            "the token's name in the list",
+        )
+        .await?;
+        w.find(&details, "the details panel").await?;
+        w.click(
+            &format!("{details}//*[@role='tab'][normalize-space()='Usage']"),
+            "the details panel's Usage tab",
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let found = w
+            .client
+            .find_all(fantoccini::Locator::XPath(&why))
+            .await
+            .map_err(|e| e.to_string())?;
+        if !found.is_empty() {
+            break;
+        }
+        if started.elapsed() > TIMEOUT {
+            return Err("the refused request never appeared in the token's usage with Why?".into());
+        }
+        w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+            .await?;
+        w.wait_gone(&details, "the details panel").await?;
+    }
+    w.click(&why, "Why? beside the refused request").await?;
+    let test = dialog("dialog", "Test a token");
+    w.find(&test, "the Test a token dialog").await?;
+    w.click(&button(&test, "Test"), "Test").await?;
+    w.wait_text(
+        &format!("{test}//section[@aria-label='Result']//*[@role='status']"),
+        "the verdict on the refused request",
+        |t| t.contains("Refused: revoked"),
+    )
+    .await?;
+    w.find(
+        &format!("{test}//tr[td[1][normalize-space()='known']][td[3][starts-with(normalize-space(), 'token ')][contains(., 'picked by id')]]"),
+        "the token picked by id",
+    )
+    .await?;
+    w.shot("why-refused").await?;
+    w.click(
+        &format!("{test}//button[@aria-label='Close']"),
+        "Close the Test a token dialog",
+    )
+    .await?;
+    w.wait_gone(&test, "the Test a token dialog").await?;
+    if w.client
+        .find_all(fantoccini::Locator::XPath(&details))
+        .await
+        .map_err(|e| e.to_string())?
+        .first()
+        .is_some()
+    {
+        w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+            .await?;
+        w.wait_gone(&details, "the details panel").await?;
+    }
+
     // Copy a second token, then copy something else from another program: neither the
     // countdown, nor closing the dialog, nor signing out takes the person's own text away.
     let (_second, reveal) = w.create_personal_token("later-copy", "me:read").await?;
