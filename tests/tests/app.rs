@@ -322,12 +322,12 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.wait_gone(&test, "the Test a token dialog").await?;
-    if w.client
+    if !w
+        .client
         .find_all(fantoccini::Locator::XPath(&details))
         .await
         .map_err(|e| e.to_string())?
-        .first()
-        .is_some()
+        .is_empty()
     {
         w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
             .await?;
