@@ -267,6 +267,29 @@ pub struct CreateArgs {
     pub who: As,
 }
 
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    pub id: String,
+    /// How long the old token keeps working beside the new one: 30m, 24h, 7d (at most 30d),
+    /// or none to revoke it now.
+    #[arg(long, default_value = "24h")]
+    pub overlap: Option<String>,
+    /// How long the old token keeps working after the new one is first used (in-flight
+    /// deploys finish): 10m by default, at most 1d, none for no grace.
+    #[arg(long, default_value = "10m")]
+    pub grace: Option<String>,
+    /// Also write a Postman environment holding the new token to this file.
+    #[arg(long, value_name = "FILE")]
+    pub postman_env: Option<std::path::PathBuf>,
+    /// Base URL written into the Postman environment.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    pub base_url: String,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub who: As,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
     /// Create a token and print it once.
@@ -326,6 +349,24 @@ pub enum TokenCmd {
     },
     /// Delete a token and its usage history (the audit log keeps a record).
     Delete {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Replace a token by a successor with the same name, scopes, networks, rate limit, idle
+    /// days and a fresh expiry of the same length, printed once. The old token keeps working
+    /// until the overlap ends or the successor's first use plus the grace, then is revoked.
+    Rotate(Box<RotateArgs>),
+    /// A rotating token: when it stops working and the addresses and clients still using it.
+    Rotation {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// End a rotation now: the old token is revoked (reason: rotated).
+    FinishRotation {
         id: String,
         #[command(flatten)]
         who: As,

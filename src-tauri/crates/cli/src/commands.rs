@@ -9,7 +9,7 @@ use tessera_core::keys::{KeyLocation, KeyStoreChoice};
 use tessera_core::model::{Email, Networks, Role, Scope, TokenId};
 use tessera_core::password::Password;
 use tessera_core::policy::{ExpiryRequest, Policy};
-use tessera_core::service::Presented;
+use tessera_core::service::{Presented, RotateRequest};
 use tessera_core::store::audit::AuditFilter;
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
@@ -17,7 +17,7 @@ use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, 
 
 use crate::args::{
     As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, KeyCmd, Kind, PolicyCmd, PostmanCmd,
-    ScopeCmd, TokenCmd, UserCmd,
+    RotateArgs, ScopeCmd, TokenCmd, UserCmd,
 };
 use crate::output;
 
@@ -474,9 +474,18 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
         )
         .await
         .map_err(|e| output::relabel(e, &owner_flag))?;
-    if let Some(p) = &c.postman_env {
-        let env =
-            tessera_api::postman::environment(&c.base_url, &created.token, &created.info.name);
+    reveal(&created, c.postman_env.as_deref(), &c.base_url, c.json)
+}
+
+/// Print a new token once (and write its Postman file), as `token create` and `token rotate` do.
+fn reveal(
+    created: &tessera_core::CreatedToken,
+    postman_env: Option<&Path>,
+    base_url: &str,
+    json: bool,
+) -> Result<ExitCode> {
+    if let Some(p) = postman_env {
+        let env = tessera_api::postman::environment(base_url, &created.token, &created.info.name);
         let text = serde_json::to_string_pretty(&env)
             .map_err(|e| Error::internal("cannot encode JSON", e))?;
         write_secret_file(p, &text)?;
@@ -488,7 +497,7 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
     if let Some(old) = created.replaced {
         eprintln!("The previous user API token ({old}) was revoked and stops working now.");
     }
-    if c.json {
+    if json {
         let mut v = serde_json::to_value(&created.info)
             .map_err(|e| Error::internal("cannot encode JSON", e))?;
         if let Some(o) = v.as_object_mut() {
@@ -496,6 +505,10 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
             o.insert(
                 "replaced".into(),
                 serde_json::to_value(created.replaced).unwrap_or_default(),
+            );
+            o.insert(
+                "rotated".into(),
+                serde_json::to_value(created.rotated).unwrap_or_default(),
             );
         }
         output::json(&v)?;
@@ -511,6 +524,27 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate(t: &Tessera, r: RotateArgs) -> Result<ExitCode> {
+    let a = actor(t, &r.who).await?;
+    let id = token_id(&r.id)?;
+    let req = RotateRequest::parse(r.overlap.as_deref(), r.grace.as_deref())?;
+    if let Some(p) = &r.postman_env {
+        check_writable(p)?;
+    }
+    let created = t.rotate_token(&a, id, req).await?;
+    let old = t.get_token(&a, id).await?;
+    match &old.rotation {
+        Some(rot) => eprintln!(
+            "Token {id} keeps working until {} or {} minutes after token {} is first used, whichever comes first; then it is revoked. `tessera token rotation {id}` shows who still uses it.",
+            output::when(rot.overlap_ends_at),
+            rot.grace_seconds / 60,
+            created.info.id
+        ),
+        None => eprintln!("Token {id} was revoked and stops working now."),
+    }
+    reveal(&created, r.postman_env.as_deref(), &r.base_url, r.json)
 }
 
 fn check_writable(p: &Path) -> Result<()> {
@@ -614,6 +648,31 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
             println!("Deleted token {id}.");
         }
         TokenCmd::Verify { scopes, ip, json } => return verify(t, scopes, ip, json).await,
+        TokenCmd::Rotate(r) => return rotate(t, *r).await,
+        TokenCmd::Rotation { id, json, who } => {
+            let a = actor(t, &who).await?;
+            let report = t.rotation_report(&a, token_id(&id)?).await?;
+            if json {
+                output::json(&report)?;
+            } else {
+                output::token_details(&report.token);
+                println!();
+                if report.sources.is_empty() {
+                    println!("Nobody has used it since the rotation began.");
+                } else {
+                    println!("Used since the rotation began (move these to the new token):");
+                    output::sources_table(&report.sources);
+                }
+            }
+        }
+        TokenCmd::FinishRotation { id, who } => {
+            let a = actor(t, &who).await?;
+            let info = t.finish_rotation(&a, token_id(&id)?).await?;
+            println!(
+                "Finished the rotation of token {}: it is revoked and stops working now.",
+                info.id
+            );
+        }
         TokenCmd::Explain {
             scopes,
             ip,

@@ -28,6 +28,8 @@ pub fn flag(f: Field) -> &'static str {
         Field::RateLimit => "--rate-limit",
         Field::Status => "--status",
         Field::Note => "TEXT",
+        Field::Overlap => "--overlap",
+        Field::Grace => "--grace",
         Field::Token => "TOKEN",
         Field::Ip => "--ip",
         Field::Email => "e-mail",
@@ -101,6 +103,11 @@ pub fn json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
         serde_json::to_string_pretty(v).map_err(|e| Error::internal("cannot encode JSON", e))?;
     println!("{s}");
     Ok(())
+}
+
+/// A moment as RFC 3339.
+pub fn when(t: OffsetDateTime) -> String {
+    date(Some(t))
 }
 
 fn date(t: Option<OffsetDateTime>) -> String {
@@ -258,6 +265,38 @@ pub fn token_details(t: &TokenInfo) {
     for (k, v) in rows {
         println!("{k:<13} {v}");
     }
+    if let Some(r) = &t.rotation {
+        println!(
+            "{:<13} replaced by token {} ({}) on {}; works until {} (overlap to {}, or {} min after the new token's first use{})",
+            "rotation",
+            r.successor,
+            r.successor_hint,
+            date(Some(r.rotated_at)),
+            date(Some(r.ends_at)),
+            date(Some(r.overlap_ends_at)),
+            r.grace_seconds / 60,
+            r.successor_first_used_at
+                .map(|f| format!(", first used {}", date(Some(f))))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Who used a rotating token since its rotation, by address and client.
+pub fn sources_table(rows: &[tessera_core::store::usage::Source]) {
+    table(
+        &["LAST USE", "USES", "ADDRESS", "CLIENT"],
+        rows.iter()
+            .map(|s| {
+                vec![
+                    date(Some(s.last_at)),
+                    s.uses.to_string(),
+                    s.ip.clone().unwrap_or_else(|| "-".into()),
+                    s.user_agent.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect(),
+    );
 }
 
 pub fn usage_table(rows: &[UsageEntry]) {

@@ -11,6 +11,8 @@ use serde_json::Value;
 mod explain;
 #[path = "cli/keys.rs"]
 mod keys;
+#[path = "cli/rotation.rs"]
+mod rotation;
 #[path = "cli/team.rs"]
 mod team;
 

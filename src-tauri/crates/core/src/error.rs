@@ -25,6 +25,10 @@ pub enum Field {
     RateLimit,
     Status,
     Note,
+    /// How long a rotated token keeps working beside its successor.
+    Overlap,
+    /// How long a rotated token keeps working after its successor's first use.
+    Grace,
     /// A token presented to be checked (verify, copy).
     Token,
     Ip,
@@ -71,6 +75,8 @@ impl Field {
             Self::RateLimit => "rate_limit",
             Self::Status => "status",
             Self::Note => "note",
+            Self::Overlap => "overlap",
+            Self::Grace => "grace",
             Self::Token => "token",
             Self::Ip => "ip",
             Self::Email => "email",
@@ -109,6 +115,8 @@ impl Field {
         Self::RateLimit,
         Self::Status,
         Self::Note,
+        Self::Overlap,
+        Self::Grace,
         Self::Token,
         Self::Ip,
         Self::Email,

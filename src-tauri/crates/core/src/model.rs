@@ -290,13 +290,16 @@ pub fn scopes_from_text(s: &str) -> Scopes {
         .collect()
 }
 
-/// The stored status of a token. `expired` is derived from the dates, never stored.
+/// The status of a token. `expired` and `rotating` are derived, never stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TokenStatus {
     Active,
+    /// Replaced by a successor and still working until the overlap ends (derived: stored as
+    /// active with a rotation under way).
+    Rotating,
     Deactivated,
     Revoked,
     Expired,
@@ -306,6 +309,7 @@ impl TokenStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "active",
+            Self::Rotating => "rotating",
             Self::Deactivated => "deactivated",
             Self::Revoked => "revoked",
             Self::Expired => "expired",
@@ -318,13 +322,14 @@ impl FromStr for TokenStatus {
     fn from_str(s: &str) -> Result<Self> {
         match s.trim() {
             "active" => Ok(Self::Active),
+            "rotating" => Ok(Self::Rotating),
             "deactivated" => Ok(Self::Deactivated),
             "revoked" => Ok(Self::Revoked),
             "expired" => Ok(Self::Expired),
             _ => Err(Error::invalid(
                 Field::Status,
                 format!(
-                    "unknown status '{}'; use active, deactivated, revoked or expired",
+                    "unknown status '{}'; use active, rotating, deactivated, revoked or expired",
                     clip(s)
                 ),
             )),

@@ -133,6 +133,8 @@ pub struct Prepared {
     /// When idle expiry strikes if the token stays unused.
     idle_until: Option<i64>,
     owner_active: bool,
+    /// While rotating: when it stops working, and its successor.
+    rotation: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +191,17 @@ impl Prepared {
                 .idle_days
                 .map(|d| row.idle_anchor_at.saturating_add(d.saturating_mul(86_400))),
             owner_active: kind == TokenKind::Company || row.owner_active == Some(true),
+            rotation: row
+                .rotation_until()
+                .map(|until| (until, row.rotated_to.unwrap_or(0))),
         }
+    }
+
+    /// Whether this may be kept in the verify cache. A rotating token's end moves earlier
+    /// when its successor is first used (on any instance, without an announcement), so it is
+    /// read again on every presentation.
+    pub fn cacheable(&self) -> bool {
+        self.rotation.is_none()
     }
 
     /// The token's facts as verified.
@@ -215,6 +227,9 @@ impl Prepared {
             StoredStatus::Active => {}
             StoredStatus::Deactivated => return Some(Reason::Deactivated),
             StoredStatus::Revoked => return Some(Reason::Revoked),
+        }
+        if self.rotation.is_some_and(|(until, _)| until <= now) {
+            return Some(Reason::Revoked);
         }
         if self.expires_at.is_some_and(|e| e <= now) {
             return Some(Reason::Expired);
@@ -275,10 +290,26 @@ impl Prepared {
     pub fn explain(&self, required: &[Scope], ip: Option<IpAddr>, now: i64) -> Vec<Check> {
         let t = &self.token;
         let mut out = Vec::with_capacity(8 + required.len());
-        out.push(match self.status {
-            StoredStatus::Active => Check::new("status", true, "active"),
-            StoredStatus::Deactivated => Check::new("status", false, "deactivated"),
-            StoredStatus::Revoked => Check::new("status", false, "revoked"),
+        out.push(match (self.status, self.rotation) {
+            (StoredStatus::Active, Some((until, next))) if until <= now => Check::new(
+                "status",
+                false,
+                format!(
+                    "rotated: replaced by token {next}, overlap ended at {}",
+                    when(until)
+                ),
+            ),
+            (StoredStatus::Active, Some((until, next))) => Check::new(
+                "status",
+                true,
+                format!(
+                    "rotating: replaced by token {next}, works until {}",
+                    when(until)
+                ),
+            ),
+            (StoredStatus::Active, None) => Check::new("status", true, "active"),
+            (StoredStatus::Deactivated, _) => Check::new("status", false, "deactivated"),
+            (StoredStatus::Revoked, _) => Check::new("status", false, "revoked"),
         });
         out.push(match self.expires_at {
             None => Check::new("expiry", true, "never expires"),

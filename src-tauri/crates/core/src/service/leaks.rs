@@ -67,7 +67,7 @@ impl Tessera {
         let mine = self.may_manage(actor, &row);
         let info = TokenInfo::from_row(row, OffsetDateTime::now_utc());
         let status = match info.status {
-            TokenStatus::Active => FoundStatus::Live,
+            TokenStatus::Active | TokenStatus::Rotating => FoundStatus::Live,
             TokenStatus::Deactivated => FoundStatus::Deactivated,
             TokenStatus::Revoked => FoundStatus::Revoked,
             TokenStatus::Expired => FoundStatus::Expired,

@@ -89,6 +89,40 @@ pub struct TokenInfo {
     pub use_count: i64,
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub refused_count: i64,
+    /// Set while the token is rotating: its successor and when it stops working.
+    pub rotation: Option<Rotation>,
+}
+
+/// A rotating token's overlap with its successor.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Rotation {
+    pub successor: TokenId,
+    pub successor_hint: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
+    pub rotated_at: OffsetDateTime,
+    /// When the token stops working: the overlap's end, or the successor's first accepted
+    /// use plus the grace, whichever comes first.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
+    pub ends_at: OffsetDateTime,
+    /// The overlap's end as chosen.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
+    pub overlap_ends_at: OffsetDateTime,
+    pub grace_seconds: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::date_time_or_null")
+    )]
+    pub successor_first_used_at: Option<OffsetDateTime>,
 }
 
 impl TokenInfo {
@@ -98,11 +132,30 @@ impl TokenInfo {
             .map(|d| from_ts(r.idle_anchor_at.saturating_add(d.saturating_mul(86_400))));
         let expired = r.expires_at.is_some_and(|e| e <= now.unix_timestamp())
             || idle_expires_at.is_some_and(|t| t <= now);
+        let until = r.rotation_until();
+        let rotation_over = until.is_some_and(|u| u <= now.unix_timestamp());
         let status = match r.status.as_str() {
             "revoked" => TokenStatus::Revoked,
+            // Over but not yet swept ([`Tessera::finish_due_rotations`]): refused already.
+            _ if rotation_over => TokenStatus::Revoked,
             "deactivated" => TokenStatus::Deactivated,
             _ if expired => TokenStatus::Expired,
+            _ if until.is_some() => TokenStatus::Rotating,
             _ => TokenStatus::Active,
+        };
+        let rotation = match (r.rotated_to, r.rotated_at, r.rotation_ends_at, until) {
+            (Some(next), Some(at), Some(overlap), Some(until)) if r.status != "revoked" => {
+                Some(Rotation {
+                    successor: TokenId(next),
+                    successor_hint: r.successor_hint.clone().unwrap_or_default(),
+                    rotated_at: from_ts(at),
+                    ends_at: from_ts(until),
+                    overlap_ends_at: from_ts(overlap),
+                    grace_seconds: u32::try_from(r.rotation_grace.unwrap_or(0)).unwrap_or(0),
+                    successor_first_used_at: r.successor_first_used_at.map(from_ts),
+                })
+            }
+            _ => None,
         };
         Self {
             id: TokenId(r.id),
@@ -144,6 +197,7 @@ impl TokenInfo {
             last_used_agent: r.last_used_agent,
             use_count: r.use_count,
             refused_count: r.refused_count,
+            rotation,
         }
     }
 }
@@ -155,6 +209,16 @@ pub struct CreatedToken {
     pub token: TokenSecret,
     /// Set when this replaced (revoked) a previous user API token.
     pub replaced: Option<TokenId>,
+    /// Set when this is the successor of a rotated token.
+    pub rotated: Option<TokenId>,
+}
+
+/// The token a new one succeeds ([`Tessera::rotate_token`]).
+pub(crate) struct Rotates {
+    pub id: TokenId,
+    /// None: the old token is revoked at once.
+    pub ends_at: Option<i64>,
+    pub grace: i64,
 }
 
 /// A request to create a token.
@@ -225,6 +289,16 @@ impl Tessera {
     /// Create a token. The plaintext is generated here, only its keyed hash is stored, and it
     /// is returned once, after the row is committed.
     pub async fn create_token(&self, actor: &Actor, req: NewToken) -> Result<CreatedToken> {
+        self.create_inner(actor, req, None).await
+    }
+
+    /// [`Tessera::create_token`], or a rotated token's successor (same transaction).
+    pub(crate) async fn create_inner(
+        &self,
+        actor: &Actor,
+        req: NewToken,
+        rotates: Option<Rotates>,
+    ) -> Result<CreatedToken> {
         self.require_init().await?;
         let policy = self.policy().await?;
         let now = OffsetDateTime::now_utc();
@@ -354,7 +428,26 @@ impl Tessera {
         let mut tx = self.store.begin().await?;
         let owner_id = owner.as_ref().map(|u| u.id);
         let mut replaced = None;
+        if let Some(r) = &rotates {
+            // The old token leaves the live names first, so its successor can take the name.
+            let started = match r.ends_at {
+                Some(ends) => {
+                    store::tokens::start_rotation(&mut tx, r.id, now_s, ends, r.grace).await?
+                }
+                None => store::tokens::revoke_active(&mut tx, r.id, now_s).await?,
+            };
+            if !started {
+                return Err(Error::conflict(
+                    Field::Id,
+                    format!(
+                        "token {} changed while it was being rotated; look at it again and retry",
+                        r.id
+                    ),
+                ));
+            }
+        }
         match req.kind {
+            _ if rotates.is_some() => {}
             TokenKind::User => {
                 let ids = store::tokens::revoke_owned(
                     &mut tx,
@@ -414,6 +507,34 @@ impl Tessera {
             },
         )
         .await?;
+        if let Some(r) = &rotates {
+            store::tokens::set_successor(&mut tx, r.id, id).await?;
+            store::audit::append(
+                &mut tx,
+                now_s,
+                &actor.label(),
+                "token.rotate",
+                &format!("token:{}", r.id),
+                &json!({
+                    "successor": id,
+                    "successor_hint": hint,
+                    "overlap_ends_at": r.ends_at,
+                    "grace_seconds": r.grace,
+                }),
+            )
+            .await?;
+            if r.ends_at.is_none() {
+                store::audit::append(
+                    &mut tx,
+                    now_s,
+                    &actor.label(),
+                    "token.revoke",
+                    &format!("token:{}", r.id),
+                    &json!({"from": "active", "to": "revoked", "reason": "rotated", "successor": id}),
+                )
+                .await?;
+            }
+        }
         let action = if replaced.is_some() {
             "token.regenerate"
         } else {
@@ -433,6 +554,7 @@ impl Tessera {
                 "scopes": scope_set,
                 "expires_at": expires_at.map(ts),
                 "replaced": replaced,
+                "rotates": rotates.as_ref().map(|r| r.id),
             }),
         )
         .await?;
@@ -444,6 +566,7 @@ impl Tessera {
             info: TokenInfo::from_row(row, now),
             token: secret,
             replaced,
+            rotated: rotates.map(|r| r.id),
         })
     }
 
@@ -487,6 +610,7 @@ impl Tessera {
 
     /// List the tokens the actor may see.
     pub async fn list_tokens(&self, actor: &Actor, filter: &TokenFilter) -> Result<Vec<TokenInfo>> {
+        self.finish_due_rotations().await?;
         let now = OffsetDateTime::now_utc();
         let rows = store::tokens::list(
             &mut self.reader().await?,
@@ -511,7 +635,7 @@ impl Tessera {
 
     /// A token the actor may manage and that is not deleted, read in the caller's
     /// transaction before changing it.
-    async fn changeable_row(
+    pub(super) async fn changeable_row(
         &self,
         conn: &mut impl store::Db,
         actor: &Actor,
@@ -524,6 +648,7 @@ impl Tessera {
     }
 
     pub async fn get_token(&self, actor: &Actor, id: TokenId) -> Result<TokenInfo> {
+        self.finish_due_rotations().await?;
         let row = self.managed_row(actor, id).await?;
         if row.deleted_at.is_some() {
             return Err(Error::not_found(
@@ -571,7 +696,7 @@ impl Tessera {
                 ))
             }
             (StatusAction::Deactivate, _) => "deactivated",
-            (StatusAction::Activate, TokenStatus::Active) => {
+            (StatusAction::Activate, TokenStatus::Active | TokenStatus::Rotating) => {
                 return Err(Error::invalid(
                     None,
                     format!("token {id} is already active"),

@@ -85,7 +85,7 @@ impl Tessera {
             None => Decision::refused(Reason::Unknown),
             Some(r) => {
                 let p = std::sync::Arc::new(verify::Prepared::new(&r));
-                if keys.newest().id() == self.keys.current().newest().id() {
+                if p.cacheable() && keys.newest().id() == self.keys.current().newest().id() {
                     self.cache.put(hash, p.clone(), ticket);
                 }
                 p.decide_at(required, ip, now)

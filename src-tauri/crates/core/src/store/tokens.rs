@@ -42,14 +42,38 @@ pub struct TokenRow {
     pub last_used_agent: Option<String>,
     pub use_count: i64,
     pub refused_count: i64,
+    /// Set while rotating (and kept after): the successor.
+    pub rotated_to: Option<i64>,
+    pub rotated_at: Option<i64>,
+    /// Set while the token is rotating: the end of the overlap.
+    pub rotation_ends_at: Option<i64>,
+    /// Seconds the token keeps working after its successor's first accepted use.
+    pub rotation_grace: Option<i64>,
+    /// The successor's first accepted use.
+    pub successor_first_used_at: Option<i64>,
+    pub successor_hint: Option<String>,
+}
+
+impl TokenRow {
+    /// When a rotating token stops working: the end of its overlap, or its successor's first
+    /// accepted use plus the grace, whichever comes first. None when it is not rotating.
+    pub fn rotation_until(&self) -> Option<i64> {
+        let ends = self.rotation_ends_at?;
+        Some(match self.successor_first_used_at {
+            Some(first) => ends.min(first.saturating_add(self.rotation_grace.unwrap_or(0))),
+            None => ends,
+        })
+    }
 }
 
 pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_email, o.name AS owner_name, \
     o.role AS owner_role, o.active AS owner_active, t.created_by, c.email AS creator_email, t.created_by_label, t.deleted_at, t.name, \
     t.description, t.note, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
-    t.last_used_agent, t.use_count, t.refused_count \
-    FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by";
+    t.last_used_agent, t.use_count, t.refused_count, t.rotated_to, t.rotated_at, t.rotation_ends_at, \
+    t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint \
+    FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by \
+    LEFT JOIN tokens s ON s.id = t.rotated_to";
 
 pub async fn find(db: &mut impl Db, id: TokenId) -> Result<Option<TokenRow>> {
     let sql = format!("{SELECT} WHERE t.id = $1");
@@ -184,7 +208,7 @@ pub async fn live_name_taken(
     name: &str,
 ) -> Result<bool> {
     let row: Option<(i64,)> = on!(db, c => sqlx::query_as(
-        "SELECT id FROM tokens WHERE (kind = 'company') = $1 AND COALESCE(owner_id, 0) = $2 AND name = $3 AND status <> 'revoked'",
+        "SELECT id FROM tokens WHERE (kind = 'company') = $1 AND COALESCE(owner_id, 0) = $2 AND name = $3 AND status <> 'revoked' AND rotation_ends_at IS NULL",
     )
     .bind(company)
     .bind(owner.map(|u| u.0).unwrap_or(0))
@@ -289,6 +313,63 @@ pub async fn update_note(db: &mut impl Db, id: TokenId, note: &str) -> Result<()
         .await?
         .rows_affected());
     Ok(())
+}
+
+/// Start rotating a token: it overlaps with its successor until `ends_at` (or the successor's
+/// first accepted use plus `grace` seconds). The successor is named by [`set_successor`].
+/// False when the token is no longer active and unrotated.
+pub async fn start_rotation(
+    db: &mut impl Db,
+    id: TokenId,
+    now: i64,
+    ends_at: i64,
+    grace: i64,
+) -> Result<bool> {
+    let n = on!(db, c => sqlx::query(
+        "UPDATE tokens SET rotated_at = $1, rotation_ends_at = $2, rotation_grace = $3 \
+         WHERE id = $4 AND status = 'active' AND rotation_ends_at IS NULL",
+    )
+    .bind(now)
+    .bind(ends_at)
+    .bind(grace)
+    .bind(id.0)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
+/// Revoke a token rotated without overlap. False when it is no longer active and unrotated.
+pub async fn revoke_active(db: &mut impl Db, id: TokenId, now: i64) -> Result<bool> {
+    let n = on!(db, c => sqlx::query(
+        "UPDATE tokens SET status = 'revoked', status_changed_at = $1, rotated_at = $1 \
+         WHERE id = $2 AND status = 'active' AND rotation_ends_at IS NULL",
+    )
+    .bind(now)
+    .bind(id.0)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn set_successor(db: &mut impl Db, id: TokenId, successor: TokenId) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET rotated_to = $1 WHERE id = $2")
+        .bind(successor.0)
+        .bind(id.0)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Rotating tokens (not yet revoked) whose overlap is over at `now`.
+pub async fn due_rotations(db: &mut impl Db, now: i64) -> Result<Vec<TokenRow>> {
+    let sql = format!(
+        "{SELECT} WHERE t.rotation_ends_at IS NOT NULL AND t.status <> 'revoked' \
+         AND (t.rotation_ends_at <= $1 OR s.first_used_at + COALESCE(t.rotation_grace, 0) <= $1) ORDER BY t.id"
+    );
+    Ok(on!(db, c => sqlx::query_as(&sql).bind(now).fetch_all(c).await?))
 }
 
 /// Delete a token as a tombstone: revoked, out of every list, its usage kept.
@@ -410,7 +491,14 @@ where
             qb.push(format!(" AND t.status = 'active' AND ({expired})"));
         }
         Some(TokenStatus::Active) => {
-            qb.push(format!(" AND t.status = 'active' AND NOT ({expired})"));
+            qb.push(format!(
+                " AND t.status = 'active' AND t.rotation_ends_at IS NULL AND NOT ({expired})"
+            ));
+        }
+        Some(TokenStatus::Rotating) => {
+            qb.push(format!(
+                " AND t.status = 'active' AND t.rotation_ends_at IS NOT NULL AND NOT ({expired})"
+            ));
         }
         Some(s) => {
             qb.push(" AND t.status = ").push_bind(s.as_str());

@@ -194,6 +194,7 @@ async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bo
         accepted: i64,
         refused: i64,
         last_accepted_at: Option<i64>,
+        first_accepted_at: Option<i64>,
     }
     let mut per_token: BTreeMap<i64, Agg<'_>> = BTreeMap::new();
     for (e, uses) in rows {
@@ -205,6 +206,7 @@ async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bo
             accepted: 0,
             refused: 0,
             last_accepted_at: None,
+            first_accepted_at: None,
         });
         if at >= a.last_at {
             a.last_at = at;
@@ -214,6 +216,7 @@ async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bo
         if e.accepted() {
             a.accepted += uses;
             a.last_accepted_at = Some(a.last_accepted_at.map_or(at, |x| x.max(at)));
+            a.first_accepted_at = Some(a.first_accepted_at.map_or(at, |x| x.min(at)));
         } else {
             a.refused += uses;
         }
@@ -228,7 +231,8 @@ async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bo
                last_used_agent = CASE WHEN COALESCE(last_used_at, 0) <= $1 THEN $3 ELSE last_used_agent END, \
                last_used_at = CASE WHEN COALESCE(last_used_at, 0) <= $1 THEN $1 ELSE last_used_at END, \
                use_count = use_count + $4, refused_count = refused_count + $5, \
-               idle_anchor_at = CASE WHEN $6 IS NOT NULL AND $6 > idle_anchor_at THEN $6 ELSE idle_anchor_at END \
+               idle_anchor_at = CASE WHEN $6 IS NOT NULL AND $6 > idle_anchor_at THEN $6 ELSE idle_anchor_at END, \
+               first_used_at = CASE WHEN first_used_at IS NULL OR $8 < first_used_at THEN $8 ELSE first_used_at END \
              WHERE id = $7 RETURNING idle_days",
         )
         .bind(a.last_at)
@@ -238,6 +242,7 @@ async fn update_tokens(db: &mut impl Db, rows: &[(&UseEvent, i64)]) -> Result<bo
         .bind(a.refused)
         .bind(a.last_accepted_at)
         .bind(id)
+        .bind(a.first_accepted_at)
         .fetch_optional(c)
         .await?);
         if a.last_accepted_at.is_some() && matches!(row, Some((Some(_),))) {
@@ -365,7 +370,6 @@ pub async fn refused_since(db: &mut impl Db, vis: &Visibility, since: i64) -> Re
     Ok(n)
 }
 
-/// Delete events older than the cut-off; returns how many.
 /// How many accepted uses of a token were recorded in `(after, until]`.
 pub async fn accepted_between(
     db: &mut impl Db,
@@ -383,6 +387,50 @@ pub async fn accepted_between(
     .fetch_one(c)
     .await?);
     Ok(n)
+}
+
+/// Where a token was used from since `since`: accepted uses by address and client, most
+/// recent first (at most `limit`). A rotating token's list says who still uses it.
+pub async fn sources_since(
+    db: &mut impl Db,
+    token: TokenId,
+    since: i64,
+    limit: u32,
+) -> Result<Vec<Source>> {
+    let rows: Vec<(Option<String>, Option<String>, i64, i64)> = on!(db, c => sqlx::query_as(
+        "SELECT ip, user_agent, CAST(SUM(uses) AS BIGINT), MAX(at) FROM usage_events \
+         WHERE token_id = $1 AND at >= $2 AND outcome = 'accepted' \
+         GROUP BY ip, user_agent ORDER BY MAX(at) DESC, ip LIMIT $3",
+    )
+    .bind(token.0)
+    .bind(since)
+    .bind(i64::from(limit))
+    .fetch_all(c)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(ip, user_agent, uses, last)| Source {
+            ip,
+            user_agent,
+            uses,
+            last_at: crate::store::from_ts(last),
+        })
+        .collect())
+}
+
+/// One address and client a token was used from, with how often and when last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Source {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub uses: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
+    pub last_at: time::OffsetDateTime,
 }
 
 /// Delete events older than `before`. On PostgreSQL whole days go by dropping their

@@ -6,5 +6,6 @@ mod common;
 mod explain;
 mod notices;
 mod properties;
+mod rotation;
 mod rules;
 mod usage;
