@@ -43,7 +43,10 @@ const LIST_TOKENS_QUERY: &[(&str, &str)] = &[
     ),
     ("owner", "Owner e-mail"),
     ("kind", "user, personal or company"),
-    ("status", "active, deactivated, revoked or expired"),
+    (
+        "status",
+        "active, rotating, deactivated, revoked or expired",
+    ),
     ("scope", "Tokens carrying this scope"),
     ("q", "Text in the name, description, hint or owner e-mail"),
 ];
@@ -120,6 +123,14 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("POST", "/v1/tokens/{id}/revoke", Access::Scope("tokens:write"), "revokeToken", "tokens", "Revoke a token (final)"),
     spec("POST", "/v1/tokens/{id}/deactivate", Access::Scope("tokens:write"), "deactivateToken", "tokens", "Deactivate a token (it can be activated again)"),
     spec("POST", "/v1/tokens/{id}/activate", Access::Scope("tokens:write"), "activateToken", "tokens", "Activate a deactivated token"),
+    RouteSpec {
+        body: Some(|| json!({"overlap": "24h", "grace": "10m"})),
+        body_schema: Some("RotateTokenRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/tokens/{id}/rotate", Access::Scope("tokens:write"), "rotateToken", "tokens", "Rotate a token: a successor with the same limits and a fresh expiry (plaintext in the reply, this once); the old token keeps working until the overlap ends or the successor's first use plus the grace")
+    },
+    spec("GET", "/v1/tokens/{id}/rotation", Access::Scope("tokens:read"), "tokenRotation", "tokens", "A rotating token's overlap and the addresses and clients that used it since the rotation"),
+    spec("POST", "/v1/tokens/{id}/rotation/finish", Access::Scope("tokens:write"), "finishRotation", "tokens", "End a rotation now: the old token is revoked (reason: rotated)"),
     spec("DELETE", "/v1/tokens/{id}", Access::Scope("tokens:write"), "deleteToken", "tokens", "Delete a token and its usage history"),
     RouteSpec { query: USAGE_QUERY, ..spec("GET", "/v1/tokens/{id}/usage", Access::Scope("usage:read"), "tokenUsage", "tokens", "Recent uses of a token, newest first") },
     spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),

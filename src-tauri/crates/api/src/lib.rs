@@ -181,6 +181,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{id}/revoke", post(tokens::revoke))
         .route("/v1/tokens/{id}/deactivate", post(tokens::deactivate))
         .route("/v1/tokens/{id}/activate", post(tokens::activate))
+        .route("/v1/tokens/{id}/rotate", post(tokens::rotate))
+        .route("/v1/tokens/{id}/rotation", get(tokens::rotation))
+        .route(
+            "/v1/tokens/{id}/rotation/finish",
+            post(tokens::finish_rotation),
+        )
         .route("/v1/tokens/{id}/usage", get(tokens::usage))
         .route("/v1/users", get(users::list).post(users::create))
         .route("/v1/users/{id}/deactivate", post(users::deactivate))

@@ -23,6 +23,7 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<UsageEntry>();
     generator.subschema_for::<User>();
     generator.subschema_for::<tessera_core::service::Explanation>();
+    generator.subschema_for::<tessera_core::service::RotationReport>();
     generator.take_definitions(true)
 }
 
@@ -198,11 +199,19 @@ fn schemas() -> Value {
         "CreatedToken": {
             "allOf": [
                 {"$ref": "#/components/schemas/TokenInfo"},
-                {"type": "object", "required": ["token", "replaced"], "properties": {
+                {"type": "object", "required": ["token", "replaced", "rotated"], "properties": {
                     "token": {"type": "string", "description": "The plaintext token, shown only in this reply"},
-                    "replaced": {"type": "integer", "nullable": true, "description": "The user token this one replaced (and revoked), if any"}
+                    "replaced": {"type": "integer", "nullable": true, "description": "The user token this one replaced (and revoked), if any"},
+                    "rotated": {"type": "integer", "nullable": true, "description": "The token this one succeeds (now rotating), if it was made by rotation"}
                 }}
             ]
+        },
+        "RotateTokenRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "overlap": {"type": "string", "description": "How long the old token keeps working beside the new one: 30m, 24h, 7d (at most 30d), or none to revoke it now. Default 24h"},
+                "grace": {"type": "string", "description": "How long it keeps working after the new one's first accepted use: default 10m, at most 1d, none for no grace"}
+            }
         },
         "CreateTokenRequest": {
             "type": "object", "required": ["kind"], "additionalProperties": false,
@@ -277,6 +286,9 @@ fn response_schema(operation_id: &str) -> Value {
         "me" => r("Me"),
         "verify" => r("Introspection"),
         "explain" => r("Explanation"),
+        "rotateToken" => r("CreatedToken"),
+        "tokenRotation" => r("RotationReport"),
+        "finishRotation" => r("TokenInfo"),
         "listTokens" => r("TokenPage"),
         "createToken" => r("CreatedToken"),
         "getToken" | "updateToken" | "revokeToken" | "deactivateToken" | "activateToken" => {

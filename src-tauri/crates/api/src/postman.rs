@@ -25,6 +25,9 @@ const ORDER: &[(&str, &str)] = &[
     ("tokenUsage", "tokenId"),
     ("deactivateToken", "tokenId"),
     ("activateToken", "tokenId"),
+    ("rotateToken", "tokenId"),
+    ("tokenRotation", "rotatedId"),
+    ("finishRotation", "rotatedId"),
     ("revokeToken", "tokenId"),
     ("deleteToken", "tokenId"),
     ("listUsers", ""),
@@ -86,6 +89,15 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
             t.push("pm.test('the plaintext is returned once', function () { pm.expect(created.token).to.match(/^tsr_p_/); });".into());
             t.push("pm.collectionVariables.set('tokenId', created.id);".into());
         }
+        "rotateToken" => {
+            t.push("var successor = pm.response.json();".into());
+            t.push("pm.test('the successor is returned once', function () { pm.expect(successor.token).to.match(/^tsr_p_/); pm.expect(successor.rotated).to.eql(pm.collectionVariables.get('tokenId')); });".into());
+            // The old token's rotation is read and finished; the run goes on with the successor.
+            t.push("pm.collectionVariables.set('rotatedId', pm.collectionVariables.get('tokenId'));".into());
+            t.push("pm.collectionVariables.set('tokenId', successor.id);".into());
+        }
+        "tokenRotation" => t.push("pm.test('the old token is rotating', function () { pm.expect(pm.response.json().token.status).to.eql('rotating'); pm.expect(pm.response.json().sources).to.be.an('array'); });".into()),
+        "finishRotation" => t.push("pm.test('the old token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
@@ -194,6 +206,7 @@ pub fn collection() -> Value {
         "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}]},
         "variable": [
             {"key": "tokenId", "value": ""},
+            {"key": "rotatedId", "value": ""},
             {"key": "userId", "value": ""}
         ],
         "item": [

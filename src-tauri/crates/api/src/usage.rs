@@ -28,6 +28,8 @@ const QUEUE: usize = 100_000;
 /// counted in the database and shown on the dashboard.
 const QUEUE_BYTES: usize = 32 << 20;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often rotated tokens whose overlap is over are revoked for good.
+const ROTATION_SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 /// The sending side, cloned into request handling.
 #[derive(Clone)]
@@ -142,13 +144,22 @@ impl UsageWriter {
         let (stop_tx, stop_rx) = oneshot::channel();
         let writer = tokio::spawn(run(tessera.clone(), queue.clone(), stop_rx));
         let pruner = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(PRUNE_EVERY);
+            let mut prune = tokio::time::interval(PRUNE_EVERY);
+            let mut sweep = tokio::time::interval(ROTATION_SWEEP_EVERY);
             loop {
-                tick.tick().await;
-                match tessera.prune_usage().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, "pruned old usage events"),
-                    Err(e) => tracing::warn!(error = %e, "pruning usage events failed"),
+                tokio::select! {
+                    _ = prune.tick() => match tessera.prune_usage().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(events = n, "pruned old usage events"),
+                        Err(e) => tracing::warn!(error = %e, "pruning usage events failed"),
+                    },
+                    // Verification refuses a rotated token once its overlap is over; this
+                    // makes the revocation final and audited without waiting for a reader.
+                    _ = sweep.tick() => match tessera.finish_due_rotations().await {
+                        Ok(ids) if ids.is_empty() => {}
+                        Ok(ids) => tracing::info!(tokens = ids.len(), "finished token rotations"),
+                        Err(e) => tracing::warn!(error = %e, "finishing token rotations failed"),
+                    },
                 }
             }
         });

@@ -297,8 +297,8 @@ pub fn scopes_from_text(s: &str) -> Scopes {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TokenStatus {
     Active,
-    /// Replaced by a successor and still working until the overlap ends (derived: stored as
-    /// active with a rotation under way).
+    // Replaced by a successor and still working until the overlap ends (stored as active,
+    // with a rotation under way).
     Rotating,
     Deactivated,
     Revoked,

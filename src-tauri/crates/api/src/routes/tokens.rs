@@ -9,6 +9,7 @@ use serde_json::json;
 use tessera_core::error::Field;
 use tessera_core::model::{Email, Networks, Scope, TokenId, TokenStatus};
 use tessera_core::policy::ExpiryRequest;
+use tessera_core::service::RotateRequest;
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
 use tessera_core::{NewToken, StatusAction, TokenInfo};
@@ -103,6 +104,7 @@ pub struct Created {
     /// The plaintext token, shown only in this reply.
     pub token: String,
     pub replaced: Option<TokenId>,
+    pub rotated: Option<TokenId>,
     #[serde(flatten)]
     pub info: TokenInfo,
 }
@@ -166,9 +168,64 @@ pub async fn create(
     let body = Created {
         token: created.token.expose().to_owned(),
         replaced: created.replaced,
+        rotated: created.rotated,
         info: created.info,
     };
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateTokenRequest {
+    /// How long the old token keeps working beside the new one (`24h` default, `none`).
+    pub overlap: Option<String>,
+    /// How long it keeps working after the new one's first use (`10m` default, `none`).
+    pub grace: Option<String>,
+}
+
+/// `POST /v1/tokens/{id}/rotate` (body `{}` for the defaults): the successor, its plaintext
+/// this once.
+pub async fn rotate(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RotateTokenRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let id = token_id(&id)?;
+    let req = RotateRequest::parse(b.overlap.as_deref(), b.grace.as_deref())?;
+    let created = app.tessera.rotate_token(&actor, id, req).await?;
+    let body = Created {
+        token: created.token.expose().to_owned(),
+        replaced: created.replaced,
+        rotated: created.rotated,
+        info: created.info,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// `GET /v1/tokens/{id}/rotation`: a rotating token's overlap and who still uses it.
+pub async fn rotation(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(
+        app.tessera.rotation_report(&actor, token_id(&id)?).await?,
+    ))
+}
+
+/// `POST /v1/tokens/{id}/rotation/finish`: revoke the rotating token now.
+pub async fn finish_rotation(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TokenInfo>> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(
+        app.tessera.finish_rotation(&actor, token_id(&id)?).await?,
+    ))
 }
 
 fn token_id(raw: &str) -> ApiResult<TokenId> {

@@ -727,6 +727,9 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("GET", "/v1/audit"),
         ("PATCH", "/v1/tokens/{id}"),
         ("POST", "/v1/explain"),
+        ("POST", "/v1/tokens/{id}/rotate"),
+        ("GET", "/v1/tokens/{id}/rotation"),
+        ("POST", "/v1/tokens/{id}/rotation/finish"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -812,10 +815,32 @@ async fn authority_matrix_every_route_by_every_actor() {
                     "/v1/explain".into(),
                     Some(json!({"token": tokens[0].1.token.expose(), "scopes": ["users:write"]})),
                 ),
-                _ => (
+                18 => (
+                    format!("/v1/tokens/{}/rotate", company_token(&env, false).await),
+                    Some(json!({"overlap": "1h"})),
+                ),
+                19 | 20 => {
+                    let id = company_token(&env, false).await;
+                    env.tessera
+                        .rotate_token(
+                            &Actor::Operator,
+                            id,
+                            tessera_core::service::RotateRequest::parse(None, None)
+                                .expect("defaults"),
+                        )
+                        .await
+                        .expect("rotate");
+                    if i == 19 {
+                        (format!("/v1/tokens/{id}/rotation"), None)
+                    } else {
+                        (format!("/v1/tokens/{id}/rotation/finish"), Some(json!({})))
+                    }
+                }
+                16 => (
                     format!("/v1/tokens/{}", company_token(&env, false).await),
                     Some(json!({"note": format!("matrix {j}")})),
                 ),
+                _ => unreachable!("a row without a request"),
             };
             let expected: u16 = match (i, who) {
                 (0, _) => 200,
@@ -828,7 +853,10 @@ async fn authority_matrix_every_route_by_every_actor() {
                 (4, Admin | Vrm | Company) => 201,
                 (7, Admin | Vrm | Company) => 200,
                 // Someone else's (the company's) token answers like a missing one.
-                (5..=10 | 16, User) => 404,
+                // Rotating needs the successor's scopes: the narrow token lacks tokens:verify.
+                (18, Admin | Vrm | Company) => 201,
+                (19 | 20, Admin | Narrow | Vrm | Company) => 200,
+                (5..=10 | 16 | 18..=20, User) => 404,
                 (11 | 15, Admin) => 200,
                 (12, Admin) => 201,
                 (13 | 14, Admin) => 200,

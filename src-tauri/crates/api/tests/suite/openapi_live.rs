@@ -827,6 +827,47 @@ impl Live<'_> {
                     .expect("deactivate");
                 self.send_admin(op, at(&t.info.id.0.to_string()), fx).await;
             }
+            "rotateToken" => {
+                let t = target(env, &op.id).await;
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        at(&t.info.id.0.to_string()),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["rotated"], t.info.id.0, "{v}");
+                assert_eq!(v["name"], t.info.name.as_str(), "{v}");
+            }
+            "tokenRotation" | "finishRotation" => {
+                let t = target(env, &op.id).await;
+                env.tessera
+                    .rotate_token(
+                        &Actor::Operator,
+                        t.info.id,
+                        tessera_core::service::RotateRequest::parse(None, None).expect("defaults"),
+                    )
+                    .await
+                    .expect("rotate");
+                if op.id == "tokenRotation" {
+                    // The old token used after the rotation: a source to list.
+                    let me = env.get("/v1/me", &t.token).await;
+                    assert_eq!(me.status(), reqwest::StatusCode::OK);
+                    env.usage_until(t.info.id, 10, |rows| !rows.is_empty())
+                        .await;
+                }
+                let v = self.send_admin(op, at(&t.info.id.0.to_string()), fx).await;
+                if op.id == "tokenRotation" {
+                    assert_eq!(v["sources"][0]["uses"], 1, "{v}");
+                    assert_eq!(v["token"]["status"], "rotating", "{v}");
+                } else {
+                    assert_eq!(v["status"], "revoked", "{v}");
+                }
+            }
             "tokenUsage" => {
                 // A use of the admin token, then wait for the usage writer to flush it.
                 let me = env.get("/v1/me", &fx.admin.token).await;
