@@ -116,6 +116,8 @@ pub struct PasswordChange {
 pub struct TokenDetail {
     pub token: TokenInfo,
     pub recent_uses: Vec<UsageEntry>,
+    /// While the token is rotating: accepted uses since the rotation, by address and client.
+    pub rotation_sources: Vec<tessera_core::store::usage::Source>,
 }
 
 /// The expiry picker's answer.

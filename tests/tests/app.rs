@@ -356,9 +356,118 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
             copied_at.elapsed().as_secs_f64()
         ));
     }
+    rotate(w, &ca, &me_url).await?;
     w.sign_out().await?;
     if read_clipboard()?.as_deref() != Some(OWN_TEXT) {
         return Err("signing out cleared text the person copied after the token".into());
     }
     Ok(())
+}
+
+/// Rotate a token from its details panel with an hour of overlap: the successor is revealed
+/// once; both work; the panel shows the old token rotating, with the address that still uses
+/// it; Finish now revokes it and the API refuses it, while the successor keeps working.
+async fn rotate(w: &Window, ca: &std::path::Path, me_url: &str) -> Res<()> {
+    const NAME: &str = "deploy-rotated";
+    let (old, reveal) = w.create_personal_token(NAME, "me:read").await?;
+    w.confirm_stored(&reveal).await?;
+    let row = format!("//table//tr[.//button[normalize-space()='{NAME}']]");
+    w.click(
+        &format!("{row}//button[normalize-space()='{NAME}']"),
+        "the token to rotate in the list",
+    )
+    .await?;
+    let details = dialog("dialog", NAME);
+    w.click(&button(&details, "Rotate…"), "the details panel's Rotate…")
+        .await?;
+    let ask = dialog("dialog", &format!("Rotate “{NAME}”"));
+    w.find(&ask, "the Rotate dialog").await?;
+    w.click(
+        &format!("{ask}//select[@id='rotate-overlap']/option[normalize-space()='1 hour']"),
+        "the 1 hour overlap",
+    )
+    .await?;
+    w.shot("rotate-ask").await?;
+    w.click(
+        &format!("{ask}//button[@type='submit' and normalize-space()='Rotate']"),
+        "Rotate",
+    )
+    .await?;
+    let reveal = dialog("dialog", "The new token");
+    let field = w
+        .find(&input_labelled(&reveal, "Token"), "the successor's field")
+        .await?;
+    let new = field
+        .prop("value")
+        .await
+        .map_err(|e| format!("cannot read the successor: {e}"))?
+        .unwrap_or_default();
+    if new.len() < 20 || new == old {
+        return Err("the reveal dialog does not hold a new token".into());
+    }
+    w.shot("rotate-reveal").await?;
+    w.confirm_stored(&reveal).await?;
+    // The old token still works (its use is one to move), and so does the new one.
+    for (what, t) in [("old", &old), ("new", &new)] {
+        let (code, body) = curl_bearer(ca, t, me_url)?;
+        if code != 200 {
+            return Err(format!(
+                "during the overlap the {what} token answered {code}: {body}"
+            ));
+        }
+    }
+    w.find(
+        &format!("{details}//*[contains(@class,'badge')][normalize-space()='Rotating']"),
+        "the old token shown as Rotating",
+    )
+    .await?;
+    // Who still uses it: the panel refreshes itself while the token is rotating, and shows
+    // the address once the API has written the use.
+    let source = format!(
+        "{details}//table[@aria-label='Used since the rotation']//td[normalize-space()='127.0.0.1']"
+    );
+    let deadline = Instant::now() + TIMEOUT + Duration::from_secs(15);
+    while w
+        .client
+        .find_all(fantoccini::Locator::XPath(&source))
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        if Instant::now() > deadline {
+            return Err("the rotating token's panel never listed the address that used it".into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    w.shot("rotating").await?;
+    w.click(&button(&details, "Finish now"), "Finish now")
+        .await?;
+    let confirm = "//*[@role='alertdialog']";
+    w.click(
+        &button(confirm, "Finish now"),
+        "the confirmation's Finish now",
+    )
+    .await?;
+    w.wait_gone(confirm, "the finish confirmation").await?;
+    w.find(
+        &format!("{details}//*[contains(@class,'badge')][normalize-space()='Revoked']"),
+        "the old token shown as Revoked",
+    )
+    .await?;
+    w.shot("rotation-finished").await?;
+    let (code, body) = curl_bearer(ca, &old, me_url)?;
+    if code != 401 {
+        return Err(format!(
+            "after Finish now the old token answered {code}, not 401: {body}"
+        ));
+    }
+    let (code, body) = curl_bearer(ca, &new, me_url)?;
+    if code != 200 {
+        return Err(format!(
+            "after Finish now the new token answered {code}: {body}"
+        ));
+    }
+    w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+        .await?;
+    w.wait_gone(&details, "the details panel").await
 }

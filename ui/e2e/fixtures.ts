@@ -18,6 +18,7 @@ export function aToken(partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "nam
     idle_days: null,
     idle_expires_at: null,
     allowed_networks: [],
+    rotation: null,
     rate_limit: 300,
     status_changed_at: null,
     last_used_at: null,

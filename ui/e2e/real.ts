@@ -50,7 +50,10 @@ export function realError(key: ErrorKey, fill?: Fill): IpcError {
 /** What the real `set_token_status` answered for `action` on a token in status `from`
  *  (recorded in `statusTransitions`): the new status, or the real refusal for token `id`. */
 export function statusChange(id: number, from: TokenStatus, action: StatusAction): { status: TokenStatus } | IpcError {
-  const answer = contract.statusTransitions[from][action];
+  type Answer = { status: string } | { error: { type: string; field: string | null; message: string } };
+  const table = contract.statusTransitions as unknown as Partial<Record<TokenStatus, Record<StatusAction, Answer>>>;
+  const answer = table[from]?.[action];
+  if (!answer) throw new Error(`the contract records no ${action} of a ${from} token; add it to contract.rs`);
   return "error" in answer ? filled(answer.error, id) : { status: answer.status as TokenStatus };
 }
 

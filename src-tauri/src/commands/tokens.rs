@@ -3,6 +3,7 @@
 use tauri::State;
 use tessera_core::model::{Networks, Scope, TokenId};
 use tessera_core::policy::{ExpiryRequest, Policy};
+use tessera_core::service::RotateRequest;
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
 use tessera_core::{CreatedToken, NewToken, StatusAction, TokenInfo};
@@ -61,12 +62,61 @@ pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<Toke
     Ok(tokens.pop())
 }
 
+/// A new user API token. Without an overlap (the default) the previous one stops working at
+/// once; with one, the previous one is rotated: it keeps working until the overlap ends or the
+/// new one's first use plus ten minutes.
 #[tauri::command]
-pub async fn regenerate_user_token(state: State<'_, AppState>) -> CmdResult<Revealed> {
-    let (actor, _) = state.actor().await?;
+pub async fn regenerate_user_token(
+    state: State<'_, AppState>,
+    overlap_seconds: Option<u32>,
+) -> CmdResult<Revealed> {
+    let (actor, u) = state.actor().await?;
+    if let Some(overlap) = overlap_seconds.filter(|s| *s > 0) {
+        let filter = TokenFilter {
+            owner: Some(u.id),
+            kind: Some(TokenKind::User),
+            status: Some(tessera_core::model::TokenStatus::Active),
+            limit: 10,
+            ..Default::default()
+        };
+        if let Some(current) = state.core.list_tokens(&actor, &filter).await?.pop() {
+            let grace = RotateRequest::DEFAULT_GRACE.whole_seconds() as u32;
+            let req = RotateRequest::from_seconds(overlap, grace)?;
+            let c = state.core.rotate_token(&actor, current.id, req).await?;
+            return Ok(revealed(&state, c));
+        }
+    }
     let req = NewToken::of(TokenKind::User);
     let c = state.core.create_token(&actor, req).await?;
     Ok(revealed(&state, c))
+}
+
+/// Rotate a token: its successor, revealed once; the old token overlaps as asked (zero
+/// seconds revokes it now).
+#[tauri::command]
+pub async fn rotate_token(
+    state: State<'_, AppState>,
+    id: i32,
+    overlap_seconds: u32,
+    grace_seconds: u32,
+) -> CmdResult<Revealed> {
+    let (actor, _) = state.actor().await?;
+    let req = RotateRequest::from_seconds(overlap_seconds, grace_seconds)?;
+    let c = state
+        .core
+        .rotate_token(&actor, TokenId(i64::from(id)), req)
+        .await?;
+    Ok(revealed(&state, c))
+}
+
+/// End a rotation now: the old token is revoked (reason: rotated).
+#[tauri::command]
+pub async fn finish_rotation(state: State<'_, AppState>, id: i32) -> CmdResult<TokenInfo> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .finish_rotation(&actor, TokenId(i64::from(id)))
+        .await?)
 }
 
 #[tauri::command]
@@ -103,9 +153,14 @@ pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDe
     let id = TokenId(i64::from(id));
     let token = state.core.get_token(&actor, id).await?;
     let uses = state.core.token_usage(&actor, id, 50).await?;
+    let rotation_sources = match token.rotation {
+        Some(_) => state.core.rotation_report(&actor, id).await?.sources,
+        None => Vec::new(),
+    };
     Ok(TokenDetail {
         token,
         recent_uses: uses,
+        rotation_sources,
     })
 }
 

@@ -71,7 +71,8 @@ use Want::{
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
 ///
 /// Token commands (`get_token`, `set_token_status`, `set_token_note`, `delete_token`,
-/// `bulk_set_token_status`, `token_usage_report`, `explain_token`) target a fresh personal token of a fourth person (a plain user,
+/// `bulk_set_token_status`, `token_usage_report`, `explain_token`, `rotate_token`,
+/// `finish_rotation`) target a fresh personal token of a fourth person (a plain user,
 /// `owner@acme.test`): only an admin may see or manage it. User commands target a fresh
 /// person where the cell changes them.
 #[rustfmt::skip]
@@ -95,6 +96,10 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("create_company_token",     [Unauth,       Forbidden,    Yes,          Yes]),
     ("set_token_status",         [Unauth,       NotFound,     NotFound,     Yes]),
     ("set_token_note",           [Unauth,       NotFound,     NotFound,     Yes]),
+    // An admin sees and manages another person's token but may not rotate it: the successor's
+    // plaintext is shown only to the token's owner, so only the owner makes it.
+    ("rotate_token",             [Unauth,       NotFound,     NotFound,     Forbidden]),
+    ("finish_rotation",          [Unauth,       NotFound,     NotFound,     Yes]),
     ("delete_token",             [Unauth,       NotFound,     NotFound,     Yes]),
     ("list_grantable_scopes",    [Unauth,       Yes,          Yes,          Yes]),
     ("get_policy",               [Unauth,       Yes,          Yes,          Yes]),
@@ -280,6 +285,28 @@ impl Fixtures {
                 let (id, t) = token(self, true);
                 (json!({"id": id}), t)
             }
+            "rotate_token" => {
+                let (id, t) = token(self, true);
+                (
+                    json!({"id": id, "overlapSeconds": 3600, "graceSeconds": 600}),
+                    t,
+                )
+            }
+            "finish_rotation" => {
+                let (id, t) = token(self, true);
+                let core = a.core();
+                block_on(async {
+                    let op = core.actor(None).await.expect("operator");
+                    core.rotate_token(
+                        &op,
+                        tessera_core::model::TokenId(id),
+                        tessera_core::service::RotateRequest::parse(None, None).expect("req"),
+                    )
+                    .await
+                    .expect("rotate");
+                });
+                (json!({"id": id}), t)
+            }
             "copy_secret" => (json!({"text": "not a secret"}), Target::None),
             "save_postman_environment" => {
                 let p = self.file("json");
@@ -443,7 +470,13 @@ fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target)
                 core.get_token(&op, TokenId(*id)).await
             });
             let status = info.as_ref().map(|t| t.status);
-            let active = matches!(status, Ok(TokenStatus::Active));
+            // The status it was given before the call: finish_rotation's target is rotating.
+            let before = if cmd == "finish_rotation" {
+                TokenStatus::Rotating
+            } else {
+                TokenStatus::Active
+            };
+            let active = matches!(status, Ok(s) if s == before);
             assert_eq!(
                 active,
                 !(succeeded && *changes),

@@ -88,13 +88,19 @@ export const getProfile = () => call<Me>("get_profile");
 export const updateProfile = (req: ProfileUpdate) => call<Me>("update_profile", { req });
 export const changePassword = (req: PasswordChange) => call<null>("change_password", { req });
 export const getUserToken = () => call<TokenInfo | null>("get_user_token");
-export const regenerateUserToken = () => call<Revealed>("regenerate_user_token");
+/** A new user API token; with an overlap (seconds) the previous one is rotated instead of
+ *  stopping at once. */
+export const regenerateUserToken = (overlapSeconds?: number) =>
+  call<Revealed>("regenerate_user_token", overlapSeconds ? { overlapSeconds } : undefined);
 export const listMyTokens = () => call<TokenInfo[]>("list_my_tokens");
 export const getToken = (id: number) => call<TokenDetail>("get_token", { id });
 export const createPersonalToken = (req: CreateTokenRequest) => call<Revealed>("create_personal_token", { req });
 export const setTokenStatus = (id: number, action: StatusAction) => call<TokenInfo>("set_token_status", { id, action });
 export const setTokenNote = (id: number, note: string) => call<TokenInfo>("set_token_note", { id, note });
 export const deleteToken = (id: number) => call<null>("delete_token", { id });
+export const rotateToken = (id: number, overlapSeconds: number, graceSeconds: number) =>
+  call<Revealed>("rotate_token", { id, overlapSeconds, graceSeconds });
+export const finishRotation = (id: number) => call<TokenInfo>("finish_rotation", { id });
 export const listGrantableScopes = () => call<ScopeView[]>("list_grantable_scopes");
 export const getPolicy = () => call<Policy>("get_policy");
 export const copySecret = (text: string) => call<CopyReceipt>("copy_secret", { text });

@@ -9,6 +9,8 @@ export function statusWhy(t: TokenInfo, now: Date = new Date()): StatusWhy | nul
   switch (t.status) {
     case "active":
       return null;
+    case "rotating":
+      return { reason: `Rotating: replaced by token ${t.rotation?.successor ?? "?"}, works until`, at: t.rotation?.ends_at ?? null };
     case "revoked":
       return { reason: "Revoked (final)", at: t.status_changed_at };
     case "deactivated":

@@ -2,6 +2,7 @@ import type { TokenStatus } from "../../bindings/TokenStatus";
 
 const LABELS: Record<TokenStatus, string> = {
   active: "Active",
+  rotating: "Rotating",
   deactivated: "Deactivated",
   revoked: "Revoked",
   expired: "Expired",

@@ -14,6 +14,9 @@ import { formatExact, parseDate } from "../../lib/dates";
 import { UsagePanel } from "../usage/UsagePanel";
 import { placeError } from "../../lib/errors";
 import { useDeleteToken, useSetTokenNote, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
+import type { Revealed } from "../../bindings/Revealed";
+import { RevealDialog } from "../reveal/RevealDialog";
+import { RotateButton, RotationPair } from "./Rotation";
 
 export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose: () => void }) {
   const detail = useTokenDetail(id);
@@ -66,13 +69,16 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
 
 function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () => void }) {
   const t = detail.token;
+  const [revealed, setRevealed] = useState<Revealed | null>(null);
   return (
     <div className="details">
       <div className="details-status">
         <StatusBadge status={t.status} />
         <span className="mono">{t.hint}</span>
       </div>
-      <TokenActions token={t} onDeleted={onDeleted} />
+      <TokenActions token={t} onDeleted={onDeleted} onRevealed={setRevealed} />
+      <RevealDialog revealed={revealed} onDone={() => setRevealed(null)} title="The new token" />
+      <RotationPair token={t} sources={detail.rotationSources} />
       <dl className="meta-grid">
         {t.kind === "company" ? (
           <Row label="Owner">Company token, created by {t.created_by}</Row>
@@ -256,14 +262,15 @@ function RecentUses({ uses }: { uses: UsageEntry[] }) {
   );
 }
 
-function TokenActions({ token, onDeleted }: { token: TokenInfo; onDeleted: () => void }) {
+function TokenActions({ token, onDeleted, onRevealed }: { token: TokenInfo; onDeleted: () => void; onRevealed: (r: Revealed) => void }) {
   const setStatus = useSetTokenStatus();
   const del = useDeleteToken();
-  const canDeactivate = token.status === "active";
+  const canDeactivate = token.status === "active" || token.status === "rotating";
   const canActivate = token.status === "deactivated";
-  const canRevoke = token.status === "active" || token.status === "deactivated";
+  const canRevoke = token.status === "active" || token.status === "deactivated" || token.status === "rotating";
   return (
     <div className="actions start token-actions">
+      {token.status === "active" && <RotateButton token={token} onRevealed={onRevealed} />}
       {canDeactivate && (
         <ConfirmDialog
           trigger={<button className="btn" type="button">Deactivate</button>}

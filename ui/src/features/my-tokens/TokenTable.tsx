@@ -26,7 +26,7 @@ function Email({ value }: { value: string }) {
   );
 }
 
-const STATUS_ORDER = { active: 0, deactivated: 1, expired: 2, revoked: 3 } as const;
+const STATUS_ORDER = { active: 0, rotating: 1, deactivated: 2, expired: 3, revoked: 4 } as const;
 const byDate = (a: string | null, b: string | null) => (a ?? "").localeCompare(b ?? "");
 
 type Props = {

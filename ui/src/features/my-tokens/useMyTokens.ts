@@ -22,6 +22,8 @@ export function useTokenDetail(id: number | null) {
     queryKey: tokenKey(id ?? -1),
     queryFn: () => ipc.getToken(id ?? -1),
     enabled: id !== null,
+    // A rotating token's end and the clients still using it change without any action here.
+    refetchInterval: (q) => (q.state.data?.token.status === "rotating" ? 5_000 : false),
   });
 }
 
@@ -93,5 +95,26 @@ export function useCreateCompanyToken() {
       qc.setQueryData<TokenInfo[]>(companyTokensKey, (list) => (list ? [revealed.token, ...list] : list));
       invalidateLists(qc);
     },
+  });
+}
+
+/** Rotate a token: the successor is revealed once, the old token is rotating. */
+export function useRotateToken() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, overlapSeconds, graceSeconds }: { id: number; overlapSeconds: number; graceSeconds: number }) =>
+      ipc.rotateToken(id, overlapSeconds, graceSeconds),
+    onSuccess: (_revealed, { id }) => {
+      void qc.invalidateQueries({ queryKey: tokenKey(id) });
+      invalidateLists(qc);
+    },
+  });
+}
+
+export function useFinishRotation() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => ipc.finishRotation(id),
+    onSuccess: (token) => tokenChanged(qc, token),
   });
 }

@@ -1,16 +1,21 @@
-// The user API token: one per person; generating a new one invalidates the old one at once.
+// The user API token: one per person; generating a new one invalidates the old one at once,
+// unless the person chooses an overlap (then the old one is rotating until it ends).
+import { useState } from "react";
 import { ConfirmDialog } from "../../components/ui/ConfirmDialog";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { StatusBadge } from "../../components/ui/StatusBadge";
 import type { Revealed } from "../../bindings/Revealed";
 import { useRegenerateUserToken, useUserToken } from "./useProfile";
+import { OVERLAPS } from "../my-tokens/Rotation";
 
 export function UserTokenSection({ onRevealed }: { onRevealed: (r: Revealed) => void }) {
   const token = useUserToken();
   const regenerate = useRegenerateUserToken();
-  const generate = async () => onRevealed(await regenerate.mutateAsync());
+  const [overlap, setOverlap] = useState(0);
+  const generate = async () => onRevealed(await regenerate.mutateAsync(overlap));
   const current = token.data ?? null;
+  const overlapLabel = OVERLAPS.find((o) => o.seconds === overlap)?.label ?? "";
 
   return (
     <section className="card section" aria-labelledby="user-token-title">
@@ -41,6 +46,18 @@ export function UserTokenSection({ onRevealed }: { onRevealed: (r: Revealed) => 
           <p className="empty-inline">No user API token yet.</p>
         ))}
       <div className="actions start">
+        {current && current.status === "active" && (
+          <label className="inline-field">
+            The current token keeps working:{" "}
+            <select aria-label="The current token keeps working" value={overlap} onChange={(e) => setOverlap(Number(e.target.value))}>
+              {OVERLAPS.map((o) => (
+                <option key={o.seconds} value={o.seconds}>
+                  {o.seconds === 0 ? "No: it stops now" : `for ${o.label}`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {current ? (
           <ConfirmDialog
             trigger={
@@ -49,7 +66,11 @@ export function UserTokenSection({ onRevealed }: { onRevealed: (r: Revealed) => 
               </button>
             }
             title="Generate a new user API token?"
-            description={`The current token (${current.hint}) stops working now. Scripts and tools that use it will be refused until you give them the new one.`}
+            description={
+              overlap === 0 || current.status !== "active"
+                ? `The current token (${current.hint}) stops working now. Scripts and tools that use it will be refused until you give them the new one.`
+                : `The current token (${current.hint}) keeps working for ${overlapLabel}, or until 10 minutes after the new one is first used, then stops.`
+            }
             confirmLabel="Generate new token"
             tone="danger"
             onConfirm={generate}

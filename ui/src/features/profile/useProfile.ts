@@ -33,7 +33,7 @@ export function useUserToken() {
 export function useRegenerateUserToken() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ipc.regenerateUserToken,
+    mutationFn: (overlapSeconds?: number) => ipc.regenerateUserToken(overlapSeconds),
     onSuccess: (revealed) => qc.setQueryData(userTokenKey, revealed.token),
   });
 }
