@@ -300,7 +300,7 @@ pub enum TokenCmd {
         owner: Option<String>,
         #[arg(long, value_enum)]
         kind: Option<Kind>,
-        /// active, deactivated, revoked or expired.
+        /// active, rotating, deactivated, revoked or expired.
         #[arg(long)]
         status: Option<String>,
         /// Free-text search in name, description, hint and owner.
