@@ -146,6 +146,10 @@ pub struct CreateTokenRequest {
     pub idle_days: Option<u32>,
     pub networks: Vec<String>,
     pub rate_limit: Option<u32>,
+    /// Admins: a honeytoken (never grants anything, alerts on any use).
+    #[serde(default)]
+    #[ts(optional)]
+    pub honeytoken: Option<bool>,
 }
 
 /// The one reply that carries a token's plaintext.

@@ -13,8 +13,16 @@ use tessera_core::TokenInfo;
 
 use crate::state::AppState;
 
-/// Check now and then every ten minutes while someone is signed in.
+/// Check now and then every ten minutes while someone is signed in; honeytoken alerts every
+/// 15 seconds (admins only).
 pub fn start<R: Runtime>(app: AppHandle<R>) {
+    let watch = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            check_honeytokens(&watch).await;
+            tokio::time::sleep(Duration::from_secs(15)).await;
+        }
+    });
     tauri::async_runtime::spawn(async move {
         // Whether the count-only notice was already shown for the current lock.
         let told_while_locked = AtomicBool::new(false);
@@ -83,6 +91,51 @@ async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
             .builder()
             .title("Tessera: a token expires soon")
             .body(body)
+            .show()
+        {
+            tracing::warn!(error = %e, "cannot show a notification");
+        }
+    }
+}
+
+/// The notification for a honeytoken presentation.
+pub fn honeytoken_text(a: &tessera_core::service::HoneytokenAlert) -> String {
+    format!(
+        "Honeytoken \"{}\" ({}) was presented from {}{}: whoever holds it is not who should. See the Dashboard.",
+        a.name,
+        a.hint,
+        a.ip.as_deref().unwrap_or("an unknown address"),
+        a.client
+            .as_deref()
+            .map(|c| format!(" by {c}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Announce each new honeytoken alert once to the signed-in admin. While the session is
+/// locked nothing is shown or marked: the alerts wait (and stay on the Dashboard until
+/// acknowledged).
+async fn check_honeytokens<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Some((actor, locked)) = state.signed_in_actor().await else {
+        return;
+    };
+    if locked {
+        return;
+    }
+    let alerts = match state.core.take_honeytoken_notices(&actor).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check honeytoken alerts");
+            return;
+        }
+    };
+    for a in alerts {
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title("Tessera: a honeytoken was used")
+            .body(honeytoken_text(&a))
             .show()
         {
             tracing::warn!(error = %e, "cannot show a notification");

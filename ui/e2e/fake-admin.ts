@@ -363,7 +363,7 @@ export function createAdminFake(ctx: AdminContext) {
         return usage(args.id as number, args.days as number);
       case "get_dashboard": {
         requireRole("admin", "vrm_admin");
-        const d: Dashboard = { expiring_7_days: 3, expiring_30_days: 11, never_used: 27, unused_30_days: 8, refused_24_hours: 52, presented_in_query: 1, active: 143, usage_dropped: 0 };
+        const d: Dashboard = { expiring_7_days: 3, expiring_30_days: 11, never_used: 27, unused_30_days: 8, refused_24_hours: 52, presented_in_query: 1, active: 143, usage_dropped: 0, honeytoken_alerts: [] };
         return d;
       }
       case "list_audit":

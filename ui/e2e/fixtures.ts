@@ -19,6 +19,7 @@ export function aToken(partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "nam
     idle_expires_at: null,
     allowed_networks: [],
     rotation: null,
+    honeytoken: false,
     rate_limit: 300,
     status_changed_at: null,
     last_used_at: null,

@@ -44,6 +44,7 @@ macro_rules! for_each_command {
             review::token_usage_report,
             review::explain_token,
             review::get_dashboard,
+            review::acknowledge_honeytoken_alerts,
             review::list_audit,
             review::export_audit_csv,
             settings::get_policy_settings,

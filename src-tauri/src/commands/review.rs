@@ -104,6 +104,20 @@ pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<Dashboard> {
     Ok(state.core.dashboard(&actor).await?)
 }
 
+/// Acknowledge the honeytoken alerts up to and including audit entry `up_to` (admins): they
+/// leave the Dashboard.
+#[tauri::command]
+pub async fn acknowledge_honeytoken_alerts(
+    state: State<'_, AppState>,
+    up_to: i32,
+) -> CmdResult<()> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .acknowledge_honeytoken_alerts(&actor, i64::from(up_to))
+        .await?)
+}
+
 fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
     let when = |field: Field, v: Option<String>| -> CmdResult<Option<i64>> {
         match v.filter(|s| !s.trim().is_empty()) {

@@ -44,6 +44,7 @@ fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
         idle_days: req.idle_days,
         networks: Networks::parse(&networks)?,
         rate_limit: req.rate_limit,
+        honeytoken: req.honeytoken.unwrap_or(false),
         ..NewToken::named(kind, req.name)
     })
 }

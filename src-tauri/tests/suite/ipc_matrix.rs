@@ -124,6 +124,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("token_usage_report",       [Unauth,       NotFound,     NotFound,     Yes]),
     ("explain_token",            [Unauth,       NotFound,     NotFound,     Yes]),
     ("get_dashboard",            [Unauth,       Yes,          Yes,          Yes]),
+    ("acknowledge_honeytoken_alerts", [Unauth,  Forbidden,    Forbidden,    Yes]),
     ("list_audit",               [Unauth,       Forbidden,    Forbidden,    Yes]),
     ("export_audit_csv",         [Unauth,       Forbidden,    Forbidden,    Yes]),
     // Settings. Reading the policy and the scopes is open to every signed-in person (the
@@ -285,6 +286,7 @@ impl Fixtures {
                 let (id, t) = token(self, true);
                 (json!({"id": id}), t)
             }
+            "acknowledge_honeytoken_alerts" => (json!({"upTo": 0}), Target::None),
             "rotate_token" => {
                 let (id, t) = token(self, true);
                 (

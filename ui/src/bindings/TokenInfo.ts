@@ -24,4 +24,8 @@ idle_expires_at: string | null, allowed_networks: Array<string>, rate_limit: num
 /**
  * Set while the token is rotating: its successor and when it stops working.
  */
-rotation: Rotation | null, };
+rotation: Rotation | null, 
+/**
+ * Never grants anything; alerts on every presentation (shown to admins only).
+ */
+honeytoken: boolean, };

@@ -130,6 +130,8 @@ export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<
 export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
 export const explainToken = (query: ExplainQuery) => call<Explanation>("explain_token", { query });
 export const getDashboard = () => call<Dashboard>("get_dashboard");
+/** Honeytoken alerts up to and including audit entry `upTo` leave the Dashboard (admins). */
+export const acknowledgeHoneytokenAlerts = (upTo: number) => call<null>("acknowledge_honeytoken_alerts", { upTo });
 export const listAudit = (query: AuditQuery) => call<AuditEntry[]>("list_audit", { query });
 /** Writes the entries matching `query` as CSV to `path`; answers how many rows were written. */
 export const exportAuditCsv = (path: string, query: AuditQuery) => call<number>("export_audit_csv", { path, query });

@@ -151,6 +151,30 @@ impl Admitted {
     }
 }
 
+/// A honeytoken was presented: write the alert off the request's path, so the answer (and its
+/// time) is an unknown token's.
+pub fn alert_honeytoken(
+    app: &AppState,
+    id: tessera_core::model::TokenId,
+    ip: Option<IpAddr>,
+    user_agent: Option<Arc<str>>,
+    method: &'static str,
+    path: String,
+) {
+    let tessera = app.tessera.clone();
+    tokio::spawn(async move {
+        let seen = tessera_core::service::HoneytokenUse {
+            ip,
+            user_agent: user_agent.as_deref(),
+            method,
+            path: &path,
+        };
+        if let Err(e) = tessera.honeytoken_used(id, seen).await {
+            tracing::warn!(error = %e, token = %id, "recording a honeytoken alert failed");
+        }
+    });
+}
+
 /// The gate, run by the API's front middleware over every route; passes through routes the
 /// catalog marks public or does not know (axum then answers 404 or 405).
 pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
@@ -236,8 +260,18 @@ pub async fn check(
         Err(e) => return Err(e.into()),
     };
     let Some(token) = decision.token else {
-        // Unknown or malformed: nothing to record against, but limited per client address
-        // so guessing costs time.
+        if let Some(id) = decision.honeytoken {
+            alert_honeytoken(
+                app,
+                id,
+                ip,
+                user_agent(app, headers, presented.secret.trim()),
+                method,
+                path.to_string(),
+            );
+        }
+        // Unknown or malformed (or a honeytoken, answered the same): nothing to record
+        // against, but limited per client address so guessing costs time.
         if let Admit::No { retry_after } = app.limits.check_address(ip) {
             return Err(ApiError::rate_limited_address(
                 crate::ratelimit::RateLimits::PER_ADDRESS,

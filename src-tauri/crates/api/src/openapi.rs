@@ -225,7 +225,8 @@ fn schemas() -> Value {
                 "never_expires": {"type": "boolean"},
                 "idle_days": {"type": "integer", "minimum": 1},
                 "allowed_networks": {"type": "array", "items": {"type": "string"}, "description": "Addresses or CIDR ranges"},
-                "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute"}
+                "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute"},
+                "honeytoken": {"type": "boolean", "description": "Admins: a honeytoken, which never grants anything, answers every presentation like an unknown token, and alerts (audit action honeytoken.used)"}
             }
         },
         "CreateUserRequest": {

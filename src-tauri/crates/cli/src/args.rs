@@ -261,6 +261,10 @@ pub struct CreateArgs {
     /// Base URL written into the Postman environment.
     #[arg(long, default_value = "https://127.0.0.1:8443")]
     pub base_url: String,
+    /// A honeytoken (admins): looks like any token of its kind, never grants anything, and
+    /// every presentation is answered like an unknown token and raises an alert.
+    #[arg(long)]
+    pub honeytoken: bool,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

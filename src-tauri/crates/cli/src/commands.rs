@@ -470,6 +470,7 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
                 idle_days: c.idle_days,
                 networks,
                 rate_limit: c.rate_limit,
+                honeytoken: c.honeytoken,
             },
         )
         .await
@@ -790,6 +791,15 @@ async fn verify(
     let input = read_token()?;
     let now = time::OffsetDateTime::now_utc();
     let d = t.verify(&input, &scopes, ip, now).await?;
+    if let Some(id) = d.honeytoken {
+        let seen = tessera_core::service::HoneytokenUse {
+            ip,
+            user_agent: Some("tessera token verify"),
+            method: "VERIFY",
+            path: "stdin",
+        };
+        t.honeytoken_used(id, seen).await?;
+    }
     if let Some(tok) = &d.token {
         t.record_uses(&[tessera_core::store::usage::UseEvent {
             token_id: tok.id,

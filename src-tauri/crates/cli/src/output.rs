@@ -204,7 +204,11 @@ pub fn tokens_table(tokens: &[TokenInfo]) {
                         .unwrap_or_else(|| "(company)".into()),
                     t.hint.clone(),
                     t.scopes.join(" "),
-                    t.status.to_string(),
+                    if t.honeytoken {
+                        format!("{} (honeytoken)", t.status)
+                    } else {
+                        t.status.to_string()
+                    },
                     date(t.expires_at),
                     date(t.last_used_at),
                 ]
@@ -230,7 +234,17 @@ pub fn token_details(t: &TokenInfo) {
         ),
         ("created by", t.created_by.clone()),
         ("scopes", t.scopes.join(" ")),
-        ("status", t.status.to_string()),
+        (
+            "status",
+            if t.honeytoken {
+                format!(
+                    "{} (honeytoken: never grants anything; every presentation alerts)",
+                    t.status
+                )
+            } else {
+                t.status.to_string()
+            },
+        ),
         ("created", date(Some(t.created_at))),
         ("expires", date(t.expires_at)),
         (

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 #[path = "cli/explain.rs"]
 mod explain;
+#[path = "cli/honeytokens.rs"]
+mod honeytokens;
 #[path = "cli/keys.rs"]
 mod keys;
 #[path = "cli/rotation.rs"]

@@ -104,6 +104,10 @@ pub struct Decision {
     /// Present whenever the token was found, accepted or not. Shared: a cached token's
     /// facts are handed out without copying.
     pub token: Option<Arc<VerifiedToken>>,
+    /// A honeytoken was presented: refused exactly like an unknown token (`token` is None),
+    /// and the caller raises the alert ([`crate::Tessera::honeytoken_used`]).
+    #[serde(skip)]
+    pub honeytoken: Option<TokenId>,
 }
 
 impl Decision {
@@ -115,6 +119,7 @@ impl Decision {
         Self {
             refused: Some(reason),
             token: None,
+            honeytoken: None,
         }
     }
 
@@ -135,6 +140,7 @@ pub struct Prepared {
     owner_active: bool,
     /// While rotating: when it stops working, and its successor.
     rotation: Option<(i64, i64)>,
+    honeytoken: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,14 +200,23 @@ impl Prepared {
             rotation: row
                 .rotation_until()
                 .map(|until| (until, row.rotated_to.unwrap_or(0))),
+            honeytoken: row.honeytoken,
         }
+    }
+
+    /// Whether this is a honeytoken (never accepted; answered like an unknown token).
+    pub fn is_honeytoken(&self) -> bool {
+        self.honeytoken
     }
 
     /// Whether this may be kept in the verify cache. A rotating token's end moves earlier
     /// when its successor is first used (on any instance, without an announcement), so it is
     /// read again on every presentation.
+    ///
+    /// A honeytoken is never cached either, so its presentations take the look-ups an
+    /// unknown token's take.
     pub fn cacheable(&self) -> bool {
-        self.rotation.is_none()
+        self.rotation.is_none() && !self.honeytoken
     }
 
     /// The token's facts as verified.
@@ -216,9 +231,17 @@ impl Prepared {
 
     /// [`Prepared::decide`] at `now` in Unix seconds (see [`unix_now`]).
     pub fn decide_at(&self, required: &[Scope], ip: Option<IpAddr>, now: i64) -> Decision {
+        if self.honeytoken {
+            return Decision {
+                refused: Some(Reason::Unknown),
+                token: None,
+                honeytoken: Some(self.token.id),
+            };
+        }
         Decision {
             refused: self.refusal(required, ip, now),
             token: Some(Arc::clone(&self.token)),
+            honeytoken: None,
         }
     }
 

@@ -17,3 +17,13 @@ export function StatusBadge({ status }: { status: TokenStatus }) {
     </span>
   );
 }
+
+/** Marks a honeytoken (shown to admins only: nobody else is sent one). */
+export function HoneytokenBadge() {
+  return (
+    <span className="badge badge-honeytoken" title="Never grants access; alerts on any use">
+      <span className="badge-dot" aria-hidden="true" />
+      Honeytoken
+    </span>
+  );
+}

@@ -1,6 +1,7 @@
 // The All tokens table: a virtualised ARIA table (only the rows in view, plus a few, are in the
 // DOM), sortable on the server by clicking any sortable header, with a checkbox per row and a
 // "select the rows in view" checkbox. Rows not fetched yet show a placeholder.
+import { HoneytokenBadge } from "../../components/ui/StatusBadge";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, type ReactNode } from "react";
 import { RelativeTime } from "../../components/ui/RelativeTime";
@@ -186,7 +187,10 @@ function Cells({ t, checked, onCheck, onOpen }: { t: TokenInfo; checked: boolean
         >
           {t.name}
         </button>
-        <span className="mono muted small">{t.hint}</span>
+        <span className="mono muted small">
+          {t.hint}
+          {t.honeytoken && <HoneytokenBadge />}
+        </span>
       </Cell>
       <Cell>
         <span className={`kind-chip kind-${t.kind}`}>{KIND_LABELS[t.kind]}</span>

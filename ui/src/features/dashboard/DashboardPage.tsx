@@ -1,6 +1,8 @@
 // The admin landing page: the counts that need attention, each a link to All tokens with the
 // filter behind it.
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { HoneytokenAlert } from "../../bindings/HoneytokenAlert";
+import { RelativeTime } from "../../components/ui/RelativeTime";
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import * as ipc from "../../lib/ipc";
@@ -30,7 +32,8 @@ const CARDS: Card[] = [
 ];
 
 export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => void }) {
-  const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: ipc.getDashboard, refetchInterval: 60_000 });
+  // Every 15 s: a honeytoken alert is news an admin needs at once.
+  const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: ipc.getDashboard, refetchInterval: 15_000 });
   const [testing, setTesting] = useState(false);
   return (
     <>
@@ -43,6 +46,7 @@ export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => voi
       <ExplainDialog open={testing} onOpenChange={setTesting} />
       {dashboard.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={dashboard.error} />
+      {dashboard.data && dashboard.data.honeytoken_alerts.length > 0 && <HoneytokenAlerts alerts={dashboard.data.honeytoken_alerts} />}
       {dashboard.data && dashboard.data.usage_dropped > 0 && (
         <div className="banner banner-warning" role="status">
           {dashboard.data.usage_dropped.toLocaleString()} usage events were not recorded because the API received them faster than it could
@@ -69,5 +73,57 @@ export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => voi
         </ul>
       )}
     </>
+  );
+}
+
+/** Honeytoken presentations no admin has acknowledged: a red card until one does. */
+function HoneytokenAlerts({ alerts }: { alerts: HoneytokenAlert[] }) {
+  const qc = useQueryClient();
+  const ack = useMutation({
+    mutationFn: (upTo: number) => ipc.acknowledgeHoneytokenAlerts(upTo),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ["dashboard"] }),
+  });
+  const newest = Math.max(...alerts.map((a) => a.id));
+  return (
+    <section className="honeytoken-alerts" role="alert" aria-labelledby="honeytoken-alerts-title">
+      <h2 id="honeytoken-alerts-title">
+        {alerts.length === 1 ? "A honeytoken was used" : `Honeytokens were used ${alerts.length} times`}
+      </h2>
+      <p>Whoever presented it has a token that was never given to anyone: find out how it left, from the address and client below.</p>
+      <div className="table-wrap">
+        <table className="data-table compact" aria-label="Honeytoken alerts">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Honeytoken</th>
+              <th scope="col">Address</th>
+              <th scope="col">Client</th>
+              <th scope="col">Request</th>
+            </tr>
+          </thead>
+          <tbody>
+            {alerts.map((a) => (
+              <tr key={a.id}>
+                <td>
+                  <RelativeTime value={a.at} />
+                </td>
+                <td>
+                  {a.name} <span className="mono muted small">{a.hint}</span>
+                </td>
+                <td className="mono">{a.ip ?? "—"}</td>
+                <td className="mono client">{a.client ?? "—"}</td>
+                <td className="mono">{a.request}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {ack.error && <ErrorBanner error={ack.error} />}
+      <div className="actions start">
+        <button type="button" className="btn danger" disabled={ack.isPending} onClick={() => ack.mutate(newest)}>
+          {ack.isPending ? "Acknowledging…" : "Acknowledge"}
+        </button>
+      </div>
+    </section>
   );
 }

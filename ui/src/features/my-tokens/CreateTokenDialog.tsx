@@ -12,6 +12,7 @@ import type { ScopeView } from "../../bindings/ScopeView";
 import { placeError } from "../../lib/errors";
 import { defaultSelection, resolveExpiry, type ExpirySelection } from "../../lib/expiry";
 import { parseNetworks } from "../../lib/networks";
+import { useProfile } from "../profile/useProfile";
 import { ExpiryPicker } from "./ExpiryPicker";
 import { useCreateCompanyToken, useCreatePersonalToken, useGrantableScopes, usePolicy } from "./useMyTokens";
 
@@ -78,6 +79,9 @@ function CreateTokenForm({
   const [idleOn, setIdleOn] = useState(policy.default_idle_days > 0);
   const [idleDays, setIdleDays] = useState(String(policy.default_idle_days > 0 ? policy.default_idle_days : 30));
   const [networksText, setNetworksText] = useState("");
+  const me = useProfile();
+  const isAdmin = me.data?.role === "admin";
+  const [honeytoken, setHoneytoken] = useState(false);
   const [rateLimit, setRateLimit] = useState(String(policy.default_rate_limit));
   const [errors, setErrors] = useState<Errors>({});
   const createPersonal = useCreatePersonalToken();
@@ -143,6 +147,7 @@ function CreateTokenForm({
         idleDays: idleOn ? Number(idleDays) : null,
         networks: networks.networks,
         rateLimit: Number(rateLimit),
+        ...(honeytoken ? { honeytoken: true } : {}),
       },
       {
         onSuccess: onCreated,
@@ -240,6 +245,19 @@ function CreateTokenForm({
             clear("rate_limit");
           }} />
       </Field>
+      {isAdmin && (
+        <label className="check honeytoken-choice">
+          <input type="checkbox" checked={honeytoken} onChange={(e) => setHoneytoken(e.target.checked)} />
+          <span>
+            <strong>Honeytoken: never grants access, alerts on any use</strong>
+            <span className="muted small">
+              {" "}
+              It looks like any token of its kind; plant it where a thief would look. Every request with it is refused exactly like an unknown token, and
+              admins are alerted with the address and client.
+            </span>
+          </span>
+        </label>
+      )}
       {errors.form && (
         <p className="form-error" role="alert">
           {errors.form}

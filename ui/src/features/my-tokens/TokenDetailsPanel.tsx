@@ -6,7 +6,7 @@ import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Modal } from "../../components/ui/Modal";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { RepeatCount } from "../../components/ui/RepeatCount";
-import { StatusBadge } from "../../components/ui/StatusBadge";
+import { HoneytokenBadge, StatusBadge } from "../../components/ui/StatusBadge";
 import type { TokenDetail } from "../../bindings/TokenDetail";
 import type { TokenInfo } from "../../bindings/TokenInfo";
 import type { UsageEntry } from "../../bindings/UsageEntry";
@@ -75,7 +75,14 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
       <div className="details-status">
         <StatusBadge status={t.status} />
         <span className="mono">{t.hint}</span>
+        {t.honeytoken && <HoneytokenBadge />}
       </div>
+      {t.honeytoken && (
+        <p className="muted">
+          A honeytoken: it never grants access. Every request with it is refused exactly like an unknown token, and admins are alerted (Dashboard, a
+          desktop notification, and the audit log's honeytoken.used).
+        </p>
+      )}
       <TokenActions token={t} onDeleted={onDeleted} onRevealed={setRevealed} />
       <RevealDialog revealed={revealed} onDone={() => setRevealed(null)} title="The new token" />
       <RotationPair token={t} sources={detail.rotationSources} />
@@ -270,7 +277,7 @@ function TokenActions({ token, onDeleted, onRevealed }: { token: TokenInfo; onDe
   const canRevoke = token.status === "active" || token.status === "deactivated" || token.status === "rotating";
   return (
     <div className="actions start token-actions">
-      {token.status === "active" && <RotateButton token={token} onRevealed={onRevealed} />}
+      {token.status === "active" && !token.honeytoken && <RotateButton token={token} onRevealed={onRevealed} />}
       {canDeactivate && (
         <ConfirmDialog
           trigger={<button className="btn" type="button">Deactivate</button>}

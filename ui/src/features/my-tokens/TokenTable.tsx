@@ -9,7 +9,7 @@ import {
 } from "@tanstack/react-table";
 import { useState } from "react";
 import { RelativeTime } from "../../components/ui/RelativeTime";
-import { StatusBadge } from "../../components/ui/StatusBadge";
+import { HoneytokenBadge, StatusBadge } from "../../components/ui/StatusBadge";
 import type { TokenInfo } from "../../bindings/TokenInfo";
 
 const col = createColumnHelper<TokenInfo>();
@@ -43,9 +43,12 @@ export function TokenTable({ tokens, onOpen, showCreator = false, caption = "You
     col.accessor("name", {
       header: "Name",
       cell: (c) => (
-        <button type="button" className="link-button token-name" onClick={() => onOpen(c.row.original.id)}>
-          {c.getValue()}
-        </button>
+        <>
+          <button type="button" className="link-button token-name" onClick={() => onOpen(c.row.original.id)}>
+            {c.getValue()}
+          </button>
+          {c.row.original.honeytoken && <HoneytokenBadge />}
+        </>
       ),
     }),
     col.accessor("hint", { header: "Token", cell: (c) => <span className="mono nowrap">{c.getValue()}</span>, enableSorting: false }),

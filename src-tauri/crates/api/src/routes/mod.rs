@@ -179,6 +179,10 @@ pub async fn verify(
         .tessera
         .verify(&body.token, &scopes, Some(ip), now)
         .await?;
+    if let Some(id) = d.honeytoken {
+        let ua = user_agent(&app, &headers, body.token.trim());
+        crate::gate::alert_honeytoken(&app, id, Some(ip), ua, "POST", "/v1/verify".into());
+    }
     let mut reason = d.refused.map(|r| r.as_str()).unwrap_or("accepted");
     let mut message = d
         .refused

@@ -96,6 +96,9 @@ pub struct CreateTokenRequest {
     #[serde(default)]
     pub allowed_networks: Vec<String>,
     pub rate_limit: Option<u32>,
+    /// A honeytoken (admins): never grants anything, alerts on every presentation.
+    #[serde(default)]
+    pub honeytoken: bool,
 }
 
 /// The reply to create: the token's metadata and, this once, its plaintext.
@@ -163,6 +166,7 @@ pub async fn create(
         idle_days: b.idle_days,
         networks: Networks::parse(&b.allowed_networks)?,
         rate_limit: b.rate_limit,
+        honeytoken: b.honeytoken,
     };
     let created = app.tessera.create_token(&actor, req).await.map_err(named)?;
     let body = Created {

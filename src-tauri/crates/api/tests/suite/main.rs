@@ -4,6 +4,7 @@ mod api;
 mod authority;
 mod common;
 mod extract_properties;
+mod honeytokens;
 mod newman;
 mod no_leak;
 mod openapi_live;

@@ -105,7 +105,17 @@ impl Tessera {
                 let found = self
                     .find_presented(shaped, &keys, keys.newest().hash_validated(shaped))
                     .await?;
-                let Some(row) = found else {
+                // A honeytoken answers exactly like an unknown token, and alerts.
+                if let Some(h) = found.as_ref().filter(|r| r.honeytoken) {
+                    let seen = super::HoneytokenUse {
+                        ip,
+                        user_agent: Some("tessera explain"),
+                        method: "EXPLAIN",
+                        path: "token",
+                    };
+                    self.honeytoken_used(TokenId(h.id), seen).await?;
+                }
+                let Some(row) = found.filter(|r| !r.honeytoken) else {
                     checks.push(Check::new(
                         "known",
                         false,
@@ -122,6 +132,13 @@ impl Tessera {
             }
         };
         let p = Prepared::new(&row);
+        if row.honeytoken {
+            checks.push(Check::new(
+                "honeytoken",
+                false,
+                "a honeytoken: never accepted, answered like an unknown token, and every presentation alerts",
+            ));
+        }
         checks.extend(p.explain(required, ip, at));
         let used =
             store::usage::accepted_between(&mut self.reader().await?, TokenId(row.id), at - 60, at)

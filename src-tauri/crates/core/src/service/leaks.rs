@@ -57,7 +57,8 @@ impl Tessera {
         let row = self
             .find_presented(secret.expose(), &keys, keys.newest().hash(&secret))
             .await?;
-        let Some(row) = row else {
+        // A honeytoken is reported as unknown: a scan shows nobody which tokens are traps.
+        let Some(row) = row.filter(|r| !r.honeytoken) else {
             return Ok(Finding {
                 hint,
                 status: FoundStatus::Unknown,

@@ -12,6 +12,7 @@
 
 mod explain;
 mod hash_keys;
+mod honeytokens;
 mod leaks;
 mod reports;
 mod rotation;
@@ -23,6 +24,7 @@ mod verification;
 
 pub use explain::{Explanation, Presented};
 pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
+pub use honeytokens::{HoneytokenAlert, HoneytokenUse};
 pub use leaks::{Finding, FoundStatus};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use rotation::{RotateRequest, RotationReport};
@@ -183,6 +185,7 @@ pub struct Tessera {
     instances: std::sync::Arc<std::sync::atomic::AtomicU32>,
     keys: std::sync::Arc<hash_keys::KeyRing>,
     data_dir: PathBuf,
+    alerts: std::sync::Arc<honeytokens::AlertMemory>,
 }
 
 impl Tessera {
@@ -262,6 +265,7 @@ impl Tessera {
             instances: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(1)),
             keys: std::sync::Arc::new(hash_keys::KeyRing::new(set, place)),
             data_dir: opts.data_dir,
+            alerts: Default::default(),
         })
     }
 

@@ -63,6 +63,8 @@ pub struct Dashboard {
     /// Usage events a server could not record (its queue was full), since installation.
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub usage_dropped: i64,
+    /// Honeytoken presentations no admin has acknowledged, newest first (admins only).
+    pub honeytoken_alerts: Vec<super::HoneytokenAlert>,
 }
 
 /// Where the count of usage events servers had to drop is kept.
@@ -184,6 +186,7 @@ impl Tessera {
             })
             .await?,
             active: count(active(TokenFilter::default())).await?,
+            honeytoken_alerts: self.honeytoken_alerts(actor).await?,
         })
     }
 

@@ -131,6 +131,14 @@ impl Tessera {
         let row = self
             .changeable_row(&mut self.reader().await?, actor, id)
             .await?;
+        if row.honeytoken {
+            return Err(Error::invalid(
+                Field::Id,
+                format!(
+                    "token {id} is a honeytoken; it is never used, so there is nothing to rotate"
+                ),
+            ));
+        }
         let info = TokenInfo::from_row(row.clone(), OffsetDateTime::now_utc());
         match info.status {
             TokenStatus::Active => {}
@@ -181,6 +189,7 @@ impl Tessera {
             idle_days: row.idle_days.and_then(|d| u32::try_from(d).ok()),
             networks: Networks::from_text(&row.allowed_networks),
             rate_limit: u32::try_from(row.rate_limit).ok(),
+            honeytoken: false,
         };
         let now = ts(OffsetDateTime::now_utc());
         let rotates = Rotates {

@@ -91,6 +91,8 @@ pub struct TokenInfo {
     pub refused_count: i64,
     /// Set while the token is rotating: its successor and when it stops working.
     pub rotation: Option<Rotation>,
+    /// Never grants anything; alerts on every presentation (shown to admins only).
+    pub honeytoken: bool,
 }
 
 /// A rotating token's overlap with its successor.
@@ -198,6 +200,7 @@ impl TokenInfo {
             use_count: r.use_count,
             refused_count: r.refused_count,
             rotation,
+            honeytoken: r.honeytoken,
         }
     }
 }
@@ -235,6 +238,8 @@ pub struct NewToken {
     pub idle_days: Option<u32>,
     pub networks: Networks,
     pub rate_limit: Option<u32>,
+    /// A honeytoken (admins only): never grants anything, alerts on every presentation.
+    pub honeytoken: bool,
 }
 
 impl NewToken {
@@ -253,6 +258,7 @@ impl NewToken {
             idle_days: None,
             networks: Networks::default(),
             rate_limit: None,
+            honeytoken: false,
         }
     }
 
@@ -300,6 +306,9 @@ impl Tessera {
         rotates: Option<Rotates>,
     ) -> Result<CreatedToken> {
         self.require_init().await?;
+        if req.honeytoken {
+            actor.require_admin("create honeytokens")?;
+        }
         let policy = self.policy().await?;
         let now = OffsetDateTime::now_utc();
         let scopes: Vec<Scope> = if req.scopes.is_empty() {
@@ -507,6 +516,9 @@ impl Tessera {
             },
         )
         .await?;
+        if req.honeytoken {
+            store::tokens::mark_honeytoken(&mut tx, id).await?;
+        }
         if let Some(r) = &rotates {
             store::tokens::set_successor(&mut tx, r.id, id).await?;
             store::audit::append(
@@ -555,6 +567,7 @@ impl Tessera {
                 "expires_at": expires_at.map(ts),
                 "replaced": replaced,
                 "rotates": rotates.as_ref().map(|r| r.id),
+                "honeytoken": req.honeytoken,
             }),
         )
         .await?;
@@ -589,6 +602,8 @@ impl Tessera {
     pub(crate) fn may_manage(&self, actor: &Actor, row: &TokenRow) -> bool {
         match actor.role() {
             None | Some(Role::Admin) => true,
+            // Honeytokens are the admins' alone, whoever they name as owner.
+            Some(_) if row.honeytoken => false,
             Some(role) => {
                 (row.owner_id.is_some() && row.owner_id == actor.user_id().map(|u| u.0))
                     || (row.kind == "company" && role.manages_company_tokens())

@@ -52,6 +52,8 @@ pub struct TokenRow {
     /// The successor's first accepted use.
     pub successor_first_used_at: Option<i64>,
     pub successor_hint: Option<String>,
+    /// Never grants anything; every presentation answers like an unknown token and alerts.
+    pub honeytoken: bool,
 }
 
 impl TokenRow {
@@ -71,7 +73,7 @@ pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_emai
     t.description, t.note, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
     t.last_used_agent, t.use_count, t.refused_count, t.rotated_to, t.rotated_at, t.rotation_ends_at, \
-    t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint \
+    t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint, t.honeytoken \
     FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by \
     LEFT JOIN tokens s ON s.id = t.rotated_to";
 
@@ -353,6 +355,16 @@ pub async fn revoke_active(db: &mut impl Db, id: TokenId, now: i64) -> Result<bo
     Ok(n == 1)
 }
 
+pub async fn mark_honeytoken(db: &mut impl Db, id: TokenId) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET honeytoken = $1 WHERE id = $2")
+        .bind(true)
+        .bind(id.0)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
 pub async fn set_successor(db: &mut impl Db, id: TokenId, successor: TokenId) -> Result<()> {
     on!(db, c => sqlx::query("UPDATE tokens SET rotated_to = $1 WHERE id = $2")
         .bind(successor.0)
@@ -460,7 +472,8 @@ where
     i64: Encode<'a, DB> + Type<DB>,
 {
     if !vis.all {
-        qb.push(" AND (t.owner_id = ")
+        // Honeytokens are shown to admins only.
+        qb.push(" AND NOT t.honeytoken AND (t.owner_id = ")
             .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
         if vis.company {
             qb.push(" OR t.kind = 'company'");
