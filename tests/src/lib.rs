@@ -953,6 +953,16 @@ impl Window {
     /// and read the secret from the one-time reveal dialog, which stays open. Returns the
     /// secret and the reveal dialog's XPath. Screenshots: `create-token`, `reveal`.
     pub async fn create_personal_token(&self, name: &str, scope: &str) -> Res<(String, String)> {
+        self.create_token_as(name, scope, false).await
+    }
+
+    /// [`Window::create_personal_token`], ticking "Honeytoken" first when `honeytoken`.
+    pub async fn create_token_as(
+        &self,
+        name: &str,
+        scope: &str,
+        honeytoken: bool,
+    ) -> Res<(String, String)> {
         self.click(&button("//main", "Create token"), "Create token")
             .await?;
         let create = dialog("dialog", "Create personal token");
@@ -986,6 +996,17 @@ impl Window {
             |t| t.starts_with("Expires") && t.contains("30 days"),
         )
         .await?;
+        if honeytoken {
+            let tick = self
+                .click(
+                    &format!("{create}//label[.//strong[starts-with(normalize-space(), 'Honeytoken')]]//input[@type='checkbox']"),
+                    "the Honeytoken checkbox",
+                )
+                .await?;
+            if !tick.is_selected().await.map_err(|e| e.to_string())? {
+                return Err("the Honeytoken checkbox did not get checked".into());
+            }
+        }
         self.shot("create-token").await?;
         self.click(
             &format!("{create}//button[@type='submit' and normalize-space()='Create token']"),

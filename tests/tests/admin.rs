@@ -349,6 +349,40 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.shot("audit-log-deactivate").await?;
+
+    // 7. The admin plants a honeytoken. Presented, it is refused exactly like a token nobody
+    // issued, and the Dashboard shows who presented it until the admin acknowledges it.
+    w.go_to("My tokens").await?;
+    w.page("My tokens").await?;
+    let (honey, reveal) = w.create_token_as("aws-prod-decoy", "me:read", true).await?;
+    w.confirm_stored(&reveal).await?;
+    w.find(
+        "//table//tr[.//button[normalize-space()='aws-prod-decoy']]//*[contains(@class,'badge')][normalize-space()='Honeytoken']",
+        "the Honeytoken badge in the list",
+    )
+    .await?;
+    let (code, body) = curl_bearer(&ca, &honey, &s.me_url())?;
+    if code != 401 || !body.contains("\"unknown\"") {
+        return Err(format!("the honeytoken answered {code}: {body}"));
+    }
+    let (again, body_again) = curl_bearer(&ca, &honey, &s.me_url())?;
+    if again != code || body_again != body {
+        return Err(format!(
+            "the honeytoken's second answer differs: {again} {body_again}"
+        ));
+    }
+    w.go_to("Dashboard").await?;
+    w.page("Dashboard").await?;
+    let card = "//main//section[@role='alert'][.//h2[contains(normalize-space(), 'honeytoken')]]";
+    w.find(
+        &format!("{card}//tr[td[2][contains(., 'aws-prod-decoy')]][td[3][normalize-space()='127.0.0.1']][td[4][starts-with(normalize-space(), 'curl/')]]"),
+        "the red honeytoken card naming the decoy, 127.0.0.1 and curl",
+    )
+    .await?;
+    w.shot("honeytoken-alert").await?;
+    w.click(&button(card, "Acknowledge"), "Acknowledge").await?;
+    w.wait_gone(card, "the honeytoken card").await?;
+    w.shot("honeytoken-acknowledged").await?;
     Ok(())
 }
 

@@ -179,6 +179,19 @@ function CreateTokenForm({
             clear("description");
           }} rows={2} />
       </Field>
+      {isAdmin && (
+        <label className="check honeytoken-choice">
+          <input type="checkbox" checked={honeytoken} onChange={(e) => setHoneytoken(e.target.checked)} />
+          <span>
+            <strong>Honeytoken: never grants access, alerts on any use</strong>
+            <span className="muted small">
+              {" "}
+              It looks like any token of its kind; plant it where a thief would look. Every request with it is refused exactly like an unknown token, and
+              admins are alerted with the address and client.
+            </span>
+          </span>
+        </label>
+      )}
       <fieldset className="field scopes" aria-invalid={errors.scopes ? true : undefined}>
         <legend>Scopes</legend>
         {scopes.length === 0 ? (
@@ -245,19 +258,6 @@ function CreateTokenForm({
             clear("rate_limit");
           }} />
       </Field>
-      {isAdmin && (
-        <label className="check honeytoken-choice">
-          <input type="checkbox" checked={honeytoken} onChange={(e) => setHoneytoken(e.target.checked)} />
-          <span>
-            <strong>Honeytoken: never grants access, alerts on any use</strong>
-            <span className="muted small">
-              {" "}
-              It looks like any token of its kind; plant it where a thief would look. Every request with it is refused exactly like an unknown token, and
-              admins are alerted with the address and client.
-            </span>
-          </span>
-        </label>
-      )}
       {errors.form && (
         <p className="form-error" role="alert">
           {errors.form}

@@ -101,6 +101,35 @@ async fn a_honeytoken_is_answered_exactly_like_an_unknown_token_and_alerts() {
         .await
         .expect("get");
     assert_eq!((info.use_count, info.refused_count), (0, 0));
+    // Meant to stay unused: not counted among forgotten tokens.
+    let d = env
+        .tessera
+        .dashboard(&Actor::Operator)
+        .await
+        .expect("dashboard");
+    let plain = env
+        .tessera
+        .count_tokens(
+            &Actor::Operator,
+            &tessera_core::store::tokens::TokenFilter {
+                never_used: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("count");
+    assert_eq!(d.never_used, plain);
+    let all_unused = env
+        .tessera
+        .list_tokens(&Actor::Operator, &Default::default())
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|t| {
+            t.last_used_at.is_none() && t.status == tessera_core::model::TokenStatus::Active
+        })
+        .count() as i64;
+    assert_eq!(d.never_used, all_unused - 1, "the honeytoken is left out");
 
     // /v1/verify says what it says of an unknown token, and alerts again (another client).
     let checker = env.token("checker", &["tokens:verify"]).await;

@@ -548,12 +548,13 @@ where
             .push(" AND t.expires_at <= ")
             .push_bind(now + d * 86400);
     }
+    // A honeytoken is meant to stay unused: it is not a forgotten token.
     if let Some(d) = f.unused_for_days {
-        qb.push(" AND COALESCE(t.last_used_at, t.created_at) <= ")
+        qb.push(" AND NOT t.honeytoken AND COALESCE(t.last_used_at, t.created_at) <= ")
             .push_bind(now - d * 86400);
     }
     if f.never_used {
-        qb.push(" AND t.last_used_at IS NULL");
+        qb.push(" AND NOT t.honeytoken AND t.last_used_at IS NULL");
     }
     if f.presented_in_query {
         qb.push(" AND t.id IN (SELECT token_id FROM usage_events WHERE via = 'query')");
