@@ -336,7 +336,7 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
 
     // Copy a second token, then copy something else from another program: neither the
     // countdown, nor closing the dialog, nor signing out takes the person's own text away.
-    let (_second, reveal) = w.create_personal_token("later-copy", "me:read").await?;
+    let (second, reveal) = w.create_personal_token("later-copy", "me:read").await?;
     w.click(&button(&reveal, "Copy"), "Copy").await?;
     let copied_at = Instant::now();
     w.wait_text(
@@ -357,6 +357,7 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
         ));
     }
     rotate(w, &ca, &me_url).await?;
+    scan(w, &ca, &me_url, &second).await?;
     w.sign_out().await?;
     if read_clipboard()?.as_deref() != Some(OWN_TEXT) {
         return Err("signing out cleared text the person copied after the token".into());
@@ -470,4 +471,75 @@ async fn rotate(w: &Window, ca: &std::path::Path, me_url: &str) -> Res<()> {
     w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
         .await?;
     w.wait_gone(&details, "the details panel").await
+}
+
+/// A token pasted into a file is found by Dashboard > Scan for leaked tokens (path typed, as
+/// the native folder picker cannot be driven), shown as LIVE at its file and line by hint only,
+/// and revoked from its row; the API refuses it from then on.
+async fn scan(w: &Window, ca: &std::path::Path, me_url: &str, leaked: &str) -> Res<()> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let file = dir.path().join("deploy.env");
+    std::fs::write(
+        &file,
+        format!("# deploy settings\nAPI_URL=https://example.test\nAPI_TOKEN={leaked}\n"),
+    )
+    .map_err(|e| format!("writing {}: {e}", file.display()))?;
+    w.go_to("Dashboard").await?;
+    w.page("Dashboard").await?;
+    w.click(
+        &button("//main", "Scan for leaked tokens"),
+        "Scan for leaked tokens",
+    )
+    .await?;
+    let d = dialog("dialog", "Scan for leaked tokens");
+    w.type_into(
+        &input_labelled(&d, "Or type a path"),
+        "the path to scan",
+        &dir.path().display().to_string(),
+    )
+    .await?;
+    w.click(
+        &format!("{d}//button[@type='submit' and normalize-space()='Scan']"),
+        "Scan",
+    )
+    .await?;
+    let place = format!("{}:3", file.display());
+    let row =
+        format!("{d}//table[@aria-label='Tokens found']//tr[td[1][normalize-space()='{place}']]");
+    w.find(
+        &format!("{row}[td[3][normalize-space()='LIVE']][td[4][contains(., 'later-copy')]]"),
+        "the leaked token, LIVE, at deploy.env:3",
+    )
+    .await?;
+    let shown = w
+        .text(&w.find(&d, "the scan dialog").await?, "the scan dialog")
+        .await?;
+    if shown.contains(leaked) {
+        return Err("the scan dialog shows the whole token".into());
+    }
+    w.shot("scan-found").await?;
+    w.click(&button(&row, "Revoke"), "the finding's Revoke")
+        .await?;
+    let confirm = "//*[@role='alertdialog']";
+    w.click(&button(confirm, "Revoke"), "the confirmation's Revoke")
+        .await?;
+    w.wait_gone(confirm, "the revoke confirmation").await?;
+    w.find(
+        &format!("{row}[td[3][normalize-space()='Revoked']]"),
+        "the finding shown as Revoked",
+    )
+    .await?;
+    w.shot("scan-revoked").await?;
+    let (code, body) = curl_bearer(ca, leaked, me_url)?;
+    if code != 401 {
+        return Err(format!(
+            "the leaked token answered {code} after Revoke: {body}"
+        ));
+    }
+    w.click(
+        &format!("{d}//button[@aria-label='Close']"),
+        "Close the scan dialog",
+    )
+    .await?;
+    w.wait_gone(&d, "the scan dialog").await
 }

@@ -45,6 +45,8 @@ macro_rules! for_each_command {
             review::explain_token,
             review::get_dashboard,
             review::acknowledge_honeytoken_alerts,
+            review::scan_for_leaks,
+            review::revoke_leaked_token,
             review::list_audit,
             review::export_audit_csv,
             settings::get_policy_settings,

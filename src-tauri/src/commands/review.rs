@@ -104,6 +104,45 @@ pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<Dashboard> {
     Ok(state.core.dashboard(&actor).await?)
 }
 
+/// Scan files and folders for Tessera tokens: what each one found is here (never the token
+/// itself). Nothing is recorded as a use.
+#[tauri::command]
+pub async fn scan_for_leaks(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+) -> CmdResult<tessera_core::service::ScanReport> {
+    let (actor, _) = state.actor().await?;
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    if roots.is_empty() {
+        return Err(IpcError::invalid(None, "choose a folder or files to scan"));
+    }
+    Ok(state.core.scan_paths(&actor, &roots).await?)
+}
+
+/// Revoke a token found leaked at `place` (`FILE:LINE`); the audit log says where.
+#[tauri::command]
+pub async fn revoke_leaked_token(
+    state: State<'_, AppState>,
+    id: i32,
+    place: String,
+) -> CmdResult<tessera_core::TokenInfo> {
+    let (actor, _) = state.actor().await?;
+    let place: String = place
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(1000)
+        .collect();
+    Ok(state
+        .core
+        .revoke_leaked(&actor, TokenId(i64::from(id)), &place)
+        .await?)
+}
+
 /// Acknowledge the honeytoken alerts up to and including audit entry `up_to` (admins): they
 /// leave the Dashboard.
 #[tauri::command]

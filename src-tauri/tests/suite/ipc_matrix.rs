@@ -125,6 +125,10 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("explain_token",            [Unauth,       NotFound,     NotFound,     Yes]),
     ("get_dashboard",            [Unauth,       Yes,          Yes,          Yes]),
     ("acknowledge_honeytoken_alerts", [Unauth,  Forbidden,    Forbidden,    Yes]),
+    // Scanning reads the signed-in person's own files and says of each token found only what
+    // they may know; revoking a found token follows the token rules.
+    ("scan_for_leaks",           [Unauth,       Yes,          Yes,          Yes]),
+    ("revoke_leaked_token",      [Unauth,       NotFound,     NotFound,     Yes]),
     ("list_audit",               [Unauth,       Forbidden,    Forbidden,    Yes]),
     ("export_audit_csv",         [Unauth,       Forbidden,    Forbidden,    Yes]),
     // Settings. Reading the policy and the scopes is open to every signed-in person (the
@@ -287,6 +291,16 @@ impl Fixtures {
                 (json!({"id": id}), t)
             }
             "acknowledge_honeytoken_alerts" => (json!({"upTo": 0}), Target::None),
+            "scan_for_leaks" => {
+                let dir = self.files.path().join(format!("scan-{n}"));
+                std::fs::create_dir_all(&dir).expect("scan dir");
+                std::fs::write(dir.join("notes.txt"), "nothing secret here\n").expect("file");
+                (json!({"paths": [path(&dir)]}), Target::None)
+            }
+            "revoke_leaked_token" => {
+                let (id, t) = token(self, true);
+                (json!({"id": id, "place": "notes.txt:3"}), t)
+            }
             "rotate_token" => {
                 let (id, t) = token(self, true);
                 (

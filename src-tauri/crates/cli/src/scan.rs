@@ -3,20 +3,15 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
+use tessera_core::scan::{files, read_text, shapes_with_lines, MAX_FILE};
 use tessera_core::service::{Finding, FoundStatus};
-use tessera_core::token::token_shapes;
 use tessera_core::{Actor, Error, Result, Tessera};
-use walkdir::WalkDir;
 
 use crate::args::ScanArgs;
 use crate::output;
-
-/// Files larger than this are skipped (and said so): a secret scanner reads source and logs.
-const MAX_FILE: u64 = 64 * 1024 * 1024;
 
 /// One place a token was found.
 #[derive(Debug, Serialize)]
@@ -28,80 +23,6 @@ struct Hit {
     finding: Finding,
     /// Set when `--revoke` revoked it.
     revoked: bool,
-}
-
-/// Whether the bytes look like text: no NUL in the first 8 KiB (what git and grep use).
-fn is_text(bytes: &[u8]) -> bool {
-    !bytes[..bytes.len().min(8192)].contains(&0)
-}
-
-/// Every token shape in `text`, with its 1-based line.
-fn shapes_with_lines(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let (mut line, mut counted) = (1usize, 0usize);
-    for (at, found) in token_shapes(text) {
-        line += text.as_bytes()[counted..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        counted = at;
-        out.push((line, found));
-    }
-    out
-}
-
-/// The files to scan, in order, with what was skipped said on standard error. Files are
-/// read one at a time by the caller, so memory holds one file, not all of them.
-fn files(args: &ScanArgs) -> Result<Vec<std::path::PathBuf>> {
-    let mut out = Vec::new();
-    for root in &args.paths {
-        if !root.exists() {
-            return Err(Error::invalid(
-                None,
-                format!(
-                    "PATH: {} does not exist; give files or folders to scan",
-                    root.display()
-                ),
-            ));
-        }
-        let walk = WalkDir::new(root)
-            .follow_links(false)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || e.file_name() != ".git");
-        for entry in walk {
-            match entry {
-                Ok(e) if e.file_type().is_file() => out.push(e.into_path()),
-                Ok(_) => {}
-                Err(e) => eprintln!("skipped: {e}"),
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// One file's text, or None (said on standard error) when it is too large, unreadable or
-/// binary (binary files are skipped silently, as git grep does).
-fn read_text(path: &Path) -> Option<String> {
-    let name = path.display();
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE => {
-            eprintln!("skipped: {name} is larger than 64 MiB");
-            return None;
-        }
-        Err(e) => {
-            eprintln!("skipped: {name} ({e})");
-            return None;
-        }
-        Ok(_) => {}
-    }
-    match std::fs::read(path) {
-        Ok(bytes) if is_text(&bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        Ok(_) => None,
-        Err(e) => {
-            eprintln!("skipped: {name} ({e})");
-            None
-        }
-    }
 }
 
 /// Standard input, at most [`MAX_FILE`] bytes (more is refused, not cut).
@@ -209,9 +130,17 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
     if args.stdin {
         scan_text("-".into(), read_stdin()?).await?;
     } else {
-        for path in files(&args)? {
-            if let Some(text) = read_text(&path) {
-                scan_text(path.display().to_string(), text).await?;
+        let mut skipped = Vec::new();
+        let paths = files(&args.paths, &mut skipped)
+            .map_err(|e| Error::invalid(None, format!("PATH: {}", e.message())))?;
+        for s in skipped {
+            eprintln!("skipped: {s}");
+        }
+        for path in paths {
+            match read_text(&path) {
+                Ok(Some(text)) => scan_text(path.display().to_string(), text).await?,
+                Ok(None) => {}
+                Err(why) => eprintln!("skipped: {why}"),
             }
         }
     }

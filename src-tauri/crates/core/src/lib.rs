@@ -12,6 +12,7 @@ pub mod keys;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod scan;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod secret_file;

@@ -8,6 +8,7 @@ import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import * as ipc from "../../lib/ipc";
 import type { DashboardCard } from "../../lib/tokenQuery";
 import { ExplainDialog } from "../explain/ExplainDialog";
+import { ScanDialog } from "../scan/ScanDialog";
 
 type Card = { key: DashboardCard; title: string; help: string; tone: "warn" | "danger" | "neutral" | "ok" };
 
@@ -32,18 +33,25 @@ const CARDS: Card[] = [
 ];
 
 export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => void }) {
-  // Every 15 s: a honeytoken alert is news an admin needs at once.
-  const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: ipc.getDashboard, refetchInterval: 15_000 });
+  // Every 15 s, and on every visit: a honeytoken alert is news an admin needs at once.
+  const dashboard = useQuery({ queryKey: ["dashboard"], queryFn: ipc.getDashboard, refetchInterval: 15_000, refetchOnMount: "always" });
   const [testing, setTesting] = useState(false);
+  const [scanning, setScanning] = useState(false);
   return (
     <>
       <div className="page-header">
         <h1>Dashboard</h1>
-        <button type="button" className="btn" onClick={() => setTesting(true)}>
-          Test a token
-        </button>
+        <div className="actions start">
+          <button type="button" className="btn" onClick={() => setScanning(true)}>
+            Scan for leaked tokens
+          </button>
+          <button type="button" className="btn" onClick={() => setTesting(true)}>
+            Test a token
+          </button>
+        </div>
       </div>
       <ExplainDialog open={testing} onOpenChange={setTesting} />
+      <ScanDialog open={scanning} onOpenChange={setScanning} />
       {dashboard.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={dashboard.error} />
       {dashboard.data && dashboard.data.honeytoken_alerts.length > 0 && <HoneytokenAlerts alerts={dashboard.data.honeytoken_alerts} />}

@@ -12,6 +12,7 @@ use crate::token::{TokenSecret, PREFIX};
 /// What a found token is here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub enum FoundStatus {
     /// Issued here and accepted right now: revoke it.
     Live,
@@ -27,6 +28,7 @@ pub enum FoundStatus {
 /// One found token: its hint (never the token), what it is, and, when the actor may manage
 /// it, the token's details.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct Finding {
     pub hint: String,
     pub status: FoundStatus,
@@ -42,7 +44,85 @@ fn hint_of(found: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// One place a token was found.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+pub struct FoundAt {
+    pub file: String,
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub line: usize,
+    pub finding: Finding,
+}
+
+/// What a scan of files and folders found.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+pub struct ScanReport {
+    /// How many files were read.
+    pub files: u32,
+    pub hits: Vec<FoundAt>,
+    /// Files that could not be read, and why.
+    pub skipped: Vec<String>,
+}
+
 impl Tessera {
+    /// Scan files and folders for tokens and say what each is here (as
+    /// [`Tessera::identify`]); nothing is recorded as a use and no token is returned whole.
+    /// Files are read one at a time, on a blocking thread.
+    pub async fn scan_paths(
+        &self,
+        actor: &Actor,
+        roots: &[std::path::PathBuf],
+    ) -> Result<ScanReport> {
+        let mut skipped = Vec::new();
+        let roots_owned = roots.to_vec();
+        let (paths, walk_skipped) = tokio::task::spawn_blocking(move || {
+            let mut s = Vec::new();
+            crate::scan::files(&roots_owned, &mut s).map(|p| (p, s))
+        })
+        .await
+        .map_err(|e| crate::Error::internal("the scan stopped", e))??;
+        skipped.extend(walk_skipped);
+        let mut known: std::collections::HashMap<String, Finding> = Default::default();
+        let mut hits = Vec::new();
+        let mut files = 0u32;
+        for path in paths {
+            let p = path.clone();
+            let text = tokio::task::spawn_blocking(move || crate::scan::read_text(&p))
+                .await
+                .map_err(|e| crate::Error::internal("the scan stopped", e))?;
+            let text = match text {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(why) => {
+                    skipped.push(why);
+                    continue;
+                }
+            };
+            files += 1;
+            for (line, found) in crate::scan::shapes_with_lines(&text) {
+                let finding = match known.get(found) {
+                    Some(f) => f.clone(),
+                    None => {
+                        let f = self.identify(actor, found).await?;
+                        known.insert(found.to_owned(), f.clone());
+                        f
+                    }
+                };
+                hits.push(FoundAt {
+                    file: path.display().to_string(),
+                    line,
+                    finding,
+                });
+            }
+        }
+        Ok(ScanReport {
+            files,
+            hits,
+            skipped,
+        })
+    }
+
     /// What the token-shaped string `found` is here. Nothing is recorded as a use.
     pub async fn identify(&self, actor: &Actor, found: &str) -> Result<Finding> {
         let Ok(secret) = TokenSecret::parse(found) else {

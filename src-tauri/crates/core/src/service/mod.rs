@@ -25,7 +25,7 @@ mod verification;
 pub use explain::{Explanation, Presented};
 pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
 pub use honeytokens::{HoneytokenAlert, HoneytokenUse};
-pub use leaks::{Finding, FoundStatus};
+pub use leaks::{Finding, FoundAt, FoundStatus, ScanReport};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use rotation::{RotateRequest, RotationReport};
 pub use scopes::ScopeInfo;
