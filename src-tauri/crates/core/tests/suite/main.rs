@@ -8,4 +8,5 @@ mod notices;
 mod properties;
 mod rotation;
 mod rules;
+mod scan;
 mod usage;
