@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use tessera_core::scan::{files, read_text, shapes_with_lines, MAX_FILE};
+use tessera_core::scan::{files, read_bytes, shapes_with_lines_in, MAX_FILE};
 use tessera_core::service::{Finding, FoundStatus};
 use tessera_core::{Actor, Error, Result, Tessera};
 
@@ -107,9 +107,9 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
     let mut known: HashMap<String, Finding> = HashMap::new();
     let mut hits = Vec::new();
     let mut scanned = 0usize;
-    let mut scan_text = async |file: String, text: String| -> Result<()> {
+    let mut scan_text = async |file: String, text: Vec<u8>| -> Result<()> {
         scanned += 1;
-        for (line, found) in shapes_with_lines(&text) {
+        for (line, found) in shapes_with_lines_in(&text) {
             let finding = match known.get(found) {
                 Some(f) => f.clone(),
                 None => {
@@ -128,7 +128,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
         Ok(())
     };
     if args.stdin {
-        scan_text("-".into(), read_stdin()?).await?;
+        scan_text("-".into(), read_stdin()?.into_bytes()).await?;
     } else {
         let mut skipped = Vec::new();
         let paths = files(&args.paths, &mut skipped)
@@ -137,7 +137,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
             eprintln!("skipped: {s}");
         }
         for path in paths {
-            match read_text(&path) {
+            match read_bytes(&path) {
                 Ok(Some(text)) => scan_text(path.display().to_string(), text).await?,
                 Ok(None) => {}
                 Err(why) => eprintln!("skipped: {why}"),

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::token::token_shapes;
 
 /// Files larger than this are skipped (and said so): a secret scanner reads source and logs.
 pub const MAX_FILE: u64 = 64 * 1024 * 1024;
@@ -17,13 +16,16 @@ pub fn is_text(bytes: &[u8]) -> bool {
 
 /// Every token shape in `text`, with its 1-based line.
 pub fn shapes_with_lines(text: &str) -> Vec<(usize, &str)> {
+    shapes_with_lines_in(text.as_bytes())
+}
+
+/// [`shapes_with_lines`] in bytes as read from a file (no UTF-8 check or copy needed: shapes
+/// are ASCII). Lines are counted with a vectorised byte count between matches.
+pub fn shapes_with_lines_in(bytes: &[u8]) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let (mut line, mut counted) = (1usize, 0usize);
-    for (at, found) in token_shapes(text) {
-        line += text.as_bytes()[counted..at]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+    for (at, found) in crate::token::token_shapes_in(bytes) {
+        line += memchr::memchr_iter(b'\n', &bytes[counted..at]).count();
         counted = at;
         out.push((line, found));
     }
@@ -63,6 +65,12 @@ pub fn files(roots: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf
 /// One file's text; Err with why when it is too large or unreadable, Ok(None) when it is
 /// binary (skipped silently, as git grep does).
 pub fn read_text(path: &Path) -> std::result::Result<Option<String>, String> {
+    Ok(read_bytes(path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// One file's bytes when it is text ([`read_text`] without the UTF-8 conversion, which a scan
+/// does not need).
+pub fn read_bytes(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
     let name = path.display();
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE => return Err(format!("{name} is larger than 64 MiB")),
@@ -70,7 +78,7 @@ pub fn read_text(path: &Path) -> std::result::Result<Option<String>, String> {
         Ok(_) => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) if is_text(&bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Ok(bytes) if is_text(&bytes) => Ok(Some(bytes)),
         Ok(_) => Ok(None),
         Err(e) => Err(format!("{name} ({e})")),
     }

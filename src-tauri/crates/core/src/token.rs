@@ -235,9 +235,14 @@ pub fn contains_token_pattern(text: &str) -> bool {
 /// Every place in `text` holding something of a token's shape (as [`contains_token_pattern`]
 /// finds it): the byte offset and the token-length string there, checksum or not.
 pub fn token_shapes(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let b = text.as_bytes();
+    token_shapes_in(text.as_bytes())
+}
+
+/// [`token_shapes`] in bytes that need not be UTF-8 (a file as read): the prefix is found
+/// with a vectorised search (memchr's `memmem`), and a shape is ASCII, so it is a `&str`.
+pub fn token_shapes_in(b: &[u8]) -> impl Iterator<Item = (usize, &str)> {
     let body = TOKEN_LEN - PREFIX.len() - 2;
-    text.match_indices(PREFIX).filter_map(move |(i, _)| {
+    memchr::memmem::find_iter(b, PREFIX.as_bytes()).filter_map(move |i| {
         let rest = &b[i + PREFIX.len()..];
         let shaped = rest.len() >= body + 2
             && TokenKind::from_letter(rest[0]).is_some()
@@ -245,8 +250,11 @@ pub fn token_shapes(text: &str) -> impl Iterator<Item = (usize, &str)> {
             && rest[2..2 + body]
                 .iter()
                 .all(|&c| IN_ALPHABET[usize::from(c)]);
-        // All ASCII from `i` on, so the slice falls on character boundaries.
-        shaped.then(|| (i, &text[i..i + TOKEN_LEN]))
+        // All ASCII, so the bytes are a string.
+        shaped
+            .then(|| std::str::from_utf8(&b[i..i + TOKEN_LEN]).ok())
+            .flatten()
+            .map(|s| (i, s))
     })
 }
 

@@ -88,7 +88,7 @@ impl Tessera {
         let mut files = 0u32;
         for path in paths {
             let p = path.clone();
-            let text = tokio::task::spawn_blocking(move || crate::scan::read_text(&p))
+            let text = tokio::task::spawn_blocking(move || crate::scan::read_bytes(&p))
                 .await
                 .map_err(|e| crate::Error::internal("the scan stopped", e))?;
             let text = match text {
@@ -100,7 +100,7 @@ impl Tessera {
                 }
             };
             files += 1;
-            for (line, found) in crate::scan::shapes_with_lines(&text) {
+            for (line, found) in crate::scan::shapes_with_lines_in(&text) {
                 let finding = match known.get(found) {
                     Some(f) => f.clone(),
                     None => {
