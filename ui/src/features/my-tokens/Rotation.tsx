@@ -26,9 +26,11 @@ const GRACES: { label: string; seconds: number }[] = [
   { label: "1 hour", seconds: 3_600 },
 ];
 
-export function RotateButton({ token, onRevealed }: { token: TokenInfo; onRevealed: (r: Revealed) => void }) {
+/** `defaultOverlap` in seconds: 24 hours for a planned rotation; a leaked token's rotation
+ *  offers none (the leaked copy should stop now). */
+export function RotateButton({ token, onRevealed, defaultOverlap = 86_400 }: { token: TokenInfo; onRevealed: (r: Revealed) => void; defaultOverlap?: number }) {
   const [open, setOpen] = useState(false);
-  const [overlap, setOverlap] = useState(86_400);
+  const [overlap, setOverlap] = useState(defaultOverlap);
   const [grace, setGrace] = useState(600);
   const [error, setError] = useState<string | null>(null);
   const rotate = useRotateToken();

@@ -188,6 +188,7 @@ function FindingRow({ hit, onChanged, onRevealed }: { hit: FoundAt; onChanged: (
             {status === "live" && (
               <RotateButton
                 token={t}
+                defaultOverlap={0}
                 onRevealed={(r) => {
                   onChanged();
                   onRevealed(r);
