@@ -132,11 +132,6 @@ pub async fn revoke_leaked_token(
     place: String,
 ) -> CmdResult<tessera_core::TokenInfo> {
     let (actor, _) = state.actor().await?;
-    let place: String = place
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .take(1000)
-        .collect();
     Ok(state
         .core
         .revoke_leaked(&actor, TokenId(i64::from(id)), &place)

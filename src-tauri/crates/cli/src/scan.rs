@@ -26,7 +26,7 @@ struct Hit {
 }
 
 /// Standard input, at most [`MAX_FILE`] bytes (more is refused, not cut).
-fn read_stdin() -> Result<String> {
+fn read_stdin() -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .take(MAX_FILE + 1)
@@ -38,16 +38,7 @@ fn read_stdin() -> Result<String> {
             "--stdin: more than 64 MiB; scan the files themselves instead",
         ));
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// Where a token was found, as the audit log may hold it: no control characters.
-fn place(file: &str, line: usize) -> String {
-    let clean: String = file
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    format!("{clean}:{line}")
+    Ok(bytes)
 }
 
 fn describe(f: &Finding) -> String {
@@ -128,7 +119,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
         Ok(())
     };
     if args.stdin {
-        scan_text("-".into(), read_stdin()?.into_bytes()).await?;
+        scan_text("-".into(), read_stdin()?).await?;
     } else {
         let mut skipped = Vec::new();
         let paths = files(&args.paths, &mut skipped)
@@ -172,7 +163,7 @@ pub async fn run(t: &Tessera, actor: &Actor, args: ScanArgs) -> Result<ExitCode>
         {
             // One failure does not stop the others; each is said, and the run fails after.
             for (i, id) in targets {
-                let at = place(&hits[i].file, hits[i].line);
+                let at = format!("{}:{}", hits[i].file, hits[i].line);
                 match t.revoke_leaked(actor, id, &at).await {
                     Ok(_) => {
                         for h in hits.iter_mut() {

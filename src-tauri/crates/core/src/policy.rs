@@ -211,22 +211,11 @@ impl ExpiryRequest {
                 clip(s)
             ))
         };
-        let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        let (num, unit) = t.split_at(split);
-        let secs_per_unit: i64 = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            "w" => 604_800,
-            "y" => 365 * 86_400,
-            _ => return Err(bad()),
-        };
-        let n: i64 = num.parse().map_err(|_| bad())?;
-        if n <= 0 {
+        let length = parse_length(t, true).ok_or_else(bad)?;
+        if length.is_some_and(|d| d <= Duration::ZERO) {
             return Err(bad());
         }
-        match n.checked_mul(secs_per_unit).map(Duration::seconds) {
+        match length {
             Some(d) if d <= MAX_LIFETIME => Ok(Self::In(d)),
             _ => Err(Error::invalid(Field::ExpiresIn, format!(
                 "'{}' is longer than 100 years; choose a lifetime within the policy's maximum, like 90d or 1y",
@@ -450,4 +439,22 @@ mod tests {
         .validate()
         .is_err());
     }
+}
+
+/// A length of time written as a number and a unit: `s`, `m`, `h`, `d`, `w`, and `y` (365
+/// days) when `years`. None when `t` is not one; Some(None) when it is too long to count.
+pub(crate) fn parse_length(t: &str, years: bool) -> Option<Option<Duration>> {
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = t.split_at(split);
+    let secs_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        "y" if years => 365 * 86_400,
+        _ => return None,
+    };
+    let n: i64 = num.parse().ok()?;
+    Some(n.checked_mul(secs_per_unit).map(Duration::seconds))
 }

@@ -14,13 +14,8 @@ pub fn is_text(bytes: &[u8]) -> bool {
     !bytes[..bytes.len().min(8192)].contains(&0)
 }
 
-/// Every token shape in `text`, with its 1-based line.
-pub fn shapes_with_lines(text: &str) -> Vec<(usize, &str)> {
-    shapes_with_lines_in(text.as_bytes())
-}
-
-/// [`shapes_with_lines`] in bytes as read from a file (no UTF-8 check or copy needed: shapes
-/// are ASCII). Lines are counted with a vectorised byte count between matches.
+/// Every token shape in the bytes of a file or a pipe, with its 1-based line (no UTF-8 check
+/// or copy needed: shapes are ASCII). Lines are counted with a vectorised byte search.
 pub fn shapes_with_lines_in(bytes: &[u8]) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let (mut line, mut counted) = (1usize, 0usize);
@@ -62,14 +57,8 @@ pub fn files(roots: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf
     Ok(out)
 }
 
-/// One file's text; Err with why when it is too large or unreadable, Ok(None) when it is
-/// binary (skipped silently, as git grep does).
-pub fn read_text(path: &Path) -> std::result::Result<Option<String>, String> {
-    Ok(read_bytes(path)?.map(|b| String::from_utf8_lossy(&b).into_owned()))
-}
-
-/// One file's bytes when it is text ([`read_text`] without the UTF-8 conversion, which a scan
-/// does not need).
+/// One file's bytes when it is text; Err with why when it is too large or unreadable,
+/// Ok(None) when it is binary (skipped silently, as git grep does).
 pub fn read_bytes(path: &Path) -> std::result::Result<Option<Vec<u8>>, String> {
     let name = path.display();
     match std::fs::metadata(path) {

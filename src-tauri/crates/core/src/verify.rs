@@ -204,11 +204,6 @@ impl Prepared {
         }
     }
 
-    /// Whether this is a honeytoken (never accepted; answered like an unknown token).
-    pub fn is_honeytoken(&self) -> bool {
-        self.honeytoken
-    }
-
     /// Whether this may be kept in the verify cache. A rotating token's end moves earlier
     /// when its successor is first used (on any instance, without an announcement), so it is
     /// read again on every presentation.

@@ -8,7 +8,7 @@ import { RelativeTime } from "../../components/ui/RelativeTime";
 import type { Revealed } from "../../bindings/Revealed";
 import type { Source } from "../../bindings/Source";
 import type { TokenInfo } from "../../bindings/TokenInfo";
-import { formatExact, parseDate } from "../../lib/dates";
+import { ExactTime } from "../../components/ui/ExactTime";
 import { placeError } from "../../lib/errors";
 import { useFinishRotation, useRotateToken } from "./useMyTokens";
 
@@ -97,15 +97,6 @@ export function RotateButton({ token, onRevealed, defaultOverlap = 86_400 }: { t
   );
 }
 
-function Exact({ value }: { value: string | null }) {
-  const d = parseDate(value);
-  return d ? (
-    <>
-      <RelativeTime value={value} /> <span className="muted small">({formatExact(d)})</span>
-    </>
-  ) : null;
-}
-
 /** A rotating token's pair: what replaces it, until when it works, and who still uses it. */
 export function RotationPair({ token, sources }: { token: TokenInfo; sources: Source[] }) {
   const finish = useFinishRotation();
@@ -115,7 +106,7 @@ export function RotationPair({ token, sources }: { token: TokenInfo; sources: So
     <section className="rotation" aria-label="Rotation">
       <h3>Rotating</h3>
       <p>
-        Replaced by token {r.successor} <span className="mono">{r.successor_hint}</span>. Works until <Exact value={r.ends_at} />
+        Replaced by token {r.successor} <span className="mono">{r.successor_hint}</span>. Works until <ExactTime value={r.ends_at} />
         {r.successor_first_used_at ? (
           <>
             : the new token was first used <RelativeTime value={r.successor_first_used_at} />.

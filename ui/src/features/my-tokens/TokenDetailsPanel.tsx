@@ -10,7 +10,7 @@ import { HoneytokenBadge, StatusBadge } from "../../components/ui/StatusBadge";
 import type { TokenDetail } from "../../bindings/TokenDetail";
 import type { TokenInfo } from "../../bindings/TokenInfo";
 import type { UsageEntry } from "../../bindings/UsageEntry";
-import { formatExact, parseDate } from "../../lib/dates";
+import { ExactTime } from "../../components/ui/ExactTime";
 import { UsagePanel } from "../usage/UsagePanel";
 import { placeError } from "../../lib/errors";
 import { useDeleteToken, useSetTokenNote, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
@@ -44,17 +44,6 @@ export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose:
         </Tabs>
       )}
     </Modal>
-  );
-}
-
-function Exact({ value, empty }: { value: string | null; empty: string }) {
-  const d = parseDate(value);
-  return d ? (
-    <>
-      <RelativeTime value={value} /> <span className="muted small">({formatExact(d)})</span>
-    </>
-  ) : (
-    <span className="muted">{empty}</span>
   );
 }
 
@@ -114,10 +103,10 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
           )}
         </Row>
         <Row label="Created">
-          <Exact value={t.created_at} empty="Unknown" /> <span className="muted small">by {t.created_by}</span>
+          <ExactTime value={t.created_at} empty="Unknown" /> <span className="muted small">by {t.created_by}</span>
         </Row>
         <Row label="Expires">
-          <Exact value={t.expires_at} empty="No expiry" />
+          <ExactTime value={t.expires_at} empty="No expiry" />
         </Row>
         <Row label="Idle expiry">
           {t.idle_days ? (
@@ -126,7 +115,7 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
               {t.idle_expires_at && (
                 <>
                   {" "}
-                  (next: <Exact value={t.idle_expires_at} empty="" />)
+                  (next: <ExactTime value={t.idle_expires_at} empty="" />)
                 </>
               )}
             </>
@@ -140,11 +129,11 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
         <Row label="Rate limit">{t.rate_limit} requests per minute</Row>
         {t.status_changed_at && (
           <Row label="Status changed">
-            <Exact value={t.status_changed_at} empty="" />
+            <ExactTime value={t.status_changed_at} empty="" />
           </Row>
         )}
         <Row label="Last used">
-          <Exact value={t.last_used_at} empty="Never used" />
+          <ExactTime value={t.last_used_at} empty="Never used" />
         </Row>
         <Row label="Last address">{t.last_used_ip ? <span className="mono">{t.last_used_ip}</span> : <span className="muted">None</span>}</Row>
         <Row label="Last client">{t.last_used_agent ? <span className="mono">{t.last_used_agent}</span> : <span className="muted">None</span>}</Row>

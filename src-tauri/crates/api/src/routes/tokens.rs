@@ -169,13 +169,18 @@ pub async fn create(
         honeytoken: b.honeytoken,
     };
     let created = app.tessera.create_token(&actor, req).await.map_err(named)?;
+    Ok(reveal(created))
+}
+
+/// 201 with a new token's plaintext, this once, and its metadata.
+fn reveal(created: tessera_core::CreatedToken) -> (StatusCode, Json<Created>) {
     let body = Created {
         token: created.token.expose().to_owned(),
         replaced: created.replaced,
         rotated: created.rotated,
         info: created.info,
     };
-    Ok((StatusCode::CREATED, Json(body)))
+    (StatusCode::CREATED, Json(body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,14 +203,7 @@ pub async fn rotate(
     let actor = c.actor(&app.tessera).await?;
     let id = token_id(&id)?;
     let req = RotateRequest::parse(b.overlap.as_deref(), b.grace.as_deref())?;
-    let created = app.tessera.rotate_token(&actor, id, req).await?;
-    let body = Created {
-        token: created.token.expose().to_owned(),
-        replaced: created.replaced,
-        rotated: created.rotated,
-        info: created.info,
-    };
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(reveal(app.tessera.rotate_token(&actor, id, req).await?))
 }
 
 /// `GET /v1/tokens/{id}/rotation`: a rotating token's overlap and who still uses it.

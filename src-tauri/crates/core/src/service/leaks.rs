@@ -161,13 +161,18 @@ impl Tessera {
     }
 
     /// Revoke a token found where it should not be; the audit entry says where
-    /// (`{"reason": "leaked in PLACE"}`).
+    /// (`{"reason": "leaked in PLACE"}`, control characters shown as `?`, at most 1,000).
     pub async fn revoke_leaked(
         &self,
         actor: &Actor,
         id: TokenId,
         place: &str,
     ) -> Result<TokenInfo> {
+        let place: String = place
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .take(1000)
+            .collect();
         self.change_status(
             actor,
             id,

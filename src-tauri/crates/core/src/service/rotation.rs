@@ -52,20 +52,16 @@ impl RotateRequest {
 
     /// In whole seconds (the app's pickers), with the same bounds as [`RotateRequest::parse`].
     pub fn from_seconds(overlap: u32, grace: u32) -> Result<Self> {
-        let r = Self {
-            overlap: Duration::seconds(i64::from(overlap)),
-            grace: Duration::seconds(i64::from(grace)),
-        };
-        if r.overlap > Self::MAX_OVERLAP {
-            return Err(Error::invalid(
+        let secs = |n: u32| Some(Duration::seconds(i64::from(n)));
+        Ok(Self {
+            overlap: bounded(
                 Field::Overlap,
+                secs(overlap),
+                Self::MAX_OVERLAP,
                 "at most 30 days; a token meant to last longer should not be rotated",
-            ));
-        }
-        if r.grace > Self::MAX_GRACE {
-            return Err(Error::invalid(Field::Grace, "at most 1 day"));
-        }
-        Ok(r)
+            )?,
+            grace: bounded(Field::Grace, secs(grace), Self::MAX_GRACE, "at most 1 day")?,
+        })
     }
 }
 
@@ -84,26 +80,23 @@ fn parse_span(field: Field, s: &str, max: Duration, max_text: &str) -> Result<Du
             ),
         )
     };
-    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (num, unit) = t.split_at(split);
-    let per: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return Err(bad()),
-    };
-    let n: i64 = num.parse().map_err(|_| bad())?;
-    match n.checked_mul(per).map(Duration::seconds) {
+    let length = crate::policy::parse_length(t, false).ok_or_else(bad)?;
+    bounded(
+        field,
+        length,
+        max,
+        &format!(
+            "'{}' is longer than {max_text}; choose a shorter one",
+            clip(s)
+        ),
+    )
+}
+
+/// `d` when it is at most `max`, else the error `too_long`.
+fn bounded(field: Field, d: Option<Duration>, max: Duration, too_long: &str) -> Result<Duration> {
+    match d {
         Some(d) if d <= max => Ok(d),
-        _ => Err(Error::invalid(
-            field,
-            format!(
-                "'{}' is longer than {max_text}; choose a shorter one",
-                clip(s)
-            ),
-        )),
+        _ => Err(Error::invalid(field, too_long)),
     }
 }
 

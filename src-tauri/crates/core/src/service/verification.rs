@@ -83,13 +83,12 @@ impl Tessera {
         }
         Ok(match row {
             None => Decision::refused(Reason::Unknown),
-            Some(r) if r.honeytoken => {
-                // The same look-ups as an unknown token's, so neither the answer nor its time
-                // tells them apart.
-                self.refresh_keys().await?;
-                verify::Prepared::new(&r).decide_at(required, ip, now)
-            }
             Some(r) => {
+                if r.honeytoken {
+                    // The same look-ups as an unknown token's (and never cached), so neither
+                    // the answer nor its time tells them apart.
+                    self.refresh_keys().await?;
+                }
                 let p = std::sync::Arc::new(verify::Prepared::new(&r));
                 if p.cacheable() && keys.newest().id() == self.keys.current().newest().id() {
                     self.cache.put(hash, p.clone(), ticket);
