@@ -240,6 +240,24 @@ impl ExpiryRequest {
     }
 }
 
+/// A length of time written as a number and a unit: `s`, `m`, `h`, `d`, `w`, and `y` (365
+/// days) when `years`. None when `t` is not one; Some(None) when it is too long to count.
+pub(crate) fn parse_length(t: &str, years: bool) -> Option<Option<Duration>> {
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = t.split_at(split);
+    let secs_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        "y" if years => 365 * 86_400,
+        _ => return None,
+    };
+    let n: i64 = num.parse().ok()?;
+    Some(n.checked_mul(secs_per_unit).map(Duration::seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,22 +457,4 @@ mod tests {
         .validate()
         .is_err());
     }
-}
-
-/// A length of time written as a number and a unit: `s`, `m`, `h`, `d`, `w`, and `y` (365
-/// days) when `years`. None when `t` is not one; Some(None) when it is too long to count.
-pub(crate) fn parse_length(t: &str, years: bool) -> Option<Option<Duration>> {
-    let split = t.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = t.split_at(split);
-    let secs_per_unit: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 604_800,
-        "y" if years => 365 * 86_400,
-        _ => return None,
-    };
-    let n: i64 = num.parse().ok()?;
-    Some(n.checked_mul(secs_per_unit).map(Duration::seconds))
 }
