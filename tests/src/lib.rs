@@ -521,11 +521,19 @@ impl Window {
     }
 
     async fn displayed(&self, xpath: &str) -> Res<Option<Element>> {
-        let found = self
-            .client
-            .find_all(Locator::XPath(xpath))
-            .await
-            .map_err(|e| format!("find {xpath}: {e}"))?;
+        // The page can change under the search (a dialog opening over another), which the
+        // driver reports as a stale element: search again, a few times.
+        let mut tries = 0;
+        let found = loop {
+            match self.client.find_all(Locator::XPath(xpath)).await {
+                Ok(found) => break found,
+                Err(e) if e.is_stale_element_reference() && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(e) => return Err(format!("find {xpath}: {e}")),
+            }
+        };
         for el in found {
             // An element can go away between the find and the check: try the next one.
             if el.is_displayed().await.unwrap_or(false) {
