@@ -150,6 +150,10 @@ pub struct CreateTokenRequest {
     #[serde(default)]
     #[ts(optional)]
     pub honeytoken: Option<bool>,
+    /// Alert when used from a new network or client; left out: on for company tokens only.
+    #[serde(default)]
+    #[ts(optional)]
+    pub alert_new_sources: Option<bool>,
 }
 
 /// The one reply that carries a token's plaintext.

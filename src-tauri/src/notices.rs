@@ -13,13 +13,14 @@ use tessera_core::TokenInfo;
 
 use crate::state::AppState;
 
-/// Check now and then every ten minutes while someone is signed in; honeytoken alerts every
-/// 15 seconds (admins only).
+/// Check now and then every ten minutes while someone is signed in; honeytoken alerts (admins
+/// only) and new-source alerts every 15 seconds.
 pub fn start<R: Runtime>(app: AppHandle<R>) {
     let watch = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             check_honeytokens(&watch).await;
+            check_new_sources(&watch).await;
             tokio::time::sleep(Duration::from_secs(15)).await;
         }
     });
@@ -136,6 +137,55 @@ async fn check_honeytokens<R: Runtime>(app: &AppHandle<R>) {
             .builder()
             .title("Tessera: a honeytoken was used")
             .body(honeytoken_text(&a))
+            .show()
+        {
+            tracing::warn!(error = %e, "cannot show a notification");
+        }
+    }
+}
+
+/// The notification for a token used from a new network or client.
+pub fn new_source_text(a: &tessera_core::NewSourceAlert) -> String {
+    let new = match (&a.network, &a.client) {
+        (Some(n), Some(c)) => format!("a new network ({n}) and a new client ({c})"),
+        (Some(n), None) => format!("a new network ({n})"),
+        (None, Some(c)) => format!("a new client ({c})"),
+        (None, None) => "somewhere new".into(),
+    };
+    format!(
+        "Token \"{}\" ({}) was used from {new}{}. If you do not recognise it, revoke or rotate the token.",
+        a.name,
+        a.hint,
+        a.ip.as_deref()
+            .map(|ip| format!(", address {ip}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Announce each new-source alert once to the person it concerns (the token's owner; for a
+/// company token, those who manage company tokens). While the session is locked nothing is
+/// shown or marked.
+async fn check_new_sources<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Some((actor, locked)) = state.signed_in_actor().await else {
+        return;
+    };
+    if locked {
+        return;
+    }
+    let alerts = match state.core.take_new_source_notices(&actor).await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check new-source alerts");
+            return;
+        }
+    };
+    for a in alerts {
+        if let Err(e) = app
+            .notification()
+            .builder()
+            .title("Tessera: a token was used from a new place")
+            .body(new_source_text(&a))
             .show()
         {
             tracing::warn!(error = %e, "cannot show a notification");

@@ -204,6 +204,16 @@ pub fn write_clipboard(text: &str) -> Res<()> {
 /// The header goes through a file so the token is not on a command line. Returns
 /// (HTTP status, body).
 pub fn curl_bearer(ca: &Path, token: &str, url: &str) -> Res<(u16, String)> {
+    curl_bearer_as(ca, token, url, None)
+}
+
+/// [`curl_bearer`] sending this `User-Agent` instead of curl's own.
+pub fn curl_bearer_as(
+    ca: &Path,
+    token: &str,
+    url: &str,
+    agent: Option<&str>,
+) -> Res<(u16, String)> {
     let dir = tempfile::tempdir().map_err(|e| format!("curl: temp dir: {e}"))?;
     let header = dir.path().join("auth-header");
     let body = dir.path().join("body");
@@ -215,6 +225,7 @@ pub fn curl_bearer(ca: &Path, token: &str, url: &str) -> Res<(u16, String)> {
             .arg(ca)
             .arg("-H")
             .arg(format!("@{}", header.display()))
+            .args(agent.into_iter().flat_map(|a| ["--user-agent", a]))
             .arg("-o")
             .arg(&body)
             .args(["-w", "%{http_code}", url]),

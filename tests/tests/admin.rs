@@ -2,10 +2,14 @@
 //! user makes a token that the HTTPS API accepts, the admin deactivates the user (seeing
 //! first that one token will be revoked), the API refuses the token, and the audit log
 //! shows each step. Run it with `.ci/e2e`; screenshots in
-//! `target/e2e-artifacts/admin-deactivation/`.
+//! `target/e2e-artifacts/admin-deactivation/`. Then honeytokens and new-source alerts, each
+//! seen on the Dashboard.
+
+use std::time::Duration;
 
 use tessera_e2e::{
-    button, curl_bearer, dialog, input_labelled, select_labelled, AppEnv, AppRun, Res, Window,
+    button, curl_bearer, curl_bearer_as, dialog, input_labelled, select_labelled, AppEnv, AppRun,
+    Res, Window,
 };
 
 const COMPANY: &str = "Acme Admin E2E";
@@ -383,6 +387,54 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     w.click(&button(card, "Acknowledge"), "Acknowledge").await?;
     w.wait_gone(card, "the honeytoken card").await?;
     w.shot("honeytoken-acknowledged").await?;
+
+    // 8. New-source alerts: the admin turns them on for a token in its details panel; the
+    // token's first client is its baseline, and a request from another client shows on the
+    // Dashboard as a token used from a new place.
+    w.go_to("My tokens").await?;
+    w.page("My tokens").await?;
+    let (watched, reveal) = w.create_token_as("deploy-watch", "me:read", false).await?;
+    w.confirm_stored(&reveal).await?;
+    w.click(
+        "//table//tr//button[normalize-space()='deploy-watch']",
+        "the token's name in the list",
+    )
+    .await?;
+    let details = dialog("dialog", "deploy-watch");
+    let alerts_row =
+        format!("{details}//dt[normalize-space()='New-source alerts']/following-sibling::dd[1]");
+    w.click(
+        &button(&alerts_row, "Turn on"),
+        "New-source alerts: Turn on",
+    )
+    .await?;
+    w.wait_text(
+        &alerts_row,
+        "the New-source alerts row after Turn on",
+        |t| t.starts_with("On:"),
+    )
+    .await?;
+    w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+        .await?;
+    w.wait_gone(&details, "the details panel").await?;
+    for agent in [None, Some("sqlmap/1.8")] {
+        let (code, body) = curl_bearer_as(&ca, &watched, &s.me_url(), agent)?;
+        if code != 200 {
+            return Err(format!("the watched token answered {code}: {body}"));
+        }
+        // The usage writer flushes every 200 ms; the first use must be the baseline.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    w.go_to("Dashboard").await?;
+    w.page("Dashboard").await?;
+    let section =
+        "//main//section[.//h2[normalize-space()='1 token used from a new place in 24 h']]";
+    w.find(
+        &format!("{section}//tr[td[2][contains(., 'deploy-watch')]][td[3][normalize-space()='client sqlmap']][td[4][normalize-space()='127.0.0.1']][td[5][normalize-space()='sqlmap/1.8']]"),
+        "the new-places card naming deploy-watch, client sqlmap, 127.0.0.1",
+    )
+    .await?;
+    w.shot("new-source-alert").await?;
     Ok(())
 }
 

@@ -41,6 +41,10 @@ describe("navigation and dashboard", () => {
     await page.getByText(/URLs are written to server and proxy logs/).waitFor(T);
     // Each card shows its count from get_dashboard (the fake's numbers, in card order).
     assert.deepEqual(await page.locator(".dash-number").allInnerTexts(), ["3", "11", "27", "8", "52", "1", "143"]);
+    // A token used from a new place: the count, and what was new with the request's address and client.
+    await page.getByRole("heading", { name: "1 token used from a new place in 24 h" }).waitFor(T);
+    const newPlace = page.getByRole("table", { name: "Tokens used from new places" }).getByRole("row").filter({ hasText: "billing-export" });
+    assert.match(await newPlace.innerText(), /network 203\.0\.113\.0\/24\s+203\.0\.113\.9\s+curl\/8\.5\.0/);
     await o.shot("dashboard");
     await noProblems(o);
     await o.context.close();

@@ -214,6 +214,25 @@ describe("my tokens", () => {
     await o.context.close();
   });
 
+  it("turns a token's new-source alerts on and off in its details", async () => {
+    const o = await h.open({ role: "user" });
+    const { page } = o;
+    await page.getByRole("table").getByText("CI deploy").click();
+    const details = page.getByRole("dialog", { name: "CI deploy" });
+    const alerts = details.locator("dt", { hasText: /^New-source alerts$/ }).locator("xpath=following-sibling::dd[1]");
+    await alerts.getByText("Off", { exact: true }).waitFor(T);
+    await alerts.getByRole("button", { name: "Turn on" }).click();
+    await alerts.getByText(/^On: a new network/).waitFor(T);
+    await alerts.getByRole("button", { name: "Turn off" }).click();
+    await alerts.getByText("Off", { exact: true }).waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "set_token_alerts"), [
+      { id: 1, alertNewSources: true },
+      { id: 1, alertNewSources: false },
+    ]);
+    await noProblems(o);
+    await o.context.close();
+  });
+
   it("adds, changes and clears a token's note in its details, also on a revoked token", async () => {
     const o = await h.open({ role: "user" });
     const { page } = o;
@@ -291,6 +310,10 @@ describe("create and reveal", () => {
     await dialog.getByRole("button", { name: "Create token" }).click();
     await dialog.getByText(`The maximum is ${REAL_POLICY.max_rate_limit} requests per minute.`).waitFor(T);
     await dialog.getByLabel("Rate limit (requests per minute)").fill("120");
+    // Off by default for a personal token.
+    const alerts = dialog.getByRole("checkbox", { name: /Alert on new sources/ });
+    assert.equal(await alerts.isChecked(), false);
+    await alerts.check();
     await o.shot("create-dialog-filled");
     await dialog.getByRole("button", { name: "Create token" }).click();
 
@@ -308,6 +331,7 @@ describe("create and reveal", () => {
         idleDays: 30,
         networks: ["10.0.0.0/8", "2001:db8::/32"],
         rateLimit: 120,
+        alertNewSources: true,
       },
     }]);
 

@@ -246,6 +246,7 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
         idle_expires_at: req.idleDays ? iso(req.idleDays * DAY) : null,
         allowed_networks: req.networks,
         rate_limit: req.rateLimit ?? policy.default_rate_limit,
+        alert_new_sources: req.alertNewSources ?? false,
         hint: realHint(secret),
       });
       tokens.unshift(t);
@@ -265,6 +266,12 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       requireMe();
       const t = find(args.id as number);
       t.note = String(args.note).trim();
+      return t;
+    }
+    case "set_token_alerts": {
+      requireMe();
+      const t = find(args.id as number);
+      t.alert_new_sources = Boolean(args.alertNewSources);
       return t;
     }
     case "delete_token": {

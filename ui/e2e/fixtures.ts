@@ -20,6 +20,7 @@ export function aToken(partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "nam
     allowed_networks: [],
     rotation: null,
     honeytoken: false,
+    alert_new_sources: false,
     rate_limit: 300,
     status_changed_at: null,
     last_used_at: null,

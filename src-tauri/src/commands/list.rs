@@ -24,6 +24,7 @@ macro_rules! for_each_command {
             tokens::create_company_token,
             tokens::set_token_status,
             tokens::set_token_note,
+            tokens::set_token_alerts,
             tokens::rotate_token,
             tokens::finish_rotation,
             tokens::delete_token,

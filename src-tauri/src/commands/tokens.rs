@@ -45,6 +45,7 @@ fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
         networks: Networks::parse(&networks)?,
         rate_limit: req.rate_limit,
         honeytoken: req.honeytoken.unwrap_or(false),
+        alert_new_sources: req.alert_new_sources,
         ..NewToken::named(kind, req.name)
     })
 }
@@ -213,6 +214,20 @@ pub async fn set_token_note(
     Ok(state
         .core
         .set_token_note(&actor, TokenId(i64::from(id)), &note)
+        .await?)
+}
+
+/// Turn a token's new-source alerts on or off; whoever may manage the token may.
+#[tauri::command]
+pub async fn set_token_alerts(
+    state: State<'_, AppState>,
+    id: i32,
+    alert_new_sources: bool,
+) -> CmdResult<TokenInfo> {
+    let (actor, _) = state.actor().await?;
+    Ok(state
+        .core
+        .set_token_alerts(&actor, TokenId(i64::from(id)), alert_new_sources)
         .await?)
 }
 

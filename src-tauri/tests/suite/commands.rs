@@ -673,3 +673,68 @@ fn an_idle_session_locks_in_rust_whatever_the_window_does() {
     a.sign_in("admin@acme.test");
     a.ok("get_profile", json!({}));
 }
+
+#[test]
+fn new_source_alerts_are_chosen_in_the_dialog_shown_on_the_dashboard_and_announced_once() {
+    let a = App::with_admin_and_user();
+    a.sign_in("user@acme.test");
+    let mut req = personal("deploy");
+    req["req"]["alertNewSources"] = json!(true);
+    let r = a.ok("create_personal_token", req);
+    let id = r["token"]["id"].as_i64().expect("id");
+    assert_eq!(r["token"]["alert_new_sources"], true, "{r}");
+    let plain = a.ok("create_personal_token", personal("plain"));
+    assert_eq!(plain["token"]["alert_new_sources"], false, "off by default");
+
+    let core = a.core();
+    let used = |ip: &str| tessera_core::store::usage::UseEvent {
+        token_id: tessera_core::model::TokenId(id),
+        at: time::OffsetDateTime::now_utc(),
+        ip: Some(ip.parse().expect("ip")),
+        user_agent: Some("deploy-bot/3".into()),
+        method: "GET".into(),
+        path: "/v1/me".into(),
+        status: 200,
+        outcome: "accepted",
+        via: "bearer",
+    };
+    tauri::async_runtime::block_on(async {
+        core.record_uses(&[used("10.0.0.1")])
+            .await
+            .expect("baseline");
+        core.record_uses(&[used("203.0.113.50")])
+            .await
+            .expect("new");
+    });
+    let d = a.ok("get_dashboard", json!({}));
+    assert_eq!(d["new_source_tokens"], 1, "{d}");
+    assert_eq!(d["new_sources"][0]["network"], "203.0.113.0/24", "{d}");
+    assert_eq!(d["new_sources"][0]["ip"], "203.0.113.50", "{d}");
+
+    let user =
+        tauri::async_runtime::block_on(core.actor(Some(&"user@acme.test".parse().expect("email"))))
+            .expect("actor");
+    let notices =
+        tauri::async_runtime::block_on(core.take_new_source_notices(&user)).expect("take");
+    assert_eq!(notices.len(), 1);
+    let text = tessera_app::notices::new_source_text(&notices[0]);
+    assert!(
+        text.contains("\"deploy\"")
+            && text.contains("203.0.113.0/24")
+            && text.contains("203.0.113.50"),
+        "{text}"
+    );
+    assert!(
+        tauri::async_runtime::block_on(core.take_new_source_notices(&user))
+            .expect("take")
+            .is_empty()
+    );
+
+    let t = a.ok(
+        "set_token_alerts",
+        json!({"id": id, "alertNewSources": false}),
+    );
+    assert_eq!(t["alert_new_sources"], false);
+    let detail = a.ok("get_token", json!({"id": id}));
+    assert_eq!(detail["token"]["alert_new_sources"], false);
+}

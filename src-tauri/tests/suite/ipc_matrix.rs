@@ -70,9 +70,9 @@ use Want::{
 
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
 ///
-/// Token commands (`get_token`, `set_token_status`, `set_token_note`, `delete_token`,
-/// `bulk_set_token_status`, `token_usage_report`, `explain_token`, `rotate_token`,
-/// `finish_rotation`) target a fresh personal token of a fourth person (a plain user,
+/// Token commands (`get_token`, `set_token_status`, `set_token_note`, `set_token_alerts`,
+/// `delete_token`, `bulk_set_token_status`, `token_usage_report`, `explain_token`,
+/// `rotate_token`, `finish_rotation`) target a fresh personal token of a fourth person (a plain user,
 /// `owner@acme.test`): only an admin may see or manage it. User commands target a fresh
 /// person where the cell changes them.
 #[rustfmt::skip]
@@ -96,6 +96,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("create_company_token",     [Unauth,       Forbidden,    Yes,          Yes]),
     ("set_token_status",         [Unauth,       NotFound,     NotFound,     Yes]),
     ("set_token_note",           [Unauth,       NotFound,     NotFound,     Yes]),
+    ("set_token_alerts",         [Unauth,       NotFound,     NotFound,     Yes]),
     // An admin sees and manages another person's token but may not rotate it: the successor's
     // plaintext is shown only to the token's owner, so only the owner makes it.
     ("rotate_token",             [Unauth,       NotFound,     NotFound,     Forbidden]),
@@ -285,6 +286,10 @@ impl Fixtures {
             "set_token_note" => {
                 let (id, t) = token(self, false);
                 (json!({"id": id, "note": "checked by the matrix"}), t)
+            }
+            "set_token_alerts" => {
+                let (id, t) = token(self, false);
+                (json!({"id": id, "alertNewSources": true}), t)
             }
             "delete_token" => {
                 let (id, t) = token(self, true);

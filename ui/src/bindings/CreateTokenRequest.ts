@@ -5,4 +5,8 @@ export type CreateTokenRequest = { name: string, description: string, scopes: Ar
 /**
  * Admins: a honeytoken (never grants anything, alerts on any use).
  */
-honeytoken?: boolean, };
+honeytoken?: boolean, 
+/**
+ * Alert when used from a new network or client; left out: on for company tokens only.
+ */
+alertNewSources?: boolean, };

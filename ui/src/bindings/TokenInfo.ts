@@ -28,4 +28,9 @@ rotation: Rotation | null,
 /**
  * Never grants anything; alerts on every presentation (shown to admins only).
  */
-honeytoken: boolean, };
+honeytoken: boolean, 
+/**
+ * Alert (audit `token.new_source`, a notice to its owner, or to admins for a company
+ * token) when it is accepted from a network or client it was never used from.
+ */
+alert_new_sources: boolean, };

@@ -98,6 +98,7 @@ export const getToken = (id: number) => call<TokenDetail>("get_token", { id });
 export const createPersonalToken = (req: CreateTokenRequest) => call<Revealed>("create_personal_token", { req });
 export const setTokenStatus = (id: number, action: StatusAction) => call<TokenInfo>("set_token_status", { id, action });
 export const setTokenNote = (id: number, note: string) => call<TokenInfo>("set_token_note", { id, note });
+export const setTokenAlerts = (id: number, alertNewSources: boolean) => call<TokenInfo>("set_token_alerts", { id, alertNewSources });
 export const deleteToken = (id: number) => call<null>("delete_token", { id });
 export const rotateToken = (id: number, overlapSeconds: number, graceSeconds: number) =>
   call<Revealed>("rotate_token", { id, overlapSeconds, graceSeconds });

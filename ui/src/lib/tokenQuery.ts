@@ -98,7 +98,7 @@ export function pagesFor(start: number, end: number, pageSize = PAGE_SIZE): numb
 }
 
 /** A dashboard card: one of the backend's dashboard counts (all but the dropped usage events). */
-export type DashboardCard = Exclude<keyof Dashboard, "usage_dropped" | "honeytoken_alerts">;
+export type DashboardCard = Exclude<keyof Dashboard, "usage_dropped" | "honeytoken_alerts" | "new_source_tokens" | "new_sources">;
 
 /**
  * The All tokens view a dashboard card opens. These mirror the backend's dashboard counts

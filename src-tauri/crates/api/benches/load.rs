@@ -29,6 +29,13 @@
 //!   --strict             exit 1 when a target is missed
 //!   --hold SECS          only serve both for SECS (for profiling); the URLs, CA, wrk script
 //!                        and token go to a `bench.env` file named on stderr
+//!   --sources-baseline   the baseline is `/v1/me` itself, on the same server, with new-source
+//!                        tracking switched off for the baseline's runs and on for the others
+//!                        (each with its own token, so neither spends the other's rate
+//!                        limit), instead of the bare handler: what tracking costs (issue 14,
+//!                        "New address and new client alerts"); SQLite only
+//!   --agents N           wrk cycles through N client families, one per request (1), so the
+//!                        usage writer sees N distinct sources a second to look up
 //!
 //! Targets (issue 3, "Speed"): `/v1/me` serves at least 0.8x the baseline's requests per
 //! second, with p99 at most 2 ms at 64 connections.
@@ -84,6 +91,16 @@ if token ~= nil and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 wrk.headers["User-Agent"] = "tessera-load-bench"
+-- With TESSERA_BENCH_AGENTS=N (N > 1) each request names one of N client families in turn.
+local agents = tonumber(os.getenv("TESSERA_BENCH_AGENTS") or "1") or 1
+if agents > 1 then
+  local i = 0
+  request = function()
+    i = (i + 1) % agents
+    wrk.headers["User-Agent"] = "bench-client-" .. i .. "/1.0"
+    return wrk.format()
+  end
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -107,6 +124,10 @@ struct Opts {
     rate_fraction: f64,
     strict: bool,
     hold: Option<u32>,
+    /// Compare `/v1/me` against itself with new-source tracking off, instead of the bare handler.
+    sources_baseline: bool,
+    /// Client families the wrk script cycles through (1: one user agent).
+    agents: u32,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -122,6 +143,8 @@ fn parse_opts() -> Result<Opts, String> {
         rate_fraction: 0.5,
         strict: false,
         hold: None,
+        sources_baseline: false,
+        agents: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -148,6 +171,8 @@ fn parse_opts() -> Result<Opts, String> {
             }
             "--strict" => o.strict = true,
             "--hold" => o.hold = Some(num(&a, value(&a)?)?),
+            "--sources-baseline" => o.sources_baseline = true,
+            "--agents" => o.agents = num(&a, value(&a)?)?.max(1),
             // `cargo bench` passes `--bench` (and maybe a filter); nothing to do with them.
             _ => {}
         }
@@ -230,6 +255,7 @@ fn wrk(o: &Opts, secs: u32, url: &str, script: &Path, token: &str) -> Result<Thr
         .arg(script)
         .arg(url)
         .env("TESSERA_BENCH_TOKEN", token)
+        .env("TESSERA_BENCH_AGENTS", o.agents.to_string())
         .output()
         .map_err(|e| format!("cannot run wrk ({e}); .ci/bench installs it"))?;
     let wall = t0.elapsed().as_secs_f64();
@@ -549,9 +575,14 @@ fn run() -> Result<bool, String> {
         name: pg_db.clone(),
     });
     let set_up = rt.block_on(async {
+        if o.sources_baseline && postgres.is_some() {
+            return Err(format!("--sources-baseline runs on SQLite only; unset {POSTGRES_ENV}"));
+        }
+        // With --sources-baseline, a second token for the baseline runs, so neither run
+        // spends the other's rate limit.
         let (t, secrets, all) = fixture(
             OpenOptions::new(dir.path().to_owned(), KeyStoreChoice::File),
-            1,
+            if o.sources_baseline { 2 } else { 1 },
         )
         .await
         .map_err(|e| format!("set-up: {e}"))?;
@@ -580,14 +611,21 @@ fn run() -> Result<bool, String> {
             listen: "127.0.0.1:0".parse().expect("an address"),
             data_dir: dir.path().to_owned(),
         };
+        // Kept to switch new-source tracking off for the baseline's runs (--sources-baseline).
+        let tracking = t.clone();
         let api = tessera_api::start(t, cfg.clone())
             .await
             .map_err(|e| format!("start the API: {e}"))?;
-        // After the API: it loads the certificate files the API just wrote.
-        let ok = tessera_api::bench::serve_ok(cfg.clone())
-            .await
-            .map_err(|e| format!("start the baseline: {e}"))?;
-        let mut servers = vec![ok, api];
+        let mut servers = if o.sources_baseline {
+            // The baseline is this same server with tracking off.
+            vec![api]
+        } else {
+            // After the API: it loads the certificate files the API just wrote.
+            let ok = tessera_api::bench::serve_ok(cfg.clone())
+                .await
+                .map_err(|e| format!("start the baseline: {e}"))?;
+            vec![ok, api]
+        };
         let pg = match pg {
             Some((pt, ps, misses)) => {
                 let pg_api = tessera_api::start(pt, cfg)
@@ -599,15 +637,23 @@ fn run() -> Result<bool, String> {
             }
             None => None,
         };
-        Ok::<_, String>((servers, secrets, pg))
+        Ok::<_, String>((servers, secrets, pg, tracking))
     });
-    let (servers, secrets, pg) = set_up?;
-    let token = secrets.into_iter().next().ok_or("no bench token")?;
+    let (servers, secrets, pg, tracking) = set_up?;
+    let token = secrets.first().cloned().ok_or("no bench token")?;
+    let base_token = secrets.get(1).cloned().unwrap_or_else(|| token.clone());
+    // Before each run: new-source tracking off for the baseline's, on for /v1/me's.
+    let track = |name: &str| {
+        if o.sources_baseline {
+            tracking.set_source_tracking_for_benchmark(name != "baseline");
+        }
+    };
     let (pg_token, misses) = pg.unzip();
+    let first = if o.sources_baseline { 0 } else { 1 };
     let base_url = format!("https://127.0.0.1:{}/v1/me", servers[0].addr.port());
-    let api_url = format!("https://127.0.0.1:{}/v1/me", servers[1].addr.port());
+    let api_url = format!("https://127.0.0.1:{}/v1/me", servers[first].addr.port());
     let pg_url = servers
-        .get(2)
+        .get(first + 1)
         .map(|s| format!("https://127.0.0.1:{}/v1/me", s.addr.port()));
     let script = dir.path().join("bench.lua");
     std::fs::write(&script, WRK_SCRIPT).map_err(|e| format!("write the wrk script: {e}"))?;
@@ -641,6 +687,7 @@ fn run() -> Result<bool, String> {
 
     let pg_run = pg_url.as_deref().zip(pg_token.as_deref());
     let thr = |name: &str, url: &str, token: &str, secs: u32| -> Result<Throughput, String> {
+        track(name);
         let r = wrk(&o, secs, url, &script, token)?;
         eprintln!(
             "  wrk  {name:<9} {:>9.0} req/s   p99 {:>9}   servers' CPU {:.0}% of a core",
@@ -652,7 +699,7 @@ fn run() -> Result<bool, String> {
     };
     if o.warmup > 0 {
         eprintln!("warm-up ({}s each, not counted)", o.warmup);
-        thr("baseline", &base_url, &token, o.warmup)?;
+        thr("baseline", &base_url, &base_token, o.warmup)?;
         thr("/v1/me", &api_url, &token, o.warmup)?;
         if let Some((url, pg_token)) = pg_run {
             thr("/v1/me PG", url, pg_token, o.warmup)?;
@@ -670,13 +717,13 @@ fn run() -> Result<bool, String> {
     for round in 1..=o.rounds {
         // ABBA: every other pair starts with /v1/me (ABCCBA with PostgreSQL).
         let (b, a, g) = if round % 2 == 1 {
-            let b = thr("baseline", &base_url, &token, o.duration)?;
+            let b = thr("baseline", &base_url, &base_token, o.duration)?;
             let a = thr("/v1/me", &api_url, &token, o.duration)?;
             (b, a, pg_thr(o.duration)?)
         } else {
             let g = pg_thr(o.duration)?;
             let a = thr("/v1/me", &api_url, &token, o.duration)?;
-            (thr("baseline", &base_url, &token, o.duration)?, a, g)
+            (thr("baseline", &base_url, &base_token, o.duration)?, a, g)
         };
         match g {
             Some(g) => {
@@ -704,6 +751,7 @@ fn run() -> Result<bool, String> {
         o.rate_fraction * 100.0
     );
     let lat = |name: &str, url: &str, token: &str| -> Result<Latency, String> {
+        track(name);
         let r = oha(&o, rate, url, &ca, token)?;
         eprintln!(
             "  oha  {name:<9} {:>9.0} req/s   p50 {}  p99 {}  max {}",
@@ -718,7 +766,7 @@ fn run() -> Result<bool, String> {
     for round in 1..=o.latency_rounds {
         eprintln!(" round {round}/{}", o.latency_rounds);
         if round % 2 == 1 {
-            base_l.push(lat("baseline", &base_url, &token)?);
+            base_l.push(lat("baseline", &base_url, &base_token)?);
             api_l.push(lat("/v1/me", &api_url, &token)?);
             if let Some((url, pg_token)) = pg_run {
                 pg_l.push(lat("/v1/me PG", url, pg_token)?);
@@ -728,7 +776,7 @@ fn run() -> Result<bool, String> {
                 pg_l.push(lat("/v1/me PG", url, pg_token)?);
             }
             api_l.push(lat("/v1/me", &api_url, &token)?);
-            base_l.push(lat("baseline", &base_url, &token)?);
+            base_l.push(lat("baseline", &base_url, &base_token)?);
         }
     }
 
@@ -762,8 +810,13 @@ fn run() -> Result<bool, String> {
     println!();
     println!("| server (same TLS stack) | max req/s (wrk) | p99 at max (wrk) | p50 at {rate:.0} req/s (oha) | p99 at {rate:.0} req/s (oha) |");
     println!("|---|---:|---:|---:|---:|");
+    let baseline_name = if o.sources_baseline {
+        "GET /v1/me, new-source tracking off"
+    } else {
+        "bare \"200 OK\" handler"
+    };
     let mut rows = vec![
-        ("bare \"200 OK\" handler", &base_t, &base_l),
+        (baseline_name, &base_t, &base_l),
         ("GET /v1/me", &api_t, &api_l),
     ];
     if pg_run.is_some() {
@@ -781,7 +834,9 @@ fn run() -> Result<bool, String> {
     }
     println!();
     println!(
-        "/v1/me / baseline requests/s, median of {} pairs: {ratio:.2}x (pairs from {lo:.2} to {hi:.2}; medians {api_rps:.0} / {base_rps:.0}) (target >= {TARGET_RATIO:.1}x): {}",
+        "/v1/me / baseline ({baseline_name}, {} client famil{}) requests/s, median of {} pairs: {ratio:.2}x (pairs from {lo:.2} to {hi:.2}; medians {api_rps:.0} / {base_rps:.0}) (target >= {TARGET_RATIO:.1}x): {}",
+        o.agents,
+        if o.agents == 1 { "y" } else { "ies" },
         ratios.len(),
         verdict(ratio_ok)
     );

@@ -116,9 +116,9 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     spec("GET", "/v1/tokens/{id}", Access::Scope("tokens:read"), "getToken", "tokens", "One token's metadata"),
     RouteSpec {
-        body: Some(|| json!({"note": "Used by the nightly export; ask the data team"})),
+        body: Some(|| json!({"note": "Used by the nightly export; ask the data team", "alert_new_sources": true})),
         body_schema: Some("UpdateTokenRequest"),
-        ..spec("PATCH", "/v1/tokens/{id}", Access::Scope("tokens:write"), "updateToken", "tokens", "Change a token's note")
+        ..spec("PATCH", "/v1/tokens/{id}", Access::Scope("tokens:write"), "updateToken", "tokens", "Change a token's note or its new-source alerts")
     },
     spec("POST", "/v1/tokens/{id}/revoke", Access::Scope("tokens:write"), "revokeToken", "tokens", "Revoke a token (final)"),
     spec("POST", "/v1/tokens/{id}/deactivate", Access::Scope("tokens:write"), "deactivateToken", "tokens", "Deactivate a token (it can be activated again)"),

@@ -226,7 +226,8 @@ fn schemas() -> Value {
                 "idle_days": {"type": "integer", "minimum": 1},
                 "allowed_networks": {"type": "array", "items": {"type": "string"}, "description": "Addresses or CIDR ranges"},
                 "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute"},
-                "honeytoken": {"type": "boolean", "description": "Admins: a honeytoken, which never grants anything, answers every presentation like an unknown token, and alerts (audit action honeytoken.used)"}
+                "honeytoken": {"type": "boolean", "description": "Admins: a honeytoken, which never grants anything, answers every presentation like an unknown token, and alerts (audit action honeytoken.used)"},
+                "alert_new_sources": {"type": "boolean", "description": "Alert when the token is used from a network or client it was never used from (default: on for company tokens, off for others)"}
             }
         },
         "CreateUserRequest": {
@@ -238,8 +239,11 @@ fn schemas() -> Value {
             }
         },
         "UpdateTokenRequest": {
-            "type": "object", "required": ["note"], "additionalProperties": false,
-            "properties": {"note": {"type": "string", "maxLength": 2000, "description": "Free text about the token (what uses it now, who to ask); empty clears it"}}
+            "type": "object", "additionalProperties": false, "description": "Give at least one member; those left out stay as they are",
+            "properties": {
+                "note": {"type": "string", "maxLength": 2000, "description": "Free text about the token (what uses it now, who to ask); empty clears it"},
+                "alert_new_sources": {"type": "boolean", "description": "Alert (audit token.new_source, a notice to the owner, or to admins for a company token) when the token is used from a network (IPv4 /24, IPv6 /48) or client (user agent family) it was never used from"}
+            }
         },
         "SetRoleRequest": {
             "type": "object", "required": ["role"], "additionalProperties": false,

@@ -99,7 +99,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "tokenRotation" => t.push("pm.test('the old token is rotating', function () { pm.expect(pm.response.json().token.status).to.eql('rotating'); pm.expect(pm.response.json().sources).to.be.an('array'); });".into()),
         "finishRotation" => t.push("pm.test('the old token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
-        "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); });".into()),
+        "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "listTokens" | "listUsers" | "audit" | "tokenUsage" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())

@@ -265,6 +265,13 @@ pub struct CreateArgs {
     /// every presentation is answered like an unknown token and raises an alert.
     #[arg(long)]
     pub honeytoken: bool,
+    /// Alert when the token is used from a network (IPv4 /24, IPv6 /48) or client (user agent
+    /// family) it was never used from (the default for company tokens).
+    #[arg(long, conflicts_with = "no_alert_new_sources")]
+    pub alert_new_sources: bool,
+    /// No new-source alerts (the default for user and personal tokens).
+    #[arg(long)]
+    pub no_alert_new_sources: bool,
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -330,6 +337,25 @@ pub enum TokenCmd {
     Note {
         id: String,
         text: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Turn new-source alerts on or off: an audit entry (token.new_source) and a notice to
+    /// the owner (to admins for a company token) when the token is used from a network or
+    /// client it was never used from.
+    Alerts {
+        id: String,
+        #[arg(value_enum)]
+        state: OnOff,
+        #[command(flatten)]
+        who: As,
+    },
+    /// The networks (IPv4 /24, IPv6 /48) and clients (user agent families) a token was
+    /// accepted from, oldest first.
+    Sources {
+        id: String,
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         who: As,
     },
@@ -484,4 +510,11 @@ pub enum PostmanCmd {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
+}
+
+/// A setting's new state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }

@@ -16,8 +16,8 @@ use tessera_core::token::TokenKind;
 use tessera_core::{Error, NewToken, NewUser, OpenOptions, Result, StatusAction, Tessera};
 
 use crate::args::{
-    As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, KeyCmd, Kind, PolicyCmd, PostmanCmd,
-    RotateArgs, ScopeCmd, TokenCmd, UserCmd,
+    As, AuditCmd, CertCmd, Cli, Command, CreateArgs, DevCmd, KeyCmd, Kind, OnOff, PolicyCmd,
+    PostmanCmd, RotateArgs, ScopeCmd, TokenCmd, UserCmd,
 };
 use crate::output;
 
@@ -471,6 +471,11 @@ async fn create(t: &Tessera, c: CreateArgs) -> Result<ExitCode> {
                 networks,
                 rate_limit: c.rate_limit,
                 honeytoken: c.honeytoken,
+                alert_new_sources: match (c.alert_new_sources, c.no_alert_new_sources) {
+                    (true, _) => Some(true),
+                    (_, true) => Some(false),
+                    _ => None,
+                },
             },
         )
         .await
@@ -637,6 +642,47 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                 println!("Cleared the note of token {}.", info.id);
             } else {
                 println!("Token {} note: {}", info.id, info.note);
+            }
+        }
+        TokenCmd::Alerts { id, state, who } => {
+            let a = actor(t, &who).await?;
+            let on = state == OnOff::On;
+            let info = t.set_token_alerts(&a, token_id(&id)?, on).await?;
+            if info.alert_new_sources {
+                println!(
+                    "Token {} ({}) now alerts when used from a new network or client.",
+                    info.id, info.hint
+                );
+            } else {
+                println!(
+                    "Token {} ({}) no longer alerts on new networks or clients.",
+                    info.id, info.hint
+                );
+            }
+        }
+        TokenCmd::Sources { id, json, who } => {
+            let a = actor(t, &who).await?;
+            let sources = t.token_sources(&a, token_id(&id)?).await?;
+            if json {
+                let rows: Vec<_> = sources
+                    .iter()
+                    .map(|(kind, source, at)| {
+                        serde_json::json!({"kind": kind, "source": source, "first_seen": output::date(Some(*at))})
+                    })
+                    .collect();
+                output::json(&rows)?;
+            } else if sources.is_empty() {
+                println!("Token {id} has not been accepted from anywhere yet.");
+            } else {
+                output::table(
+                    &["KIND", "SOURCE", "FIRST SEEN"],
+                    sources
+                        .iter()
+                        .map(|(kind, source, at)| {
+                            vec![kind.clone(), source.clone(), output::date(Some(*at))]
+                        })
+                        .collect(),
+                );
             }
         }
         TokenCmd::Revoke { id, who } => status(t, &id, &who, StatusAction::Revoke).await?,

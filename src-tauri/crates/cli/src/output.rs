@@ -28,6 +28,7 @@ pub fn flag(f: Field) -> &'static str {
         Field::RateLimit => "--rate-limit",
         Field::Status => "--status",
         Field::Note => "TEXT",
+        Field::AlertNewSources => "--alert-new-sources",
         Field::Overlap => "--overlap",
         Field::Grace => "--grace",
         Field::Token => "TOKEN",
@@ -110,7 +111,7 @@ pub fn when(t: OffsetDateTime) -> String {
     date(Some(t))
 }
 
-fn date(t: Option<OffsetDateTime>) -> String {
+pub fn date(t: Option<OffsetDateTime>) -> String {
     t.and_then(|t| {
         t.format(&time::format_description::well_known::Rfc3339)
             .ok()
@@ -118,7 +119,7 @@ fn date(t: Option<OffsetDateTime>) -> String {
     .unwrap_or_else(|| "-".to_owned())
 }
 
-fn table(headers: &[&str], rows: Vec<Vec<String>>) {
+pub fn table(headers: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {
@@ -244,6 +245,10 @@ pub fn token_details(t: &TokenInfo) {
             } else {
                 t.status.to_string()
             },
+        ),
+        (
+            "new-source alerts",
+            if t.alert_new_sources { "on" } else { "off" }.into(),
         ),
         ("created", date(Some(t.created_at))),
         ("expires", date(t.expires_at)),

@@ -13,6 +13,8 @@ mod explain;
 mod honeytokens;
 #[path = "cli/keys.rs"]
 mod keys;
+#[path = "cli/new_sources.rs"]
+mod new_sources;
 #[path = "cli/rotation.rs"]
 mod rotation;
 #[path = "cli/team.rs"]

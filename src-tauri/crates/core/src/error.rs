@@ -25,6 +25,7 @@ pub enum Field {
     RateLimit,
     Status,
     Note,
+    AlertNewSources,
     /// How long a rotated token keeps working beside its successor.
     Overlap,
     /// How long a rotated token keeps working after its successor's first use.
@@ -75,6 +76,7 @@ impl Field {
             Self::RateLimit => "rate_limit",
             Self::Status => "status",
             Self::Note => "note",
+            Self::AlertNewSources => "alert_new_sources",
             Self::Overlap => "overlap",
             Self::Grace => "grace",
             Self::Token => "token",
@@ -115,6 +117,7 @@ impl Field {
         Self::RateLimit,
         Self::Status,
         Self::Note,
+        Self::AlertNewSources,
         Self::Overlap,
         Self::Grace,
         Self::Token,

@@ -25,7 +25,8 @@ pub mod verify;
 
 pub use error::{Error, Result};
 pub use service::{
-    Actor, CreatedToken, NewToken, NewUser, OpenOptions, StatusAction, Tessera, TokenInfo,
+    Actor, CreatedToken, NewSourceAlert, NewToken, NewUser, OpenOptions, StatusAction, Tessera,
+    TokenInfo,
 };
 pub use store::audit::{AuditCheck, AuditProblem};
 

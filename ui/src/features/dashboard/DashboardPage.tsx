@@ -2,6 +2,7 @@
 // filter behind it.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { HoneytokenAlert } from "../../bindings/HoneytokenAlert";
+import type { NewSourceAlert } from "../../bindings/NewSourceAlert";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
@@ -55,6 +56,9 @@ export function DashboardPage({ onOpen }: { onOpen: (card: DashboardCard) => voi
       {dashboard.isPending && <p className="muted">Loading…</p>}
       <ErrorBanner error={dashboard.error} />
       {dashboard.data && dashboard.data.honeytoken_alerts.length > 0 && <HoneytokenAlerts alerts={dashboard.data.honeytoken_alerts} />}
+      {dashboard.data && dashboard.data.new_sources.length > 0 && (
+        <NewSources tokens={dashboard.data.new_source_tokens} alerts={dashboard.data.new_sources} />
+      )}
       {dashboard.data && dashboard.data.usage_dropped > 0 && (
         <div className="banner banner-warning" role="status">
           {dashboard.data.usage_dropped.toLocaleString()} usage events were not recorded because the API received them faster than it could
@@ -112,12 +116,7 @@ function HoneytokenAlerts({ alerts }: { alerts: HoneytokenAlert[] }) {
           <tbody>
             {alerts.map((a) => (
               <tr key={a.id}>
-                <td>
-                  <RelativeTime value={a.at} />
-                </td>
-                <td>
-                  {a.name} <span className="mono muted small">{a.hint}</span>
-                </td>
+                <WhenAndToken alert={a} />
                 <td className="mono">{a.ip ?? "—"}</td>
                 <td className="mono client">{a.client ?? "—"}</td>
                 <td className="mono">{a.request}</td>
@@ -133,5 +132,63 @@ function HoneytokenAlerts({ alerts }: { alerts: HoneytokenAlert[] }) {
         </button>
       </div>
     </section>
+  );
+}
+
+/** What was new about a request: its network, its client, or both. */
+export function newSourceText(a: Pick<NewSourceAlert, "network" | "client">): string {
+  const parts = [a.network && `network ${a.network}`, a.client && `client ${a.client}`].filter(Boolean);
+  return parts.join(" and ");
+}
+
+/** Tokens with alerts on that were accepted from a network or client they never used before. */
+function NewSources({ tokens, alerts }: { tokens: number; alerts: NewSourceAlert[] }) {
+  return (
+    <section className="new-sources" aria-labelledby="new-sources-title">
+      <h2 id="new-sources-title">
+        {tokens === 1 ? "1 token used from a new place in 24 h" : `${tokens.toLocaleString()} tokens used from new places in 24 h`}
+      </h2>
+      <p>
+        Each was accepted from a network (/24 or /48) or a client it had never been used from. If you do not recognise one, revoke or rotate the token
+        from its details.
+      </p>
+      <div className="table-wrap">
+        <table className="data-table compact" aria-label="Tokens used from new places">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Token</th>
+              <th scope="col">New</th>
+              <th scope="col">Address</th>
+              <th scope="col">User agent</th>
+            </tr>
+          </thead>
+          <tbody>
+            {alerts.map((a) => (
+              <tr key={a.id}>
+                <WhenAndToken alert={a} />
+                <td>{newSourceText(a)}</td>
+                <td className="mono">{a.ip ?? "—"}</td>
+                <td className="mono client">{a.user_agent ?? "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** An alert's first two cells: when, and which token (name and hint). */
+function WhenAndToken({ alert }: { alert: Pick<NewSourceAlert, "at" | "name" | "hint"> }) {
+  return (
+    <>
+      <td>
+        <RelativeTime value={alert.at} />
+      </td>
+      <td>
+        {alert.name} <span className="mono muted small">{alert.hint}</span>
+      </td>
+    </>
   );
 }

@@ -82,6 +82,8 @@ function CreateTokenForm({
   const me = useProfile();
   const isAdmin = me.data?.role === "admin";
   const [honeytoken, setHoneytoken] = useState(false);
+  // On by default for company tokens: a service's token should not wander.
+  const [alertNewSources, setAlertNewSources] = useState(variant === "company");
   const [rateLimit, setRateLimit] = useState(String(policy.default_rate_limit));
   const [errors, setErrors] = useState<Errors>({});
   const createPersonal = useCreatePersonalToken();
@@ -147,7 +149,7 @@ function CreateTokenForm({
         idleDays: idleOn ? Number(idleDays) : null,
         networks: networks.networks,
         rateLimit: Number(rateLimit),
-        ...(honeytoken ? { honeytoken: true } : {}),
+        ...(honeytoken ? { honeytoken: true } : { alertNewSources }),
       },
       {
         onSuccess: onCreated,
@@ -258,6 +260,19 @@ function CreateTokenForm({
             clear("rate_limit");
           }} />
       </Field>
+      {!honeytoken && (
+        <label className="check">
+          <input type="checkbox" checked={alertNewSources} onChange={(e) => setAlertNewSources(e.target.checked)} />
+          <span>
+            <strong>Alert on new sources</strong>
+            <span className="muted small">
+              {" "}
+              Tell {company ? "the administrators" : "you"} when the token is used from a network (/24 or /48) or a client it was never used from. Its
+              first network and client are the baseline.
+            </span>
+          </span>
+        </label>
+      )}
       {errors.form && (
         <p className="form-error" role="alert">
           {errors.form}

@@ -12,8 +12,8 @@ import type { TokenInfo } from "../../bindings/TokenInfo";
 import type { UsageEntry } from "../../bindings/UsageEntry";
 import { ExactTime } from "../../components/ui/ExactTime";
 import { UsagePanel } from "../usage/UsagePanel";
-import { placeError } from "../../lib/errors";
-import { useDeleteToken, useSetTokenNote, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
+import { formError, placeError } from "../../lib/errors";
+import { useDeleteToken, useSetTokenAlerts, useSetTokenNote, useSetTokenStatus, useTokenDetail } from "./useMyTokens";
 import type { Revealed } from "../../bindings/Revealed";
 import { RevealDialog } from "../reveal/RevealDialog";
 import { RotateButton, RotationPair } from "./Rotation";
@@ -127,6 +127,11 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
           {t.allowed_networks.length ? <span className="mono">{t.allowed_networks.join(", ")}</span> : <span className="muted">Any address</span>}
         </Row>
         <Row label="Rate limit">{t.rate_limit} requests per minute</Row>
+        {!t.honeytoken && (
+          <Row label="New-source alerts">
+            <AlertsSwitch token={t} />
+          </Row>
+        )}
         {t.status_changed_at && (
           <Row label="Status changed">
             <ExactTime value={t.status_changed_at} empty="" />
@@ -144,6 +149,26 @@ function DetailBody({ detail, onDeleted }: { detail: TokenDetail; onDeleted: () 
       <h3>Recent uses</h3>
       <RecentUses uses={detail.recentUses} />
     </div>
+  );
+}
+
+/** Whether the token alerts when used from a network or client it was never used from. */
+function AlertsSwitch({ token }: { token: TokenInfo }) {
+  const change = useSetTokenAlerts();
+  const on = token.alert_new_sources;
+  return (
+    <span className="alerts-switch">
+      {on ? "On: a new network (/24 or /48) or client is alerted" : <span className="muted">Off</span>}{" "}
+      <button type="button" className="btn small" disabled={change.isPending} onClick={() => change.mutate({ id: token.id, on: !on })}>
+        {change.isPending ? "Saving…" : on ? "Turn off" : "Turn on"}
+      </button>
+      {change.error && (
+        <span className="field-error" role="alert">
+          {" "}
+          {formError(change.error).message}
+        </span>
+      )}
+    </span>
   );
 }
 

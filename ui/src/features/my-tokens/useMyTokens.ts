@@ -69,6 +69,14 @@ export function useSetTokenNote() {
   });
 }
 
+export function useSetTokenAlerts() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, on }: { id: number; on: boolean }) => ipc.setTokenAlerts(id, on),
+    onSuccess: (token) => tokenChanged(qc, token),
+  });
+}
+
 export function useDeleteToken() {
   const qc = useQueryClient();
   return useMutation({

@@ -9,7 +9,7 @@ use serde_json::json;
 use tessera_core::error::Field;
 use tessera_core::model::{Email, Networks, Scope, TokenId, TokenStatus};
 use tessera_core::policy::ExpiryRequest;
-use tessera_core::service::RotateRequest;
+use tessera_core::service::{RotateRequest, TokenUpdate};
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
 use tessera_core::{NewToken, StatusAction, TokenInfo};
@@ -99,6 +99,8 @@ pub struct CreateTokenRequest {
     /// A honeytoken (admins): never grants anything, alerts on every presentation.
     #[serde(default)]
     pub honeytoken: bool,
+    /// Alert when used from a new network or client (default: on for company tokens).
+    pub alert_new_sources: Option<bool>,
 }
 
 /// The reply to create: the token's metadata and, this once, its plaintext.
@@ -167,6 +169,7 @@ pub async fn create(
         networks: Networks::parse(&b.allowed_networks)?,
         rate_limit: b.rate_limit,
         honeytoken: b.honeytoken,
+        alert_new_sources: b.alert_new_sources,
     };
     let created = app.tessera.create_token(&actor, req).await.map_err(named)?;
     Ok(reveal(created))
@@ -246,7 +249,8 @@ pub async fn get(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTokenRequest {
-    pub note: String,
+    pub note: Option<String>,
+    pub alert_new_sources: Option<bool>,
 }
 
 pub async fn update(
@@ -256,9 +260,18 @@ pub async fn update(
     JsonBody(b): JsonBody<UpdateTokenRequest>,
 ) -> ApiResult<Json<TokenInfo>> {
     let actor = c.actor(&app.tessera).await?;
+    if b.note.is_none() && b.alert_new_sources.is_none() {
+        return Err(ApiError::bad_request(
+            "give what to change: note, alert_new_sources, or both",
+        ));
+    }
+    let change = TokenUpdate {
+        note: b.note,
+        alert_new_sources: b.alert_new_sources,
+    };
     Ok(Json(
         app.tessera
-            .set_token_note(&actor, token_id(&id)?, &b.note)
+            .update_token(&actor, token_id(&id)?, change)
             .await?,
     ))
 }

@@ -5,6 +5,7 @@ mod authority;
 mod common;
 mod extract_properties;
 mod honeytokens;
+mod new_sources;
 mod newman;
 mod no_leak;
 mod openapi_live;

@@ -814,6 +814,7 @@ impl Live<'_> {
                     )
                     .await;
                 assert_eq!(v["note"], body["note"], "{v}");
+                assert_eq!(v["alert_new_sources"], body["alert_new_sources"], "{v}");
             }
             "revokeToken" | "deactivateToken" | "deleteToken" => {
                 let t = target(env, &op.id).await;

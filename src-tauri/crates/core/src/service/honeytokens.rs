@@ -139,12 +139,7 @@ impl Tessera {
                 HoneytokenAlert {
                     id: e.id,
                     at: e.at,
-                    token: TokenId(
-                        e.target
-                            .strip_prefix("token:")
-                            .and_then(|t| t.parse().ok())
-                            .unwrap_or(0),
-                    ),
+                    token: e.target_token().unwrap_or(TokenId(0)),
                     name: text("name").unwrap_or_default(),
                     hint: text("hint").unwrap_or_default(),
                     ip: text("ip"),

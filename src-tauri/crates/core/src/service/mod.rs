@@ -18,6 +18,7 @@ mod reports;
 mod rotation;
 mod scopes;
 mod session;
+pub mod sources;
 mod tokens;
 mod users;
 mod verification;
@@ -29,7 +30,8 @@ pub use leaks::{Finding, FoundAt, FoundStatus, ScanReport};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use rotation::{RotateRequest, RotationReport};
 pub use scopes::ScopeInfo;
-pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo};
+pub use sources::NewSourceAlert;
+pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo, TokenUpdate};
 pub use users::NewUser;
 
 use std::path::{Path, PathBuf};
@@ -186,6 +188,7 @@ pub struct Tessera {
     keys: std::sync::Arc<hash_keys::KeyRing>,
     data_dir: PathBuf,
     alerts: std::sync::Arc<honeytokens::AlertMemory>,
+    sources: std::sync::Arc<sources::KnownSources>,
 }
 
 impl Tessera {
@@ -266,6 +269,7 @@ impl Tessera {
             keys: std::sync::Arc::new(hash_keys::KeyRing::new(set, place)),
             data_dir: opts.data_dir,
             alerts: Default::default(),
+            sources: Default::default(),
         })
     }
 

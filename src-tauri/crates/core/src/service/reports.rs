@@ -65,6 +65,11 @@ pub struct Dashboard {
     pub usage_dropped: i64,
     /// Honeytoken presentations no admin has acknowledged, newest first (admins only).
     pub honeytoken_alerts: Vec<super::HoneytokenAlert>,
+    /// Tokens the actor may see that were used from a new network or client in the last 24
+    /// hours (with alerts on), and those alerts, newest first.
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub new_source_tokens: i64,
+    pub new_sources: Vec<super::NewSourceAlert>,
 }
 
 /// Where the count of usage events servers had to drop is kept.
@@ -152,6 +157,12 @@ impl Tessera {
         };
         let count = |f: TokenFilter| async move { self.count_tokens(actor, &f).await };
         let vis = self.visibility(actor);
+        let new_sources = self.new_source_alerts(actor).await?;
+        let new_source_tokens = new_sources
+            .iter()
+            .map(|a| a.token)
+            .collect::<std::collections::HashSet<_>>()
+            .len() as i64;
         let refused_24_hours =
             store::usage::refused_since(&mut self.reader().await?, &vis, now_ts() - 86_400).await?;
         Ok(Dashboard {
@@ -187,6 +198,8 @@ impl Tessera {
             .await?,
             active: count(active(TokenFilter::default())).await?,
             honeytoken_alerts: self.honeytoken_alerts(actor).await?,
+            new_source_tokens,
+            new_sources,
         })
     }
 

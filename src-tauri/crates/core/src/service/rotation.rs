@@ -183,6 +183,7 @@ impl Tessera {
             networks: Networks::from_text(&row.allowed_networks),
             rate_limit: u32::try_from(row.rate_limit).ok(),
             honeytoken: false,
+            alert_new_sources: Some(row.alert_new_sources),
         };
         let now = ts(OffsetDateTime::now_utc());
         let rotates = Rotates {

@@ -93,6 +93,9 @@ pub struct TokenInfo {
     pub rotation: Option<Rotation>,
     /// Never grants anything; alerts on every presentation (shown to admins only).
     pub honeytoken: bool,
+    /// Alert (audit `token.new_source`, a notice to its owner, or to admins for a company
+    /// token) when it is accepted from a network or client it was never used from.
+    pub alert_new_sources: bool,
 }
 
 /// A rotating token's overlap with its successor.
@@ -201,6 +204,7 @@ impl TokenInfo {
             refused_count: r.refused_count,
             rotation,
             honeytoken: r.honeytoken,
+            alert_new_sources: r.alert_new_sources,
         }
     }
 }
@@ -240,6 +244,17 @@ pub struct NewToken {
     pub rate_limit: Option<u32>,
     /// A honeytoken (admins only): never grants anything, alerts on every presentation.
     pub honeytoken: bool,
+    /// Alert when it is used from a new network or client; None: on for company tokens,
+    /// off for others (a regenerated user token keeps its predecessor's choice).
+    pub alert_new_sources: Option<bool>,
+}
+
+/// What [`Tessera::update_token`] changes: the fields given, the rest as they are.
+#[derive(Debug, Clone, Default)]
+pub struct TokenUpdate {
+    /// Free text; empty clears it.
+    pub note: Option<String>,
+    pub alert_new_sources: Option<bool>,
 }
 
 impl NewToken {
@@ -259,6 +274,7 @@ impl NewToken {
             networks: Networks::default(),
             rate_limit: None,
             honeytoken: false,
+            alert_new_sources: None,
         }
     }
 
@@ -519,6 +535,25 @@ impl Tessera {
         if req.honeytoken {
             store::tokens::mark_honeytoken(&mut tx, id).await?;
         }
+        // What it was used from before carries over to its successor or replacement.
+        let predecessor = rotates.as_ref().map(|r| r.id).or(replaced);
+        let inherited = match predecessor {
+            Some(p) => {
+                store::sources::copy(&mut tx, p, id).await?;
+                store::tokens::find(&mut tx, p)
+                    .await?
+                    .map(|r| r.alert_new_sources)
+            }
+            None => None,
+        };
+        let alert_new_sources = !req.honeytoken
+            && req
+                .alert_new_sources
+                .or(inherited)
+                .unwrap_or(req.kind == TokenKind::Company);
+        if alert_new_sources {
+            store::tokens::set_alert_new_sources(&mut tx, id, true).await?;
+        }
         if let Some(r) = &rotates {
             store::tokens::set_successor(&mut tx, r.id, id).await?;
             store::audit::append(
@@ -568,6 +603,7 @@ impl Tessera {
                 "replaced": replaced,
                 "rotates": rotates.as_ref().map(|r| r.id),
                 "honeytoken": req.honeytoken,
+                "alert_new_sources": alert_new_sources,
             }),
         )
         .await?;
@@ -764,19 +800,74 @@ impl Tessera {
         id: TokenId,
         note: &str,
     ) -> Result<TokenInfo> {
-        let note = note.trim();
-        check_text(Field::Note, note, 0, MAX_NOTE)?;
+        let change = TokenUpdate {
+            note: Some(note.to_owned()),
+            ..Default::default()
+        };
+        self.update_token(actor, id, change).await
+    }
+
+    /// Turn new-source alerts on or off for a token. Whoever may manage the token may.
+    pub async fn set_token_alerts(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        alert_new_sources: bool,
+    ) -> Result<TokenInfo> {
+        let change = TokenUpdate {
+            alert_new_sources: Some(alert_new_sources),
+            ..Default::default()
+        };
+        self.update_token(actor, id, change).await
+    }
+
+    /// Change what can change after creation, all or nothing: each field given is checked
+    /// before any is written, and each change is audited (`token.note`, `token.alerts`).
+    /// Whoever may manage the token may; a honeytoken alerts on every use already, so its
+    /// alert setting stays off.
+    pub async fn update_token(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        change: TokenUpdate,
+    ) -> Result<TokenInfo> {
+        let note = change.note.as_deref().map(str::trim);
+        if let Some(note) = note {
+            check_text(Field::Note, note, 0, MAX_NOTE)?;
+        }
         let mut tx = self.store.begin().await?;
         let row = self.changeable_row(&mut tx, actor, id).await?;
-        if row.note != note {
+        if row.honeytoken && change.alert_new_sources == Some(true) {
+            return Err(Error::invalid(
+                Field::AlertNewSources,
+                format!("token {id} is a honeytoken: every use of it alerts already"),
+            ));
+        }
+        let now = now_ts();
+        if let Some(note) = note.filter(|n| *n != row.note) {
             store::tokens::update_note(&mut tx, id, note).await?;
             store::audit::append(
                 &mut tx,
-                now_ts(),
+                now,
                 &actor.label(),
                 "token.note",
                 &format!("token:{id}"),
                 &json!({"hint": row.hint, "note": note}),
+            )
+            .await?;
+        }
+        if let Some(on) = change
+            .alert_new_sources
+            .filter(|on| *on != row.alert_new_sources)
+        {
+            store::tokens::set_alert_new_sources(&mut tx, id, on).await?;
+            store::audit::append(
+                &mut tx,
+                now,
+                &actor.label(),
+                "token.alerts",
+                &format!("token:{id}"),
+                &json!({"hint": row.hint, "alert_new_sources": on}),
             )
             .await?;
         }

@@ -139,7 +139,8 @@ impl Tessera {
         self.record_rows(&rows).await
     }
 
-    /// One transaction. Only uses that move a token's idle-expiry clock invalidate cached
+    /// One transaction, with the new sources the accepted uses bring
+    /// ([`super::sources`]). Only uses that move a token's idle-expiry clock invalidate cached
     /// decisions; counters and last-used fields are not part of them.
     async fn record_rows(&self, rows: &[(&UseEvent, i64)]) -> Result<()> {
         if rows.is_empty() {
@@ -147,7 +148,9 @@ impl Tessera {
         }
         let mut tx = self.store.begin().await?;
         let idle_moved = store::usage::record(&mut tx, rows).await?;
+        let sources = self.note_sources(&mut tx, rows).await?;
         tx.commit().await?;
+        self.remember_sources(sources);
         if idle_moved {
             self.cache.bump();
         }

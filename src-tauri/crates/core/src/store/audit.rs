@@ -83,6 +83,16 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
 }
 
+impl AuditEntry {
+    /// The token an entry is about (its target `token:ID`), if it is about one.
+    pub fn target_token(&self) -> Option<crate::model::TokenId> {
+        self.target
+            .strip_prefix("token:")
+            .and_then(|t| t.parse().ok())
+            .map(crate::model::TokenId)
+    }
+}
+
 impl From<AuditRow> for AuditEntry {
     fn from(r: AuditRow) -> Self {
         Self {

@@ -21,6 +21,7 @@ pub mod company;
 pub mod instances;
 pub mod meta;
 pub mod scopes;
+pub mod sources;
 pub mod token_keys;
 pub mod tokens;
 pub mod usage;

@@ -54,6 +54,8 @@ pub struct TokenRow {
     pub successor_hint: Option<String>,
     /// Never grants anything; every presentation answers like an unknown token and alerts.
     pub honeytoken: bool,
+    /// Alert (audit `token.new_source`) when it is accepted from a new network or client.
+    pub alert_new_sources: bool,
 }
 
 impl TokenRow {
@@ -73,7 +75,8 @@ pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_emai
     t.description, t.note, t.hint, t.scopes, t.status, t.created_at, t.expires_at, t.idle_days, t.idle_anchor_at, \
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
     t.last_used_agent, t.use_count, t.refused_count, t.rotated_to, t.rotated_at, t.rotation_ends_at, \
-    t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint, t.honeytoken \
+    t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint, t.honeytoken, \
+    t.alert_new_sources \
     FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by \
     LEFT JOIN tokens s ON s.id = t.rotated_to";
 
@@ -353,6 +356,16 @@ pub async fn revoke_active(db: &mut impl Db, id: TokenId, now: i64) -> Result<bo
     .await?
     .rows_affected());
     Ok(n == 1)
+}
+
+pub async fn set_alert_new_sources(db: &mut impl Db, id: TokenId, enabled: bool) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET alert_new_sources = $1 WHERE id = $2")
+        .bind(enabled)
+        .bind(id.0)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
 }
 
 pub async fn mark_honeytoken(db: &mut impl Db, id: TokenId) -> Result<()> {

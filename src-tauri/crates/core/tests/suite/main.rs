@@ -4,6 +4,7 @@ mod audit_chain;
 mod cache;
 mod common;
 mod explain;
+mod new_sources;
 mod notices;
 mod properties;
 mod rotation;
