@@ -209,6 +209,30 @@ describe("all tokens", () => {
   });
 });
 
+describe("rotation", () => {
+  it("offers Rotate… only where the backend allows it: a company token, or the admin's own, not another person's", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "All tokens").click();
+    const check = async (name: string, offered: boolean) => {
+      await page.getByRole("button", { name, exact: true }).click();
+      const sheet = page.getByRole("dialog", { name });
+      await sheet.getByRole("button", { name: "Deactivate" }).waitFor(T);
+      assert.equal(await sheet.getByRole("button", { name: "Rotate…" }).count(), offered ? 1 : 0, name);
+      await page.keyboard.press("Escape");
+      await sheet.waitFor({ state: "detached", ...T });
+    };
+    await check("Billing sync", true);
+    await check("Risk scanner", false);
+    await check("Notebook", false);
+    await nav(page, "My tokens").click();
+    await page.getByRole("table").getByText("CI deploy").click();
+    await page.getByRole("dialog", { name: "CI deploy" }).getByRole("button", { name: "Rotate…" }).waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
 describe("usage", () => {
   it("shows last use, a per-day chart over 7 / 30 / 90 days, recent requests and clients", async () => {
     const o = await h.open();

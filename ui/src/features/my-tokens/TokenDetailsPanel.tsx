@@ -17,6 +17,7 @@ import { useDeleteToken, useSetTokenAlerts, useSetTokenNote, useSetTokenStatus, 
 import type { Revealed } from "../../bindings/Revealed";
 import { RevealDialog } from "../reveal/RevealDialog";
 import { RotateButton, RotationPair } from "./Rotation";
+import { useProfile } from "../profile/useProfile";
 
 export function TokenDetailsPanel({ id, onClose }: { id: number | null; onClose: () => void }) {
   const detail = useTokenDetail(id);
@@ -289,9 +290,15 @@ function TokenActions({ token, onDeleted, onRevealed }: { token: TokenInfo; onDe
   const canDeactivate = token.status === "active" || token.status === "rotating";
   const canActivate = token.status === "deactivated";
   const canRevoke = token.status === "active" || token.status === "deactivated" || token.status === "rotating";
+  // The successor's plaintext is shown only to whoever will use it: a person's token is
+  // rotated by its owner alone (the backend refuses anyone else), a company token by those
+  // who manage it.
+  const me = useProfile();
+  const canRotate =
+    token.status === "active" && !token.honeytoken && (token.kind === "company" || (me.data !== undefined && token.owner?.email === me.data.email));
   return (
     <div className="actions start token-actions">
-      {token.status === "active" && !token.honeytoken && <RotateButton token={token} onRevealed={onRevealed} />}
+      {canRotate && <RotateButton token={token} onRevealed={onRevealed} />}
       {canDeactivate && (
         <ConfirmDialog
           trigger={<button className="btn" type="button">Deactivate</button>}

@@ -174,23 +174,22 @@ impl Tessera {
         Ok(())
     }
 
-    /// Alerts not yet announced to this person on the desktop; marks them announced.
+    /// Alerts not yet announced to this person on the desktop; marks them announced (one mark
+    /// per person: the newest alert announced), writing only when there is something new.
     pub async fn take_honeytoken_notices(&self, actor: &Actor) -> Result<Vec<HoneytokenAlert>> {
         let alerts = self.honeytoken_alerts(actor).await?;
-        if alerts.is_empty() {
-            return Ok(alerts);
+        let key = format!("notice:{}:honeytoken", actor.label());
+        let seen: i64 = meta::get(&mut self.reader().await?, &key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let fresh: Vec<HoneytokenAlert> = alerts.into_iter().filter(|a| a.id > seen).collect();
+        if let Some(newest) = fresh.iter().map(|a| a.id).max() {
+            let mut tx = self.store.begin().await?;
+            meta::set(&mut tx, &key, &newest.to_string()).await?;
+            // A notice mark changes no verification decision: the cache stays.
+            tx.commit().await?;
         }
-        let who = actor.label();
-        let mut out = Vec::new();
-        let mut tx = self.store.begin().await?;
-        for a in alerts {
-            let key = format!("notice:{who}:honeytoken:{}", a.id);
-            if meta::get(&mut tx, &key).await?.is_none() {
-                meta::set(&mut tx, &key, &now_ts().to_string()).await?;
-                out.push(a);
-            }
-        }
-        self.commit(tx).await?;
-        Ok(out)
+        Ok(fresh)
     }
 }

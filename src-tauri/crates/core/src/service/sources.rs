@@ -352,7 +352,8 @@ impl Tessera {
             .collect();
         let mut tx = self.store.begin().await?;
         meta::set(&mut tx, &key, &newest.to_string()).await?;
-        self.commit(tx).await?;
+        // A notice mark changes no verification decision: the cache stays.
+        tx.commit().await?;
         Ok(out)
     }
 
