@@ -292,6 +292,9 @@ pub struct UsageReport {
     pub series: Vec<DayCount>,
     pub recent: Vec<UsageEntry>,
     pub clients: Vec<ClientSeen>,
+    /// The networks and client families it was accepted from (what new-source alerts compare
+    /// against), oldest first.
+    pub sources: Vec<tessera_core::service::TokenSource>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS, Default)]

@@ -248,6 +248,10 @@ describe("usage", () => {
     // A row standing for 240 identical requests in one second says so.
     await sheet.getByLabel("240 identical requests in this second").waitFor(T);
     await sheet.getByRole("cell", { name: "python-requests/2.32" }).first().waitFor(T);
+    // What new-source alerts compare against: the networks and client families, with the setting's effect.
+    assert.deepEqual(await sheet.getByRole("list", { name: "Networks" }).getByRole("listitem").locator(".mono").allInnerTexts(), ["10.20.30.0/24", "192.0.2.0/24"]);
+    assert.deepEqual(await sheet.getByRole("list", { name: "Clients" }).getByRole("listitem").locator(".mono").allInnerTexts(), ["curl", "python-requests"]);
+    await sheet.getByText("A use from anywhere else is alerted.").waitFor(T);
     await sheet.getByRole("columnheader", { name: "First seen" }).waitFor(T);
     await o.shot("usage");
     await sheet.getByText("90 days").click();

@@ -89,7 +89,7 @@ export function createAdminFake(ctx: AdminContext) {
     ctx.token({
       id: 201, kind: "company", name: "Billing sync", description: "Nightly invoice export to the ERP (owner: finance-it@acme.example)",
       hint: "tsr_c_…7Q2x", owner: null, created_by: "grace@acme.example", scopes: ["tokens:verify", "billing:read"],
-      last_used_at: iso(-2 * 3_600_000), last_used_ip: "10.1.2.3", last_used_agent: "erp-sync/3.1", use_count: 48_211, refused_count: 12, expires_at: iso(5 * DAY),
+      last_used_at: iso(-2 * 3_600_000), last_used_ip: "10.1.2.3", last_used_agent: "erp-sync/3.1", use_count: 48_211, refused_count: 12, expires_at: iso(5 * DAY), alert_new_sources: true,
     }),
     ctx.token({
       id: 202, kind: "company", name: "Vendor portal", description: "Supplier risk questionnaire portal", hint: "tsr_c_…m9Ka", owner: null,
@@ -252,6 +252,15 @@ export function createAdminFake(ctx: AdminContext) {
               { ip: "10.20.30.40", user_agent: "curl/8.5.0", first_seen: iso(-60 * DAY), last_seen: iso(-3 * 3_600_000), uses: 1200 },
               { ip: "10.20.30.41", user_agent: "python-requests/2.32", first_seen: iso(-20 * DAY), last_seen: iso(-5 * 3_600_000), uses: 81 },
               { ip: "192.0.2.7", user_agent: "curl/8.5.0", first_seen: iso(-26 * 3_600_000), last_seen: iso(-26 * 3_600_000), uses: 1 },
+            ],
+      sources:
+        t.use_count === 0
+          ? []
+          : [
+              { kind: "network", source: "10.20.30.0/24", first_seen: iso(-60 * DAY) },
+              { kind: "client", source: "curl", first_seen: iso(-60 * DAY) },
+              { kind: "client", source: "python-requests", first_seen: iso(-20 * DAY) },
+              { kind: "network", source: "192.0.2.0/24", first_seen: iso(-26 * 3_600_000) },
             ],
     };
   }

@@ -29,11 +29,13 @@ pub async fn token_usage_report(
         .await?;
     let recent = state.core.token_usage(&actor, id, 200).await?;
     let clients = state.core.usage_clients(&actor, id).await?;
+    let sources = state.core.token_sources(&actor, id).await?;
     Ok(UsageReport {
         token,
         series,
         recent,
         clients,
+        sources,
     })
 }
 

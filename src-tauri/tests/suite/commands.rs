@@ -730,6 +730,27 @@ fn new_source_alerts_are_chosen_in_the_dialog_shown_on_the_dashboard_and_announc
             .is_empty()
     );
 
+    // The usage report lists what the alerts compare against.
+    let report = a.ok("token_usage_report", json!({"id": id, "days": 7}));
+    let sources: Vec<String> = report["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["kind"].as_str().unwrap_or(""),
+                s["source"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    for want in [
+        "network 10.0.0.0/24",
+        "network 203.0.113.0/24",
+        "client deploy-bot",
+    ] {
+        assert!(sources.iter().any(|s| s == want), "{want} in {sources:?}");
+    }
     let t = a.ok(
         "set_token_alerts",
         json!({"id": id, "alertNewSources": false}),

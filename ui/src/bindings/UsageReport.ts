@@ -2,10 +2,16 @@
 import type { ClientSeen } from "./ClientSeen";
 import type { DayCount } from "./DayCount";
 import type { TokenInfo } from "./TokenInfo";
+import type { TokenSource } from "./TokenSource";
 import type { UsageEntry } from "./UsageEntry";
 
 export type UsageReport = { token: TokenInfo, 
 /**
  * One entry per day, oldest first, zero days included.
  */
-series: Array<DayCount>, recent: Array<UsageEntry>, clients: Array<ClientSeen>, };
+series: Array<DayCount>, recent: Array<UsageEntry>, clients: Array<ClientSeen>, 
+/**
+ * The networks and client families it was accepted from (what new-source alerts compare
+ * against), oldest first.
+ */
+sources: Array<TokenSource>, };

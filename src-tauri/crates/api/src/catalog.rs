@@ -133,6 +133,7 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("POST", "/v1/tokens/{id}/rotation/finish", Access::Scope("tokens:write"), "finishRotation", "tokens", "End a rotation now: the old token is revoked (reason: rotated)"),
     spec("DELETE", "/v1/tokens/{id}", Access::Scope("tokens:write"), "deleteToken", "tokens", "Delete a token and its usage history"),
     RouteSpec { query: USAGE_QUERY, ..spec("GET", "/v1/tokens/{id}/usage", Access::Scope("usage:read"), "tokenUsage", "tokens", "Recent uses of a token, newest first") },
+    spec("GET", "/v1/tokens/{id}/sources", Access::Scope("usage:read"), "tokenSources", "tokens", "The networks (IPv4 /24, IPv6 /48) and clients (user agent families) a token was accepted from, oldest first"),
     spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),
     RouteSpec {
         body: Some(|| json!({"email": "new-{{$timestamp}}@example.com", "name": "New Person", "role": "user", "password": "a long enough passphrase"})),

@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{id}/activate", post(tokens::activate))
         .route("/v1/tokens/{id}/rotate", post(tokens::rotate))
         .route("/v1/tokens/{id}/rotation", get(tokens::rotation))
+        .route("/v1/tokens/{id}/sources", get(tokens::sources))
         .route(
             "/v1/tokens/{id}/rotation/finish",
             post(tokens::finish_rotation),

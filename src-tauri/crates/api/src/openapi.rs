@@ -21,6 +21,7 @@ fn models() -> Map<String, Value> {
         .into_generator();
     generator.subschema_for::<TokenInfo>();
     generator.subschema_for::<UsageEntry>();
+    generator.subschema_for::<tessera_core::service::TokenSource>();
     generator.subschema_for::<User>();
     generator.subschema_for::<tessera_core::service::Explanation>();
     generator.subschema_for::<tessera_core::service::RotationReport>();
@@ -261,6 +262,7 @@ fn schemas() -> Value {
         "TokenPage": page("TokenInfo"),
         "AuditPage": page("AuditEntry"),
         "UsageEvents": list("UsageEntry"),
+        "TokenSources": list("TokenSource"),
         "Users": list("User"),
         "DeletedToken": {
             "type": "object", "required": ["deleted"],
@@ -301,6 +303,7 @@ fn response_schema(operation_id: &str) -> Value {
         }
         "deleteToken" => r("DeletedToken"),
         "tokenUsage" => r("UsageEvents"),
+        "tokenSources" => r("TokenSources"),
         "listUsers" => r("Users"),
         "createUser" => r("User"),
         "deactivateUser" => r("DeactivatedUser"),

@@ -23,6 +23,7 @@ const ORDER: &[(&str, &str)] = &[
     ("getToken", "tokenId"),
     ("updateToken", "tokenId"),
     ("tokenUsage", "tokenId"),
+    ("tokenSources", "tokenId"),
     ("deactivateToken", "tokenId"),
     ("activateToken", "tokenId"),
     ("rotateToken", "tokenId"),
@@ -101,7 +102,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
-        "listTokens" | "listUsers" | "audit" | "tokenUsage" => {
+        "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())
         }
         _ => {}

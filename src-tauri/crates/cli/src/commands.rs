@@ -664,13 +664,7 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
             let a = actor(t, &who).await?;
             let sources = t.token_sources(&a, token_id(&id)?).await?;
             if json {
-                let rows: Vec<_> = sources
-                    .iter()
-                    .map(|(kind, source, at)| {
-                        serde_json::json!({"kind": kind, "source": source, "first_seen": output::date(Some(*at))})
-                    })
-                    .collect();
-                output::json(&rows)?;
+                output::json(&sources)?;
             } else if sources.is_empty() {
                 println!("Token {id} has not been accepted from anywhere yet.");
             } else {
@@ -678,8 +672,12 @@ async fn token(t: &Tessera, c: TokenCmd) -> Result<ExitCode> {
                     &["KIND", "SOURCE", "FIRST SEEN"],
                     sources
                         .iter()
-                        .map(|(kind, source, at)| {
-                            vec![kind.clone(), source.clone(), output::date(Some(*at))]
+                        .map(|s| {
+                            vec![
+                                s.kind.clone(),
+                                s.source.clone(),
+                                output::date(Some(s.first_seen)),
+                            ]
                         })
                         .collect(),
                 );

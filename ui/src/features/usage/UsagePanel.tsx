@@ -1,11 +1,12 @@
 // How one token is used: last use, a per-day chart over 7 / 30 / 90 days, recent requests
 // with outcome and reason, and every address and client seen.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { RelativeTime } from "../../components/ui/RelativeTime";
 import { RepeatCount } from "../../components/ui/RepeatCount";
 import type { ClientSeen } from "../../bindings/ClientSeen";
+import type { TokenSource } from "../../bindings/TokenSource";
 import type { UsageEntry } from "../../bindings/UsageEntry";
 import * as ipc from "../../lib/ipc";
 import { isQueryParam, splitOutcome } from "../../lib/usageChart";
@@ -71,6 +72,8 @@ export function UsagePanel({ id }: { id: number }) {
           <ExplainDialog open={why !== null} onOpenChange={(o) => !o && setWhy(null)} preset={why} />
           <h3>Addresses and clients seen</h3>
           <Clients clients={r.clients} />
+          <h3>Known networks and clients</h3>
+          <Sources sources={r.sources} alerts={r.token.alert_new_sources} />
         </>
       )}
     </div>
@@ -128,6 +131,43 @@ function RecentRequests({ uses, onWhy }: { uses: UsageEntry[]; onWhy: (u: UsageE
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** What new-source alerts compare against: every network (/24, /48) and client family the
+ *  token was accepted from, kept past usage retention. */
+function Sources({ sources, alerts }: { sources: TokenSource[]; alerts: boolean }) {
+  if (sources.length === 0) return <p className="empty-inline">Not accepted from anywhere yet: its first network and client will be its baseline.</p>;
+  const list = (kind: string) => sources.filter((s) => s.kind === kind);
+  return (
+    <>
+      <p className="muted small">
+        {alerts ? "A use from anywhere else is alerted." : "New-source alerts are off for this token: a use from anywhere else is recorded, not alerted."}
+      </p>
+      <dl className="meta-grid sources">
+        {[
+          ["network", "Networks"],
+          ["client", "Clients"],
+        ].map(([kind, label]) => (
+          <Fragment key={kind}>
+            <dt>{label}</dt>
+            <dd>
+              {list(kind).length === 0 ? (
+                <span className="muted">None</span>
+              ) : (
+                <ul className="source-list" aria-label={label}>
+                  {list(kind).map((s) => (
+                    <li key={s.source}>
+                      <span className="mono">{s.source}</span> <span className="muted small">since <RelativeTime value={s.first_seen} /></span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+    </>
   );
 }
 

@@ -221,6 +221,17 @@ pub async fn rotation(
     ))
 }
 
+/// `GET /v1/tokens/{id}/sources`: the networks and clients the token was accepted from.
+pub async fn sources(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let items = app.tessera.token_sources(&actor, token_id(&id)?).await?;
+    Ok(Json(json!({"items": items})))
+}
+
 /// `POST /v1/tokens/{id}/rotation/finish`: revoke the rotating token now.
 pub async fn finish_rotation(
     State(app): State<AppState>,

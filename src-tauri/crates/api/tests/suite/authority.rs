@@ -730,6 +730,7 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("POST", "/v1/tokens/{id}/rotate"),
         ("GET", "/v1/tokens/{id}/rotation"),
         ("POST", "/v1/tokens/{id}/rotation/finish"),
+        ("GET", "/v1/tokens/{id}/sources"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -840,12 +841,16 @@ async fn authority_matrix_every_route_by_every_actor() {
                     format!("/v1/tokens/{}", company_token(&env, false).await),
                     Some(json!({"note": format!("matrix {j}")})),
                 ),
+                21 => (
+                    format!("/v1/tokens/{}/sources", company_token(&env, false).await),
+                    None,
+                ),
                 _ => unreachable!("a row without a request"),
             };
             let expected: u16 = match (i, who) {
                 (0, _) => 200,
                 (1 | 17, Admin | Vrm | User | Company) => 200,
-                (2 | 5 | 6 | 8 | 9 | 10 | 16, Admin | Narrow | Vrm | Company) => 200,
+                (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21, Admin | Narrow | Vrm | Company) => 200,
                 (2, User) => 200,
                 (3, Admin) => 201,
                 // A company token has no person to own a personal token.
@@ -856,7 +861,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                 // Rotating needs the successor's scopes: the narrow token lacks tokens:verify.
                 (18, Admin | Vrm | Company) => 201,
                 (19 | 20, Admin | Narrow | Vrm | Company) => 200,
-                (5..=10 | 16 | 18..=20, User) => 404,
+                (5..=10 | 16 | 18..=21, User) => 404,
                 (11 | 15, Admin) => 200,
                 (12, Admin) => 201,
                 (13 | 14, Admin) => 200,

@@ -54,7 +54,9 @@ async fn alerts_after_flush(
 #[tokio::test]
 async fn a_new_client_of_a_company_token_is_alerted_once() {
     let env = setup().await;
-    let admin = env.token("admin", &["tokens:read", "tokens:write"]).await;
+    let admin = env
+        .token("admin", &["tokens:read", "tokens:write", "usage:read"])
+        .await;
     let feed = env
         .token_with(new_token(TokenKind::Company, None, "feed", &["me:read"]))
         .await;
@@ -83,6 +85,39 @@ async fn a_new_client_of_a_company_token_is_alerted_once() {
         "127.0.0.0/24 is known"
     );
     assert_eq!(got[0]["hint"], feed.info.hint.as_str());
+    // What it has been seen from, as the API lists it.
+    let listed: serde_json::Value = env
+        .client
+        .get(env.url(&format!("/v1/tokens/{}/sources", feed.info.id)))
+        .bearer_auth(admin.token.expose())
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let mut sources: Vec<(&str, &str)> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().unwrap_or(""),
+                s["source"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // Oldest first; uses in the same second come in (kind, source) order, so compare sorted.
+    sources.sort_unstable();
+    assert_eq!(
+        sources,
+        vec![
+            ("client", "feeder"),
+            ("client", "sqlmap"),
+            ("network", "127.0.0.0/24")
+        ],
+        "{listed}"
+    );
 
     // Turned off through the API: the next new client is recorded but not alerted.
     let patch = |body: serde_json::Value| {

@@ -869,6 +869,22 @@ impl Live<'_> {
                     assert_eq!(v["status"], "revoked", "{v}");
                 }
             }
+            "tokenSources" => {
+                // A use of the admin token, flushed: its network and client are known.
+                let me = env.get("/v1/me", &fx.admin.token).await;
+                assert_eq!(me.status(), reqwest::StatusCode::OK);
+                env.usage_until(fx.admin.info.id, 10, |rows| !rows.is_empty())
+                    .await;
+                let v = self.send_admin(op, at(&admin_id), fx).await;
+                let kinds: Vec<&str> = v["items"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|s| s["kind"].as_str()).collect())
+                    .unwrap_or_default();
+                assert!(
+                    kinds.contains(&"network") && kinds.contains(&"client"),
+                    "{v}"
+                );
+            }
             "tokenUsage" => {
                 // A use of the admin token, then wait for the usage writer to flush it.
                 let me = env.get("/v1/me", &fx.admin.token).await;

@@ -30,7 +30,7 @@ pub use leaks::{Finding, FoundAt, FoundStatus, ScanReport};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use rotation::{RotateRequest, RotationReport};
 pub use scopes::ScopeInfo;
-pub use sources::NewSourceAlert;
+pub use sources::{NewSourceAlert, TokenSource};
 pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo, TokenUpdate};
 pub use users::NewUser;
 

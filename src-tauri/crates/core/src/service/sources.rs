@@ -146,6 +146,22 @@ impl KnownSources {
     }
 }
 
+/// A network or client a token was accepted from.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TokenSource {
+    /// `network` (an IPv4 /24 or IPv6 /48) or `client` (a user agent family).
+    pub kind: String,
+    /// `203.0.113.0/24`, `2001:db8:7::/48`, `curl`, `Chrome`...
+    pub source: String,
+    /// Its first accepted use.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
+    pub first_seen: OffsetDateTime,
+}
+
 /// A new-source alert, for the Dashboard and notices.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
@@ -357,17 +373,17 @@ impl Tessera {
         Ok(out)
     }
 
-    /// A token's known networks and clients, oldest first: (kind, source, first seen).
-    pub async fn token_sources(
-        &self,
-        actor: &Actor,
-        id: TokenId,
-    ) -> Result<Vec<(String, String, OffsetDateTime)>> {
+    /// A token's known networks and clients, oldest first.
+    pub async fn token_sources(&self, actor: &Actor, id: TokenId) -> Result<Vec<TokenSource>> {
         self.managed_row(actor, id).await?;
         let rows = store::sources::list(&mut self.reader().await?, id).await?;
         Ok(rows
             .into_iter()
-            .map(|(k, s, at)| (k, s, store::from_ts(at)))
+            .map(|(kind, source, at)| TokenSource {
+                kind,
+                source,
+                first_seen: store::from_ts(at),
+            })
             .collect())
     }
 }

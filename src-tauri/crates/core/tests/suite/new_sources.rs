@@ -107,7 +107,7 @@ async fn a_company_token_alerts_on_a_new_network_and_a_new_client_once_each() {
     let sources = t.token_sources(&admin, id).await.expect("sources");
     let listed: Vec<(&str, &str)> = sources
         .iter()
-        .map(|(k, s, _)| (k.as_str(), s.as_str()))
+        .map(|s| (s.kind.as_str(), s.source.as_str()))
         .collect();
     for want in [
         ("network", "10.1.2.0/24"),
@@ -325,7 +325,7 @@ async fn a_client_changing_its_user_agent_every_request_cannot_flood_the_audit_l
         .await
         .expect("sources")
         .into_iter()
-        .filter(|(k, _, _)| k == "client")
+        .filter(|s| s.kind == "client")
         .count();
     assert_eq!(clients, 1_000);
     // The networks are counted apart: a new one is still news.
@@ -335,5 +335,5 @@ async fn a_client_changing_its_user_agent_every_request_cannot_flood_the_audit_l
     let sources = t.token_sources(&admin, id).await.expect("sources");
     assert!(sources
         .iter()
-        .any(|(k, s, _)| k == "network" && s == "198.51.100.0/24"));
+        .any(|s| s.kind == "network" && s.source == "198.51.100.0/24"));
 }
