@@ -148,6 +148,7 @@ pub const ROUTES: &[RouteSpec] = &[
         ..spec("PUT", "/v1/users/{id}/role", Access::Scope("users:write"), "setUserRole", "users", "Change a user's role (admin); id is the numeric id or the e-mail")
     },
     RouteSpec { query: AUDIT_QUERY, ..spec("GET", "/v1/audit", Access::Scope("audit:read"), "audit", "audit", "Read the audit log, newest first (admin)") },
+    spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
 ];
 
 /// The route a request matched, by method and axum's matched path.

@@ -193,6 +193,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/deactivate", post(users::deactivate))
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
+        .route("/v1/dashboard", get(routes::dashboard))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // One middleware, not a stack of them: each layer costs a boxed future and a clone
         // of the inner service on every request.

@@ -21,6 +21,7 @@ fn models() -> Map<String, Value> {
         .into_generator();
     generator.subschema_for::<TokenInfo>();
     generator.subschema_for::<UsageEntry>();
+    generator.subschema_for::<tessera_core::reports::Dashboard>();
     generator.subschema_for::<tessera_core::service::TokenSource>();
     generator.subschema_for::<User>();
     generator.subschema_for::<tessera_core::service::Explanation>();
@@ -309,6 +310,7 @@ fn response_schema(operation_id: &str) -> Value {
         "deactivateUser" => r("DeactivatedUser"),
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
+        "dashboard" => r("Dashboard"),
         _ => json!({"type": "object"}),
     }
 }

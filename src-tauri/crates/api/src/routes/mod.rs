@@ -333,6 +333,15 @@ pub async fn audit(
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }
 
+/// `GET /v1/dashboard`: the counts the app's Dashboard shows, over what the caller may see.
+pub async fn dashboard(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    Ok(Json(app.tessera.dashboard(&actor).await?))
+}
+
 pub fn page_size(limit: Option<u32>) -> ApiResult<u32> {
     match limit {
         None => Ok(DEFAULT_PAGE),

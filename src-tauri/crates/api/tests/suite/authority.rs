@@ -731,6 +731,7 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("GET", "/v1/tokens/{id}/rotation"),
         ("POST", "/v1/tokens/{id}/rotation/finish"),
         ("GET", "/v1/tokens/{id}/sources"),
+        ("GET", "/v1/dashboard"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -845,13 +846,14 @@ async fn authority_matrix_every_route_by_every_actor() {
                     format!("/v1/tokens/{}/sources", company_token(&env, false).await),
                     None,
                 ),
+                22 => ("/v1/dashboard".into(), None),
                 _ => unreachable!("a row without a request"),
             };
             let expected: u16 = match (i, who) {
                 (0, _) => 200,
                 (1 | 17, Admin | Vrm | User | Company) => 200,
-                (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21, Admin | Narrow | Vrm | Company) => 200,
-                (2, User) => 200,
+                (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21 | 22, Admin | Narrow | Vrm | Company) => 200,
+                (2 | 22, User) => 200,
                 (3, Admin) => 201,
                 // A company token has no person to own a personal token.
                 (3, Company) => 400,

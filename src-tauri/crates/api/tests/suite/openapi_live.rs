@@ -869,6 +869,44 @@ impl Live<'_> {
                     assert_eq!(v["status"], "revoked", "{v}");
                 }
             }
+            "dashboard" => {
+                // A honeytoken presented, and a company token used from a second client, so
+                // both alert lists have an entry to check.
+                let mut honey = new_token(TokenKind::Company, None, "decoy", &["me:read"]);
+                honey.honeytoken = true;
+                let honey = env.token_with(honey).await;
+                let seen = tessera_core::service::HoneytokenUse {
+                    ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+                    user_agent: Some("thief/1"),
+                    method: "GET",
+                    path: "/v1/me",
+                };
+                env.tessera
+                    .honeytoken_used(honey.info.id, seen)
+                    .await
+                    .expect("alert");
+                let feed = env
+                    .token_with(new_token(TokenKind::Company, None, "feed", &["me:read"]))
+                    .await;
+                for agent in ["feeder/1", "other-client/2"] {
+                    let used = tessera_core::store::usage::UseEvent {
+                        token_id: feed.info.id,
+                        at: OffsetDateTime::now_utc(),
+                        ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+                        user_agent: Some(agent.into()),
+                        method: "GET".into(),
+                        path: "/v1/me".into(),
+                        status: 200,
+                        outcome: "accepted",
+                        via: "bearer",
+                    };
+                    env.tessera.record_uses(&[used]).await.expect("record");
+                }
+                let v = self.send_admin(op, op.template.clone(), fx).await;
+                assert!(v["active"].as_i64().is_some_and(|n| n > 0), "{v}");
+                assert_eq!(v["honeytoken_alerts"][0]["client"], "thief/1", "{v}");
+                assert_eq!(v["new_sources"][0]["client"], "other-client", "{v}");
+            }
             "tokenSources" => {
                 // A use of the admin token, flushed: its network and client are known.
                 let me = env.get("/v1/me", &fx.admin.token).await;

@@ -33,12 +33,14 @@ pub struct HoneytokenUse<'a> {
 /// A honeytoken alert not yet acknowledged, for the Dashboard and notifications.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HoneytokenAlert {
     /// The audit entry's id.
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub at: time::OffsetDateTime,
     pub token: TokenId,
     pub name: String,

@@ -45,6 +45,7 @@ pub struct ClientSeen {
 /// The admin landing page's numbers.
 #[derive(Debug, Clone, Serialize, Default)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Dashboard {
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub expiring_7_days: i64,

@@ -165,12 +165,14 @@ pub struct TokenSource {
 /// A new-source alert, for the Dashboard and notices.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewSourceAlert {
     /// The audit entry's id.
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub at: OffsetDateTime,
     pub token: TokenId,
     pub name: String,
