@@ -195,26 +195,20 @@ pub async fn bulk_set_token_status(
     action: StatusAction,
 ) -> CmdResult<BulkResult> {
     let (actor, _) = state.actor().await?;
-    if ids.len() > 1000 {
-        return Err(IpcError::invalid(
-            None,
-            "at most 1000 tokens per call; send them in chunks",
-        ));
-    }
-    let mut done = Vec::new();
-    let mut failed = Vec::new();
-    for id in ids {
-        match state
-            .core
-            .set_token_status(&actor, TokenId(i64::from(id)), action)
-            .await
-        {
-            Ok(_) => done.push(id),
-            Err(e) => failed.push(BulkFailure {
-                id,
+    let ids: Vec<TokenId> = ids.into_iter().map(|i| TokenId(i64::from(i))).collect();
+    let (done, failed) = state
+        .core
+        .set_token_status_bulk(&actor, &ids, action)
+        .await?;
+    let short = |id: TokenId| i32::try_from(id.0).unwrap_or(i32::MAX);
+    Ok(BulkResult {
+        done: done.into_iter().map(short).collect(),
+        failed: failed
+            .into_iter()
+            .map(|(id, e)| BulkFailure {
+                id: short(id),
                 message: IpcError::from(e).to_string(),
-            }),
-        }
-    }
-    Ok(BulkResult { done, failed })
+            })
+            .collect(),
+    })
 }

@@ -114,6 +114,11 @@ pub const ROUTES: &[RouteSpec] = &[
         ok: 201,
         ..spec("POST", "/v1/tokens", Access::Scope("tokens:write"), "createToken", "tokens", "Create a token; the plaintext is in the reply, this once")
     },
+    RouteSpec {
+        body: Some(|| json!({"ids": [999_999], "action": "deactivate"})),
+        body_schema: Some("BulkStatusRequest"),
+        ..spec("POST", "/v1/tokens/bulk", Access::Scope("tokens:write"), "bulkTokenStatus", "tokens", "Revoke, deactivate or activate up to 1000 tokens; each is checked on its own, so one the caller may not change fails alone")
+    },
     spec("GET", "/v1/tokens/{id}", Access::Scope("tokens:read"), "getToken", "tokens", "One token's metadata"),
     RouteSpec {
         body: Some(|| json!({"note": "Used by the nightly export; ask the data team", "alert_new_sources": true})),

@@ -184,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{id}/rotate", post(tokens::rotate))
         .route("/v1/tokens/{id}/rotation", get(tokens::rotation))
         .route("/v1/tokens/{id}/sources", get(tokens::sources))
+        .route("/v1/tokens/bulk", post(tokens::bulk))
         .route(
             "/v1/tokens/{id}/rotation/finish",
             post(tokens::finish_rotation),

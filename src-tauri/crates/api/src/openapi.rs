@@ -240,6 +240,23 @@ fn schemas() -> Value {
                 "password": {"type": "string", "minLength": 12}, "source_group": string
             }
         },
+        "BulkStatusRequest": {
+            "type": "object", "required": ["ids", "action"], "additionalProperties": false,
+            "properties": {
+                "ids": {"type": "array", "items": {"type": "integer"}, "maxItems": 1000, "description": "Token ids, at most 1000"},
+                "action": {"type": "string", "enum": ["revoke", "deactivate", "activate"]}
+            }
+        },
+        "BulkStatusResult": {
+            "type": "object", "required": ["done", "failed"],
+            "properties": {
+                "done": {"type": "array", "items": {"type": "integer"}, "description": "The ids changed"},
+                "failed": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "error", "message"],
+                    "properties": {"id": {"type": "integer"}, "error": {"type": "string"}, "message": {"type": "string"}}
+                }, "description": "The ids not changed, each with the refusal the single route would have answered"}
+            }
+        },
         "UpdateTokenRequest": {
             "type": "object", "additionalProperties": false, "description": "Give at least one member; those left out stay as they are",
             "properties": {
@@ -311,6 +328,7 @@ fn response_schema(operation_id: &str) -> Value {
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
         "dashboard" => r("Dashboard"),
+        "bulkTokenStatus" => r("BulkStatusResult"),
         _ => json!({"type": "object"}),
     }
 }

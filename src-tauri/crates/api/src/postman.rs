@@ -37,6 +37,7 @@ const ORDER: &[(&str, &str)] = &[
     ("deactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
+    ("bulkTokenStatus", ""),
 ];
 
 fn uuid_like(seed: &str) -> String {
@@ -103,6 +104,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
+        "bulkTokenStatus" => t.push("pm.test('an unknown id fails alone', function () { pm.expect(pm.response.json().done).to.eql([]); pm.expect(pm.response.json().failed[0].error).to.eql('not_found'); });".into()),
         "dashboard" => t.push("pm.test('the counts are there', function () { pm.expect(pm.response.json().active).to.be.a('number'); pm.expect(pm.response.json().new_sources).to.be.an('array'); });".into()),
         "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())

@@ -221,6 +221,37 @@ pub async fn rotation(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStatusRequest {
+    pub ids: Vec<i64>,
+    pub action: StatusAction,
+}
+
+/// `POST /v1/tokens/bulk`: change many tokens' status; each id is done or fails with the
+/// error the single route would have answered.
+pub async fn bulk(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    JsonBody(b): JsonBody<BulkStatusRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let ids: Vec<TokenId> = b.ids.into_iter().map(TokenId).collect();
+    let (done, failed) = app
+        .tessera
+        .set_token_status_bulk(&actor, &ids, b.action)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Id, "ids"))?;
+    let failed: Vec<_> = failed
+        .into_iter()
+        .map(|(id, e)| {
+            let e = ApiError::from(e);
+            json!({"id": id, "error": e.code, "message": crate::error::scrub(&e.message)})
+        })
+        .collect();
+    Ok(Json(json!({"done": done, "failed": failed})))
+}
+
 /// `GET /v1/tokens/{id}/sources`: the networks and clients the token was accepted from.
 pub async fn sources(
     State(app): State<AppState>,

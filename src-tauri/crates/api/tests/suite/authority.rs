@@ -732,6 +732,7 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("POST", "/v1/tokens/{id}/rotation/finish"),
         ("GET", "/v1/tokens/{id}/sources"),
         ("GET", "/v1/dashboard"),
+        ("POST", "/v1/tokens/bulk"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -847,13 +848,20 @@ async fn authority_matrix_every_route_by_every_actor() {
                     None,
                 ),
                 22 => ("/v1/dashboard".into(), None),
+                23 => (
+                    "/v1/tokens/bulk".into(),
+                    Some(
+                        json!({"ids": [company_token(&env, false).await.0], "action": "deactivate"}),
+                    ),
+                ),
                 _ => unreachable!("a row without a request"),
             };
             let expected: u16 = match (i, who) {
                 (0, _) => 200,
                 (1 | 17, Admin | Vrm | User | Company) => 200,
-                (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21 | 22, Admin | Narrow | Vrm | Company) => 200,
-                (2 | 22, User) => 200,
+                (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21..=23, Admin | Narrow | Vrm | Company) => 200,
+                // A bulk change answers 200 with each id done or failed (see below).
+                (2 | 22 | 23, User) => 200,
                 (3, Admin) => 201,
                 // A company token has no person to own a personal token.
                 (3, Company) => 400,
@@ -1006,5 +1014,71 @@ async fn a_flood_from_a_revoked_token_stays_bounded() {
     assert!(
         rss_grown < 128 * 1024,
         "resident memory grew {rss_grown} KiB"
+    );
+}
+
+/// `POST /v1/tokens/bulk` checks each id as the single route does: a user's request changes
+/// their own token and leaves the company's untouched (reported as not found, as the single
+/// route answers), and more than 1000 ids are refused with what to do.
+#[tokio::test]
+async fn a_bulk_status_change_does_each_token_only_if_the_caller_may() {
+    let env = setup().await;
+    env.add_user("uli@example.com", Role::User).await;
+    let uli = env
+        .token_with(new_token(
+            TokenKind::Personal,
+            Some("uli@example.com"),
+            "uli",
+            &["tokens:read", "tokens:write"],
+        ))
+        .await;
+    let own = env
+        .token_with(new_token(
+            TokenKind::Personal,
+            Some("uli@example.com"),
+            "own",
+            &["me:read"],
+        ))
+        .await;
+    let company = env
+        .token_with(new_token(TokenKind::Company, None, "svc", &["me:read"]))
+        .await;
+    let (status, v) = post(
+        &env,
+        "/v1/tokens/bulk",
+        &uli.token,
+        json!({"ids": [own.info.id.0, company.info.id.0], "action": "revoke"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["done"], json!([own.info.id.0]), "{v}");
+    assert_eq!(v["failed"][0]["id"], company.info.id.0, "{v}");
+    assert_eq!(v["failed"][0]["error"], "not_found", "{v}");
+    let status_of = |id| {
+        let t = env.tessera.clone();
+        async move {
+            t.get_token(&Actor::Operator, id)
+                .await
+                .expect("get")
+                .status
+                .to_string()
+        }
+    };
+    assert_eq!(status_of(own.info.id).await, "revoked");
+    assert_eq!(status_of(company.info.id).await, "active");
+
+    let too_many: Vec<i64> = (1..=1001).collect();
+    let (status, v) = post(
+        &env,
+        "/v1/tokens/bulk",
+        &uli.token,
+        json!({"ids": too_many, "action": "revoke"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "ids", "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("at most 1000"),
+        "{v}"
     );
 }

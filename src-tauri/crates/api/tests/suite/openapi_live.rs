@@ -869,6 +869,22 @@ impl Live<'_> {
                     assert_eq!(v["status"], "revoked", "{v}");
                 }
             }
+            "bulkTokenStatus" => {
+                let t = target(env, &op.id).await;
+                let body = json!({"ids": [t.info.id.0, 999_999], "action": "deactivate"});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["done"], json!([t.info.id.0]), "{v}");
+                assert_eq!(v["failed"][0]["error"], "not_found", "{v}");
+            }
             "dashboard" => {
                 // A honeytoken presented, and a company token used from a second client, so
                 // both alert lists have an entry to check.

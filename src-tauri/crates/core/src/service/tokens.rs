@@ -249,6 +249,9 @@ pub struct NewToken {
     pub alert_new_sources: Option<bool>,
 }
 
+/// Most tokens one bulk status change takes ([`Tessera::set_token_status_bulk`]).
+pub const MAX_BULK: usize = 1000;
+
 /// What [`Tessera::update_token`] changes: the fields given, the rest as they are.
 #[derive(Debug, Clone, Default)]
 pub struct TokenUpdate {
@@ -718,6 +721,34 @@ impl Tessera {
         action: StatusAction,
     ) -> Result<TokenInfo> {
         self.change_status(actor, id, action, None).await
+    }
+
+    /// [`Tessera::set_token_status`] on many tokens, each checked on its own, so one the actor
+    /// may not touch fails alone: the ids done, and each failure with its error. At most
+    /// [`MAX_BULK`] ids a call.
+    pub async fn set_token_status_bulk(
+        &self,
+        actor: &Actor,
+        ids: &[TokenId],
+        action: StatusAction,
+    ) -> Result<(Vec<TokenId>, Vec<(TokenId, Error)>)> {
+        if ids.len() > MAX_BULK {
+            return Err(Error::invalid(
+                Field::Id,
+                format!(
+                    "{} tokens in one call; send at most {MAX_BULK} at a time",
+                    ids.len()
+                ),
+            ));
+        }
+        let (mut done, mut failed) = (Vec::new(), Vec::new());
+        for &id in ids {
+            match self.set_token_status(actor, id, action).await {
+                Ok(_) => done.push(id),
+                Err(e) => failed.push((id, e)),
+            }
+        }
+        Ok((done, failed))
     }
 
     /// [`Tessera::set_token_status`], with why in the audit entry (`{"reason": ...}`).
