@@ -13,13 +13,7 @@ use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
 use tessera_core::token::TokenKind;
 use tessera_core::TokenInfo;
-use time::OffsetDateTime;
 use ts_rs::TS;
-
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
 
 /// The signed-in person.
 #[derive(Debug, Clone, Serialize, TS)]

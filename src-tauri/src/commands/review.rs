@@ -10,7 +10,7 @@ use tessera_core::store::audit::{AuditEntry, AuditFilter};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::dto::{rfc3339, AuditQuery, ExplainQuery, UsageReport};
+use crate::dto::{AuditQuery, ExplainQuery, UsageReport};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
@@ -201,40 +201,10 @@ pub async fn export_audit_csv(
     query: AuditQuery,
 ) -> CmdResult<i32> {
     let (actor, _) = state.actor().await?;
-    let mut filter = audit_filter(query)?;
-    filter.limit = 10_000;
-    let mut rows = Vec::new();
-    loop {
-        let page = state.core.audit(&actor, &filter).await?;
-        let last = page.last().map(|a| a.id);
-        let n = page.len();
-        rows.extend(page);
-        match last {
-            Some(id) if n == filter.limit as usize && rows.len() < 100_000 => {
-                filter.before_id = Some(id)
-            }
-            _ => break,
-        }
-    }
+    let filter = audit_filter(query)?;
+    let (csv, rows) = state.core.audit_csv(&actor, &filter).await?;
     let path = PathBuf::from(path);
-    let write = || -> Result<(), Box<dyn std::error::Error>> {
-        let mut w = csv::Writer::from_path(&path)?;
-        w.write_record(["id", "time", "actor", "action", "target", "details"])?;
-        for r in &rows {
-            w.write_record([
-                r.id.to_string().as_str(),
-                &rfc3339(r.at),
-                &r.actor,
-                &r.action,
-                &r.target,
-                // As JSON text, the way the log stores it.
-                &r.details.to_string(),
-            ])?;
-        }
-        w.flush()?;
-        Ok(())
-    };
-    write().map_err(|e| {
+    std::fs::write(&path, csv).map_err(|e| {
         IpcError::invalid(
             None,
             format!(
@@ -243,5 +213,5 @@ pub async fn export_audit_csv(
             ),
         )
     })?;
-    Ok(i32::try_from(rows.len()).unwrap_or(i32::MAX))
+    Ok(i32::try_from(rows).unwrap_or(i32::MAX))
 }

@@ -66,6 +66,17 @@ const AUDIT_QUERY: &[(&str, &str)] = &[
         "The target, like token:12 or user:ada@example.com",
     ),
 ];
+const AUDIT_EXPORT_QUERY: &[(&str, &str)] = &[
+    (
+        "actor",
+        "Who acted (an e-mail, operator or company-token:ID)",
+    ),
+    ("action", "The action, like token.create"),
+    (
+        "target",
+        "The target, like token:12 or user:ada@example.com",
+    ),
+];
 const USAGE_QUERY: &[(&str, &str)] =
     &[("limit", "How many recent events, 1 to 1000 (default 100)")];
 
@@ -153,6 +164,7 @@ pub const ROUTES: &[RouteSpec] = &[
         ..spec("PUT", "/v1/users/{id}/role", Access::Scope("users:write"), "setUserRole", "users", "Change a user's role (admin); id is the numeric id or the e-mail")
     },
     RouteSpec { query: AUDIT_QUERY, ..spec("GET", "/v1/audit", Access::Scope("audit:read"), "audit", "audit", "Read the audit log, newest first (admin)") },
+    RouteSpec { query: AUDIT_EXPORT_QUERY, ..spec("GET", "/v1/audit/export", Access::Scope("audit:read"), "auditExport", "audit", "The audit log entries the filters match, newest first, up to 100,000, as CSV: id, time, actor, action, target, details (admin)") },
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
 ];
 

@@ -303,6 +303,17 @@ fn schemas() -> Value {
     })
 }
 
+/// What a success carries: JSON with [`response_schema`], or a CSV file.
+fn response_content(operation_id: &str) -> Value {
+    match operation_id {
+        "auditExport" => json!({"text/csv": {"schema": {
+            "type": "string",
+            "description": "RFC 4180 CSV with a header line: id, time (RFC 3339), actor, action, target, details (the entry's details as JSON text)"
+        }}}),
+        _ => json!({"application/json": {"schema": response_schema(operation_id)}}),
+    }
+}
+
 fn response_schema(operation_id: &str) -> Value {
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     match operation_id {
@@ -360,7 +371,7 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         responses.insert(
             r.ok.to_string(),
-            json!({"description": "Success", "content": {"application/json": {"schema": response_schema(r.operation_id)}}}),
+            json!({"description": "Success", "content": response_content(r.operation_id)}),
         );
         let description = match r.access {
             Access::Public => "No token needed.".to_owned(),

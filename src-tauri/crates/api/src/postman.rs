@@ -37,6 +37,7 @@ const ORDER: &[(&str, &str)] = &[
     ("deactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
+    ("auditExport", ""),
     ("bulkTokenStatus", ""),
 ];
 
@@ -76,13 +77,14 @@ fn test_script(lines: &[&str]) -> Value {
 }
 
 fn tests_for(r: &RouteSpec) -> Vec<String> {
-    let mut t = vec![
-        format!(
-            "pm.test('{} answers {}', function () {{ pm.response.to.have.status({}); }});",
-            r.operation_id, r.ok, r.ok
-        ),
-        "pm.test('the answer is JSON', function () { pm.response.to.be.json; });".to_owned(),
-    ];
+    let mut t = vec![format!(
+        "pm.test('{} answers {}', function () {{ pm.response.to.have.status({}); }});",
+        r.operation_id, r.ok, r.ok
+    )];
+    // Every answer is JSON but the CSV export's, which has its own test below.
+    if r.operation_id != "auditExport" {
+        t.push("pm.test('the answer is JSON', function () { pm.response.to.be.json; });".into());
+    }
     match r.operation_id {
         "me" => t.push("pm.test('the token has scopes', function () { pm.expect(pm.response.json().scopes).to.be.an('array'); });".into()),
         "verify" => t.push("pm.test('the token is active', function () { pm.expect(pm.response.json().active).to.eql(true); });".into()),
@@ -105,6 +107,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "bulkTokenStatus" => t.push("pm.test('an unknown id fails alone', function () { pm.expect(pm.response.json().done).to.eql([]); pm.expect(pm.response.json().failed[0].error).to.eql('not_found'); });".into()),
+        "auditExport" => t.push("pm.test('a CSV with its header', function () { pm.expect(pm.response.headers.get('Content-Type')).to.include('text/csv'); pm.expect(pm.response.text().split('\\n')[0]).to.eql('id,time,actor,action,target,details'); });".into()),
         "dashboard" => t.push("pm.test('the counts are there', function () { pm.expect(pm.response.json().active).to.be.a('number'); pm.expect(pm.response.json().new_sources).to.be.an('array'); });".into()),
         "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())

@@ -333,6 +333,42 @@ pub async fn audit(
     Ok(Json(json!({"items": items, "next_cursor": next})))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditExportQuery {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+}
+
+/// `GET /v1/audit/export`: the matching entries as a CSV file (what the app's Export CSV
+/// writes).
+pub async fn audit_export(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    QueryParams(q): QueryParams<AuditExportQuery>,
+) -> ApiResult<Response> {
+    let actor = c.actor(&app.tessera).await?;
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        target: q.target,
+        ..Default::default()
+    };
+    let (csv, _) = app.tessera.audit_csv(&actor, &filter).await?;
+    let mut res = Response::new(Body::from(csv));
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        axum::http::header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"tessera-audit.csv\""),
+    );
+    Ok(res)
+}
+
 /// `GET /v1/dashboard`: the counts the app's Dashboard shows, over what the caller may see.
 pub async fn dashboard(
     State(app): State<AppState>,

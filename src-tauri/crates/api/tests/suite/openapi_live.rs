@@ -640,6 +640,27 @@ impl Live<'_> {
                 "{route}: the test meant to provoke {expect}: {text}"
             ));
         }
+        if content_type.starts_with("text/csv") {
+            // A file: the document must say so for this status, and it must read as CSV
+            // with the documented header.
+            let declared = operation(&self.doc, &op.method, &op.template)
+                .and_then(|o| {
+                    o.responses
+                        .responses
+                        .get(&openapiv3::StatusCode::Code(status))
+                })
+                .and_then(|r| r.as_item())
+                .is_some_and(|r| r.content.contains_key("text/csv"));
+            if !declared {
+                failures.push(format!(
+                    "{route}: answered text/csv, which the document does not declare"
+                ));
+            }
+            if !text.starts_with("id,time,actor,action,target,details\n") {
+                failures.push(format!("{route}: the CSV lacks its header line: {text}"));
+            }
+            return Value::String(text);
+        }
         let answer: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
             Err(e) => {
@@ -884,6 +905,15 @@ impl Live<'_> {
                     .await;
                 assert_eq!(v["done"], json!([t.info.id.0]), "{v}");
                 assert_eq!(v["failed"][0]["error"], "not_found", "{v}");
+            }
+            "auditExport" => {
+                let v = self
+                    .send_admin(op, format!("{}?action=token.create", op.template), fx)
+                    .await;
+                let text = v.as_str().unwrap_or("");
+                let rows: Vec<&str> = text.lines().skip(1).collect();
+                assert!(!rows.is_empty(), "{text}");
+                assert!(rows.iter().all(|r| r.contains(",token.create,")), "{text}");
             }
             "dashboard" => {
                 // A honeytoken presented, and a company token used from a second client, so

@@ -73,6 +73,9 @@ pub struct Dashboard {
     pub new_sources: Vec<super::NewSourceAlert>,
 }
 
+/// Most audit entries one CSV export holds ([`Tessera::audit_csv`]).
+pub const MAX_AUDIT_EXPORT: usize = 100_000;
+
 /// Where the count of usage events servers had to drop is kept.
 const USAGE_DROPPED: &str = "usage_dropped";
 
@@ -263,6 +266,52 @@ impl Tessera {
     pub async fn audit(&self, actor: &Actor, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         actor.require_admin("read the audit log")?;
         store::audit::list(&mut self.reader().await?, filter).await
+    }
+
+    /// The entries `filter` matches (its limit and cursor aside: newest first, up to
+    /// [`MAX_AUDIT_EXPORT`]) as CSV: id, time (RFC 3339), actor, action, target, and the
+    /// details as the JSON text the log holds. Returns the bytes and how many rows. Admins.
+    pub async fn audit_csv(&self, actor: &Actor, filter: &AuditFilter) -> Result<(Vec<u8>, usize)> {
+        let mut page = AuditFilter {
+            limit: 10_000,
+            before_id: None,
+            ..filter.clone()
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let failed =
+            |e: csv::Error| crate::error::Error::internal("writing the audit CSV failed", e);
+        w.write_record(["id", "time", "actor", "action", "target", "details"])
+            .map_err(failed)?;
+        let mut rows = 0;
+        loop {
+            let entries = self.audit(actor, &page).await?;
+            let n = entries.len();
+            for e in &entries {
+                let at =
+                    e.at.format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default();
+                w.write_record([
+                    e.id.to_string().as_str(),
+                    &at,
+                    &e.actor,
+                    &e.action,
+                    &e.target,
+                    &e.details.to_string(),
+                ])
+                .map_err(failed)?;
+            }
+            rows += n;
+            match entries.last() {
+                Some(last) if n == page.limit as usize && rows < MAX_AUDIT_EXPORT => {
+                    page.before_id = Some(last.id)
+                }
+                _ => break,
+            }
+        }
+        let bytes = w.into_inner().map_err(|e| {
+            crate::error::Error::internal("writing the audit CSV failed", e.into_error())
+        })?;
+        Ok((bytes, rows))
     }
 
     /// Check that the audit log is as Tessera wrote it: every entry's hash matches its content
