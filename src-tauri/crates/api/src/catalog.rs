@@ -165,6 +165,8 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec { query: AUDIT_QUERY, ..spec("GET", "/v1/audit", Access::Scope("audit:read"), "audit", "audit", "Read the audit log, newest first (admin)") },
     RouteSpec { query: AUDIT_EXPORT_QUERY, ..spec("GET", "/v1/audit/export", Access::Scope("audit:read"), "auditExport", "audit", "The audit log entries the filters match, newest first, up to 100,000, as CSV: id, time, actor, action, target, details (admin)") },
+    spec("GET", "/v1/policy", Access::AnyToken, "policy", "me", "The token policy: lifetimes, rate limits, idle expiry, query tokens, retention (changed by a signed-in admin, in the app or the CLI)"),
+    spec("GET", "/v1/scopes", Access::AnyToken, "scopes", "me", "Every scope, built-in and custom, with its description and the roles that may hold it"),
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
 ];
 

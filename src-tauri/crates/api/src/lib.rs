@@ -195,6 +195,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
         .route("/v1/dashboard", get(routes::dashboard))
+        .route("/v1/policy", get(routes::policy))
+        .route("/v1/scopes", get(routes::scopes))
         .route("/v1/audit/export", get(routes::audit_export))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // One middleware, not a stack of them: each layer costs a boxed future and a clone

@@ -22,6 +22,8 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<TokenInfo>();
     generator.subschema_for::<UsageEntry>();
     generator.subschema_for::<tessera_core::reports::Dashboard>();
+    generator.subschema_for::<tessera_core::policy::Policy>();
+    generator.subschema_for::<tessera_core::service::ScopeInfo>();
     generator.subschema_for::<tessera_core::service::TokenSource>();
     generator.subschema_for::<User>();
     generator.subschema_for::<tessera_core::service::Explanation>();
@@ -281,6 +283,7 @@ fn schemas() -> Value {
         "AuditPage": page("AuditEntry"),
         "UsageEvents": list("UsageEntry"),
         "TokenSources": list("TokenSource"),
+        "Scopes": list("ScopeInfo"),
         "Users": list("User"),
         "DeletedToken": {
             "type": "object", "required": ["deleted"],
@@ -339,6 +342,8 @@ fn response_schema(operation_id: &str) -> Value {
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
         "dashboard" => r("Dashboard"),
+        "policy" => r("Policy"),
+        "scopes" => r("Scopes"),
         "bulkTokenStatus" => r("BulkStatusResult"),
         _ => json!({"type": "object"}),
     }

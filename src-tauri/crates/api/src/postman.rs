@@ -37,6 +37,8 @@ const ORDER: &[(&str, &str)] = &[
     ("deactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
+    ("policy", ""),
+    ("scopes", ""),
     ("auditExport", ""),
     ("bulkTokenStatus", ""),
 ];
@@ -108,6 +110,8 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "bulkTokenStatus" => t.push("pm.test('an unknown id fails alone', function () { pm.expect(pm.response.json().done).to.eql([]); pm.expect(pm.response.json().failed[0].error).to.eql('not_found'); });".into()),
         "auditExport" => t.push("pm.test('a CSV with its header', function () { pm.expect(pm.response.headers.get('Content-Type')).to.include('text/csv'); pm.expect(pm.response.text().split('\\n')[0]).to.eql('id,time,actor,action,target,details'); });".into()),
+        "policy" => t.push("pm.test('the lifetime bound is there', function () { pm.expect(pm.response.json().max_lifetime_days).to.be.a('number'); });".into()),
+        "scopes" => t.push("pm.test('me:read is listed', function () { pm.expect(pm.response.json().items.map(function (s) { return s.name; })).to.include('me:read'); });".into()),
         "dashboard" => t.push("pm.test('the counts are there', function () { pm.expect(pm.response.json().active).to.be.a('number'); pm.expect(pm.response.json().new_sources).to.be.an('array'); });".into()),
         "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())

@@ -369,6 +369,16 @@ pub async fn audit_export(
     Ok(res)
 }
 
+/// `GET /v1/policy`: what a new token may be (any valid token may read it).
+pub async fn policy(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(app.tessera.policy().await?))
+}
+
+/// `GET /v1/scopes`: the scope catalogue (any valid token may read it).
+pub async fn scopes(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(json!({"items": app.tessera.list_scopes().await?})))
+}
+
 /// `GET /v1/dashboard`: the counts the app's Dashboard shows, over what the caller may see.
 pub async fn dashboard(
     State(app): State<AppState>,

@@ -915,6 +915,24 @@ impl Live<'_> {
                 assert!(!rows.is_empty(), "{text}");
                 assert!(rows.iter().all(|r| r.contains(",token.create,")), "{text}");
             }
+            "policy" => {
+                let v = self.send_admin(op, op.template.clone(), fx).await;
+                assert!(
+                    v["max_lifetime_days"].as_u64().is_some_and(|d| d > 0),
+                    "{v}"
+                );
+            }
+            "scopes" => {
+                let v = self.send_admin(op, op.template.clone(), fx).await;
+                let names: Vec<&str> = v["items"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|s| s["name"].as_str()).collect())
+                    .unwrap_or_default();
+                assert!(
+                    names.contains(&"me:read") && names.contains(&"users:write"),
+                    "{v}"
+                );
+            }
             "dashboard" => {
                 // A honeytoken presented, and a company token used from a second client, so
                 // both alert lists have an entry to check.

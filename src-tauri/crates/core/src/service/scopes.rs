@@ -11,6 +11,7 @@ use crate::store;
 
 /// A scope with its description, for pickers and listings.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScopeInfo {
     pub name: String,
     pub description: String,
