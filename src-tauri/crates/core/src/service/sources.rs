@@ -119,6 +119,7 @@ impl KnownSources {
         }
         let known = self.lock();
         let mut out: Vec<(Combo, &UseEvent)> = Vec::new();
+        let mut taken: HashSet<Combo> = HashSet::new();
         for (e, _) in rows {
             if !e.accepted() || (e.ip.is_none() && e.user_agent.is_none()) {
                 continue;
@@ -128,7 +129,7 @@ impl KnownSources {
                 e.ip.map(network_of),
                 client_family(e.user_agent.as_deref()),
             );
-            if !known.contains(&combo) && !out.iter().any(|(c, _)| *c == combo) {
+            if !known.contains(&combo) && taken.insert(combo.clone()) {
                 out.push((combo, e));
             }
         }
