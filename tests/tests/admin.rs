@@ -435,6 +435,31 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.shot("new-source-alert").await?;
+    // The admin does not recognise the client: the token's name opens its details, where it
+    // is revoked, and the API refuses it from then on.
+    w.click(
+        &format!("{section}//tr[td[2][contains(., 'deploy-watch')]]//button[normalize-space()='deploy-watch']"),
+        "deploy-watch in the new-places card",
+    )
+    .await?;
+    let details = dialog("dialog", "deploy-watch");
+    w.click(&button(&details, "Revoke"), "the details panel's Revoke")
+        .await?;
+    let confirm = "//*[@role='alertdialog']";
+    w.click(&button(confirm, "Revoke"), "the confirmation's Revoke")
+        .await?;
+    w.wait_gone(confirm, "the revoke confirmation").await?;
+    w.find(
+        &format!("{details}//*[contains(@class,'badge')][normalize-space()='Revoked']"),
+        "deploy-watch shown as Revoked",
+    )
+    .await?;
+    let (code, body) = curl_bearer_as(&ca, &watched, &s.me_url(), Some("sqlmap/1.8"))?;
+    if code != 401 {
+        return Err(format!(
+            "the revoked watched token answered {code}, not 401: {body}"
+        ));
+    }
     Ok(())
 }
 

@@ -43,8 +43,14 @@ describe("navigation and dashboard", () => {
     assert.deepEqual(await page.locator(".dash-number").allInnerTexts(), ["3", "11", "27", "8", "52", "1", "143"]);
     // A token used from a new place: the count, and what was new with the request's address and client.
     await page.getByRole("heading", { name: "1 token used from a new place in 24 h" }).waitFor(T);
-    const newPlace = page.getByRole("table", { name: "Tokens used from new places" }).getByRole("row").filter({ hasText: "billing-export" });
+    const newPlace = page.getByRole("table", { name: "Tokens used from new places" }).getByRole("row").filter({ hasText: "Billing sync" });
     assert.match(await newPlace.innerText(), /network 203\.0\.113\.0\/24\s+203\.0\.113\.9\s+curl\/8\.5\.0/);
+    // The token's name opens its details, where it can be revoked or rotated.
+    await newPlace.getByRole("button", { name: "Billing sync" }).click();
+    const opened = page.getByRole("dialog", { name: "Billing sync" });
+    await opened.getByRole("button", { name: "Rotate…" }).waitFor(T);
+    await page.keyboard.press("Escape");
+    await opened.waitFor({ state: "detached", ...T });
     await o.shot("dashboard");
     await noProblems(o);
     await o.context.close();

@@ -373,7 +373,7 @@ export function createAdminFake(ctx: AdminContext) {
       case "get_dashboard": {
         requireRole("admin", "vrm_admin");
         const d: Dashboard = { expiring_7_days: 3, expiring_30_days: 11, never_used: 27, unused_30_days: 8, refused_24_hours: 52, presented_in_query: 1, active: 143, usage_dropped: 0, honeytoken_alerts: [], new_source_tokens: 1, new_sources: [
-          { id: 901, at: "2026-01-01T10:00:00Z", token: 7, name: "billing-export", hint: "tsr_c_…0007", network: "203.0.113.0/24", client: null, ip: "203.0.113.9", user_agent: "curl/8.5.0" },
+          { id: 901, at: "2026-01-01T10:00:00Z", token: 201, name: "Billing sync", hint: "tsr_c_…7Q2x", network: "203.0.113.0/24", client: null, ip: "203.0.113.9", user_agent: "curl/8.5.0" },
         ] };
         return d;
       }

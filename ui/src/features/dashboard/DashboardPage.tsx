@@ -10,6 +10,7 @@ import * as ipc from "../../lib/ipc";
 import type { DashboardCard } from "../../lib/tokenQuery";
 import { ExplainDialog } from "../explain/ExplainDialog";
 import { ScanDialog } from "../scan/ScanDialog";
+import { TokenDetailsPanel } from "../my-tokens/TokenDetailsPanel";
 
 type Card = { key: DashboardCard; title: string; help: string; tone: "warn" | "danger" | "neutral" | "ok" };
 
@@ -143,14 +144,16 @@ export function newSourceText(a: Pick<NewSourceAlert, "network" | "client">): st
 
 /** Tokens with alerts on that were accepted from a network or client they never used before. */
 function NewSources({ tokens, alerts }: { tokens: number; alerts: NewSourceAlert[] }) {
+  const [openId, setOpenId] = useState<number | null>(null);
   return (
     <section className="new-sources" aria-labelledby="new-sources-title">
+      <TokenDetailsPanel id={openId} onClose={() => setOpenId(null)} />
       <h2 id="new-sources-title">
         {tokens === 1 ? "1 token used from a new place in 24 h" : `${tokens.toLocaleString()} tokens used from new places in 24 h`}
       </h2>
       <p>
-        Each was accepted from a network (/24 or /48) or a client it had never been used from. If you do not recognise one, revoke or rotate the token
-        from its details.
+        Each was accepted from a network (/24 or /48) or a client it had never been used from. If you do not recognise one, choose the token to
+        revoke or rotate it.
       </p>
       <div className="table-wrap">
         <table className="data-table compact" aria-label="Tokens used from new places">
@@ -166,7 +169,7 @@ function NewSources({ tokens, alerts }: { tokens: number; alerts: NewSourceAlert
           <tbody>
             {alerts.map((a) => (
               <tr key={a.id}>
-                <WhenAndToken alert={a} />
+                <WhenAndToken alert={a} onOpen={setOpenId} />
                 <td>{newSourceText(a)}</td>
                 <td className="mono">{a.ip ?? "—"}</td>
                 <td className="mono client">{a.user_agent ?? "—"}</td>
@@ -179,15 +182,23 @@ function NewSources({ tokens, alerts }: { tokens: number; alerts: NewSourceAlert
   );
 }
 
-/** An alert's first two cells: when, and which token (name and hint). */
-function WhenAndToken({ alert }: { alert: Pick<NewSourceAlert, "at" | "name" | "hint"> }) {
+/** An alert's first two cells: when, and which token (name and hint); with `onOpen`, the
+ *  name opens the token's details, to revoke or rotate it from there. */
+function WhenAndToken({ alert, onOpen }: { alert: Pick<NewSourceAlert, "at" | "name" | "hint" | "token">; onOpen?: (id: number) => void }) {
   return (
     <>
       <td>
         <RelativeTime value={alert.at} />
       </td>
       <td>
-        {alert.name} <span className="mono muted small">{alert.hint}</span>
+        {onOpen ? (
+          <button type="button" className="link-button token-name" onClick={() => onOpen(alert.token)}>
+            {alert.name}
+          </button>
+        ) : (
+          alert.name
+        )}{" "}
+        <span className="mono muted small">{alert.hint}</span>
       </td>
     </>
   );
