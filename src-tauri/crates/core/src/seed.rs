@@ -94,6 +94,8 @@ impl Tessera {
                 .collect();
             store::tokens::insert_many(&mut tx, made.iter().map(SeedToken::row).collect()).await?;
         }
+        // As creating them would: company tokens alert on new sources.
+        store::tokens::alert_company_tokens_from(&mut tx, first_token).await?;
         let token_count = i64::from(tokens).max(1);
         let agents: Vec<Arc<str>> = AGENTS.iter().map(|a| Arc::from(*a)).collect();
         let mut left = events;
@@ -304,6 +306,13 @@ mod tests {
         assert!(tokens
             .iter()
             .any(|k| k.last_used_ip.is_some() && k.use_count > 0));
+        // As created ones: company tokens alert on new sources, the others do not.
+        assert!(tokens
+            .iter()
+            .any(|k| k.kind == crate::token::TokenKind::Company));
+        assert!(tokens
+            .iter()
+            .all(|k| k.alert_new_sources == (k.kind == crate::token::TokenKind::Company)));
         let mut events = 0;
         for k in &tokens {
             events += t.token_usage(&op, k.id, 10_000).await.expect("usage").len();

@@ -368,6 +368,20 @@ pub async fn set_alert_new_sources(db: &mut impl Db, id: TokenId, enabled: bool)
     Ok(())
 }
 
+/// Turn new-source alerts on for the company tokens numbered from `first` (`tessera dev
+/// seed`, which inserts tokens without going through creation).
+pub async fn alert_company_tokens_from(db: &mut impl Db, first: i64) -> Result<()> {
+    on!(db, c => sqlx::query(
+        "UPDATE tokens SET alert_new_sources = $1 WHERE kind = 'company' AND id >= $2 AND NOT honeytoken",
+    )
+    .bind(true)
+    .bind(first)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 pub async fn mark_honeytoken(db: &mut impl Db, id: TokenId) -> Result<()> {
     on!(db, c => sqlx::query("UPDATE tokens SET honeytoken = $1 WHERE id = $2")
         .bind(true)
