@@ -975,6 +975,28 @@ impl Window {
         self.create_token_as(name, scope, false).await
     }
 
+    /// Revoke the token open in the details panel `details`: its Revoke, then the
+    /// confirmation's (screenshot `shot` of the confirmation, if named), until the panel shows
+    /// it as Revoked.
+    pub async fn revoke_in_details(&self, details: &str, shot: Option<&str>) -> Res<()> {
+        self.click(&button(details, "Revoke"), "the details panel's Revoke")
+            .await?;
+        let confirm = "//*[@role='alertdialog']";
+        self.find(confirm, "the revoke confirmation").await?;
+        if let Some(name) = shot {
+            self.shot(name).await?;
+        }
+        self.click(&button(confirm, "Revoke"), "the confirmation's Revoke")
+            .await?;
+        self.wait_gone(confirm, "the revoke confirmation").await?;
+        self.find(
+            &format!("{details}//*[contains(@class,'badge')][normalize-space()='Revoked']"),
+            "the details panel showing the token as Revoked",
+        )
+        .await?;
+        Ok(())
+    }
+
     /// [`Window::create_personal_token`], ticking "Honeytoken" first when `honeytoken`.
     pub async fn create_token_as(
         &self,

@@ -443,17 +443,7 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     let details = dialog("dialog", "deploy-watch");
-    w.click(&button(&details, "Revoke"), "the details panel's Revoke")
-        .await?;
-    let confirm = "//*[@role='alertdialog']";
-    w.click(&button(confirm, "Revoke"), "the confirmation's Revoke")
-        .await?;
-    w.wait_gone(confirm, "the revoke confirmation").await?;
-    w.find(
-        &format!("{details}//*[contains(@class,'badge')][normalize-space()='Revoked']"),
-        "deploy-watch shown as Revoked",
-    )
-    .await?;
+    w.revoke_in_details(&details, None).await?;
     let (code, body) = curl_bearer_as(&ca, &watched, &s.me_url(), Some("sqlmap/1.8"))?;
     if code != 401 {
         return Err(format!(

@@ -234,19 +234,8 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     )
     .await?;
     w.shot("details").await?;
-    w.click(&button(&details, "Revoke"), "the details panel's Revoke")
+    w.revoke_in_details(&details, Some("revoke-confirm"))
         .await?;
-    let confirm = "//*[@role='alertdialog']";
-    w.find(confirm, "the revoke confirmation").await?;
-    w.shot("revoke-confirm").await?;
-    w.click(&button(confirm, "Revoke"), "the confirmation's Revoke")
-        .await?;
-    w.wait_gone(confirm, "the revoke confirmation").await?;
-    w.find(
-        &format!("{details}//*[contains(@class,'badge')][normalize-space()='Revoked']"),
-        "the details panel showing the token as Revoked",
-    )
-    .await?;
     w.shot("revoked").await?;
 
     let (code, body) = curl_bearer(&ca, &token, &me_url)?;

@@ -877,10 +877,7 @@ impl Live<'_> {
                     .expect("rotate");
                 if op.id == "tokenRotation" {
                     // The old token used after the rotation: a source to list.
-                    let me = env.get("/v1/me", &t.token).await;
-                    assert_eq!(me.status(), reqwest::StatusCode::OK);
-                    env.usage_until(t.info.id, 10, |rows| !rows.is_empty())
-                        .await;
+                    env.use_once(&t).await;
                 }
                 let v = self.send_admin(op, at(&t.info.id.0.to_string()), fx).await;
                 if op.id == "tokenRotation" {
@@ -973,10 +970,7 @@ impl Live<'_> {
             }
             "tokenSources" => {
                 // A use of the admin token, flushed: its network and client are known.
-                let me = env.get("/v1/me", &fx.admin.token).await;
-                assert_eq!(me.status(), reqwest::StatusCode::OK);
-                env.usage_until(fx.admin.info.id, 10, |rows| !rows.is_empty())
-                    .await;
+                env.use_once(&fx.admin).await;
                 let v = self.send_admin(op, at(&admin_id), fx).await;
                 let kinds: Vec<&str> = v["items"]
                     .as_array()
@@ -989,10 +983,7 @@ impl Live<'_> {
             }
             "tokenUsage" => {
                 // A use of the admin token, then wait for the usage writer to flush it.
-                let me = env.get("/v1/me", &fx.admin.token).await;
-                assert_eq!(me.status(), reqwest::StatusCode::OK);
-                env.usage_until(fx.admin.info.id, 10, |rows| !rows.is_empty())
-                    .await;
+                env.use_once(&fx.admin).await;
                 let v = self.send_admin(op, at(&admin_id), fx).await;
                 assert!(v["items"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
             }

@@ -180,17 +180,10 @@ impl Tessera {
     /// per person: the newest alert announced), writing only when there is something new.
     pub async fn take_honeytoken_notices(&self, actor: &Actor) -> Result<Vec<HoneytokenAlert>> {
         let alerts = self.honeytoken_alerts(actor).await?;
-        let key = format!("notice:{}:honeytoken", actor.label());
-        let seen: i64 = meta::get(&mut self.reader().await?, &key)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let seen = self.announced_up_to(actor, "honeytoken").await?;
         let fresh: Vec<HoneytokenAlert> = alerts.into_iter().filter(|a| a.id > seen).collect();
         if let Some(newest) = fresh.iter().map(|a| a.id).max() {
-            let mut tx = self.store.begin().await?;
-            meta::set(&mut tx, &key, &newest.to_string()).await?;
-            // A notice mark changes no verification decision: the cache stays.
-            tx.commit().await?;
+            self.mark_announced(actor, "honeytoken", newest).await?;
         }
         Ok(fresh)
     }

@@ -274,6 +274,31 @@ impl Tessera {
     }
 
     /// Commit a write transaction and invalidate cached verification rows.
+    /// The newest audit entry of this kind (`honeytoken`, `new_source`) already announced to
+    /// this person on the desktop; 0 when none was.
+    pub(crate) async fn announced_up_to(&self, actor: &Actor, what: &str) -> Result<i64> {
+        let key = format!("notice:{}:{what}", actor.label());
+        Ok(meta::get(&mut self.reader().await?, &key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Mark this person's notices of this kind announced up to audit entry `newest`.
+    pub(crate) async fn mark_announced(
+        &self,
+        actor: &Actor,
+        what: &str,
+        newest: i64,
+    ) -> Result<()> {
+        let key = format!("notice:{}:{what}", actor.label());
+        let mut tx = self.store.begin().await?;
+        meta::set(&mut tx, &key, &newest.to_string()).await?;
+        // A notice mark changes no verification decision: the cache stays.
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(crate) async fn commit(&self, tx: store::Tx) -> Result<()> {
         tx.commit().await?;
         self.cache.bump();

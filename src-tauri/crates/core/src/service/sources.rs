@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::model::{Role, TokenId};
 use crate::store::audit::AuditFilter;
 use crate::store::usage::UseEvent;
-use crate::store::{self, meta, Tx};
+use crate::store::{self, Tx};
 use crate::token::TokenKind;
 
 pub const NETWORK: &str = "network";
@@ -355,11 +355,7 @@ impl Tessera {
     /// tokens they own, and on company tokens for those who manage them. Marks them announced
     /// (one mark per person: the newest entry announced).
     pub async fn take_new_source_notices(&self, actor: &Actor) -> Result<Vec<NewSourceAlert>> {
-        let key = format!("notice:{}:new_source", actor.label());
-        let seen: i64 = meta::get(&mut self.reader().await?, &key)
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let seen = self.announced_up_to(actor, "new_source").await?;
         let entries = self.recent_new_sources().await?;
         let Some(newest) = entries.iter().map(|e| e.id).max().filter(|n| *n > seen) else {
             return Ok(Vec::new());
@@ -369,10 +365,7 @@ impl Tessera {
             .filter(|e| e.id > seen && concerns(e, actor, false))
             .map(NewSourceAlert::from_entry)
             .collect();
-        let mut tx = self.store.begin().await?;
-        meta::set(&mut tx, &key, &newest.to_string()).await?;
-        // A notice mark changes no verification decision: the cache stays.
-        tx.commit().await?;
+        self.mark_announced(actor, "new_source", newest).await?;
         Ok(out)
     }
 

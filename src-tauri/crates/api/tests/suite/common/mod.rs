@@ -184,6 +184,14 @@ impl Env {
         }
     }
 
+    /// One accepted `GET /v1/me` with `t`, once the usage writer has recorded it.
+    pub async fn use_once(&self, t: &CreatedToken) {
+        let me = self.get("/v1/me", &t.token).await;
+        assert_eq!(me.status(), reqwest::StatusCode::OK);
+        self.usage_until(t.info.id, 10, |rows| !rows.is_empty())
+            .await;
+    }
+
     /// [`Env::usage_until`] the rows count `uses` presentations in all.
     pub async fn usage_counting(&self, id: TokenId, limit: u32, uses: i64) -> Vec<UsageEntry> {
         self.usage_until(id, limit, |rows| {
