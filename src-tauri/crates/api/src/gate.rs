@@ -15,7 +15,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::Email;
 use tessera_core::store::usage::UseEvent;
-use tessera_core::token::TokenKind;
 use tessera_core::verify::{unix_now, Reason, VerifiedToken};
 use tessera_core::{Actor, Tessera};
 use time::OffsetDateTime;
@@ -39,7 +38,7 @@ impl Caller {
     /// change applies at once), or the company for a company token, in either case narrowed
     /// to this token's own scopes, expiry, networks and rate limit.
     pub async fn actor(&self, tessera: &Tessera) -> ApiResult<Actor> {
-        if self.token.kind == TokenKind::Company {
+        if self.token.kind.company_owned() {
             return Ok(Actor::via_token(&self.token, None));
         }
         let inactive = || {

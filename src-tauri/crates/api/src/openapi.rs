@@ -8,6 +8,7 @@ use schemars::transform::transform_subschemas;
 use schemars::Schema;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
+use tessera_core::token::TokenKind;
 use tessera_core::TokenInfo;
 
 use crate::catalog::{Access, ROUTES};
@@ -114,7 +115,8 @@ fn schemas() -> Value {
     let string = json!({"type": "string"});
     let strings = json!({"type": "array", "items": {"type": "string"}});
     let date = json!({"type": "string", "format": "date-time", "nullable": true});
-    let kind = json!({"type": "string", "enum": ["user", "personal", "company"]});
+    let kinds: Vec<&str> = TokenKind::ALL.iter().map(|k| k.as_str()).collect();
+    let kind = json!({"type": "string", "enum": kinds});
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     // A page of a list, and the cursor for the next one (null at the end).
     let page = |item: &str| {
@@ -195,7 +197,7 @@ fn schemas() -> Value {
                 "reason": {"type": "string", "description": "accepted, or the rule that refused the token"},
                 "message": string,
                 "token_id": {"type": "integer", "nullable": true, "description": "Null when the token is not one Tessera knows"},
-                "kind": {"type": "string", "nullable": true, "enum": ["user", "personal", "company", null]},
+                "kind": {"type": "string", "nullable": true, "enum": ["user", "personal", "company", "access", null]},
                 "owner": {"$ref": "#/components/schemas/Owner"},
                 "scopes": strings, "expires_at": date
             }

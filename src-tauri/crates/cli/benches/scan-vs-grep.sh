@@ -7,7 +7,7 @@
 # lines with a token-shaped string every ~64 KiB (100 distinct ones, so the scanner's look-ups
 # are few and the figure is about reading and matching), then times, in alternating order (ABBA
 # per round, default 3 rounds, page cache warm from a first pass of each), `grep -rEo
-# 'tsr_[upc]_[0-9A-Za-z]{36}' DIR` and `tessera scan DIR --json` (release build, an initialised
+# 'tsr_[upcas]_[0-9A-Za-z]{36}' DIR` and `tessera scan DIR --json` (release build, an initialised
 # data dir of its own). Both print every match into a pipe. The figure is the
 # median over rounds of grep's time / tessera's time: tessera's speed as a fraction of grep's
 # (the target is at least 0.5). Needs python3 to write the files. Removes everything at the end.
@@ -58,7 +58,7 @@ du -sh "$work/files" >&2
 export TESSERA_DATA_DIR="$work/data" TESSERA_KEYSTORE=file TESSERA_PASSWORD="bench bench bench bench"
 "$tessera" init --company Bench --admin-email bench@example.com --admin-name Bench >/dev/null 2>&1
 
-pattern='tsr_[upc]_[0-9A-Za-z]{36}'
+pattern='tsr_[upcas]_[0-9A-Za-z]{36}'
 # Both write every match into a pipe: GNU grep stops at the first match when its output is
 # /dev/null itself, which would time nothing.
 run_grep() { grep -rEo "$pattern" "$work/files" | wc -l >/dev/null; }

@@ -45,12 +45,13 @@ impl TokenLimits {
         }
     }
 
-    /// How the audit log names the token: `company token NAME (HINT)`, or `token NAME (HINT)`.
+    /// How the audit log names the token: `company token NAME (HINT)`, `access token of OAuth
+    /// client NAME (HINT)`, or `token NAME (HINT)`.
     pub fn label(&self) -> String {
-        let what = if self.kind == TokenKind::Company {
-            "company token"
-        } else {
-            "token"
+        let what = match self.kind {
+            TokenKind::Company => "company token",
+            TokenKind::Access => "access token of OAuth client",
+            TokenKind::User | TokenKind::Personal => "token",
         };
         format!("{what} {} ({})", self.name, self.hint)
     }

@@ -33,6 +33,13 @@ pub enum Field {
     /// A token presented to be checked (verify, copy).
     Token,
     Ip,
+    // OAuth clients.
+    /// The lifetime of the access tokens a client gets.
+    TokenTtl,
+    /// One of a client's secrets.
+    Secret,
+    /// An OAuth client (its number or `client_id`).
+    Client,
     // People.
     Email,
     Role,
@@ -81,6 +88,9 @@ impl Field {
             Self::Grace => "grace",
             Self::Token => "token",
             Self::Ip => "ip",
+            Self::TokenTtl => "token_ttl",
+            Self::Secret => "secret",
+            Self::Client => "client",
             Self::Email => "email",
             Self::Role => "role",
             Self::Password => "password",
@@ -122,6 +132,9 @@ impl Field {
         Self::Grace,
         Self::Token,
         Self::Ip,
+        Self::TokenTtl,
+        Self::Secret,
+        Self::Client,
         Self::Email,
         Self::Role,
         Self::Password,

@@ -32,23 +32,39 @@ pub enum TokenKind {
     Personal,
     /// Owned by the company (a service account), not a person.
     Company,
+    /// A short-lived OAuth 2.0 access token issued to a registered client
+    /// ([`crate::service::Tessera::issue_access_token`]); company-owned.
+    Access,
 }
 
 impl TokenKind {
-    pub const ALL: [TokenKind; 3] = [TokenKind::User, TokenKind::Personal, TokenKind::Company];
+    pub const ALL: [TokenKind; 4] = [
+        TokenKind::User,
+        TokenKind::Personal,
+        TokenKind::Company,
+        TokenKind::Access,
+    ];
+
+    /// Whether the company owns it (a company token, or an OAuth client's access token):
+    /// no person's role bounds it; it acts with at most a VRM admin's rights.
+    pub fn company_owned(self) -> bool {
+        matches!(self, Self::Company | Self::Access)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Personal => "personal",
             Self::Company => "company",
+            Self::Access => "access",
         }
     }
-    fn letter(self) -> char {
+    fn letter(self) -> u8 {
         match self {
-            Self::User => 'u',
-            Self::Personal => 'p',
-            Self::Company => 'c',
+            Self::User => b'u',
+            Self::Personal => b'p',
+            Self::Company => b'c',
+            Self::Access => b'a',
         }
     }
     fn from_letter(c: u8) -> Option<Self> {
@@ -56,6 +72,7 @@ impl TokenKind {
             b'u' => Some(Self::User),
             b'p' => Some(Self::Personal),
             b'c' => Some(Self::Company),
+            b'a' => Some(Self::Access),
             _ => None,
         }
     }
@@ -68,10 +85,11 @@ impl std::str::FromStr for TokenKind {
             "user" => Ok(Self::User),
             "personal" => Ok(Self::Personal),
             "company" => Ok(Self::Company),
+            "access" => Ok(Self::Access),
             _ => Err(Error::invalid(
                 Field::Kind,
                 format!(
-                    "unknown token kind '{}'; use user, personal or company",
+                    "unknown token kind '{}'; use user, personal, company or access",
                     crate::text::clip(s)
                 ),
             )),
@@ -99,29 +117,7 @@ impl fmt::Debug for TokenSecret {
 impl TokenSecret {
     /// A new random token of this kind.
     pub fn generate(kind: TokenKind) -> Self {
-        let mut s = String::with_capacity(TOKEN_LEN);
-        s.push_str(PREFIX);
-        s.push(kind.letter());
-        s.push('_');
-        // Rejection sampling over bytes keeps every character uniform (248 = 4 * 62).
-        let mut buf = [0u8; 64];
-        let mut filled = 0;
-        while filled < BODY_LEN {
-            rand::fill(&mut buf[..]);
-            for &b in buf.iter() {
-                if filled == BODY_LEN {
-                    break;
-                }
-                if b < 248 {
-                    s.push(ALPHABET[(b % 62) as usize] as char);
-                    filled += 1;
-                }
-            }
-        }
-        buf.fill(0);
-        let check = checksum(s.as_bytes());
-        s.extend(check.iter().map(|&c| c as char));
-        Self(Zeroizing::new(s))
+        Self(generate_with(kind.letter()))
     }
 
     /// Parse a presented string: right length, prefix, kind, alphabet and checksum.
@@ -141,6 +137,75 @@ impl TokenSecret {
     }
 
     /// A short display hint: the prefix with kind and the last 4 characters.
+    pub fn hint(&self) -> String {
+        let s: &str = &self.0;
+        format!("{}…{}", &s[..PREFIX.len() + 2], &s[s.len() - 4..])
+    }
+}
+
+/// `tsr_`, the letter, `_`, 30 random base62 characters and the checksum.
+fn generate_with(letter: u8) -> Zeroizing<String> {
+    let mut s = String::with_capacity(TOKEN_LEN);
+    s.push_str(PREFIX);
+    s.push(char::from(letter));
+    s.push('_');
+    // Rejection sampling over bytes keeps every character uniform (248 = 4 * 62).
+    let mut buf = [0u8; 64];
+    let mut filled = 0;
+    while filled < BODY_LEN {
+        rand::fill(&mut buf[..]);
+        for &b in buf.iter() {
+            if filled == BODY_LEN {
+                break;
+            }
+            if b < 248 {
+                s.push(ALPHABET[(b % 62) as usize] as char);
+                filled += 1;
+            }
+        }
+    }
+    buf.fill(0);
+    let check = checksum(s.as_bytes());
+    s.extend(check.iter().map(|&c| c as char));
+    Zeroizing::new(s)
+}
+
+/// The letter of an OAuth client secret: `tsr_s_`. The same shape and checksum as a token,
+/// so secret scanners and the fields that refuse tokens catch a pasted secret too; it is
+/// never accepted as a bearer token.
+const SECRET_LETTER: u8 = b's';
+
+/// An OAuth client's secret. Like [`TokenSecret`], its `Debug` never shows it and only its
+/// keyed hash is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(Zeroizing<String>);
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientSecret({}…)", self.hint())
+    }
+}
+
+impl ClientSecret {
+    pub fn generate() -> Self {
+        Self(generate_with(SECRET_LETTER))
+    }
+
+    /// Parse a presented secret: length, `tsr_s_`, alphabet and checksum.
+    pub fn parse(input: &str) -> Result<Self, Malformed> {
+        let s = shaped(input, |c| c == SECRET_LETTER)?;
+        if !checksum_ok(s) {
+            return Err(Malformed);
+        }
+        Ok(Self(Zeroizing::new(s.to_owned())))
+    }
+
+    /// The plaintext, for the one reply to create or rotate, and for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `tsr_s_…` and the last 4 characters.
     pub fn hint(&self) -> String {
         let s: &str = &self.0;
         format!("{}…{}", &s[..PREFIX.len() + 2], &s[s.len() - 4..])
@@ -173,6 +238,11 @@ const IN_ALPHABET: [bool; 256] = {
 /// ([`checksum_ok`]) only before a database look-up: a string whose hash is already cached
 /// is a stored token, so its checksum was right.
 pub(crate) fn well_shaped(input: &str) -> Result<&str, Malformed> {
+    shaped(input, |c| TokenKind::from_letter(c).is_some())
+}
+
+/// [`well_shaped`] for any letter `letter_ok` accepts.
+fn shaped(input: &str, letter_ok: impl Fn(u8) -> bool) -> Result<&str, Malformed> {
     // A string of exactly the right length cannot become a token by trimming.
     let s = if input.len() == TOKEN_LEN {
         input
@@ -183,7 +253,7 @@ pub(crate) fn well_shaped(input: &str) -> Result<&str, Malformed> {
     if b.len() != TOKEN_LEN || !s.starts_with(PREFIX) {
         return Err(Malformed);
     }
-    if TokenKind::from_letter(b[PREFIX.len()]).is_none() || b[PREFIX.len() + 1] != b'_' {
+    if !letter_ok(b[PREFIX.len()]) || b[PREFIX.len() + 1] != b'_' {
         return Err(Malformed);
     }
     // No early exit: a fixed-length loop without branches is quicker than stopping early.
@@ -225,7 +295,8 @@ pub fn looks_like_token(s: &str) -> bool {
     TokenSecret::parse(s).is_ok()
 }
 
-/// Whether the text holds anything of a token's shape anywhere in it (`tsr_`, a kind letter,
+/// Whether the text holds anything of a token's shape anywhere in it (`tsr_`, a kind letter
+/// or `s` for a client secret,
 /// `_`, then 36 base62 characters), checksum or not: a mistyped copy of a token is still
 /// mostly secret. Used to keep tokens out of names, descriptions and the audit log.
 pub fn contains_token_pattern(text: &str) -> bool {
@@ -245,7 +316,7 @@ pub fn token_shapes_in(b: &[u8]) -> impl Iterator<Item = (usize, &str)> {
     memchr::memmem::find_iter(b, PREFIX.as_bytes()).filter_map(move |i| {
         let rest = &b[i + PREFIX.len()..];
         let shaped = rest.len() >= body + 2
-            && TokenKind::from_letter(rest[0]).is_some()
+            && (TokenKind::from_letter(rest[0]).is_some() || rest[0] == SECRET_LETTER)
             && rest[1] == b'_'
             && rest[2..2 + body]
                 .iter()
@@ -262,7 +333,7 @@ pub fn token_shapes_in(b: &[u8]) -> impl Iterator<Item = (usize, &str)> {
 /// for a Tessera token: the same shape [`token_shapes`] finds, wherever it stands (a token
 /// glued to other text, `key%3Dtsr_...` or `"\ntsr_..."`, is still a token). The README
 /// shows it; a test checks both find the same strings.
-pub const TOKEN_REGEX: &str = r"tsr_[upc]_[0-9A-Za-z]{36}";
+pub const TOKEN_REGEX: &str = r"tsr_[upcas]_[0-9A-Za-z]{36}";
 
 #[cfg(test)]
 mod tests {
@@ -353,8 +424,26 @@ mod tests {
             assert_eq!(t.expose().len(), TOKEN_LEN);
             let parsed = TokenSecret::parse(t.expose()).expect("parses");
             assert_eq!(parsed.kind(), kind);
-            assert!(t.expose().starts_with(&format!("tsr_{}_", kind.letter())));
+            assert!(t
+                .expose()
+                .starts_with(&format!("tsr_{}_", char::from(kind.letter()))));
         }
+    }
+
+    #[test]
+    fn client_secrets_are_their_own_shape_and_never_tokens() {
+        let c = ClientSecret::generate();
+        assert!(c.expose().starts_with("tsr_s_"));
+        assert_eq!(ClientSecret::parse(c.expose()), Ok(c.clone()));
+        assert!(TokenSecret::parse(c.expose()).is_err());
+        assert!(contains_token_pattern(&format!("secret={}", c.expose())));
+        let t = TokenSecret::generate(TokenKind::Access);
+        assert!(ClientSecret::parse(t.expose()).is_err());
+        let mut typo = c.expose().to_owned();
+        typo.pop();
+        typo.push(if c.expose().ends_with('A') { 'B' } else { 'A' });
+        assert!(ClientSecret::parse(&typo).is_err());
+        assert!(!format!("{c:?}").contains(&c.expose()[6..30]));
     }
 
     #[test]

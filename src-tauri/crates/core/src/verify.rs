@@ -94,6 +94,8 @@ pub struct VerifiedToken {
     pub networks: Networks,
     #[serde(skip)]
     pub idle_days: Option<u32>,
+    /// An access token's OAuth client (its public `client_id`).
+    pub client: Option<String>,
 }
 
 /// The answer to one presentation.
@@ -156,8 +158,8 @@ impl Prepared {
         let owner_role: Option<Role> = row.owner_role.as_deref().and_then(|r| r.parse().ok());
         let stored: Scopes = crate::model::scopes_from_text(&row.scopes);
         let scopes: Scopes = match (kind, owner_role) {
-            // A company token acts with at most a VRM admin's rights, whatever it holds.
-            (TokenKind::Company, _) => stored
+            // A company-owned token acts with at most a VRM admin's rights, whatever it holds.
+            (TokenKind::Company | TokenKind::Access, _) => stored
                 .into_iter()
                 .filter(crate::authority::company_may_hold)
                 .collect(),
@@ -184,6 +186,7 @@ impl Prepared {
             rate_limit: u32::try_from(row.rate_limit).unwrap_or(1),
             networks: Networks::from_text(&row.allowed_networks),
             idle_days: row.idle_days.and_then(|d| u32::try_from(d).ok()),
+            client: row.oauth_client_id.clone(),
         };
         Self {
             token: Arc::new(token),
@@ -196,7 +199,7 @@ impl Prepared {
             idle_until: row
                 .idle_days
                 .map(|d| row.idle_anchor_at.saturating_add(d.saturating_mul(86_400))),
-            owner_active: kind == TokenKind::Company || row.owner_active == Some(true),
+            owner_active: kind.company_owned() || row.owner_active == Some(true),
             rotation: row
                 .rotation_until()
                 .map(|until| (until, row.rotated_to.unwrap_or(0))),
@@ -348,7 +351,9 @@ impl Prepared {
             _ => Check::new("idle_expiry", true, "no idle expiry"),
         });
         out.push(match (&t.owner, t.kind) {
-            (_, TokenKind::Company) => Check::new("owner_active", true, "company token: no owner"),
+            (_, k) if k.company_owned() => {
+                Check::new("owner_active", true, "company-owned: no owner")
+            }
             (Some(o), _) if self.owner_active => {
                 Check::new("owner_active", true, format!("{} is active", o.email))
             }

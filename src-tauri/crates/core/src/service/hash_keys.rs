@@ -364,6 +364,19 @@ impl Tessera {
                 ),
             ));
         }
+        // An OAuth client secret hashed with it would stop authenticating without a word.
+        let secrets =
+            store::clients::secrets_hashed_with(&mut self.reader().await?, i64::from(id)).await?;
+        if !secrets.is_empty() && !revoke_them {
+            return Err(Error::conflict(
+                None,
+                format!(
+                    "key {id} still checks {} OAuth client secret{}; give those clients new secrets (tessera client rotate-secret) and retire the old ones first, or retire with --revoke-them",
+                    secrets.len(),
+                    if secrets.len() == 1 { "" } else { "s" },
+                ),
+            ));
+        }
         let reason = format!("key {id} retired");
         for t in &live {
             self.change_status(actor, *t, StatusAction::Revoke, Some(&reason))
@@ -372,13 +385,14 @@ impl Tessera {
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         store::token_keys::retire(&mut tx, i64::from(id), now).await?;
+        store::clients::retire_secrets_by_id(&mut tx, &secrets, now).await?;
         store::audit::append(
             &mut tx,
             now,
             &actor.label(),
             "key.retire",
             &format!("key:{id}"),
-            &json!({"revoked": live.len()}),
+            &json!({"revoked": live.len(), "client_secrets_retired": secrets.len()}),
         )
         .await?;
         self.commit(tx).await?;

@@ -10,6 +10,7 @@
 //! regenerate), `verification` (verifying presented tokens, recording and pruning usage) and
 //! `reports` (dashboard, usage reports, expiry notices, the audit log).
 
+mod clients;
 mod explain;
 mod hash_keys;
 mod honeytokens;
@@ -23,6 +24,10 @@ mod tokens;
 mod users;
 mod verification;
 
+pub use clients::{
+    parse_token_ttl, ClientAction, ClientInfo, ClientSecretInfo, ClientStatus, ClientWithSecret,
+    GrantRefused, Introspected, Introspector, IssuedToken, NewClient,
+};
 pub use explain::{Explanation, Presented};
 pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
 pub use honeytokens::{HoneytokenAlert, HoneytokenUse};

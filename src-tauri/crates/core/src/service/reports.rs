@@ -231,8 +231,7 @@ impl Tessera {
             for t in self.list_tokens(actor, &filter).await? {
                 let mine = match actor {
                     Actor::User(u) => {
-                        t.owner.as_ref().map(|o| o.id) == Some(u.id)
-                            || t.kind == crate::token::TokenKind::Company
+                        t.owner.as_ref().map(|o| o.id) == Some(u.id) || t.kind.company_owned()
                     }
                     _ => true,
                 };

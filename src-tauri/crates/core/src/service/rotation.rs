@@ -132,6 +132,14 @@ impl Tessera {
                 ),
             ));
         }
+        if row.kind == TokenKind::Access.as_str() {
+            return Err(Error::invalid(
+                Field::Id,
+                format!(
+                    "token {id} is an OAuth access token; its client gets a new one from POST /oauth/token (rotate the client's secret instead)"
+                ),
+            ));
+        }
         let info = TokenInfo::from_row(row.clone(), OffsetDateTime::now_utc());
         match info.status {
             TokenStatus::Active => {}

@@ -206,7 +206,10 @@ impl NewSourceAlert {
 
 /// Who an alert concerns: the token's owner, and for a company token those who manage them.
 fn concerns(entry: &store::audit::AuditEntry, actor: &Actor, everything: bool) -> bool {
-    let company = entry.details["token_kind"].as_str() == Some(TokenKind::Company.as_str());
+    let company = entry.details["token_kind"]
+        .as_str()
+        .and_then(|k| k.parse::<TokenKind>().ok())
+        .is_some_and(TokenKind::company_owned);
     let owner = entry.details["owner_id"].as_i64();
     let me = actor.person().map(|u| u.id.0);
     if owner.is_some() && owner == me {

@@ -341,6 +341,12 @@ impl Tessera {
 
         // Whose token, and may the actor make it?
         let owner: Option<User> = match req.kind {
+            TokenKind::Access => {
+                return Err(Error::invalid(
+                    Field::Kind,
+                    "access tokens are issued to registered OAuth clients by POST /oauth/token; register a client (tessera client create, or Company tokens > OAuth clients in the app)",
+                ))
+            }
             TokenKind::Company => {
                 if req.owner.is_some() {
                     return Err(Error::invalid(
@@ -500,7 +506,7 @@ impl Tessera {
                     )));
                 }
             }
-            TokenKind::Company => {}
+            TokenKind::Company | TokenKind::Access => {}
         }
         if store::tokens::live_name_taken(&mut tx, req.kind == TokenKind::Company, owner_id, &name)
             .await?
@@ -645,7 +651,9 @@ impl Tessera {
             Some(_) if row.honeytoken => false,
             Some(role) => {
                 (row.owner_id.is_some() && row.owner_id == actor.user_id().map(|u| u.0))
-                    || (row.kind == "company" && role.manages_company_tokens())
+                    || (row.owner_id.is_none()
+                        && matches!(row.kind.as_str(), "company" | "access")
+                        && role.manages_company_tokens())
             }
         }
     }
@@ -791,7 +799,7 @@ impl Tessera {
                 ))
             }
             (StatusAction::Activate, _) => {
-                if row.kind != "company" && row.owner_active != Some(true) {
+                if row.owner_id.is_some() && row.owner_active != Some(true) {
                     return Err(Error::invalid(
                         None,
                         format!("the owner of token {id} is deactivated"),

@@ -17,6 +17,7 @@
 //! Business rules live in [`crate::service`]; these modules only read and write rows.
 
 pub mod audit;
+pub mod clients;
 pub mod company;
 pub mod instances;
 pub mod meta;
@@ -247,17 +248,36 @@ impl Store {
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         let shown = path.display().to_string();
+        // Migrations run on a connection of their own with foreign keys off, as SQLite's
+        // procedure for rebuilding a table (to change a CHECK) requires: dropping the old
+        // table must not cascade to the rows that refer to it. They are checked afterwards.
+        let migrating = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone().foreign_keys(false))
+            .await
+            .map_err(|e| open_error(&shown, e))?;
+        {
+            let mut c = migrating.acquire().await?;
+            check_schema_version(&mut *c, &SQLITE_MIGRATOR).await?;
+        }
+        migrate(&SQLITE_MIGRATOR, &migrating).await?;
+        let dangling = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&migrating)
+            .await?;
+        migrating.close().await;
+        if !dangling.is_empty() {
+            return Err(Error::state(format!(
+                "the database at {shown} has {} rows that refer to rows that do not exist (PRAGMA foreign_key_check); restore it from a backup",
+                dangling.len()
+            )));
+        }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
             .await
             .map_err(|e| open_error(&shown, e))?;
-        {
-            let mut c = write.acquire().await?;
-            check_schema_version(&mut *c, &SQLITE_MIGRATOR).await?;
-        }
-        migrate(&SQLITE_MIGRATOR, &write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(60))

@@ -56,6 +56,11 @@ pub struct TokenRow {
     pub honeytoken: bool,
     /// Alert (audit `token.new_source`) when it is accepted from a new network or client.
     pub alert_new_sources: bool,
+    /// An access token's OAuth client: its number and public `client_id`.
+    #[sqlx(default)]
+    pub oauth_client: Option<i64>,
+    #[sqlx(default)]
+    pub oauth_client_id: Option<String>,
 }
 
 impl TokenRow {
@@ -76,9 +81,9 @@ pub const SELECT: &str = "SELECT t.id, t.kind, t.owner_id, o.email AS owner_emai
     t.allowed_networks, t.rate_limit, t.status_changed_at, t.last_used_at, t.last_used_ip, \
     t.last_used_agent, t.use_count, t.refused_count, t.rotated_to, t.rotated_at, t.rotation_ends_at, \
     t.rotation_grace, s.first_used_at AS successor_first_used_at, s.hint AS successor_hint, t.honeytoken, \
-    t.alert_new_sources \
+    t.alert_new_sources, t.oauth_client, k.client_id AS oauth_client_id \
     FROM tokens t LEFT JOIN users o ON o.id = t.owner_id LEFT JOIN users c ON c.id = t.created_by \
-    LEFT JOIN tokens s ON s.id = t.rotated_to";
+    LEFT JOIN tokens s ON s.id = t.rotated_to LEFT JOIN oauth_clients k ON k.id = t.oauth_client";
 
 pub async fn find(db: &mut impl Db, id: TokenId) -> Result<Option<TokenRow>> {
     let sql = format!("{SELECT} WHERE t.id = $1");
@@ -503,7 +508,7 @@ where
         qb.push(" AND NOT t.honeytoken AND (t.owner_id = ")
             .push_bind(vis.owner.map(|u| u.0).unwrap_or(-1));
         if vis.company {
-            qb.push(" OR t.kind = 'company'");
+            qb.push(" OR t.owner_id IS NULL");
         }
         qb.push(")");
     }
@@ -521,8 +526,15 @@ where
     if let Some(o) = f.owner {
         qb.push(" AND t.owner_id = ").push_bind(o.0);
     }
-    if let Some(k) = &f.kind {
-        qb.push(" AND t.kind = ").push_bind(k.as_str());
+    match &f.kind {
+        Some(k) => {
+            qb.push(" AND t.kind = ").push_bind(k.as_str());
+        }
+        // OAuth access tokens are many and short-lived: listed under their client, and here
+        // only when asked for by kind.
+        None => {
+            qb.push(" AND t.kind <> 'access'");
+        }
     }
     let expired = "(t.expires_at IS NOT NULL AND t.expires_at <= {now}) OR (t.idle_days IS NOT NULL AND t.idle_anchor_at + t.idle_days * 86400 <= {now})"
         .replace("{now}", &now.to_string());

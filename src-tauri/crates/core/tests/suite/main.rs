@@ -2,6 +2,7 @@
 
 mod audit_chain;
 mod cache;
+mod clients;
 mod common;
 mod explain;
 mod new_sources;

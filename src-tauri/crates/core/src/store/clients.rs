@@ -1,0 +1,275 @@
+//! The `oauth_clients` and `oauth_client_secrets` tables ([`crate::service::clients`]), and
+//! the access tokens (`tokens` rows of kind `access`) each client was issued.
+
+use crate::error::Result;
+use crate::keys::TokenHash;
+use crate::model::{TokenId, UserId};
+use crate::store::{on, Db};
+
+/// A client as stored, with figures about its tokens.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClientRow {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub description: String,
+    pub scopes: String,
+    pub allowed_networks: String,
+    pub rate_limit: i64,
+    pub token_ttl: i64,
+    pub expires_at: Option<i64>,
+    pub status: String,
+    pub created_by_label: String,
+    pub created_at: i64,
+    pub status_changed_at: Option<i64>,
+    /// Access tokens issued since the `since` given to the query.
+    pub issued_recently: i64,
+    /// The last accepted use of any of its access tokens.
+    pub last_used_at: Option<i64>,
+}
+
+/// A secret as stored (its hash stays in the table).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SecretRow {
+    pub id: i64,
+    pub client: i64,
+    pub hint: String,
+    pub key_id: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub retired_at: Option<i64>,
+}
+
+const SELECT: &str = "SELECT c.id, c.client_id, c.name, c.description, c.scopes, c.allowed_networks, \
+    c.rate_limit, c.token_ttl, c.expires_at, c.status, c.created_by_label, c.created_at, c.status_changed_at, \
+    (SELECT COUNT(*) FROM tokens t WHERE t.oauth_client = c.id AND t.created_at > $1) AS issued_recently, \
+    (SELECT MAX(t.last_used_at) FROM tokens t WHERE t.oauth_client = c.id) AS last_used_at \
+    FROM oauth_clients c";
+
+/// Clients not deleted, by name.
+pub async fn list(db: &mut impl Db, since: i64) -> Result<Vec<ClientRow>> {
+    let sql = format!("{SELECT} WHERE c.status <> 'deleted' ORDER BY c.name, c.id");
+    Ok(on!(db, c => sqlx::query_as(&sql).bind(since).fetch_all(c).await?))
+}
+
+/// One client by number, unless deleted.
+pub async fn find(db: &mut impl Db, id: i64, since: i64) -> Result<Option<ClientRow>> {
+    let sql = format!("{SELECT} WHERE c.id = $2 AND c.status <> 'deleted'");
+    Ok(on!(db, c => sqlx::query_as(&sql).bind(since).bind(id).fetch_optional(c).await?))
+}
+
+/// One client by its public `client_id`, unless deleted.
+pub async fn find_by_client_id(
+    db: &mut impl Db,
+    client_id: &str,
+    since: i64,
+) -> Result<Option<ClientRow>> {
+    let sql = format!("{SELECT} WHERE c.client_id = $2 AND c.status <> 'deleted'");
+    Ok(on!(db, c => sqlx::query_as(&sql).bind(since).bind(client_id).fetch_optional(c).await?))
+}
+
+/// Whether a client not deleted has this name.
+pub async fn name_taken(db: &mut impl Db, name: &str) -> Result<bool> {
+    let row: Option<(i64,)> = on!(db, c => sqlx::query_as(
+        "SELECT id FROM oauth_clients WHERE name = $1 AND status <> 'deleted'",
+    )
+    .bind(name)
+    .fetch_optional(c)
+    .await?);
+    Ok(row.is_some())
+}
+
+pub struct NewClientRow<'a> {
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub scopes: &'a str,
+    pub allowed_networks: &'a str,
+    pub rate_limit: i64,
+    pub token_ttl: i64,
+    pub expires_at: Option<i64>,
+    pub created_by: Option<UserId>,
+    pub created_by_label: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert(db: &mut impl Db, r: NewClientRow<'_>) -> Result<i64> {
+    let (id,): (i64,) = on!(db, c => sqlx::query_as(
+        "INSERT INTO oauth_clients (client_id, name, description, scopes, allowed_networks, \
+         rate_limit, token_ttl, expires_at, status, created_by, created_by_label, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, $10, $11) RETURNING id",
+    )
+    .bind(r.client_id)
+    .bind(r.name)
+    .bind(r.description)
+    .bind(r.scopes)
+    .bind(r.allowed_networks)
+    .bind(r.rate_limit)
+    .bind(r.token_ttl)
+    .bind(r.expires_at)
+    .bind(r.created_by.map(|u| u.0))
+    .bind(r.created_by_label)
+    .bind(r.now)
+    .fetch_one(c)
+    .await?);
+    Ok(id)
+}
+
+/// Set the status (`active`, `disabled`, `deleted`); false when it was that already or the
+/// client is deleted.
+pub async fn set_status(db: &mut impl Db, id: i64, status: &str, now: i64) -> Result<bool> {
+    let n = on!(db, c => sqlx::query(
+        "UPDATE oauth_clients SET status = $1, status_changed_at = $2 \
+         WHERE id = $3 AND status <> $1 AND status <> 'deleted'",
+    )
+    .bind(status)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
+pub async fn insert_secret(
+    db: &mut impl Db,
+    client: i64,
+    hash: &TokenHash,
+    hint: &str,
+    key_id: i64,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = on!(db, c => sqlx::query_as(
+        "INSERT INTO oauth_client_secrets (client, hash, hint, key_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(client)
+    .bind(&hash.0[..])
+    .bind(hint)
+    .bind(key_id)
+    .bind(now)
+    .fetch_one(c)
+    .await?);
+    Ok(id)
+}
+
+/// A client's secrets, newest first; retired ones only when `retired`.
+pub async fn secrets(db: &mut impl Db, client: i64, retired: bool) -> Result<Vec<SecretRow>> {
+    let sql = if retired {
+        "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
+         FROM oauth_client_secrets WHERE client = $1 ORDER BY id DESC"
+    } else {
+        "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
+         FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL ORDER BY id DESC"
+    };
+    Ok(on!(db, c => sqlx::query_as(sql).bind(client).fetch_all(c).await?))
+}
+
+/// The valid (not retired) secret with this hash, if any.
+pub async fn secret_by_hash(db: &mut impl Db, hash: &TokenHash) -> Result<Option<SecretRow>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
+         FROM oauth_client_secrets WHERE hash = $1 AND retired_at IS NULL",
+    )
+    .bind(&hash.0[..])
+    .fetch_optional(c)
+    .await?))
+}
+
+/// Retire a secret of `client`; false when it is not one of its valid secrets.
+pub async fn retire_secret(db: &mut impl Db, client: i64, secret: i64, now: i64) -> Result<bool> {
+    let n = on!(db, c => sqlx::query(
+        "UPDATE oauth_client_secrets SET retired_at = $1 \
+         WHERE id = $2 AND client = $3 AND retired_at IS NULL",
+    )
+    .bind(now)
+    .bind(secret)
+    .bind(client)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
+/// Retire every valid secret of a client (on delete).
+pub async fn retire_all_secrets(db: &mut impl Db, client: i64, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query(
+        "UPDATE oauth_client_secrets SET retired_at = $1 WHERE client = $2 AND retired_at IS NULL",
+    )
+    .bind(now)
+    .bind(client)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
+pub async fn touch_secret(db: &mut impl Db, secret: i64, now: i64) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE oauth_client_secrets SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(secret)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Valid secrets hashed with key `key_id` (a key is not retired while they need it).
+pub async fn secrets_hashed_with(db: &mut impl Db, key_id: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = on!(db, c => sqlx::query_as(
+        "SELECT s.id FROM oauth_client_secrets s JOIN oauth_clients c ON c.id = s.client \
+         WHERE s.key_id = $1 AND s.retired_at IS NULL AND c.status <> 'deleted' ORDER BY s.id",
+    )
+    .bind(key_id)
+    .fetch_all(c)
+    .await?);
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+pub async fn retire_secrets_by_id(db: &mut impl Db, ids: &[i64], now: i64) -> Result<()> {
+    for id in ids {
+        on!(db, c => sqlx::query(
+            "UPDATE oauth_client_secrets SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL",
+        )
+        .bind(now)
+        .bind(*id)
+        .execute(c)
+        .await?
+        .rows_affected());
+    }
+    Ok(())
+}
+
+/// Mark a token row as issued to `client`.
+pub async fn set_token_client(db: &mut impl Db, token: TokenId, client: i64) -> Result<()> {
+    on!(db, c => sqlx::query("UPDATE tokens SET oauth_client = $1 WHERE id = $2")
+        .bind(client)
+        .bind(token.0)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// Revoke every live access token of a client; their ids.
+pub async fn revoke_tokens(db: &mut impl Db, client: i64, now: i64) -> Result<Vec<TokenId>> {
+    let rows: Vec<(i64,)> = on!(db, c => sqlx::query_as(
+        "UPDATE tokens SET status = 'revoked', status_changed_at = $1 \
+         WHERE oauth_client = $2 AND status <> 'revoked' RETURNING id",
+    )
+    .bind(now)
+    .bind(client)
+    .fetch_all(c)
+    .await?);
+    Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
+}
+
+/// The valid secrets of a client as `(id, key_id, hash)`, to compare a presented one with.
+pub async fn secret_hashes(db: &mut impl Db, client: i64) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT id, key_id, hash FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL",
+    )
+    .bind(client)
+    .fetch_all(c)
+    .await?))
+}
