@@ -13,6 +13,9 @@ pub enum Access {
     AnyToken,
     /// A valid token whose effective scopes include this one.
     Scope(&'static str),
+    /// An OAuth client's credentials (HTTP Basic or form fields), checked by the route itself
+    /// ([`crate::routes::oauth`]); introspection also takes a `tokens:verify` token.
+    Client,
 }
 
 /// One route of the API.
@@ -168,6 +171,35 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("GET", "/v1/policy", Access::AnyToken, "policy", "me", "The token policy: lifetimes, rate limits, idle expiry, query tokens, retention (changed by a signed-in admin, in the app or the CLI)"),
     spec("GET", "/v1/scopes", Access::AnyToken, "scopes", "me", "Every scope, built-in and custom, with its description and the roles that may hold it"),
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
+    spec("GET", "/v1/clients", Access::Scope("tokens:read"), "listClients", "clients", "OAuth clients (admins and VRM admins): scopes, networks, token lifetime, valid secrets, tokens issued in 24 h, last use"),
+    RouteSpec {
+        body: Some(|| json!({"name": "postman-client-{{$timestamp}}", "description": "Made by the Postman collection", "scopes": ["me:read"], "token_ttl": "1h"})),
+        body_schema: Some("CreateClientRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/clients", Access::Scope("tokens:write"), "createClient", "clients", "Register an OAuth client; its client_secret is in the reply, this once")
+    },
+    spec("GET", "/v1/clients/{id}", Access::Scope("tokens:read"), "getClient", "clients", "One OAuth client"),
+    spec("POST", "/v1/clients/{id}/disable", Access::Scope("tokens:write"), "disableClient", "clients", "Disable a client: it gets no tokens, and the tokens it holds are revoked at once"),
+    spec("POST", "/v1/clients/{id}/enable", Access::Scope("tokens:write"), "enableClient", "clients", "Enable a disabled client"),
+    RouteSpec {
+        ok: 201,
+        ..spec("POST", "/v1/clients/{id}/secrets", Access::Scope("tokens:write"), "rotateClientSecret", "clients", "A new client secret (in the reply, this once); the previous one keeps working until it is retired")
+    },
+    spec("DELETE", "/v1/clients/{id}/secrets/{secret}", Access::Scope("tokens:write"), "retireClientSecret", "clients", "Retire one of a client's secrets: it stops working at once (not the last one)"),
+    spec("DELETE", "/v1/clients/{id}", Access::Scope("tokens:write"), "deleteClient", "clients", "Delete a client: its secrets stop working and its tokens are revoked at once"),
+    RouteSpec {
+        body_schema: Some("TokenRequest"),
+        ..spec("POST", "/oauth/token", Access::Client, "oauthToken", "oauth", "OAuth 2.0 token endpoint (RFC 6749): grant_type=client_credentials, optional scope to narrow; form-encoded, client_secret_basic or client_secret_post")
+    },
+    RouteSpec {
+        body_schema: Some("IntrospectRequest"),
+        ..spec("POST", "/oauth/introspect", Access::Client, "oauthIntrospect", "oauth", "Token introspection (RFC 7662): a client sees its own tokens; a tokens:verify token (Bearer) sees any")
+    },
+    RouteSpec {
+        body_schema: Some("RevokeRequest"),
+        ..spec("POST", "/oauth/revoke", Access::Client, "oauthRevoke", "oauth", "Token revocation (RFC 7009) of one of the client's own tokens; always 200")
+    },
+    spec("GET", "/.well-known/oauth-authorization-server", Access::Public, "oauthMetadata", "oauth", "Authorization server metadata (RFC 8414)"),
 ];
 
 /// The route a request matched, by method and axum's matched path.

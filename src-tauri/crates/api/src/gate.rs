@@ -185,7 +185,7 @@ pub async fn gate(app: &AppState, mut req: Request, next: Next) -> Response {
     let spec = match spec {
         None
         | Some(catalog::RouteSpec {
-            access: Access::Public,
+            access: Access::Public | Access::Client,
             ..
         }) => return next.run(req).await,
         Some(s) => s,
@@ -304,7 +304,7 @@ pub async fn check(
     // Refusals spend the token's rate limit too: a leaked revoked token is limited like a
     // live one. With several servers on one database each enforces its share of the limit.
     let share = token.rate_limit.div_ceil(app.tessera.instances());
-    let remaining = match app.limits.check(token.id, share) {
+    let remaining = match app.limits.check(token.rate_key(), share) {
         Admit::Yes { remaining } => remaining,
         Admit::No { retry_after } => {
             return refused(

@@ -164,7 +164,7 @@ pub type Result<T> = std::result::Result<T, tessera_core::Error>;
 /// The routes, the gate and the error shape; no TLS. Public so tests and benchmarks can
 /// drive it in-process.
 pub fn router(state: AppState) -> Router {
-    use routes::{tokens, users};
+    use routes::{clients, oauth, tokens, users};
     Router::new()
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
@@ -198,6 +198,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/policy", get(routes::policy))
         .route("/v1/scopes", get(routes::scopes))
         .route("/v1/audit/export", get(routes::audit_export))
+        .route("/v1/clients", get(clients::list).post(clients::create))
+        .route(
+            "/v1/clients/{id}",
+            get(clients::get).delete(clients::delete),
+        )
+        .route("/v1/clients/{id}/disable", post(clients::disable))
+        .route("/v1/clients/{id}/enable", post(clients::enable))
+        .route("/v1/clients/{id}/secrets", post(clients::rotate_secret))
+        .route(
+            "/v1/clients/{id}/secrets/{secret}",
+            axum::routing::delete(clients::retire_secret),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/introspect", post(oauth::introspect))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // One middleware, not a stack of them: each layer costs a boxed future and a clone
         // of the inner service on every request.

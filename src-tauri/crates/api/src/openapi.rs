@@ -29,6 +29,8 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<User>();
     generator.subschema_for::<tessera_core::service::Explanation>();
     generator.subschema_for::<tessera_core::service::RotationReport>();
+    generator.subschema_for::<tessera_core::service::ClientInfo>();
+    generator.subschema_for::<tessera_core::service::Introspected>();
     generator.take_definitions(true)
 }
 
@@ -105,10 +107,103 @@ fn plain_openapi3(schema: &mut Schema) {
 /// The hand-written request and envelope schemas, and the derived read models.
 fn all_schemas() -> Value {
     let mut all = models();
-    if let Value::Object(own) = schemas() {
-        all.extend(own);
+    for own in [schemas(), client_schemas()] {
+        if let Value::Object(own) = own {
+            all.extend(own);
+        }
     }
     Value::Object(all)
+}
+
+/// The schemas of the OAuth client routes and the OAuth endpoints.
+fn client_schemas() -> Value {
+    let string = json!({"type": "string"});
+    let strings = json!({"type": "array", "items": {"type": "string"}});
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    json!({
+        "ClientPage": {
+            "type": "object", "required": ["items"],
+            "properties": {"items": {"type": "array", "items": r("ClientInfo")}}
+        },
+        "CreatedClient": {
+            "allOf": [
+                r("ClientInfo"),
+                {"type": "object", "required": ["client_secret"], "properties": {
+                    "client_secret": {"type": "string", "description": "The client secret (tsr_s_...), shown only in this reply"}
+                }}
+            ]
+        },
+        "DeletedClient": {
+            "type": "object", "required": ["deleted"],
+            "properties": {"deleted": {"type": "integer", "description": "The deleted client's number"}}
+        },
+        "CreateClientRequest": {
+            "type": "object", "required": ["name", "description"], "additionalProperties": false,
+            "properties": {
+                "name": string,
+                "description": {"type": "string", "description": "What service uses the client and who runs it"},
+                "scopes": {"type": "array", "items": {"type": "string"}, "description": "Default me:read; at most a VRM admin's"},
+                "allowed_networks": {"type": "array", "items": {"type": "string"}, "description": "Addresses or CIDR ranges it may get and use tokens from; default anywhere (through a token: that token's)"},
+                "rate_limit": {"type": "integer", "minimum": 1, "description": "Requests per minute for its token requests and its tokens together"},
+                "token_ttl": {"type": "string", "description": "The access tokens' lifetime: 1s to 24h, default 1h"}
+            }
+        },
+        "TokenRequest": {
+            "type": "object", "required": ["grant_type"],
+            "properties": {
+                "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                "scope": {"type": "string", "description": "Space-separated scopes to narrow the token to; default all the client holds"},
+                "client_id": {"type": "string", "description": "With client_secret, when not using HTTP Basic"},
+                "client_secret": string
+            }
+        },
+        "IntrospectRequest": {
+            "type": "object", "required": ["token"],
+            "properties": {
+                "token": string,
+                "token_type_hint": {"type": "string", "description": "Accepted and ignored"},
+                "client_id": string, "client_secret": string
+            }
+        },
+        "RevokeRequest": {
+            "type": "object", "required": ["token"],
+            "properties": {
+                "token": string,
+                "token_type_hint": {"type": "string", "description": "Accepted and ignored"},
+                "client_id": string, "client_secret": string
+            }
+        },
+        "AccessTokenResponse": {
+            "type": "object", "required": ["access_token", "token_type", "expires_in", "scope"],
+            "properties": {
+                "access_token": {"type": "string", "description": "A Tessera access token (tsr_a_...)"},
+                "token_type": {"type": "string", "enum": ["Bearer"]},
+                "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds until it expires"},
+                "scope": {"type": "string", "description": "The scopes granted, space-separated"}
+            }
+        },
+        "RevokeResponse": {"type": "object", "description": "Empty: revocation always answers 200 once the client is known", "additionalProperties": false},
+        "OAuthError": {
+            "type": "object", "required": ["error", "error_description"],
+            "properties": {
+                "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "slow_down", "server_error", "temporarily_unavailable"]},
+                "error_description": string
+            }
+        },
+        "AuthorizationServerMetadata": {
+            "type": "object",
+            "required": ["issuer", "token_endpoint", "introspection_endpoint", "revocation_endpoint", "grant_types_supported", "response_types_supported", "token_endpoint_auth_methods_supported", "scopes_supported"],
+            "properties": {
+                "issuer": string, "token_endpoint": string, "introspection_endpoint": string,
+                "revocation_endpoint": string, "service_documentation": string,
+                "grant_types_supported": strings, "response_types_supported": strings,
+                "token_endpoint_auth_methods_supported": strings,
+                "introspection_endpoint_auth_methods_supported": strings,
+                "revocation_endpoint_auth_methods_supported": strings,
+                "scopes_supported": strings
+            }
+        }
+    })
 }
 
 fn schemas() -> Value {
@@ -347,6 +442,14 @@ fn response_schema(operation_id: &str) -> Value {
         "policy" => r("Policy"),
         "scopes" => r("Scopes"),
         "bulkTokenStatus" => r("BulkStatusResult"),
+        "listClients" => r("ClientPage"),
+        "createClient" | "rotateClientSecret" => r("CreatedClient"),
+        "getClient" | "disableClient" | "enableClient" | "retireClientSecret" => r("ClientInfo"),
+        "deleteClient" => r("DeletedClient"),
+        "oauthToken" => r("AccessTokenResponse"),
+        "oauthIntrospect" => r("Introspected"),
+        "oauthRevoke" => r("RevokeResponse"),
+        "oauthMetadata" => r("AuthorizationServerMetadata"),
         _ => json!({"type": "object"}),
     }
 }
@@ -356,6 +459,8 @@ fn conflict(operation_id: &str) -> Option<&'static str> {
     match operation_id {
         "createToken" => Some("The owner already has a live token by that name"),
         "createUser" => Some("A user with that e-mail already exists"),
+        "createClient" => Some("A client by that name already exists"),
+        "rotateClientSecret" => Some("The client has two valid secrets already; retire the older one first"),
         _ => None,
     }
 }
@@ -369,7 +474,17 @@ pub fn document() -> Value {
             params.push(json!({
                 "name": "id", "in": "path", "required": true,
                 "schema": {"type": "string"},
-                "description": if r.tag == "users" { "The user's numeric id or e-mail" } else { "The token's id" }
+                "description": match r.tag {
+                    "users" => "The user's numeric id or e-mail",
+                    "clients" => "The client's number",
+                    _ => "The token's id",
+                }
+            }));
+        }
+        if r.path.contains("{secret}") {
+            params.push(json!({
+                "name": "secret", "in": "path", "required": true,
+                "schema": {"type": "string"}, "description": "The secret's number (from the client's secrets)"
             }));
         }
         for (name, description) in r.query {
@@ -384,7 +499,49 @@ pub fn document() -> Value {
             Access::Public => "No token needed.".to_owned(),
             Access::AnyToken => "Any valid token.".to_owned(),
             Access::Scope(s) => format!("Needs the scope `{s}`."),
+            Access::Client => {
+                let mut d = "An OAuth client authenticates: HTTP Basic with client_id:client_secret (client_secret_basic), or client_id and client_secret in the form (client_secret_post), not both. Form-encoded; errors are RFC 6749 section 5.2's {\"error\", \"error_description\"}.".to_owned();
+                if r.operation_id == "oauthIntrospect" {
+                    d.push_str(
+                        " A caller with a tokens:verify token may present it as Bearer instead.",
+                    );
+                }
+                d
+            }
         };
+        if r.access == Access::Client {
+            let oauth_error = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}});
+            responses.insert(
+                "400".into(),
+                oauth_error(
+                    "invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client",
+                ),
+            );
+            responses.insert("401".into(), oauth_error("invalid_client: unknown client_id, wrong or retired secret, or none given (WWW-Authenticate: Basic)"));
+            responses.insert("429".into(), oauth_error("Too many failed authentications for the client or from the address, or the client is over its rate limit; see Retry-After"));
+            responses.insert(
+                "503".into(),
+                oauth_error("temporarily_unavailable: the database is not answering"),
+            );
+            let mut security = vec![json!({"clientBasic": []}), json!({})];
+            if r.operation_id == "oauthIntrospect" {
+                security.push(json!({"bearer": []}));
+            }
+            let mut op = json!({
+                "operationId": r.operation_id, "tags": [r.tag], "summary": r.summary,
+                "description": description, "parameters": params,
+                "security": security, "responses": responses,
+            });
+            if let Some(schema) = r.body_schema {
+                op["requestBody"] = json!({
+                    "required": true,
+                    "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+                });
+            }
+            let item = paths.entry(r.path.to_owned()).or_insert_with(|| json!({}));
+            item[r.method.to_ascii_lowercase()] = op;
+            continue;
+        }
         if r.body.is_some() || r.access != Access::Public {
             responses.insert(
                 "400".into(),
@@ -452,14 +609,17 @@ pub fn document() -> Value {
         },
         "servers": [{"url": "https://localhost:8443", "description": "tessera serve (default)"}],
         "tags": [
-            {"name": "meta"}, {"name": "me"}, {"name": "verify"}, {"name": "tokens"}, {"name": "users"}, {"name": "audit"}
+            {"name": "meta"}, {"name": "me"}, {"name": "verify"}, {"name": "tokens"}, {"name": "users"}, {"name": "audit"},
+            {"name": "clients", "description": "OAuth clients, managed by admins and VRM admins"},
+            {"name": "oauth", "description": "The OAuth 2.0 authorization server for machine clients (client credentials)"}
         ],
         "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <token>"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                "basic": {"type": "http", "scheme": "basic", "description": "The token as user name, empty password"}
+                "basic": {"type": "http", "scheme": "basic", "description": "The token as user name, empty password"},
+                "clientBasic": {"type": "http", "scheme": "basic", "description": "OAuth endpoints: client_id as user name, client_secret as password (client_secret_basic)"}
             },
             "schemas": all_schemas()
         }

@@ -41,6 +41,18 @@ const ORDER: &[(&str, &str)] = &[
     ("scopes", ""),
     ("auditExport", ""),
     ("bulkTokenStatus", ""),
+    ("oauthMetadata", ""),
+    ("createClient", ""),
+    ("listClients", ""),
+    ("getClient", "clientNo"),
+    ("oauthToken", ""),
+    ("oauthIntrospect", ""),
+    ("oauthRevoke", ""),
+    ("rotateClientSecret", "clientNo"),
+    ("retireClientSecret", "clientNo"),
+    ("disableClient", "clientNo"),
+    ("enableClient", "clientNo"),
+    ("deleteClient", "clientNo"),
 ];
 
 fn uuid_like(seed: &str) -> String {
@@ -113,7 +125,30 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         "policy" => t.push("pm.test('the lifetime bound is there', function () { pm.expect(pm.response.json().max_lifetime_days).to.be.a('number'); });".into()),
         "scopes" => t.push("pm.test('me:read is listed', function () { pm.expect(pm.response.json().items.map(function (s) { return s.name; })).to.include('me:read'); });".into()),
         "dashboard" => t.push("pm.test('the counts are there', function () { pm.expect(pm.response.json().active).to.be.a('number'); pm.expect(pm.response.json().new_sources).to.be.an('array'); });".into()),
-        "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" => {
+        "createClient" => {
+            t.push("var client = pm.response.json();".into());
+            t.push("pm.test('the secret is returned once', function () { pm.expect(client.client_secret).to.match(/^tsr_s_/); pm.expect(client.client_id).to.match(/^tsc_/); });".into());
+            t.push("pm.collectionVariables.set('clientNo', client.id);".into());
+            t.push("pm.collectionVariables.set('clientId', client.client_id);".into());
+            t.push("pm.collectionVariables.set('clientSecret', client.client_secret);".into());
+        }
+        "oauthToken" => {
+            t.push("var grant = pm.response.json();".into());
+            t.push("pm.test('an access token', function () { pm.expect(grant.access_token).to.match(/^tsr_a_/); pm.expect(grant.token_type).to.eql('Bearer'); pm.expect(grant.expires_in).to.be.above(0); });".into());
+            t.push("pm.test('never cached', function () { pm.expect(pm.response.headers.get('Cache-Control')).to.include('no-store'); });".into());
+            t.push("pm.collectionVariables.set('accessToken', grant.access_token);".into());
+        }
+        "oauthIntrospect" => t.push("pm.test('the token is active and the client\\'s', function () { pm.expect(pm.response.json().active).to.eql(true); pm.expect(pm.response.json().client_id).to.eql(pm.collectionVariables.get('clientId')); });".into()),
+        "oauthMetadata" => t.push("pm.test('the token endpoint is named', function () { pm.expect(pm.response.json().token_endpoint).to.match(/\\/oauth\\/token$/); });".into()),
+        "rotateClientSecret" => {
+            t.push("var rotated = pm.response.json();".into());
+            t.push("pm.test('two valid secrets while they overlap', function () { pm.expect(rotated.secrets.length).to.eql(2); });".into());
+            t.push("pm.collectionVariables.set('oldSecretId', rotated.secrets[1].id);".into());
+        }
+        "retireClientSecret" => t.push("pm.test('one secret left', function () { pm.expect(pm.response.json().secrets.length).to.eql(1); });".into()),
+        "disableClient" => t.push("pm.test('disabled', function () { pm.expect(pm.response.json().status).to.eql('disabled'); });".into()),
+        "enableClient" => t.push("pm.test('active', function () { pm.expect(pm.response.json().status).to.eql('active'); });".into()),
+        "listTokens" | "listUsers" | "audit" | "tokenUsage" | "tokenSources" | "listClients" => {
             t.push("pm.test('items are listed', function () { pm.expect(pm.response.json().items).to.be.an('array'); });".into())
         }
         _ => {}
@@ -127,6 +162,7 @@ fn item(r: &RouteSpec, id_var: &str) -> Value {
     } else {
         r.path.replace("{id}", &format!("{{{{{id_var}}}}}"))
     };
+    let path = path.replace("{secret}", "{{oldSecretId}}");
     let query: Vec<(&str, &str)> = match r.operation_id {
         "listTokens" | "audit" => vec![("limit", "20")],
         _ => vec![],
@@ -139,6 +175,23 @@ fn item(r: &RouteSpec, id_var: &str) -> Value {
     });
     if r.access == Access::Public {
         request["auth"] = json!({"type": "noauth"});
+    }
+    if r.access == Access::Client {
+        // client_secret_basic; the body is form-encoded.
+        request["auth"] = json!({"type": "basic", "basic": [
+            {"key": "username", "value": "{{clientId}}", "type": "string"},
+            {"key": "password", "value": "{{clientSecret}}", "type": "string"}
+        ]});
+        let fields: Vec<(&str, &str)> = match r.operation_id {
+            "oauthToken" => vec![("grant_type", "client_credentials"), ("scope", "me:read")],
+            _ => vec![("token", "{{accessToken}}")],
+        };
+        request["header"] =
+            json!([{"key": "Content-Type", "value": "application/x-www-form-urlencoded"}]);
+        request["body"] = json!({"mode": "urlencoded", "urlencoded": fields
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v, "type": "text"}))
+            .collect::<Vec<_>>()});
     }
     if let Some(body) = r.body {
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
@@ -219,12 +272,96 @@ pub fn collection() -> Value {
         "variable": [
             {"key": "tokenId", "value": ""},
             {"key": "rotatedId", "value": ""},
-            {"key": "userId", "value": ""}
+            {"key": "userId", "value": ""},
+            {"key": "clientNo", "value": ""},
+            {"key": "clientId", "value": ""},
+            {"key": "clientSecret", "value": ""},
+            {"key": "accessToken", "value": ""},
+            {"key": "oldSecretId", "value": ""}
         ],
         "item": [
             {"name": "API", "item": items},
             {"name": "Ways to present a token", "item": forms}
         ]
+    })
+}
+
+/// The collection a registered OAuth client's service runs: a collection-level pre-request
+/// script fetches an access token with the client credentials grant and caches it (in the
+/// collection's variables) until shortly before it expires, so every request carries a
+/// fresh token and a run fetches one, not one per request. With [`client_environment`].
+pub fn client_collection(name: &str) -> Value {
+    let prerequest = [
+        "var token = pm.collectionVariables.get('accessToken');",
+        "var until = Number(pm.collectionVariables.get('accessTokenUntil') || 0);",
+        "if (!token || Date.now() > until - 30000) {",
+        "  pm.sendRequest({",
+        "    url: pm.environment.get('baseUrl') + '/oauth/token',",
+        "    method: 'POST',",
+        "    header: { 'Content-Type': 'application/x-www-form-urlencoded' },",
+        "    body: { mode: 'urlencoded', urlencoded: [",
+        "      { key: 'grant_type', value: 'client_credentials' },",
+        "      { key: 'client_id', value: pm.environment.get('clientId') },",
+        "      { key: 'client_secret', value: pm.environment.get('clientSecret') }",
+        "    ] }",
+        "  }, function (err, res) {",
+        "    if (err || res.code !== 200) {",
+        "      console.error('Tessera: the token request failed: ' + (err || res.text()));",
+        "      return;",
+        "    }",
+        "    var grant = res.json();",
+        "    pm.collectionVariables.set('accessToken', grant.access_token);",
+        "    pm.collectionVariables.set('accessTokenUntil', String(Date.now() + grant.expires_in * 1000));",
+        "    pm.collectionVariables.set('tokenFetches', String(Number(pm.collectionVariables.get('tokenFetches') || 0) + 1));",
+        "  });",
+        "}",
+    ];
+    let me = |n: u32| {
+        json!({
+            "name": format!("Who am I ({n})"),
+            "event": test_script(&[
+                "pm.test('accepted with an access token', function () { pm.response.to.have.status(200); pm.expect(pm.response.json().kind).to.eql('access'); });",
+            ]),
+            "request": {"method": "GET", "header": [], "url": url("/v1/me", &[])},
+        })
+    };
+    let once = json!({
+        "name": "The token was fetched once",
+        "event": test_script(&[
+            "pm.test('one token request for the whole run', function () { pm.expect(pm.collectionVariables.get('tokenFetches')).to.eql('1'); });",
+        ]),
+        "request": {"method": "GET", "header": [], "url": url("/v1/me", &[])},
+    });
+    json!({
+        "info": {
+            "_postman_id": uuid_like(&format!("tessera-client-collection:{name}")),
+            "name": format!("Tessera OAuth client: {name}"),
+            "description": "Calls the Tessera API as an OAuth 2.0 client (client credentials). The collection's pre-request script gets an access token from /oauth/token with clientId and clientSecret from the environment and keeps it until shortly before it expires. Trust the CA from `tessera cert export` under Settings > Certificates.",
+            "schema": SCHEMA
+        },
+        "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{accessToken}}", "type": "string"}]},
+        "event": [{"listen": "prerequest", "script": {"type": "text/javascript", "exec": prerequest}}],
+        "variable": [
+            {"key": "accessToken", "value": ""},
+            {"key": "accessTokenUntil", "value": ""},
+            {"key": "tokenFetches", "value": "0"}
+        ],
+        "item": [me(1), me(2), me(3), once]
+    })
+}
+
+/// A Postman environment for an OAuth client: `baseUrl`, `clientId`, and the secret as a
+/// secret variable.
+pub fn client_environment(base_url: &str, client_id: &str, secret: &str, name: &str) -> Value {
+    json!({
+        "id": uuid_like(&format!("tessera-client-env:{name}:{client_id}")),
+        "name": format!("Tessera OAuth client: {name}"),
+        "values": [
+            {"key": "baseUrl", "value": base_url, "type": "default", "enabled": true},
+            {"key": "clientId", "value": client_id, "type": "default", "enabled": true},
+            {"key": "clientSecret", "value": secret, "type": "secret", "enabled": true}
+        ],
+        "_postman_variable_scope": "environment"
     })
 }
 

@@ -1,6 +1,8 @@
 //! The per-token rate limit: requests per minute, each token with its own limit (GCRA from
-//! `governor`, burst equal to the per-minute limit). State is in memory, per server process;
-//! a token whose limit changes gets a fresh limiter.
+//! `governor`, burst equal to the per-minute limit); an OAuth client's access tokens share
+//! their client's ([`tessera_core::verify::VerifiedToken::rate_key`]). State is in memory,
+//! per server process; a key whose limit changes gets a fresh limiter. Failed client
+//! authentications at the OAuth endpoints are limited per client and per address.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -12,7 +14,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
-use tessera_core::model::TokenId;
 
 type Limiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
 
@@ -27,8 +28,38 @@ pub enum Admit {
 
 #[derive(Default)]
 pub struct RateLimits {
-    by_token: Mutex<HashMap<TokenId, (u32, Limiter)>>,
+    by_token: Mutex<HashMap<i64, (u32, Limiter)>>,
     by_address: Mutex<HashMap<IpAddr, Limiter>>,
+    /// Wrong client secrets, per `client_id` and per address.
+    failed_clients: Mutex<HashMap<String, Failures>>,
+    failed_addresses: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+/// Failures of one key: a limiter that only failures spend, and when it ran out, until when
+/// every attempt is refused (governor has no way to ask without spending).
+struct Failures {
+    limiter: Limiter,
+    blocked_until: Option<std::time::Instant>,
+}
+
+impl Failures {
+    fn new(per_minute: u32) -> Self {
+        Self {
+            limiter: new_limiter(per_minute),
+            blocked_until: None,
+        }
+    }
+
+    fn fail(&mut self) {
+        if let Err(not_until) = self.limiter.check() {
+            let wait = not_until.wait_time_from(self.limiter.clock().now());
+            self.blocked_until = Some(std::time::Instant::now() + wait);
+        }
+    }
+}
+
+fn address_key(ip: Option<IpAddr>) -> IpAddr {
+    ip.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED))
 }
 
 impl RateLimits {
@@ -39,7 +70,7 @@ impl RateLimits {
 
     /// The limit for presentations that match no token, per client address.
     pub fn check_address(&self, ip: Option<IpAddr>) -> Admit {
-        let key = ip.unwrap_or(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+        let key = address_key(ip);
         let mut map = self
             .by_address
             .lock()
@@ -53,7 +84,64 @@ impl RateLimits {
         admit(limiter)
     }
 
-    pub fn check(&self, token: TokenId, per_minute: u32) -> Admit {
+    /// Wrong secrets one `client_id` may be sent with a minute, from anywhere.
+    pub const CLIENT_FAILURES: u32 = 10;
+    /// Failed client authentications one address may make a minute.
+    pub const ADDRESS_FAILURES: u32 = 30;
+
+    /// How long before client authentication may be tried again for `client_id` from `ip`,
+    /// if either has spent its failures; only failures spend them ([`Self::failed_client`]).
+    pub fn client_blocked(&self, client_id: &str, ip: Option<IpAddr>) -> Option<Duration> {
+        let now = std::time::Instant::now();
+        let left =
+            |until: Option<std::time::Instant>| until.and_then(|u| u.checked_duration_since(now));
+        let by_client = {
+            let map = self
+                .failed_clients
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            left(map.get(client_id).and_then(|f| f.blocked_until))
+        };
+        let by_address = {
+            let map = self
+                .failed_addresses
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            left(map.get(&address_key(ip)).and_then(|f| f.blocked_until))
+        };
+        by_client.max(by_address)
+    }
+
+    /// A failed client authentication: spends one of the client's and one of the address's.
+    pub fn failed_client(&self, client_id: &str, ip: Option<IpAddr>) {
+        {
+            let mut map = self
+                .failed_clients
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if map.len() >= Self::MAX_ADDRESSES && !map.contains_key(client_id) {
+                map.clear();
+            }
+            // An unknown client_id is limited too (by the address mostly): its text is clipped
+            // so a flood of long ids cannot grow the table's memory.
+            let key: String = client_id.chars().take(64).collect();
+            map.entry(key)
+                .or_insert_with(|| Failures::new(Self::CLIENT_FAILURES))
+                .fail();
+        }
+        let mut map = self
+            .failed_addresses
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= Self::MAX_ADDRESSES && !map.contains_key(&address_key(ip)) {
+            map.clear();
+        }
+        map.entry(address_key(ip))
+            .or_insert_with(|| Failures::new(Self::ADDRESS_FAILURES))
+            .fail();
+    }
+
+    pub fn check(&self, token: i64, per_minute: u32) -> Admit {
         // The check itself is a few atomic operations, so it runs under the lock.
         let mut map = self.by_token.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = map
@@ -89,7 +177,7 @@ mod tests {
     #[test]
     fn a_token_gets_its_burst_then_a_retry_time() {
         let rl = RateLimits::default();
-        let t = TokenId(1);
+        let t = 1;
         for i in (0..3).rev() {
             assert_eq!(rl.check(t, 3), Admit::Yes { remaining: i });
         }
@@ -98,8 +186,40 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
         // Another token is not affected, and a changed limit starts afresh.
-        assert!(matches!(rl.check(TokenId(2), 3), Admit::Yes { .. }));
+        assert!(matches!(rl.check(2, 3), Admit::Yes { .. }));
         assert!(matches!(rl.check(t, 10), Admit::Yes { .. }));
+    }
+
+    #[test]
+    fn wrong_client_secrets_block_the_client_then_the_address() {
+        let rl = RateLimits::default();
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        for _ in 0..RateLimits::CLIENT_FAILURES {
+            assert_eq!(rl.client_blocked("tsc_one", Some(a)), None);
+            rl.failed_client("tsc_one", Some(a));
+        }
+        assert_eq!(
+            rl.client_blocked("tsc_one", Some(a)),
+            None,
+            "the burst is spent, not exceeded"
+        );
+        rl.failed_client("tsc_one", Some(a));
+        assert!(
+            rl.client_blocked("tsc_one", Some(b)).is_some(),
+            "blocked from anywhere"
+        );
+        assert_eq!(rl.client_blocked("tsc_two", Some(b)), None);
+        for i in 0..RateLimits::ADDRESS_FAILURES {
+            rl.failed_client(&format!("tsc_{i}"), Some(b));
+        }
+        assert_eq!(rl.client_blocked("tsc_new", Some(b)), None);
+        rl.failed_client("tsc_last", Some(b));
+        assert!(
+            rl.client_blocked("tsc_new", Some(b)).is_some(),
+            "the address is blocked"
+        );
+        assert_eq!(rl.client_blocked("tsc_new", Some(a)), None);
     }
 
     #[test]

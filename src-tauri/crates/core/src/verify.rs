@@ -96,6 +96,17 @@ pub struct VerifiedToken {
     pub idle_days: Option<u32>,
     /// An access token's OAuth client (its public `client_id`).
     pub client: Option<String>,
+    /// An access token's client's number: its rate limit is counted per client.
+    #[serde(skip)]
+    pub client_no: Option<i64>,
+}
+
+impl VerifiedToken {
+    /// What the rate limit is counted against: the token, or an access token's client (all
+    /// of a client's tokens share its limit). Tokens are positive, clients negative.
+    pub fn rate_key(&self) -> i64 {
+        self.client_no.map_or(self.id.0, |c| -c)
+    }
 }
 
 /// The answer to one presentation.
@@ -187,6 +198,7 @@ impl Prepared {
             networks: Networks::from_text(&row.allowed_networks),
             idle_days: row.idle_days.and_then(|d| u32::try_from(d).ok()),
             client: row.oauth_client_id.clone(),
+            client_no: row.oauth_client,
         };
         Self {
             token: Arc::new(token),

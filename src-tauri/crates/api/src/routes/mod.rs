@@ -2,6 +2,8 @@
 //! the reply; the rights checks are the core's, so the API can do nothing the token's owner
 //! could not do in the app. Authentication happened in [`crate::gate`].
 
+pub mod clients;
+pub mod oauth;
 pub mod tokens;
 pub mod users;
 
@@ -190,7 +192,10 @@ pub async fn verify(
         .unwrap_or("the token is active");
     if let Some(t) = &d.token {
         let limited = matches!(d.refused, None | Some(tessera_core::verify::Reason::Scope))
-            && matches!(app.limits.check(t.id, t.rate_limit), Admit::No { .. });
+            && matches!(
+                app.limits.check(t.rate_key(), t.rate_limit),
+                Admit::No { .. }
+            );
         if limited {
             reason = "rate_limited";
             message = "the token is over its rate limit";

@@ -713,6 +713,68 @@ async fn authority_matrix_every_route_by_every_actor() {
         }
     };
 
+    // A client registered through a company token that expires in an hour: it ends then,
+    // before every acting token, so bringing it back or giving it a secret through one of
+    // them is judged by the cell's other rules. Optionally disabled, or with two secrets;
+    // its number and its older secret's.
+    let mut clients = 0;
+    let mut client_target = |env: &Env, disabled: bool, two_secrets: bool| {
+        clients += 1;
+        let n = clients;
+        let tessera = env.tessera.clone();
+        async move {
+            let mut req = new_token(
+                TokenKind::Company,
+                None,
+                &format!("client-maker-{n}"),
+                &["me:read"],
+            );
+            req.expiry = ExpiryRequest::parse_in("1h").expect("1h");
+            let maker = tessera
+                .create_token(&Actor::Operator, req)
+                .await
+                .expect("maker");
+            let d = tessera
+                .verify(maker.token.expose(), &[], None, OffsetDateTime::now_utc())
+                .await
+                .expect("verify");
+            let via = Actor::via_token(&d.token.expect("maker verifies"), None);
+            let c = tessera
+                .create_client(
+                    &via,
+                    tessera_core::service::NewClient {
+                        name: format!("target-client-{n}"),
+                        description: "matrix".into(),
+                        scopes: vec!["me:read".parse().expect("scope")],
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("client");
+            let id = c.client.id;
+            if disabled {
+                tessera
+                    .set_client_status(
+                        &Actor::Operator,
+                        id,
+                        tessera_core::service::ClientAction::Disable,
+                    )
+                    .await
+                    .expect("disable");
+            }
+            let older = if two_secrets {
+                let r = tessera
+                    .rotate_client_secret(&Actor::Operator, id)
+                    .await
+                    .expect("rotate");
+                r.client.secrets[1].id
+            } else {
+                c.client.secrets[0].id
+            };
+            (id, older)
+        }
+    };
+
     use Who::*;
     // Expected status per actor, in WHO's order.
     let mut cells = 0;
@@ -744,6 +806,14 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("GET", "/v1/audit/export"),
         ("GET", "/v1/policy"),
         ("GET", "/v1/scopes"),
+        ("GET", "/v1/clients"),
+        ("POST", "/v1/clients"),
+        ("GET", "/v1/clients/{id}"),
+        ("POST", "/v1/clients/{id}/disable"),
+        ("POST", "/v1/clients/{id}/enable"),
+        ("POST", "/v1/clients/{id}/secrets"),
+        ("DELETE", "/v1/clients/{id}/secrets/{secret}"),
+        ("DELETE", "/v1/clients/{id}"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -752,7 +822,13 @@ async fn authority_matrix_every_route_by_every_actor() {
         .collect();
     let catalogue: std::collections::BTreeSet<(&str, &str)> = tessera_api::catalog::ROUTES
         .iter()
-        .filter(|r| !matches!(r.access, tessera_api::catalog::Access::Public))
+        // The OAuth endpoints authenticate clients, not bearer tokens: tests/suite/oauth.rs.
+        .filter(|r| {
+            !matches!(
+                r.access,
+                tessera_api::catalog::Access::Public | tessera_api::catalog::Access::Client
+            )
+        })
         .map(|r| (r.method, r.path))
         .collect();
     assert_eq!(rows, catalogue, "the matrix and the route catalogue differ");
@@ -862,6 +938,47 @@ async fn authority_matrix_every_route_by_every_actor() {
                 24 => ("/v1/audit/export".into(), None),
                 25 => ("/v1/policy".into(), None),
                 26 => ("/v1/scopes".into(), None),
+                27 => ("/v1/clients".into(), None),
+                28 => (
+                    "/v1/clients".into(),
+                    Some(json!({
+                        "name": format!("matrix-client-{j}"), "description": "matrix",
+                        "scopes": ["me:read"]
+                    })),
+                ),
+                29 => (
+                    format!("/v1/clients/{}", client_target(&env, false, false).await.0),
+                    None,
+                ),
+                30 => (
+                    format!(
+                        "/v1/clients/{}/disable",
+                        client_target(&env, false, false).await.0
+                    ),
+                    Some(json!({})),
+                ),
+                31 => (
+                    format!(
+                        "/v1/clients/{}/enable",
+                        client_target(&env, true, false).await.0
+                    ),
+                    Some(json!({})),
+                ),
+                32 => (
+                    format!(
+                        "/v1/clients/{}/secrets",
+                        client_target(&env, false, false).await.0
+                    ),
+                    Some(json!({})),
+                ),
+                33 => {
+                    let (id, older) = client_target(&env, false, true).await;
+                    (format!("/v1/clients/{id}/secrets/{older}"), None)
+                }
+                34 => (
+                    format!("/v1/clients/{}", client_target(&env, false, false).await.0),
+                    None,
+                ),
                 23 => (
                     "/v1/tokens/bulk".into(),
                     Some(
@@ -890,6 +1007,13 @@ async fn authority_matrix_every_route_by_every_actor() {
                 (11 | 15 | 24, Admin) => 200,
                 (12, Admin) => 201,
                 (13 | 14, Admin) => 200,
+                // OAuth clients are the company's: admins and VRM admins, and company tokens.
+                (27 | 29 | 30 | 33 | 34, Admin | Narrow | Vrm | Company) => 200,
+                (28, Admin | Narrow | Vrm | Company) => 201,
+                // A client registered anywhere may get tokens from anywhere, which the narrow
+                // token (127.0.0.1, 100 a minute) cannot pass on.
+                (31, Admin | Vrm | Company) => 200,
+                (32, Admin | Vrm | Company) => 201,
                 _ => 403,
             };
             let (status, v) = send(&env, method, &path, &t.token, body).await;

@@ -517,6 +517,8 @@ enum Auth<'a> {
     Bearer(&'a str),
     /// Two different tokens in one request (Authorization and X-API-Key).
     Two(&'a str, &'a str),
+    /// An OAuth client's credentials, as HTTP Basic.
+    Client(&'a str, &'a str),
 }
 
 #[derive(Clone)]
@@ -524,6 +526,8 @@ enum Body {
     Nothing,
     Json(Value),
     Raw(&'static str, Vec<u8>),
+    /// Form-encoded, as the OAuth endpoints take it.
+    Form(Vec<(&'static str, String)>),
 }
 
 /// Tokens the calls present.
@@ -538,6 +542,8 @@ struct Fixtures {
     company: CreatedToken,
     /// One request a minute.
     limited: CreatedToken,
+    /// An OAuth client (scopes me:read and tokens:read) and its secret.
+    client: tessera_core::service::ClientWithSecret,
 }
 
 struct Live<'e> {
@@ -610,6 +616,7 @@ impl Live<'_> {
             Auth::Nothing => {}
             Auth::Bearer(t) => req = req.bearer_auth(t),
             Auth::Two(a, b) => req = req.bearer_auth(a).header("x-api-key", b),
+            Auth::Client(id, secret) => req = req.basic_auth(id, Some(secret)),
         }
         req = match body {
             Body::Nothing => req,
@@ -617,6 +624,17 @@ impl Live<'_> {
             Body::Raw(content_type, bytes) => req
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(bytes),
+            Body::Form(fields) => {
+                let mut enc = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in &fields {
+                    enc.append_pair(k, v);
+                }
+                req.header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(enc.finish())
+            }
         };
         let res = req.send().await.expect("request");
         let status = res.status().as_u16();
@@ -1015,6 +1033,201 @@ impl Live<'_> {
                     .await;
                 assert_eq!(v["scopes_lost"], json!(["users:read"]), "{v}");
             }
+            "listClients" => {
+                let v = self.send_admin(op, op.template.clone(), fx).await;
+                assert!(v["items"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
+            }
+            "createClient" => {
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                let b = Body::Json(body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        b.clone(),
+                        op.ok,
+                    )
+                    .await;
+                assert!(
+                    v["client_secret"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("tsr_s_")),
+                    "{v}"
+                );
+                // Registered through an expiring token, the client ends with it.
+                assert!(v["expires_at"].is_string(), "{v}");
+                self.send(op, op.template.clone(), Auth::Bearer(admin), b, 409)
+                    .await;
+            }
+            "getClient" => {
+                let id = fx.client.client.id.to_string();
+                // An access token issued and used, so the figures are not empty.
+                let c = &fx.client;
+                let row = env
+                    .tessera
+                    .authenticate_client(&c.client.client_id, c.client_secret.expose())
+                    .await
+                    .expect("auth")
+                    .expect("ok");
+                let t = env
+                    .tessera
+                    .issue_access_token(&row, None, None)
+                    .await
+                    .expect("issue")
+                    .expect("granted");
+                let me = env
+                    .client
+                    .get(env.url("/v1/me"))
+                    .bearer_auth(t.token.expose())
+                    .send()
+                    .await
+                    .expect("me");
+                assert_eq!(me.status(), reqwest::StatusCode::OK);
+                let v = self.send_admin(op, at(&id), fx).await;
+                assert!(
+                    v["tokens_issued_24h"].as_i64().is_some_and(|n| n >= 1),
+                    "{v}"
+                );
+            }
+            "disableClient" | "deleteClient" | "rotateClientSecret" => {
+                let c = client_target(env, &op.id).await;
+                let v = self.send_admin(op, at(&c.client.id.to_string()), fx).await;
+                if op.id == "rotateClientSecret" {
+                    assert_eq!(v["secrets"].as_array().map(Vec::len), Some(2), "{v}");
+                }
+            }
+            "enableClient" => {
+                let c = client_target(env, &op.id).await;
+                env.tessera
+                    .set_client_status(
+                        &Actor::Operator,
+                        c.client.id,
+                        tessera_core::service::ClientAction::Disable,
+                    )
+                    .await
+                    .expect("disable");
+                let v = self.send_admin(op, at(&c.client.id.to_string()), fx).await;
+                assert_eq!(v["status"], "active", "{v}");
+            }
+            "retireClientSecret" => {
+                let c = client_target(env, &op.id).await;
+                let r = env
+                    .tessera
+                    .rotate_client_secret(&Actor::Operator, c.client.id)
+                    .await
+                    .expect("rotate");
+                let path = op
+                    .template
+                    .replace("{id}", &c.client.id.to_string())
+                    .replace("{secret}", &r.client.secrets[1].id.to_string());
+                let v = self.send_admin(op, path, fx).await;
+                assert_eq!(v["secrets"].as_array().map(Vec::len), Some(1), "{v}");
+            }
+            "oauthMetadata" => {
+                let v = self
+                    .send(op, op.template.clone(), Auth::Nothing, Body::Nothing, op.ok)
+                    .await;
+                assert!(
+                    v["token_endpoint"]
+                        .as_str()
+                        .is_some_and(|u| u.ends_with("/oauth/token")),
+                    "{v}"
+                );
+            }
+            "oauthToken" => {
+                let c = &fx.client;
+                let (id, secret) = (c.client.client_id.as_str(), c.client_secret.expose());
+                let grant = vec![("grant_type", "client_credentials".to_owned())];
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Client(id, secret),
+                        Body::Form(grant),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["scope"], "me:read tokens:read", "{v}");
+                // client_secret_post, narrowed.
+                let post = vec![
+                    ("grant_type", "client_credentials".to_owned()),
+                    ("scope", "me:read".to_owned()),
+                    ("client_id", id.to_owned()),
+                    ("client_secret", secret.to_owned()),
+                ];
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Nothing,
+                        Body::Form(post),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["scope"], "me:read", "{v}");
+            }
+            "oauthIntrospect" | "oauthRevoke" => {
+                let c = &fx.client;
+                let (id, secret) = (c.client.client_id.as_str(), c.client_secret.expose());
+                let row = env
+                    .tessera
+                    .authenticate_client(id, secret)
+                    .await
+                    .expect("auth")
+                    .expect("ok");
+                let t = env
+                    .tessera
+                    .issue_access_token(&row, None, None)
+                    .await
+                    .expect("issue")
+                    .expect("granted");
+                let form = vec![("token", t.token.expose().to_owned())];
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Client(id, secret),
+                        Body::Form(form.clone()),
+                        op.ok,
+                    )
+                    .await;
+                if op.id == "oauthIntrospect" {
+                    assert_eq!(v["active"], true, "{v}");
+                    assert_eq!(v["client_id"], id, "{v}");
+                    // A verifier's token sees it too; an unknown token is inactive, alone.
+                    let v = self
+                        .send(
+                            op,
+                            op.template.clone(),
+                            Auth::Bearer(admin),
+                            Body::Form(form),
+                            op.ok,
+                        )
+                        .await;
+                    assert_eq!(v["token_type"], "Bearer", "{v}");
+                    let v = self
+                        .send(
+                            op,
+                            op.template.clone(),
+                            Auth::Client(id, secret),
+                            Body::Form(vec![("token", "tsr_a_nothing".to_owned())]),
+                            op.ok,
+                        )
+                        .await;
+                    assert_eq!(v, json!({"active": false}));
+                } else {
+                    let me = env
+                        .client
+                        .get(env.url("/v1/me"))
+                        .bearer_auth(t.token.expose())
+                        .send()
+                        .await
+                        .expect("me");
+                    assert_eq!(me.status(), reqwest::StatusCode::UNAUTHORIZED);
+                }
+            }
             _ => self.failures.push(format!(
                 "{} {} ({}): the document lists this operation, but openapi_live.rs has no call \
                  for it; add one to `Live::succeed`",
@@ -1027,7 +1240,7 @@ impl Live<'_> {
     /// [`Live::succeed`]), 413, 415.
     async fn refuse(&mut self, op: &Op, fx: &Fixtures) {
         let admin = fx.admin.token.expose();
-        let path = op.template.replace("{id}", "1");
+        let path = op.template.replace("{id}", "1").replace("{secret}", "1");
         let body = if op.has_body {
             Body::Json(self.example(op, admin))
         } else {
@@ -1053,10 +1266,16 @@ impl Live<'_> {
         self.send(op, path.clone(), two, body.clone(), 400).await;
         if op.template.contains("{id}") {
             // 404: an id nobody has; 400: an id that is not one.
-            let missing = op.template.replace("{id}", "999999");
+            let missing = op
+                .template
+                .replace("{id}", "999999")
+                .replace("{secret}", "1");
             self.send(op, missing, Auth::Bearer(admin), body.clone(), 404)
                 .await;
-            let bad = op.template.replace("{id}", "not-an-id");
+            let bad = op
+                .template
+                .replace("{id}", "not-an-id")
+                .replace("{secret}", "1");
             self.send(op, bad, Auth::Bearer(admin), body.clone(), 400)
                 .await;
         }
@@ -1076,6 +1295,102 @@ impl Live<'_> {
             let big = Body::Raw("application/json", big.into_bytes());
             self.send(op, path, Auth::Bearer(admin), big, 413).await;
         }
+    }
+}
+
+impl Live<'_> {
+    /// The refusals an OAuth endpoint documents, in RFC 6749 section 5.2's shape.
+    async fn refuse_oauth(&mut self, op: &Op, fx: &Fixtures) {
+        let c = &fx.client;
+        let (id, secret) = (c.client.client_id.as_str(), c.client_secret.expose());
+        let path = op.template.clone();
+        let grant = || {
+            vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("token", "tsr_a_x".to_owned()),
+            ]
+        };
+        // 400: not form-encoded; the same parameter twice.
+        self.send(
+            op,
+            path.clone(),
+            Auth::Client(id, secret),
+            Body::Json(json!({})),
+            400,
+        )
+        .await;
+        let twice = Body::Raw(
+            "application/x-www-form-urlencoded",
+            b"token=a&token=b&grant_type=client_credentials".to_vec(),
+        );
+        self.send(op, path.clone(), Auth::Client(id, secret), twice, 400)
+            .await;
+        // 401: no client authentication; a wrong secret.
+        self.send(op, path.clone(), Auth::Nothing, Body::Form(grant()), 401)
+            .await;
+        let wrong = tessera_core::token::ClientSecret::generate();
+        self.send(
+            op,
+            path.clone(),
+            Auth::Client(id, wrong.expose()),
+            Body::Form(grant()),
+            401,
+        )
+        .await;
+        if op.id == "oauthToken" {
+            let unsupported = vec![("grant_type", "password".to_owned())];
+            let v = self
+                .send(
+                    op,
+                    path.clone(),
+                    Auth::Client(id, secret),
+                    Body::Form(unsupported),
+                    400,
+                )
+                .await;
+            assert_eq!(v["error"], "unsupported_grant_type", "{v}");
+            let wider = vec![
+                ("grant_type", "client_credentials".to_owned()),
+                ("scope", "tokens:write".to_owned()),
+            ];
+            let v = self
+                .send(
+                    op,
+                    path.clone(),
+                    Auth::Client(id, secret),
+                    Body::Form(wider),
+                    400,
+                )
+                .await;
+            assert_eq!(v["error"], "invalid_scope", "{v}");
+        }
+        if op.id != "oauthToken" {
+            return;
+        }
+        // 429: a client that has spent its failures is refused even with the right secret
+        // (once: the address's own allowance is shared by every call here).
+        let blocked = client_target(self.env, &format!("{}-blocked", op.id)).await;
+        let bid = blocked.client.client_id.clone();
+        for _ in 0..=tessera_api::ratelimit::RateLimits::CLIENT_FAILURES {
+            self.send(
+                op,
+                path.clone(),
+                Auth::Client(&bid, wrong.expose()),
+                Body::Form(grant()),
+                401,
+            )
+            .await;
+        }
+        let v = self
+            .send(
+                op,
+                path,
+                Auth::Client(&bid, blocked.client_secret.expose()),
+                Body::Form(grant()),
+                429,
+            )
+            .await;
+        assert_eq!(v["error"], "invalid_client", "{v}");
     }
 }
 
@@ -1178,7 +1493,54 @@ async fn fixtures(env: &Env) -> Fixtures {
             ))
             .await,
         limited: env.token_with(limited).await,
+        client: env
+            .tessera
+            .create_client(
+                &Actor::Operator,
+                tessera_core::service::NewClient {
+                    name: "openapi-client".into(),
+                    description: "made by a test".into(),
+                    scopes: vec![
+                        "me:read".parse().expect("s"),
+                        "tokens:read".parse().expect("s"),
+                    ],
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("client"),
     }
+}
+
+/// A client for a status change, a secret or a delete to act on; `name` tells them apart.
+/// Registered through a company token that expires in an hour, so it ends before the admin
+/// token does and that token may bring it back or give it a secret.
+async fn client_target(env: &Env, name: &str) -> tessera_core::service::ClientWithSecret {
+    let mut maker = new_token(
+        TokenKind::Company,
+        None,
+        &format!("maker-{name}"),
+        &["me:read"],
+    );
+    maker.expiry = ExpiryRequest::parse_in("1h").expect("1h");
+    let maker = env.token_with(maker).await;
+    let d = env
+        .tessera
+        .verify(maker.token.expose(), &[], None, OffsetDateTime::now_utc())
+        .await
+        .expect("verify");
+    let via = Actor::via_token(&d.token.expect("maker"), None);
+    env.tessera
+        .create_client(
+            &via,
+            tessera_core::service::NewClient {
+                name: format!("openapi-{name}"),
+                description: "made by a test".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("client")
 }
 
 #[tokio::test]
@@ -1206,14 +1568,18 @@ async fn every_route_answers_as_the_openapi_document_says() {
         stamp: 0,
         calls: 0,
     };
-    let guarded: Vec<&Op> = ops.iter().filter(|o| o.access != Access::Public).collect();
+    // Bearer-guarded routes; the OAuth endpoints (clients authenticate) refuse their own way.
+    let guarded: Vec<&Op> = ops
+        .iter()
+        .filter(|o| !matches!(o.access, Access::Public | Access::Client))
+        .collect();
 
     // 429 first, while the limited token's minute is fresh: one request spends its limit,
     // then every guarded route refuses it.
     let me = env.get("/v1/me", &fx.limited.token).await;
     assert_eq!(me.status(), reqwest::StatusCode::OK);
     for op in &guarded {
-        let path = op.template.replace("{id}", "1");
+        let path = op.template.replace("{id}", "1").replace("{secret}", "1");
         let body = if op.has_body {
             Body::Json(live.example(op, fx.admin.token.expose()))
         } else {
@@ -1227,6 +1593,9 @@ async fn every_route_answers_as_the_openapi_document_says() {
     }
     for op in &guarded {
         live.refuse(op, &fx).await;
+    }
+    for op in ops.iter().filter(|o| o.access == Access::Client) {
+        live.refuse_oauth(op, &fx).await;
     }
 
     // Every operation was called and gave its documented success.
