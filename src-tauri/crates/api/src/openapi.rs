@@ -460,7 +460,9 @@ fn conflict(operation_id: &str) -> Option<&'static str> {
         "createToken" => Some("The owner already has a live token by that name"),
         "createUser" => Some("A user with that e-mail already exists"),
         "createClient" => Some("A client by that name already exists"),
-        "rotateClientSecret" => Some("The client has two valid secrets already; retire the older one first"),
+        "rotateClientSecret" => {
+            Some("The client has two valid secrets already; retire the older one first")
+        }
         _ => None,
     }
 }

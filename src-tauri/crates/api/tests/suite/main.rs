@@ -8,6 +8,7 @@ mod honeytokens;
 mod new_sources;
 mod newman;
 mod no_leak;
+mod oauth;
 mod openapi_live;
 mod slow_clients;
 mod usage_rows;
