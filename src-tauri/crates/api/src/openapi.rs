@@ -138,7 +138,7 @@ fn client_schemas() -> Value {
             "properties": {"deleted": {"type": "integer", "description": "The deleted client's number"}}
         },
         "CreateClientRequest": {
-            "type": "object", "required": ["name", "description"], "additionalProperties": false,
+            "type": "object", "required": ["name"], "additionalProperties": false,
             "properties": {
                 "name": string,
                 "description": {"type": "string", "description": "What service uses the client and who runs it"},

@@ -57,6 +57,9 @@ pub enum Command {
     /// Create, list and manage tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Register and manage OAuth 2.0 clients (client credentials grant).
+    #[command(subcommand)]
+    Client(ClientCmd),
     /// Show the audit log (newest first), or check it with `tessera audit verify`.
     #[command(args_conflicts_with_subcommands = true)]
     Audit {
@@ -221,6 +224,8 @@ pub enum Kind {
     User,
     Personal,
     Company,
+    /// OAuth access tokens (listed only when asked for; clients get them from /oauth/token).
+    Access,
 }
 
 #[derive(Debug, Args)]
@@ -500,6 +505,99 @@ pub enum CertCmd {
     Export {
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ClientCreateArgs {
+    #[arg(long)]
+    pub name: String,
+    /// What service uses the client and who runs it.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A scope its tokens may carry; repeat for several (default: me:read).
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// An IP address or CIDR range it may get and use tokens from; repeat for several.
+    #[arg(long = "allow", value_name = "IP_OR_CIDR")]
+    pub allow: Vec<String>,
+    /// Requests per minute, for its token requests and its tokens together.
+    #[arg(long)]
+    pub rate_limit: Option<u32>,
+    /// Lifetime of the access tokens it gets: 1s to 24h (default 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub token_ttl: Option<String>,
+    /// Also write a Postman environment (baseUrl, clientId, clientSecret) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub postman_env: Option<std::path::PathBuf>,
+    /// Also write the client's Postman collection (fetches and caches its token) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub postman_collection: Option<std::path::PathBuf>,
+    /// Base URL written into the Postman environment.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    pub base_url: String,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub who: As,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCmd {
+    /// Register a client and print its client_id and secret (the secret once).
+    Create(Box<ClientCreateArgs>),
+    /// List clients: scopes, networks, token lifetime, secrets, tokens issued in 24 h.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Show one client.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// A new secret, printed once; the old one keeps working until it is retired.
+    RotateSecret {
+        id: String,
+        /// Also write a Postman environment with the new secret to this file.
+        #[arg(long, value_name = "FILE")]
+        postman_env: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "https://127.0.0.1:8443")]
+        base_url: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Retire one of a client's secrets (see `client show`): it stops working at once.
+    RetireSecret {
+        id: String,
+        secret_id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Disable a client: no more tokens, and the tokens it holds are revoked at once.
+    Disable {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Enable a disabled client.
+    Enable {
+        id: String,
+        #[command(flatten)]
+        who: As,
+    },
+    /// Delete a client: its secrets stop working and its tokens are revoked at once.
+    Delete {
+        id: String,
+        #[command(flatten)]
+        who: As,
     },
 }
 

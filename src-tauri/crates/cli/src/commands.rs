@@ -65,7 +65,7 @@ async fn open(
     Ok(t)
 }
 
-async fn actor(t: &Tessera, who: &As) -> Result<tessera_core::Actor> {
+pub(crate) async fn actor(t: &Tessera, who: &As) -> Result<tessera_core::Actor> {
     let flags = [(Field::Email, "--as")];
     let email = who
         .as_email
@@ -168,6 +168,7 @@ async fn dispatch(t: &Tessera, data_dir: &Path, cmd: Command) -> Result<ExitCode
         Command::Scope(c) => scope(t, c).await?,
         Command::Key(c) => key(t, c).await?,
         Command::Token(c) => return token(t, c).await,
+        Command::Client(c) => return crate::clients::run(t, c).await,
         Command::Audit {
             cmd: Some(AuditCmd::Verify { json, who }),
             ..
@@ -429,6 +430,7 @@ fn kind(k: Kind) -> TokenKind {
         Kind::User => TokenKind::User,
         Kind::Personal => TokenKind::Personal,
         Kind::Company => TokenKind::Company,
+        Kind::Access => TokenKind::Access,
     }
 }
 
@@ -553,7 +555,7 @@ async fn rotate(t: &Tessera, r: RotateArgs) -> Result<ExitCode> {
     reveal(&created, r.postman_env.as_deref(), &r.base_url, r.json)
 }
 
-fn check_writable(p: &Path) -> Result<()> {
+pub(crate) fn check_writable(p: &Path) -> Result<()> {
     let dir = p
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

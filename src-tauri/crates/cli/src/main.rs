@@ -3,6 +3,7 @@
 //! here; the core enforces them all.
 
 mod args;
+mod clients;
 mod commands;
 mod output;
 mod scan;

@@ -15,6 +15,9 @@ use time::OffsetDateTime;
 pub fn flag(f: Field) -> &'static str {
     match f {
         Field::Id => "ID",
+        Field::TokenTtl => "--token-ttl",
+        Field::Secret => "SECRET_ID",
+        Field::Client => "ID",
         Field::Kind => "--kind",
         Field::Name => "--name",
         Field::Description => "--description",

@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+#[path = "cli/clients.rs"]
+mod clients;
 #[path = "cli/explain.rs"]
 mod explain;
 #[path = "cli/honeytokens.rs"]

@@ -22,6 +22,7 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
     pub name: String,
+    #[serde(default)]
     pub description: String,
     #[serde(default)]
     pub scopes: Vec<String>,

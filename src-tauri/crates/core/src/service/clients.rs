@@ -303,12 +303,6 @@ impl Tessera {
         check_text(Field::Name, &name, 1, MAX_NAME)?;
         let description = req.description.trim().to_owned();
         check_text(Field::Description, &description, 0, MAX_DESCRIPTION)?;
-        if description.is_empty() {
-            return Err(Error::invalid(
-                Field::Description,
-                "required for OAuth clients; say what service uses it and who runs it",
-            ));
-        }
         let scopes: Vec<Scope> = if req.scopes.is_empty() {
             vec!["me:read".parse()?]
         } else {

@@ -321,13 +321,13 @@ async fn only_company_token_managers_register_clients_and_within_their_own_autho
         .create_client(
             &admin,
             NewClient {
-                description: " ".into(),
+                name: " ".into(),
                 ..billing()
             },
         )
         .await
-        .expect_err("no description");
-    assert_eq!(e.field(), Some(Field::Description));
+        .expect_err("no name");
+    assert_eq!(e.field(), Some(Field::Name));
     let e = t
         .create_client(&admin, billing())
         .await
