@@ -7,6 +7,7 @@ APT_PACKAGES=(
   libsecret-1-dev
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring xclip chromium curl desktop-file-utils
   postgresql
+  python3-venv
 )
 
 say() { printf '\n==> %s\n' "$*"; }
@@ -61,6 +62,48 @@ install_apt() {
 install_ui() {
   say "npm: installing UI packages"
   npm --prefix ui install --no-audit --no-fund --loglevel=error
+}
+
+# The Python venv for the OAuth test with a standard Python client (Authlib; see
+# src-tauri/crates/api/tests/python/). It lives outside the clone, beside CI's target dir,
+# and is kept between runs: pip runs only when the venv lacks one of the pinned versions.
+# Debian's /usr/bin/python3 on purpose (python3-venv above), not whatever python3 is first on
+# PATH. Exports TESSERA_TEST_PYTHON, the venv's python, for the test.
+OAUTH_PY_REQUIREMENTS=src-tauri/crates/api/tests/python/requirements.txt
+install_oauth_python() {
+  local venv="${TESSERA_CI_CACHE:-$HOME/.cache/tessera-ci}/oauth-python-venv"
+  local py="$venv/bin/python"
+  # A venv whose interpreter no longer runs (Python upgraded or removed) or that has no pip
+  # (its creation was cut short) is made anew.
+  if [ -e "$venv" ] && ! "$py" -c 'import pip' >/dev/null 2>&1; then
+    rm -rf "$venv"
+  fi
+  if [ ! -x "$py" ]; then
+    say "python: creating the venv $venv"
+    mkdir -p "$(dirname "$venv")"
+    /usr/bin/python3 -m venv "$venv"
+  fi
+  # Every "name==version" line of the requirements, checked against what the venv holds.
+  if ! "$py" - "$OAUTH_PY_REQUIREMENTS" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+for line in open(sys.argv[1]):
+    line = line.split("#")[0].strip()
+    if line:
+        name, want = line.split("==")
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            sys.exit(1)
+        if have != want:
+            sys.exit(1)
+PY
+  then
+    say "python: installing $OAUTH_PY_REQUIREMENTS into $venv"
+    "$py" -m pip install --quiet --disable-pip-version-check --no-input \
+      -r "$OAUTH_PY_REQUIREMENTS"
+  fi
+  export TESSERA_TEST_PYTHON="$py"
 }
 
 # .ci/test builds the UI once and sets TESSERA_UI_BUILT for the scripts it calls, which would

@@ -9,6 +9,7 @@ mod new_sources;
 mod newman;
 mod no_leak;
 mod oauth;
+mod oauth_python;
 mod openapi_live;
 mod slow_clients;
 mod usage_rows;
