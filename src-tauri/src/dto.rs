@@ -150,6 +150,29 @@ pub struct CreateTokenRequest {
     pub alert_new_sources: Option<bool>,
 }
 
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CreateClientRequest {
+    pub name: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub networks: Vec<String>,
+    pub rate_limit: Option<u32>,
+    /// The access tokens' lifetime (1 s to 24 h).
+    pub token_ttl_seconds: u32,
+}
+
+/// The one reply that carries a client secret's plaintext.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct RevealedClient {
+    pub client: tessera_core::service::ClientInfo,
+    pub secret: String,
+    pub base_url: String,
+}
+
 /// The one reply that carries a token's plaintext.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -375,6 +375,89 @@ describe("company tokens", () => {
   });
 });
 
+describe("OAuth clients", () => {
+  it("registers a client, shows its secret once, rotates, retires, disables and deletes it", async () => {
+    // The real refusal of a name another client has, replayed for the first registration.
+    const o = await h.open({ refuse: { create_client: ["duplicateClientName", { name: "nightly-reports" }] } });
+    const { page } = o;
+    await nav(page, "Company tokens").click();
+    const existing = page.getByRole("row").filter({ hasText: "nightly-reports" });
+    await existing.getByText("tsc_4fJ8sK2pQ9wXz1Lm0aBc").waitFor(T);
+    await existing.getByText("10.0.0.0/8").waitFor(T);
+    await existing.getByRole("cell", { name: "24", exact: true }).waitFor(T);
+    await o.shot("oauth-clients");
+
+    await page.getByRole("button", { name: "Register OAuth client" }).click();
+    const dialog = page.getByRole("dialog", { name: "Register OAuth client" });
+    await dialog.getByRole("button", { name: "Register client" }).click();
+    await dialog.getByText("Give the client a name").waitFor(T);
+    await dialog.getByLabel("Name").fill("nightly-reports");
+    await dialog.getByRole("checkbox", { name: /me:read/ }).check();
+    await dialog.getByLabel("Access token lifetime").selectOption(String(15 * 60));
+    await dialog.getByLabel("Allowed networks").fill("10.1.0.0/16");
+    await dialog.getByRole("button", { name: "Register client" }).click();
+    const taken = dialog.getByText(shownBesideField(realError("duplicateClientName", { name: "nightly-reports" })));
+    await taken.waitFor(T);
+    const describedBy = await dialog.getByLabel("Name").getAttribute("aria-describedby");
+    assert.ok(describedBy?.includes((await taken.getAttribute("id")) ?? "missing"), "the error is tied to the name");
+    await dialog.getByLabel("Name").fill("payroll-sync");
+    await dialog.getByRole("button", { name: "Register client" }).click();
+
+    const reveal = page.getByRole("dialog", { name: "Your new OAuth client" });
+    await reveal.getByText("This secret will not be shown again.").waitFor(T);
+    const clientId = await reveal.getByLabel("Client ID").inputValue();
+    const secret = await reveal.getByLabel("Client secret").inputValue();
+    assert.match(clientId, /^tsc_/);
+    assert.match(secret, /^tsr_s_/);
+    await o.shot("oauth-client-reveal");
+    await reveal.getByRole("button", { name: "curl" }).click();
+    await reveal.getByRole("button", { name: "Save Postman environment…" }).click();
+    await reveal.getByText(/Saved Postman environment to/).waitFor(T);
+    await reveal.getByRole("button", { name: "Save Postman collection…" }).click();
+    await reveal.getByText(/Saved Postman collection to/).waitFor(T);
+    assert.equal(await reveal.getByRole("button", { name: "Done" }).isDisabled(), true, "Done waits for the confirmation");
+    await reveal.getByLabel("I have stored this secret").check();
+    await reveal.getByRole("button", { name: "Done" }).click();
+    await reveal.waitFor({ state: "detached", ...T });
+    const copies = await ipcCalls<{ text: string }>(page, "copy_secret");
+    assert.deepEqual(copies.map((c) => c.text), [`curl --cacert tessera-ca.pem -u ${clientId}:${secret} -d grant_type=client_credentials https://127.0.0.1:8443/oauth/token`]);
+    const envs = await ipcCalls<{ clientId: string; secret: string; name: string }>(page, "save_client_postman_environment");
+    assert.deepEqual(envs.map((e) => [e.clientId, e.secret, e.name]), [[clientId, secret, "payroll-sync"]]);
+    const creates = await ipcCalls<{ req: { name: string; tokenTtlSeconds: number; networks: string[]; scopes: string[] } }>(page, "create_client");
+    assert.deepEqual(creates.map((c) => [c.req.name, c.req.tokenTtlSeconds, c.req.networks, c.req.scopes]), [
+      ["nightly-reports", 900, ["10.1.0.0/16"], ["me:read"]],
+      ["payroll-sync", 900, ["10.1.0.0/16"], ["me:read"]],
+    ]);
+
+    const row = page.getByRole("row").filter({ hasText: "payroll-sync" });
+    await row.getByText("15 minutes").waitFor(T);
+    await row.getByRole("button", { name: "New secret…" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Make new secret" }).click();
+    const second = page.getByRole("dialog", { name: "New client secret" });
+    await second.getByText(/the previous secret \(tsr_s_…/).waitFor(T);
+    assert.notEqual(await second.getByLabel("Client secret").inputValue(), secret);
+    await second.getByLabel("I have stored this secret").check();
+    await second.getByRole("button", { name: "Done" }).click();
+    assert.equal(await row.getByRole("button", { name: "New secret…" }).isDisabled(), true, "a third secret waits for a retirement");
+    await row.getByRole("button", { name: /^Retire secret tsr_s_…/ }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Retire secret" }).click();
+    await row.getByRole("button", { name: "New secret…" }).and(page.locator(":enabled")).waitFor(T);
+
+    await row.getByRole("button", { name: "Disable" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Disable client" }).click();
+    await row.getByText("Disabled").waitFor(T);
+    await row.getByRole("button", { name: "Enable" }).click();
+    await row.getByText("Active").waitFor(T);
+    await row.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Delete client" }).click();
+    await row.waitFor({ state: "detached", ...T });
+    const statuses = await ipcCalls<{ action: string }>(page, "set_client_status");
+    assert.deepEqual(statuses.map((c) => c.action), ["disable", "enable"]);
+    await noProblems(o);
+    await o.context.close();
+  });
+});
+
 describe("audit and settings", () => {
   it("filters the audit log, loads older entries and exports CSV", async () => {
     const o = await h.open();

@@ -14,6 +14,10 @@
 import type { AuditEntry } from "../src/bindings/AuditEntry";
 import type { AuditQuery } from "../src/bindings/AuditQuery";
 import type { BulkResult } from "../src/bindings/BulkResult";
+import type { ClientAction } from "../src/bindings/ClientAction";
+import type { ClientInfo } from "../src/bindings/ClientInfo";
+import type { CreateClientRequest } from "../src/bindings/CreateClientRequest";
+import type { RevealedClient } from "../src/bindings/RevealedClient";
 import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
 import type { Dashboard } from "../src/bindings/Dashboard";
 import type { Me } from "../src/bindings/Me";
@@ -44,7 +48,7 @@ export type AdminContext = {
   token: (partial: Partial<TokenInfo> & Pick<TokenInfo, "id" | "name">) => TokenInfo;
   uses: UsageEntry[];
   baseUrl: string;
-  newSecret: (kind: "p" | "u" | "c") => string;
+  newSecret: (kind: "p" | "u" | "c" | "s") => string;
 };
 
 const DAY = 86_400_000;
@@ -66,6 +70,15 @@ const realAction = (name: string): string => {
 export function createAdminFake(ctx: AdminContext) {
   // The real catalogue (built-in scopes and one custom scope, billing:read).
   const scopes: ScopeDetail[] = REAL_SCOPES.map((x) => ({ ...x, roles: [...x.roles] }));
+  // One OAuth client a reporting service uses (its secret hint has the real shape).
+  const clients: ClientInfo[] = [
+    {
+      id: 1, client_id: "tsc_4fJ8sK2pQ9wXz1Lm0aBc", name: "nightly-reports", description: "Reporting service (owner: data-team@acme.example)",
+      scopes: ["tokens:read"], allowed_networks: ["10.0.0.0/8"], rate_limit: 600, token_ttl_seconds: 3600, expires_at: null, status: "active",
+      created_by: "grace@acme.example", created_at: iso(-30 * DAY), secrets: [{ id: 1, hint: "tsr_s_…Q2x8", created_at: iso(-30 * DAY), last_used_at: iso(-3_600_000) }],
+      tokens_issued_24h: 24, last_used_at: iso(-600_000),
+    },
+  ];
 
   const users: UserView[] = [
     { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", active: true, source_group: "engineering", created_at: iso(-400 * DAY), deactivated_at: null, live_tokens: 4 },
@@ -349,6 +362,54 @@ export function createAdminFake(ctx: AdminContext) {
       case "list_company_tokens":
         requireRole("admin", "vrm_admin");
         return company;
+      case "list_clients":
+        requireRole("admin", "vrm_admin");
+        // Fresh objects, as the real IPC's JSON gives.
+        return clients.map((c) => ({ ...c, secrets: [...c.secrets] }));
+      case "create_client": {
+        const me = requireRole("admin", "vrm_admin");
+        const req = args.req as CreateClientRequest;
+        const secret = ctx.newSecret("s");
+        const c: ClientInfo = {
+          id: 10 + clients.length, client_id: `tsc_${String(clients.length + 1).padStart(20, "7")}`, name: req.name, description: req.description,
+          scopes: req.scopes, allowed_networks: req.networks, rate_limit: req.rateLimit ?? ctx.policy.default_rate_limit, token_ttl_seconds: req.tokenTtlSeconds,
+          expires_at: null, status: "active", created_by: me.email, created_at: iso(0),
+          secrets: [{ id: 100 + clients.length, hint: realHint(secret), created_at: iso(0), last_used_at: null }], tokens_issued_24h: 0, last_used_at: null,
+        };
+        clients.unshift(c);
+        const r: RevealedClient = { client: c, secret, baseUrl: ctx.baseUrl };
+        return r;
+      }
+      case "rotate_client_secret": {
+        requireRole("admin", "vrm_admin");
+        const c = clients.find((x) => x.id === args.id);
+        if (!c) return UNHANDLED;
+        const secret = ctx.newSecret("s");
+        c.secrets = [{ id: 200 + c.secrets.length + c.id, hint: realHint(secret), created_at: iso(0), last_used_at: null }, ...c.secrets];
+        const r: RevealedClient = { client: { ...c }, secret, baseUrl: ctx.baseUrl };
+        return r;
+      }
+      case "retire_client_secret": {
+        requireRole("admin", "vrm_admin");
+        const c = clients.find((x) => x.id === args.id);
+        if (!c) return UNHANDLED;
+        c.secrets = c.secrets.filter((s) => s.id !== args.secretId);
+        return { ...c };
+      }
+      case "set_client_status": {
+        requireRole("admin", "vrm_admin");
+        const c = clients.find((x) => x.id === args.id);
+        if (!c) return UNHANDLED;
+        c.status = (args.action as ClientAction) === "disable" ? "disabled" : "active";
+        return { ...c };
+      }
+      case "delete_client": {
+        requireRole("admin", "vrm_admin");
+        const i = clients.findIndex((x) => x.id === args.id);
+        if (i < 0) return UNHANDLED;
+        clients.splice(i, 1);
+        return null;
+      }
       case "create_company_token": {
         const me = requireRole("admin", "vrm_admin");
         const req = args.req as CreateTokenRequest;

@@ -115,7 +115,7 @@ const uses: UsageEntry[] = [
   { id: 237, at: iso(-26 * 3_600_000), ip: "192.0.2.7", user_agent: "curl/8.5.0", method: "GET", path: "/v1/me", status: 403, outcome: "refused: network not allowed", via: "x-api-key", uses: 1 },
 ];
 
-function newSecret(kind: "p" | "u" | "c"): string {
+function newSecret(kind: "p" | "u" | "c" | "s"): string {
   secretCounter += 1;
   return realSecret(kind, secretCounter);
 }
@@ -292,6 +292,8 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "clear_clipboard":
       return null;
     case "save_postman_environment":
+    case "save_client_postman_environment":
+    case "save_client_postman_collection":
       requireMe();
       return null;
     case "plugin:dialog|save":

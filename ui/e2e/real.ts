@@ -58,8 +58,8 @@ export function statusChange(id: number, from: TokenStatus, action: StatusAction
 }
 
 /** A secret of the real shape (prefix and length) for kind `k`; `n` makes it unique. */
-export function realSecret(k: "p" | "u" | "c", n: number): string {
-  const kind: SecretKind = k === "p" ? "personal" : k === "u" ? "user" : "company";
+export function realSecret(k: "p" | "u" | "c" | "s", n: number): string {
+  const kind: SecretKind = k === "p" ? "personal" : k === "u" ? "user" : k === "s" ? "client" : "company";
   const { prefix, length } = contract.secretShapes[kind];
   const filler = "Zk3v9QpL2mXr7TbN4wYc8HdJ6sFa1Ge5UoKi0Rq".repeat(3);
   const body = `${n}${filler}`.slice(0, length - prefix.length);

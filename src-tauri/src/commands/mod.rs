@@ -2,6 +2,7 @@
 //! Every rights rule is the core's; these only say who is acting.
 
 pub mod admin;
+pub mod clients;
 pub mod clipboard;
 pub mod profile;
 pub mod review;

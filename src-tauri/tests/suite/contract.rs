@@ -108,11 +108,22 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
     // The first call creates the user API token; the second replaces it.
     a.ok("regenerate_user_token", json!({}));
     let u1 = a.ok("regenerate_user_token", json!({}));
+    let client = json!({"req": {"name": "contract-client", "description": "", "scopes": ["me:read"], "networks": [], "rateLimit": null, "tokenTtlSeconds": 3600}});
+    let cl1 = a.ok("create_client", client.clone());
     let shapes = json!({
         "personal": shape(p1["secret"].as_str().expect("secret")),
         "company": shape(c1["secret"].as_str().expect("secret")),
         "user": shape(u1["secret"].as_str().expect("secret")),
+        "client": shape(cl1["secret"].as_str().expect("secret")),
     });
+    // OAuth client names are unique among clients not deleted.
+    errors.insert(
+        "duplicateClientName",
+        recorded(
+            a.err("create_client", client),
+            &[("contract-client", "{name}")],
+        ),
+    );
 
     // Names are unique among live tokens.
     errors.insert(

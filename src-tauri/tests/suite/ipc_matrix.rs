@@ -104,6 +104,16 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("delete_token",             [Unauth,       NotFound,     NotFound,     Yes]),
     ("list_grantable_scopes",    [Unauth,       Yes,          Yes,          Yes]),
     ("get_policy",               [Unauth,       Yes,          Yes,          Yes]),
+    // OAuth clients are the company's: admins and VRM admins manage them. Saving a client's
+    // Postman files writes only what the caller passes (as save_postman_environment does).
+    ("list_clients",             [Unauth,       Forbidden,    Yes,          Yes]),
+    ("create_client",            [Unauth,       Forbidden,    Yes,          Yes]),
+    ("rotate_client_secret",     [Unauth,       Forbidden,    Yes,          Yes]),
+    ("retire_client_secret",     [Unauth,       Forbidden,    Yes,          Yes]),
+    ("set_client_status",        [Unauth,       Forbidden,    Yes,          Yes]),
+    ("delete_client",            [Unauth,       Forbidden,    Yes,          Yes]),
+    ("save_client_postman_environment", [Unauth, Yes,         Yes,          Yes]),
+    ("save_client_postman_collection",  [Unauth, Yes,         Yes,          Yes]),
     // Clipboard and files. clear_clipboard checks no session: it only clears what Tessera
     // itself copied last (sign_out and closing the app call the same clear), and nothing was
     // copied here, so it answers Ok without opening a clipboard.
@@ -155,6 +165,13 @@ enum Target {
     File(PathBuf),
     /// A person whose role or active flag the command changes on success.
     Person(String),
+    /// An OAuth client: its status and number of valid secrets as they were before the
+    /// call, which a refused call leaves and a successful one changes.
+    Client {
+        id: i64,
+        status: &'static str,
+        secrets: usize,
+    },
 }
 
 struct Fixtures {
@@ -228,6 +245,35 @@ impl Fixtures {
             }
         });
         who
+    }
+
+    /// A fresh OAuth client made by the operator, with one or two valid secrets; its number
+    /// and one secret's plaintext.
+    fn client(&mut self, a: &App, secrets: usize) -> (i64, String, i64) {
+        let n = self.next();
+        let core = a.core();
+        block_on(async {
+            let op = core.actor(None).await.expect("operator");
+            let c = core
+                .create_client(
+                    &op,
+                    tessera_core::service::NewClient {
+                        name: format!("cell-client-{n}"),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("client");
+            let mut older = c.client.secrets[0].id;
+            if secrets == 2 {
+                let r = core
+                    .rotate_client_secret(&op, c.client.id)
+                    .await
+                    .expect("rotate");
+                older = r.client.secrets[1].id;
+            }
+            (c.client.id, c.client_secret.expose().to_owned(), older)
+        })
     }
 
     fn file(&mut self, ext: &str) -> PathBuf {
@@ -354,6 +400,70 @@ impl Fixtures {
             "reactivate_user" => {
                 let who = self.person(a, false);
                 (json!({"email": who}), Target::Person(who))
+            }
+            "list_clients" => (json!({}), Target::None),
+            "create_client" => (
+                json!({"req": {"name": format!("cell-new-client-{n}"), "description": "", "scopes": ["me:read"], "networks": [], "rateLimit": null, "tokenTtlSeconds": 3600}}),
+                Target::None,
+            ),
+            "rotate_client_secret" => {
+                let (id, _, _) = self.client(a, 1);
+                (
+                    json!({"id": id}),
+                    Target::Client {
+                        id,
+                        status: "active",
+                        secrets: 1,
+                    },
+                )
+            }
+            "retire_client_secret" => {
+                let (id, _, older) = self.client(a, 2);
+                (
+                    json!({"id": id, "secretId": older}),
+                    Target::Client {
+                        id,
+                        status: "active",
+                        secrets: 2,
+                    },
+                )
+            }
+            "set_client_status" => {
+                let (id, _, _) = self.client(a, 1);
+                (
+                    json!({"id": id, "action": "disable"}),
+                    Target::Client {
+                        id,
+                        status: "active",
+                        secrets: 1,
+                    },
+                )
+            }
+            "delete_client" => {
+                let (id, _, _) = self.client(a, 1);
+                (
+                    json!({"id": id}),
+                    Target::Client {
+                        id,
+                        status: "active",
+                        secrets: 1,
+                    },
+                )
+            }
+            "save_client_postman_environment" => {
+                let (_, secret, _) = self.client(a, 1);
+                let p = self.file("json");
+                (
+                    json!({"path": path(&p), "clientId": "tsc_x", "secret": secret, "name": "Tessera"}),
+                    Target::File(p),
+                )
+            }
+            "save_client_postman_collection" => {
+                let p = self.file("json");
+                (
+                    json!({"path": path(&p), "name": "Tessera"}),
+                    Target::File(p),
+                )
             }
             "list_all_tokens" => (json!({"query": {}}), Target::None),
             "bulk_set_token_status" => {
@@ -513,6 +623,22 @@ fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target)
             }
         }
         Target::File(p) => assert_eq!(p.exists(), succeeded, "{cell}: {}", p.display()),
+        Target::Client {
+            id,
+            status,
+            secrets,
+        } => {
+            let now = block_on(async {
+                let op = core.actor(None).await.expect("operator");
+                core.get_client(&op, *id).await
+            });
+            // A deleted client is gone even for the operator.
+            let as_before = now.as_ref().is_ok_and(|c| {
+                serde_json::to_value(c.status).ok() == Some(json!(status))
+                    && c.secrets.len() == *secrets
+            });
+            assert_eq!(as_before, !succeeded, "{cell}: client {id} is now {now:?}");
+        }
         Target::Person(who) => {
             let u = block_on(core.find_user(&email(who))).expect("person");
             let as_before = u.role == Role::User && u.active == (cmd != "reactivate_user");

@@ -3,4 +3,4 @@
 /**
  * What a token belongs to.
  */
-export type TokenKind = "user" | "personal" | "company";
+export type TokenKind = "user" | "personal" | "company" | "access";

@@ -8,6 +8,10 @@ import type { AppStatus } from "../bindings/AppStatus";
 import type { AuditEntry } from "../bindings/AuditEntry";
 import type { AuditQuery } from "../bindings/AuditQuery";
 import type { BulkResult } from "../bindings/BulkResult";
+import type { ClientAction } from "../bindings/ClientAction";
+import type { ClientInfo } from "../bindings/ClientInfo";
+import type { CreateClientRequest } from "../bindings/CreateClientRequest";
+import type { RevealedClient } from "../bindings/RevealedClient";
 import type { CopyReceipt } from "../bindings/CopyReceipt";
 import type { CreateTokenRequest } from "../bindings/CreateTokenRequest";
 import type { Dashboard } from "../bindings/Dashboard";
@@ -123,6 +127,16 @@ export const reactivateUser = (email: string) => call<UserView>("reactivate_user
 
 // Company tokens and all tokens (admin, vrm_admin).
 export const listCompanyTokens = () => call<TokenInfo[]>("list_company_tokens");
+export const listClients = () => call<ClientInfo[]>("list_clients");
+export const createClient = (req: CreateClientRequest) => call<RevealedClient>("create_client", { req });
+export const rotateClientSecret = (id: number) => call<RevealedClient>("rotate_client_secret", { id });
+export const retireClientSecret = (id: number, secretId: number) => call<ClientInfo>("retire_client_secret", { id, secretId });
+export const setClientStatus = (id: number, action: ClientAction) => call<ClientInfo>("set_client_status", { id, action });
+export const deleteClient = (id: number) => call<null>("delete_client", { id });
+export const saveClientPostmanEnvironment = (path: string, clientId: string, secret: string, name: string) =>
+  call<null>("save_client_postman_environment", { path, clientId, secret, name });
+export const saveClientPostmanCollection = (path: string, name: string) =>
+  call<null>("save_client_postman_collection", { path, name });
 export const createCompanyToken = (req: CreateTokenRequest) => call<Revealed>("create_company_token", { req });
 export const listAllTokens = (query: TokenQuery) => call<TokenPage>("list_all_tokens", { query });
 /** At most 1000 ids per call; the UI sends chunks of 50 (lib/bulk.ts). */

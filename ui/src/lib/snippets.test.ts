@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SNIPPETS, buildSnippet, curlSnippet, httpieSnippet, postmanFileName, pythonSnippet, shellQuote } from "./snippets";
+import { SNIPPETS, buildSnippet, clientCurlSnippet, clientPostmanFileNames, clientPythonSnippet, curlSnippet, httpieSnippet, postmanFileName, pythonSnippet, shellQuote } from "./snippets";
 
 const token = "tsr_p_AbCdEf0123456789_-xyzXYZ0123456789ab_1a2b3c4d";
 const base = "https://127.0.0.1:8443";
@@ -55,5 +55,19 @@ describe("snippet builders", () => {
     expect(postmanFileName("../../etc/passwd")).toBe("tessera-etc-passwd.postman_environment.json");
     expect(postmanFileName("<img>")).toBe("tessera-img.postman_environment.json");
     expect(postmanFileName("")).toBe("tessera-token.postman_environment.json");
+  });
+});
+
+describe("OAuth client snippets", () => {
+  it("asks for a token with the client's credentials, quoted once", () => {
+    const s = clientCurlSnippet("tsc_abc", "tsr_s_x$y", "https://127.0.0.1:8443/");
+    expect(s).toBe("curl --cacert tessera-ca.pem -u 'tsc_abc:tsr_s_x$y' -d grant_type=client_credentials https://127.0.0.1:8443/oauth/token");
+    expect(clientPythonSnippet("tsc_abc", "tsr_s_1", "https://h:1")).toContain('auth=("tsc_abc", "tsr_s_1")');
+  });
+  it("names both Postman files after the client", () => {
+    expect(clientPostmanFileNames("billing sync")).toEqual({
+      environment: "tessera-billing-sync.postman_environment.json",
+      collection: "tessera-billing-sync.postman_collection.json",
+    });
   });
 });

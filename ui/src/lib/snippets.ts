@@ -71,6 +71,39 @@ export function buildSnippet(kind: SnippetKind, token: string, baseUrl: string):
   }
 }
 
+export function tokenUrl(baseUrl: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/oauth/token`;
+}
+
+/** An OAuth client's token request with curl (client_secret_basic). */
+export function clientCurlSnippet(clientId: string, secret: string, baseUrl: string): string {
+  return `curl --cacert ${CA_FILE} -u ${shellQuote(`${clientId}:${secret}`)} -d grant_type=client_credentials ${shellQuote(tokenUrl(baseUrl))}`;
+}
+
+/** The same with Python's requests. */
+export function clientPythonSnippet(clientId: string, secret: string, baseUrl: string): string {
+  return [
+    "import requests",
+    "",
+    "response = requests.post(",
+    `    ${pythonString(tokenUrl(baseUrl))},`,
+    `    auth=(${pythonString(clientId)}, ${pythonString(secret)}),`,
+    `    data={"grant_type": "client_credentials"},`,
+    `    verify=${pythonString(CA_FILE)},`,
+    "    timeout=10,",
+    ")",
+    "response.raise_for_status()",
+    'print(response.json()["access_token"])',
+    "",
+  ].join("\n");
+}
+
+/** The file names the save dialog proposes for an OAuth client's Postman files. */
+export function clientPostmanFileNames(clientName: string): { environment: string; collection: string } {
+  const base = postmanFileName(clientName).replace(/\.postman_environment\.json$/, "");
+  return { environment: `${base}.postman_environment.json`, collection: `${base}.postman_collection.json` };
+}
+
 /** The file name the save dialog proposes for a token's Postman environment. */
 export function postmanFileName(tokenName: string): string {
   const slug = tokenName

@@ -18,6 +18,8 @@ const KINDS: { value: TokenKind; label: string }[] = [
   { value: "user", label: "User API token" },
   { value: "personal", label: "Personal" },
   { value: "company", label: "Company" },
+  // Listed only when asked for: many, short-lived, and shown under their client.
+  { value: "access", label: "OAuth access" },
 ];
 const STATUSES: { value: TokenStatus; label: string }[] = [
   { value: "active", label: "Active" },

@@ -15,7 +15,7 @@ import { statusWhy } from "../../lib/tokenStatus";
 
 export const ROW_HEIGHT = 52;
 
-export const KIND_LABELS: Record<TokenKind, string> = { user: "User API", personal: "Personal", company: "Company" };
+export const KIND_LABELS: Record<TokenKind, string> = { user: "User API", personal: "Personal", company: "Company", access: "OAuth access" };
 
 type Column = { id: string; label: string; sort?: TokenSort; className?: string };
 const COLUMNS: Column[] = [

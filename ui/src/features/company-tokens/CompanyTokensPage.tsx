@@ -1,5 +1,6 @@
 // Company tokens (admin, vrm_admin): owned by the company, description required, creator
 // shown; they survive their creator's deactivation. Same create dialog and one-time reveal.
+// Below them, the OAuth clients, which get short-lived tokens instead of holding one.
 import { useState } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import type { Revealed } from "../../bindings/Revealed";
@@ -8,6 +9,7 @@ import { TokenDetailsPanel } from "../my-tokens/TokenDetailsPanel";
 import { TokenTable } from "../my-tokens/TokenTable";
 import { useCompanyTokens, useGrantableScopes, usePolicy } from "../my-tokens/useMyTokens";
 import { RevealDialog } from "../reveal/RevealDialog";
+import { ClientsSection } from "../clients/ClientsSection";
 
 export function CompanyTokensPage() {
   const tokens = useCompanyTokens();
@@ -53,6 +55,7 @@ export function CompanyTokensPage() {
       />
       <TokenDetailsPanel id={openId} onClose={() => setOpenId(null)} />
       <RevealDialog revealed={revealed} onDone={() => setRevealed(null)} />
+      <ClientsSection />
     </>
   );
 }
