@@ -207,6 +207,43 @@ pub fn curl_bearer(ca: &Path, token: &str, url: &str) -> Res<(u16, String)> {
     curl_bearer_as(ca, token, url, None)
 }
 
+/// `POST` the client credentials grant to `url` (`/oauth/token`) with HTTP Basic through
+/// curl, trusting only `ca`. The credentials go through a curl config file so the secret is
+/// not on a command line. Returns (HTTP status, body).
+pub fn curl_client_token(
+    ca: &Path,
+    client_id: &str,
+    secret: &str,
+    url: &str,
+) -> Res<(u16, String)> {
+    let dir = tempfile::tempdir().map_err(|e| format!("curl: temp dir: {e}"))?;
+    let config = dir.path().join("client.curlrc");
+    let body = dir.path().join("body");
+    fs::write(&config, format!("user = \"{client_id}:{secret}\"\n"))
+        .map_err(|e| format!("curl: cannot write the config file: {e}"))?;
+    let (ok, out, err) = run(
+        Command::new("curl")
+            .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
+            .arg(ca)
+            .arg("-K")
+            .arg(&config)
+            .args(["-d", "grant_type=client_credentials", "-o"])
+            .arg(&body)
+            .args(["-w", "%{http_code}", url]),
+        "curl",
+        Duration::from_secs(15),
+    )?;
+    if !ok {
+        return Err(format!("curl {url} failed: {}", err.trim()));
+    }
+    let code = out
+        .trim()
+        .parse::<u16>()
+        .map_err(|e| format!("curl printed no status ({e}): {out}"))?;
+    let text = fs::read_to_string(&body).unwrap_or_default();
+    Ok((code, text))
+}
+
 /// [`curl_bearer`] sending this `User-Agent` instead of curl's own.
 pub fn curl_bearer_as(
     ca: &Path,

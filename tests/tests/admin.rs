@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use tessera_e2e::{
-    button, curl_bearer, curl_bearer_as, dialog, input_labelled, select_labelled, AppEnv, AppRun,
-    Res, Window,
+    button, curl_bearer, curl_bearer_as, curl_client_token, dialog, input_labelled,
+    select_labelled, AppEnv, AppRun, Res, Window,
 };
 
 const COMPANY: &str = "Acme Admin E2E";
@@ -448,6 +448,105 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
     if code != 401 {
         return Err(format!(
             "the revoked watched token answered {code}, not 401: {body}"
+        ));
+    }
+
+    w.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+        .await?;
+    w.wait_gone(&details, "the details panel").await?;
+
+    // 9. OAuth clients: the admin registers one under Company tokens, reads its client ID
+    // and secret from the one-time reveal, and a service gets an access token with them
+    // (curl, client_secret_basic) and calls the API; disabling the client in the window
+    // stops that token at once.
+    w.go_to("Company tokens").await?;
+    w.page("Company tokens").await?;
+    w.click(
+        &button("//main", "Register OAuth client"),
+        "Register OAuth client",
+    )
+    .await?;
+    let register = dialog("dialog", "Register OAuth client");
+    w.find(&register, "the Register OAuth client dialog")
+        .await?;
+    w.type_into(
+        &input_labelled(&register, "Name"),
+        "the client's Name",
+        "ci-client",
+    )
+    .await?;
+    let scope_box = format!(
+        "{register}//fieldset[legend[normalize-space()='Scopes its tokens may carry']]//label[.//*[normalize-space()='me:read']]//input[@type='checkbox']"
+    );
+    w.click(&scope_box, "the me:read scope's checkbox").await?;
+    w.shot("register-client").await?;
+    w.click(
+        &format!("{register}//button[@type='submit' and normalize-space()='Register client']"),
+        "the dialog's Register client button",
+    )
+    .await?;
+    let reveal = dialog("dialog", "Your new OAuth client");
+    w.find(&reveal, "the client's one-time reveal").await?;
+    let value_of = |label: &'static str| {
+        let xpath = input_labelled(&reveal, label);
+        async move {
+            let el = w.find(&xpath, label).await?;
+            el.prop("value")
+                .await
+                .map_err(|e| format!("cannot read {label}: {e}"))
+                .map(Option::unwrap_or_default)
+        }
+    };
+    let client_id = value_of("Client ID").await?;
+    let secret = value_of("Client secret").await?;
+    if !client_id.starts_with("tsc_") || !secret.starts_with("tsr_s_") {
+        return Err(format!(
+            "the reveal shows no client ID and secret: {client_id:?}, {} characters",
+            secret.len()
+        ));
+    }
+    w.shot("client-reveal").await?;
+    w.click(
+        &format!("{reveal}//label[normalize-space()='I have stored this secret']"),
+        "I have stored this secret",
+    )
+    .await?;
+    w.click(&button(&reveal, "Done"), "Done").await?;
+    w.wait_gone(&reveal, "the client's reveal").await?;
+    let token_url = s.me_url().replace("/v1/me", "/oauth/token");
+    let (code, body) = curl_client_token(&ca, &client_id, &secret, &token_url)?;
+    if code != 200 {
+        return Err(format!("the token endpoint answered {code}: {body}"));
+    }
+    let grant: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| format!("the token answer is not JSON ({e})"))?;
+    let access = grant["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (code, body) = curl_bearer(&ca, &access, &s.me_url())?;
+    if code != 200 || !body.contains("\"kind\":\"access\"") {
+        return Err(format!("the access token answered {code}: {body}"));
+    }
+    let row = "//table//tr[@data-client-id][.//strong[normalize-space()='ci-client']]";
+    w.wait_text(row, "ci-client's row", |t| t.contains("Active"))
+        .await?;
+    w.click(&button(row, "Disable"), "Disable ci-client")
+        .await?;
+    w.click(
+        &button("//*[@role='alertdialog']", "Disable client"),
+        "the confirmation's Disable client",
+    )
+    .await?;
+    w.wait_text(row, "ci-client's row after Disable", |t| {
+        t.contains("Disabled")
+    })
+    .await?;
+    w.shot("client-disabled").await?;
+    let (code, body) = curl_bearer(&ca, &access, &s.me_url())?;
+    if code != 401 {
+        return Err(format!(
+            "the disabled client's access token answered {code}, not 401: {body}"
         ));
     }
     Ok(())

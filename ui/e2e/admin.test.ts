@@ -384,7 +384,7 @@ describe("OAuth clients", () => {
     const existing = page.getByRole("row").filter({ hasText: "nightly-reports" });
     await existing.getByText("tsc_4fJ8sK2pQ9wXz1Lm0aBc").waitFor(T);
     await existing.getByText("10.0.0.0/8").waitFor(T);
-    await existing.getByRole("cell", { name: "24", exact: true }).waitFor(T);
+    await existing.getByText("24 tokens in 24 h").waitFor(T);
     await o.shot("oauth-clients");
 
     await page.getByRole("button", { name: "Register OAuth client" }).click();
@@ -430,7 +430,7 @@ describe("OAuth clients", () => {
     ]);
 
     const row = page.getByRole("row").filter({ hasText: "payroll-sync" });
-    await row.getByText("15 minutes").waitFor(T);
+    await row.getByText("Tokens live 15 minutes · 600/min").waitFor(T);
     await row.getByRole("button", { name: "New secret…" }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Make new secret" }).click();
     const second = page.getByRole("dialog", { name: "New client secret" });

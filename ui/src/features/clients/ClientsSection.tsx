@@ -51,15 +51,11 @@ export function ClientsSection() {
               <caption className="visually-hidden">OAuth clients with their secrets and recent tokens.</caption>
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Client ID</th>
+                  <th scope="col">Client</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Networks</th>
-                  <th scope="col">Token lifetime</th>
+                  <th scope="col">Scopes and limits</th>
                   <th scope="col">Secrets</th>
-                  <th scope="col">Tokens (24 h)</th>
-                  <th scope="col">Last used</th>
+                  <th scope="col">Use</th>
                   <th scope="col">Actions</th>
                 </tr>
               </thead>
@@ -94,6 +90,7 @@ function ClientRow({ client: c, onRevealed }: { client: ClientInfo; onRevealed: 
     <tr data-client-id={c.id}>
       <td>
         <strong className="client-name">{c.name}</strong>
+        <div className="mono small">{c.client_id}</div>
         {c.description && <div className="muted small">{c.description}</div>}
         {c.expires_at && (
           <div className="muted small">
@@ -101,21 +98,29 @@ function ClientRow({ client: c, onRevealed }: { client: ClientInfo; onRevealed: 
           </div>
         )}
       </td>
-      <td className="mono">{c.client_id}</td>
       <td>
         <span className={`badge ${active ? "badge-active" : "badge-deactivated"}`}>
           <span className="badge-dot" aria-hidden="true" />
           {active ? "Active" : "Disabled"}
         </span>
       </td>
-      <td className="mono small">{c.scopes.join(" ")}</td>
-      <td className="mono small">{c.allowed_networks.length ? c.allowed_networks.join(", ") : "Any"}</td>
-      <td>{lifetimeText(c.token_ttl_seconds)}</td>
+      <td className="small">
+        <div className="mono">{c.scopes.join(" ")}</div>
+        <div>
+          From <span className="mono">{c.allowed_networks.length ? c.allowed_networks.join(", ") : "any address"}</span>
+        </div>
+        <div className="muted">
+          Tokens live {lifetimeText(c.token_ttl_seconds)} · {c.rate_limit}/min
+        </div>
+      </td>
       <td>
         <ul className="plain-list secrets">
           {c.secrets.map((s, i) => (
-            <li key={s.id} className="small">
-              <span className="mono">{s.hint}</span> · created <RelativeTime value={s.created_at} /> · used <RelativeTime value={s.last_used_at} />
+            <li key={s.id} className="small client-secret">
+              <span className="mono">{s.hint}</span>
+              <div className="muted">
+                created <RelativeTime value={s.created_at} short /> · used <RelativeTime value={s.last_used_at} short />
+              </div>
               {i > 0 && (
                 <ConfirmDialog
                   trigger={
@@ -134,11 +139,15 @@ function ClientRow({ client: c, onRevealed }: { client: ClientInfo; onRevealed: 
           ))}
         </ul>
       </td>
-      <td>{c.tokens_issued_24h}</td>
-      <td>
-        <RelativeTime value={c.last_used_at} />
+      <td className="small">
+        <div>
+          <span className="client-issued">{c.tokens_issued_24h}</span> {c.tokens_issued_24h === 1 ? "token" : "tokens"} in 24 h
+        </div>
+        <div className="muted">
+          Last used <RelativeTime value={c.last_used_at} short />
+        </div>
       </td>
-      <td className="row-actions">
+      <td className="row-actions client-actions">
         <ConfirmDialog
           trigger={
             <button type="button" className="btn small" disabled={c.secrets.length > 1} title={c.secrets.length > 1 ? "Retire the older secret first" : undefined}>
