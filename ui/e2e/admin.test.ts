@@ -385,6 +385,7 @@ describe("OAuth clients", () => {
     await existing.getByText("tsc_4fJ8sK2pQ9wXz1Lm0aBc").waitFor(T);
     await existing.getByText("10.0.0.0/8").waitFor(T);
     await existing.getByText("24 tokens in 24 h").waitFor(T);
+    await existing.getByText("1310 uses in all").waitFor(T);
     await o.shot("oauth-clients");
 
     await page.getByRole("button", { name: "Register OAuth client" }).click();

@@ -76,7 +76,7 @@ export function createAdminFake(ctx: AdminContext) {
       id: 1, client_id: "tsc_4fJ8sK2pQ9wXz1Lm0aBc", name: "nightly-reports", description: "Reporting service (owner: data-team@acme.example)",
       scopes: ["tokens:read"], allowed_networks: ["10.0.0.0/8"], rate_limit: 600, token_ttl_seconds: 3600, expires_at: null, status: "active",
       created_by: "grace@acme.example", created_at: iso(-30 * DAY), secrets: [{ id: 1, hint: "tsr_s_…Q2x8", created_at: iso(-30 * DAY), last_used_at: iso(-3_600_000) }],
-      tokens_issued_24h: 24, last_used_at: iso(-600_000),
+      tokens_issued_24h: 24, uses: 1_310, last_used_at: iso(-600_000),
     },
   ];
 
@@ -374,7 +374,7 @@ export function createAdminFake(ctx: AdminContext) {
           id: 10 + clients.length, client_id: `tsc_${String(clients.length + 1).padStart(20, "7")}`, name: req.name, description: req.description,
           scopes: req.scopes, allowed_networks: req.networks, rate_limit: req.rateLimit ?? ctx.policy.default_rate_limit, token_ttl_seconds: req.tokenTtlSeconds,
           expires_at: null, status: "active", created_by: me.email, created_at: iso(0),
-          secrets: [{ id: 100 + clients.length, hint: realHint(secret), created_at: iso(0), last_used_at: null }], tokens_issued_24h: 0, last_used_at: null,
+          secrets: [{ id: 100 + clients.length, hint: realHint(secret), created_at: iso(0), last_used_at: null }], tokens_issued_24h: 0, uses: 0, last_used_at: null,
         };
         clients.unshift(c);
         const r: RevealedClient = { client: c, secret, baseUrl: ctx.baseUrl };

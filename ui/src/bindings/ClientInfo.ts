@@ -31,6 +31,11 @@ secrets: Array<ClientSecretInfo>,
  */
 tokens_issued_24h: number, 
 /**
+ * Accepted uses of all its access tokens (each is also in the usage log under its token,
+ * which is named after the client).
+ */
+uses: number, 
+/**
  * The last accepted use of any of its access tokens.
  */
 last_used_at: string | null, };

@@ -229,6 +229,7 @@ fn table(clients: &[ClientInfo]) {
             "TOKEN TTL",
             "SECRETS",
             "ISSUED 24H",
+            "USES",
             "LAST USED",
         ],
         clients
@@ -252,6 +253,7 @@ fn table(clients: &[ClientInfo]) {
                         .collect::<Vec<_>>()
                         .join(" "),
                     c.tokens_issued_24h.to_string(),
+                    c.uses.to_string(),
                     output::date(c.last_used_at),
                 ]
             })
@@ -292,6 +294,7 @@ fn details(c: &ClientInfo) {
         c.created_by
     );
     println!("  issued (24h): {}", c.tokens_issued_24h);
+    println!("  uses:         {} (of all its access tokens)", c.uses);
     println!("  last used:    {}", output::date(c.last_used_at));
     for s in &c.secrets {
         println!(

@@ -143,6 +143,9 @@ function ClientRow({ client: c, onRevealed }: { client: ClientInfo; onRevealed: 
         <div>
           <span className="client-issued">{c.tokens_issued_24h}</span> {c.tokens_issued_24h === 1 ? "token" : "tokens"} in 24 h
         </div>
+        <div>
+          {c.uses} {c.uses === 1 ? "use" : "uses"} in all
+        </div>
         <div className="muted">
           Last used <RelativeTime value={c.last_used_at} short />
         </div>

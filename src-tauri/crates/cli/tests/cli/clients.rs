@@ -113,6 +113,18 @@ fn a_client_is_registered_used_with_curl_rotated_and_disabled_from_the_command_l
         )
     };
     assert_eq!(me(&access).0, 200);
+    // The use counts under the client (the usage writer flushes within a second).
+    let mut uses = 0;
+    for _ in 0..50 {
+        uses = e.run(&["client", "show", &id, "--json"]).ok().json()["uses"]
+            .as_i64()
+            .unwrap_or(0);
+        if uses == 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(uses, 1);
     // The issued token is listed by kind, named after its client.
     let tokens = e
         .run(&["token", "list", "--kind", "access", "--json"])

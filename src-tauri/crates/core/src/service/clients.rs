@@ -98,6 +98,10 @@ pub struct ClientInfo {
     /// Access tokens issued in the last 24 hours.
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub tokens_issued_24h: i64,
+    /// Accepted uses of all its access tokens (each is also in the usage log under its token,
+    /// which is named after the client).
+    #[cfg_attr(feature = "bindings", ts(type = "number"))]
+    pub uses: i64,
     /// The last accepted use of any of its access tokens.
     #[serde(with = "time::serde::rfc3339::option")]
     #[cfg_attr(feature = "bindings", ts(type = "string | null"))]
@@ -144,6 +148,7 @@ impl ClientInfo {
                 })
                 .collect(),
             tokens_issued_24h: r.issued_recently,
+            uses: r.uses,
             last_used_at: r.last_used_at.map(from_ts),
         }
     }

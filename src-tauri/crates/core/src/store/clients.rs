@@ -26,6 +26,8 @@ pub struct ClientRow {
     pub issued_recently: i64,
     /// The last accepted use of any of its access tokens.
     pub last_used_at: Option<i64>,
+    /// Accepted uses of all its access tokens.
+    pub uses: i64,
 }
 
 /// A secret as stored (its hash stays in the table).
@@ -43,7 +45,8 @@ pub struct SecretRow {
 const SELECT: &str = "SELECT c.id, c.client_id, c.name, c.description, c.scopes, c.allowed_networks, \
     c.rate_limit, c.token_ttl, c.expires_at, c.status, c.created_by_label, c.created_at, c.status_changed_at, \
     (SELECT COUNT(*) FROM tokens t WHERE t.oauth_client = c.id AND t.created_at > $1) AS issued_recently, \
-    (SELECT MAX(t.last_used_at) FROM tokens t WHERE t.oauth_client = c.id) AS last_used_at \
+    (SELECT MAX(t.last_used_at) FROM tokens t WHERE t.oauth_client = c.id) AS last_used_at, \
+    (SELECT CAST(COALESCE(SUM(t.use_count), 0) AS BIGINT) FROM tokens t WHERE t.oauth_client = c.id) AS uses \
     FROM oauth_clients c";
 
 /// Clients not deleted, by name.

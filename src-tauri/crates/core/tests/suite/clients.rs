@@ -137,6 +137,22 @@ async fn a_client_gets_narrowed_short_lived_tokens_with_its_secret() {
     let info = t.get_client(&admin, c.id).await.expect("client");
     assert_eq!(info.tokens_issued_24h, 2);
     assert!(info.secrets[0].last_used_at.is_some());
+    // Their uses count under the client.
+    let used = tessera_core::store::usage::UseEvent {
+        token_id: v.id,
+        at: OffsetDateTime::now_utc(),
+        ip: None,
+        user_agent: Some("svc/1".into()),
+        method: "GET".into(),
+        path: "/v1/me".into(),
+        status: 200,
+        outcome: "accepted",
+        via: "bearer",
+    };
+    t.record_uses(&[used.clone(), used]).await.expect("record");
+    let info = t.get_client(&admin, c.id).await.expect("client");
+    assert_eq!(info.uses, 2);
+    assert!(info.last_used_at.is_some());
 
     // The SQLite file holds no secret, only its keyed hash (on PostgreSQL the file does not
     // exist; the hash is what the rows hold there too, by the same code).
@@ -304,7 +320,25 @@ async fn only_company_token_managers_register_clients_and_within_their_own_autho
     let e = t.create_client(&user, billing()).await.expect_err("user");
     assert!(matches!(e, Error::Forbidden(_)), "{e}");
     assert!(t.list_clients(&user).await.is_err());
-    t.create_client(&vrm, billing()).await.expect("vrm admin");
+    let by_vrm = t.create_client(&vrm, billing()).await.expect("vrm admin");
+    // The company's, not Vera's: it keeps working when she leaves.
+    t.deactivate_user(&Actor::Operator, &"v@acme.test".parse().expect("e"))
+        .await
+        .expect("deactivate");
+    let row = t
+        .authenticate_client(&by_vrm.client.client_id, by_vrm.client_secret.expose())
+        .await
+        .expect("auth")
+        .expect("still authenticates");
+    let tok = t
+        .issue_access_token(&row, None, None)
+        .await
+        .expect("i")
+        .expect("granted");
+    assert_eq!(
+        accepted(&t, tok.token.expose(), &["tokens:read"]).await,
+        Ok(())
+    );
     let e = t
         .create_client(
             &admin,
