@@ -208,40 +208,19 @@ pub fn curl_bearer(ca: &Path, token: &str, url: &str) -> Res<(u16, String)> {
 }
 
 /// `POST` the client credentials grant to `url` (`/oauth/token`) with HTTP Basic through
-/// curl, trusting only `ca`. The credentials go through a curl config file so the secret is
-/// not on a command line. Returns (HTTP status, body).
+/// curl, trusting only `ca`. Returns (HTTP status, body).
 pub fn curl_client_token(
     ca: &Path,
     client_id: &str,
     secret: &str,
     url: &str,
 ) -> Res<(u16, String)> {
-    let dir = tempfile::tempdir().map_err(|e| format!("curl: temp dir: {e}"))?;
-    let config = dir.path().join("client.curlrc");
-    let body = dir.path().join("body");
-    fs::write(&config, format!("user = \"{client_id}:{secret}\"\n"))
-        .map_err(|e| format!("curl: cannot write the config file: {e}"))?;
-    let (ok, out, err) = run(
-        Command::new("curl")
-            .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
-            .arg(ca)
-            .arg("-K")
-            .arg(&config)
-            .args(["-d", "grant_type=client_credentials", "-o"])
-            .arg(&body)
-            .args(["-w", "%{http_code}", url]),
-        "curl",
-        Duration::from_secs(15),
-    )?;
-    if !ok {
-        return Err(format!("curl {url} failed: {}", err.trim()));
-    }
-    let code = out
-        .trim()
-        .parse::<u16>()
-        .map_err(|e| format!("curl printed no status ({e}): {out}"))?;
-    let text = fs::read_to_string(&body).unwrap_or_default();
-    Ok((code, text))
+    curl(
+        ca,
+        url,
+        &format!("user = \"{client_id}:{secret}\"\n"),
+        &["-d", "grant_type=client_credentials"],
+    )
 }
 
 /// [`curl_bearer`] sending this `User-Agent` instead of curl's own.
@@ -251,18 +230,28 @@ pub fn curl_bearer_as(
     url: &str,
     agent: Option<&str>,
 ) -> Res<(u16, String)> {
+    let mut config = format!("header = \"Authorization: Bearer {token}\"\n");
+    if let Some(a) = agent {
+        config.push_str(&format!("user-agent = \"{a}\"\n"));
+    }
+    curl(ca, url, &config, &[])
+}
+
+/// curl `url` trusting only `ca`, with `config` (curl's `-K` file, which holds the secret so
+/// it is not on a command line) and `extra` arguments. Returns (HTTP status, body).
+fn curl(ca: &Path, url: &str, config: &str, extra: &[&str]) -> Res<(u16, String)> {
     let dir = tempfile::tempdir().map_err(|e| format!("curl: temp dir: {e}"))?;
-    let header = dir.path().join("auth-header");
+    let config_file = dir.path().join("curlrc");
     let body = dir.path().join("body");
-    fs::write(&header, format!("Authorization: Bearer {token}\n"))
-        .map_err(|e| format!("curl: cannot write the header file: {e}"))?;
+    fs::write(&config_file, config)
+        .map_err(|e| format!("curl: cannot write the config file: {e}"))?;
     let (ok, out, err) = run(
         Command::new("curl")
             .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
             .arg(ca)
-            .arg("-H")
-            .arg(format!("@{}", header.display()))
-            .args(agent.into_iter().flat_map(|a| ["--user-agent", a]))
+            .arg("-K")
+            .arg(&config_file)
+            .args(extra)
             .arg("-o")
             .arg(&body)
             .args(["-w", "%{http_code}", url]),

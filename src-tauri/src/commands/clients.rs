@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use tauri::State;
 use tessera_core::error::Field;
-use tessera_core::model::{Networks, Scope};
+use tessera_core::model::Scope;
 use tessera_core::service::{ClientAction, ClientInfo, ClientWithSecret, NewClient};
 
 use crate::dto::{CreateClientRequest, RevealedClient};
@@ -37,12 +37,6 @@ pub async fn create_client(
         .iter()
         .map(|s| s.parse::<Scope>())
         .collect::<Result<Vec<_>, _>>()?;
-    let networks: Vec<&str> = req
-        .networks
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
     let ttl = time::Duration::seconds(i64::from(req.token_ttl_seconds));
     let made = state
         .core
@@ -52,7 +46,7 @@ pub async fn create_client(
                 name: req.name,
                 description: req.description,
                 scopes,
-                networks: Networks::parse(&networks)?,
+                networks: super::tokens::networks(&req.networks)?,
                 rate_limit: req.rate_limit,
                 token_ttl: Some(ttl),
             },

@@ -31,23 +31,27 @@ fn new_token(kind: TokenKind, req: CreateTokenRequest) -> CmdResult<NewToken> {
         .iter()
         .map(|s| s.parse::<Scope>())
         .collect::<Result<Vec<_>, _>>()?;
-    let networks: Vec<&str> = req
-        .networks
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
     Ok(NewToken {
         description: Some(req.description),
         scopes,
         expiry,
         idle_days: req.idle_days,
-        networks: Networks::parse(&networks)?,
+        networks: networks(&req.networks)?,
         rate_limit: req.rate_limit,
         honeytoken: req.honeytoken.unwrap_or(false),
         alert_new_sources: req.alert_new_sources,
         ..NewToken::named(kind, req.name)
     })
+}
+
+/// The allowed networks as typed, one per line: blank lines are left out.
+pub(crate) fn networks(lines: &[String]) -> CmdResult<Networks> {
+    let given: Vec<&str> = lines
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    Ok(Networks::parse(&given)?)
 }
 
 #[tauri::command]

@@ -8,7 +8,8 @@ import type { RevealedClient } from "../../bindings/RevealedClient";
 import * as ipc from "../../lib/ipc";
 import { formError } from "../../lib/errors";
 import { clientCurlSnippet, clientPostmanFileNames, clientPythonSnippet } from "../../lib/snippets";
-import { useCopyCountdown, type CopyState } from "../reveal/useCopyCountdown";
+import { copyStatusText } from "../reveal/RevealDialog";
+import { useCopyCountdown } from "../reveal/useCopyCountdown";
 
 type Props = { revealed: RevealedClient | null; onDone: () => void };
 
@@ -19,21 +20,6 @@ export function ClientRevealDialog({ revealed, onDone }: Props) {
       {revealed && <RevealBody key={revealed.client.id + revealed.secret.slice(-6)} revealed={revealed} onDone={onDone} />}
     </Modal>
   );
-}
-
-function statusText(state: CopyState): string {
-  switch (state.phase) {
-    case "idle":
-      return "";
-    case "copying":
-      return `Copying ${state.what}…`;
-    case "copied":
-      return `Copied ${state.what}. Clipboard clears in ${state.remaining} s.`;
-    case "cleared":
-      return "Clipboard cleared.";
-    case "error":
-      return `Copy failed: ${state.message}`;
-  }
 }
 
 function RevealBody({ revealed, onDone }: { revealed: RevealedClient; onDone: () => void }) {
@@ -106,7 +92,7 @@ function RevealBody({ revealed, onDone }: { revealed: RevealedClient; onDone: ()
         </button>
       </div>
       <p className={`copy-status ${state.phase === "error" ? "field-error" : ""}`} role="status" aria-live="polite">
-        {statusText(state)}
+        {copyStatusText(state)}
       </p>
       <div className="postman-row">
         <button type="button" className="btn" onClick={() => void save("environment")} disabled={saving}>

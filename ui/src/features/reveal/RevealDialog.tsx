@@ -18,7 +18,8 @@ export function RevealDialog({ revealed, onDone, title = "Your new token" }: Pro
   );
 }
 
-function copyStatusText(state: CopyState): string {
+/** What the reveal dialogs say of a copy in progress (token and client secret alike). */
+export function copyStatusText(state: CopyState): string {
   switch (state.phase) {
     case "idle":
       return "";

@@ -115,12 +115,7 @@ pub async fn disable(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ClientInfo>> {
-    let actor = c.actor(&app.tessera).await?;
-    Ok(Json(
-        app.tessera
-            .set_client_status(&actor, client_no(&id)?, ClientAction::Disable)
-            .await?,
-    ))
+    set_status(&app, &c, &id, ClientAction::Disable).await
 }
 
 pub async fn enable(
@@ -128,11 +123,19 @@ pub async fn enable(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ClientInfo>> {
+    set_status(&app, &c, &id, ClientAction::Enable).await
+}
+
+async fn set_status(
+    app: &AppState,
+    c: &Caller,
+    id: &str,
+    action: ClientAction,
+) -> ApiResult<Json<ClientInfo>> {
     let actor = c.actor(&app.tessera).await?;
+    let id = client_no(id)?;
     Ok(Json(
-        app.tessera
-            .set_client_status(&actor, client_no(&id)?, ClientAction::Enable)
-            .await?,
+        app.tessera.set_client_status(&actor, id, action).await?,
     ))
 }
 

@@ -5,9 +5,7 @@
 
 use crate::common;
 
-use std::process::Command;
-
-use common::{setup, Env};
+use common::{run_newman, setup, Env};
 use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, Scope, TokenResponse, TokenUrl};
 use tessera_core::model::Networks;
@@ -29,6 +27,21 @@ async fn client(env: &Env, name: &str, edit: impl FnOnce(&mut NewClient)) -> Cli
         .create_client(&Actor::Operator, req)
         .await
         .expect("client")
+}
+
+/// `POST /oauth/token` with the client credentials grant, as HTTP Basic.
+async fn grant(env: &Env, c: &ClientWithSecret) -> reqwest::Response {
+    env.client
+        .post(env.url("/oauth/token"))
+        .basic_auth(&c.client.client_id, Some(c.client_secret.expose()))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .expect("token")
 }
 
 /// The `oauth2` crate's HTTP hook, sent with the test's reqwest client (which trusts the CA).
@@ -134,21 +147,7 @@ async fn a_client_is_held_to_its_networks_and_one_rate_limit_for_all_its_tokens(
         r.networks = Networks::parse(&["10.0.0.0/8"]).expect("nets");
     })
     .await;
-    let res = env
-        .client
-        .post(env.url("/oauth/token"))
-        .basic_auth(
-            &fenced.client.client_id,
-            Some(fenced.client_secret.expose()),
-        )
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .expect("token");
+    let res = grant(&env, &fenced).await;
     assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
     let v: serde_json::Value = res.json().await.expect("json");
     assert_eq!(v["error"], "unauthorized_client", "{v}");
@@ -157,18 +156,7 @@ async fn a_client_is_held_to_its_networks_and_one_rate_limit_for_all_its_tokens(
     let small = client(&env, "small", |r| r.rate_limit = Some(3)).await;
     let mut tokens = Vec::new();
     for _ in 0..2 {
-        let res = env
-            .client
-            .post(env.url("/oauth/token"))
-            .basic_auth(&small.client.client_id, Some(small.client_secret.expose()))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body("grant_type=client_credentials")
-            .send()
-            .await
-            .expect("token");
+        let res = grant(&env, &small).await;
         assert_eq!(res.status(), reqwest::StatusCode::OK);
         let v: serde_json::Value = res.json().await.expect("json");
         tokens.push(v["access_token"].as_str().expect("token").to_owned());
@@ -183,18 +171,7 @@ async fn a_client_is_held_to_its_networks_and_one_rate_limit_for_all_its_tokens(
         me(tokens[1].clone()).await,
         reqwest::StatusCode::TOO_MANY_REQUESTS
     );
-    let res = env
-        .client
-        .post(env.url("/oauth/token"))
-        .basic_auth(&small.client.client_id, Some(small.client_secret.expose()))
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body("grant_type=client_credentials")
-        .send()
-        .await
-        .expect("token");
+    let res = grant(&env, &small).await;
     assert_eq!(res.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().contains_key(reqwest::header::RETRY_AFTER));
     env.stop().await;
@@ -206,58 +183,20 @@ async fn a_client_is_held_to_its_networks_and_one_rate_limit_for_all_its_tokens(
 async fn the_client_collection_fetches_its_token_once_under_newman() {
     let mut env = setup().await;
     let c = client(&env, "newman", |_| {}).await;
-    let dir = env.dir.path().join("postman-client");
-    std::fs::create_dir_all(&dir).expect("dir");
-    let collection = dir.join("collection.json");
-    let environment = dir.join("environment.json");
-    let ca = dir.join("ca.pem");
-    let report = dir.join("report.json");
-    std::fs::write(
-        &collection,
-        tessera_api::postman::client_collection("newman").to_string(),
-    )
-    .expect("write");
-    let env_json = tessera_api::postman::client_environment(
+    let environment = tessera_api::postman::client_environment(
         &env.base,
         &c.client.client_id,
         c.client_secret.expose(),
         "newman",
     );
-    std::fs::write(&environment, env_json.to_string()).expect("write");
-    std::fs::write(&ca, &env.ca_pem).expect("write");
-    let newman = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../ui/node_modules/.bin/newman");
-    assert!(
-        newman.exists(),
-        "newman is not installed at {}; run `npm --prefix ui install` first",
-        newman.display()
-    );
-    let args = [
-        "run".to_owned(),
-        collection.display().to_string(),
-        "-e".to_owned(),
-        environment.display().to_string(),
-        "--ssl-extra-ca-certs".to_owned(),
-        ca.display().to_string(),
-        "--reporters".to_owned(),
-        "cli,json".to_owned(),
-        "--reporter-json-export".to_owned(),
-        report.display().to_string(),
-    ];
-    let out = tokio::task::spawn_blocking(move || Command::new(&newman).args(&args).output())
-        .await
-        .expect("join")
-        .expect("newman starts");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "newman failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let (stdout, report) = run_newman(
+        &env,
+        "postman-client",
+        &tessera_api::postman::client_collection("newman"),
+        &environment,
+    )
+    .await;
     let stats = &report["run"]["stats"];
-    assert_eq!(stats["assertions"]["failed"], 0, "{stats}");
     // Four requests of the collection and one token request by its pre-request script.
     assert_eq!(stats["items"]["total"], 4, "{stats}");
     assert_eq!(stats["requests"]["total"], 5, "{stats}");

@@ -219,3 +219,70 @@ pub fn test_options(dir: &Path) -> tessera_core::OpenOptions {
     }
     o
 }
+
+/// Run a Postman collection with newman (Postman's own runner, pinned in `ui/package.json`
+/// and installed by `npm --prefix ui install`) against this server, trusting its CA; fails
+/// with what newman printed unless every request and assertion passed. Returns newman's
+/// output and its JSON report.
+pub async fn run_newman(
+    env: &Env,
+    name: &str,
+    collection: &serde_json::Value,
+    environment: &serde_json::Value,
+) -> (String, serde_json::Value) {
+    let dir = env.dir.path().join(name);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (coll, envf, ca, report) = (
+        dir.join("collection.json"),
+        dir.join("environment.json"),
+        dir.join("ca.pem"),
+        dir.join("report.json"),
+    );
+    std::fs::write(&coll, collection.to_string()).expect("write");
+    std::fs::write(&envf, environment.to_string()).expect("write");
+    std::fs::write(&ca, &env.ca_pem).expect("write");
+    // Installed with the UI's packages, so the test never fetches anything.
+    let newman = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../ui/node_modules/.bin/newman");
+    assert!(
+        newman.exists(),
+        "newman is not installed at {}; run `npm --prefix ui install` first",
+        newman.display()
+    );
+    let args: Vec<String> = vec![
+        "run".into(),
+        coll.display().to_string(),
+        "-e".into(),
+        envf.display().to_string(),
+        "--ssl-extra-ca-certs".into(),
+        ca.display().to_string(),
+        "--reporters".into(),
+        "cli,json".into(),
+        "--reporter-json-export".into(),
+        report.display().to_string(),
+        "--timeout-request".into(),
+        "10000".into(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&newman).args(&args).output()
+    })
+    .await
+    .expect("join");
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => panic!("newman could not be started (is Node installed?): {e}"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "newman failed ({}).\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("newman report"))
+            .expect("report JSON");
+    let stats = &report["run"]["stats"];
+    assert_eq!(stats["requests"]["failed"], 0, "{stats}");
+    assert_eq!(stats["assertions"]["failed"], 0, "{stats}");
+    (stdout, report)
+}
