@@ -163,6 +163,9 @@ impl Tessera {
         let cut = now_ts() - i64::from(days) * 86_400;
         let mut tx = self.store.begin().await?;
         let n = store::usage::prune(&mut tx, cut).await?;
+        // OAuth access tokens that expired before the cut: their uses are gone with it, and
+        // a client gets a new token every hour or so, so they would pile up for ever.
+        store::clients::prune_expired_tokens(&mut tx, cut).await?;
         self.commit(tx).await?;
         Ok(n)
     }

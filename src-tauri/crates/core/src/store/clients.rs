@@ -61,14 +61,19 @@ pub async fn find(db: &mut impl Db, id: i64, since: i64) -> Result<Option<Client
     Ok(on!(db, c => sqlx::query_as(&sql).bind(since).bind(id).fetch_optional(c).await?))
 }
 
-/// One client by its public `client_id`, unless deleted.
-pub async fn find_by_client_id(
-    db: &mut impl Db,
-    client_id: &str,
-    since: i64,
-) -> Result<Option<ClientRow>> {
-    let sql = format!("{SELECT} WHERE c.client_id = $2 AND c.status <> 'deleted'");
-    Ok(on!(db, c => sqlx::query_as(&sql).bind(since).bind(client_id).fetch_optional(c).await?))
+/// One client by its public `client_id`, unless deleted, without the figures about its
+/// tokens (the token endpoint's look-up: one indexed read however many tokens it has).
+pub async fn find_by_client_id(db: &mut impl Db, client_id: &str) -> Result<Option<ClientRow>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT c.id, c.client_id, c.name, c.description, c.scopes, c.allowed_networks, \
+         c.rate_limit, c.token_ttl, c.expires_at, c.status, c.created_by_label, c.created_at, \
+         c.status_changed_at, CAST(0 AS BIGINT) AS issued_recently, \
+         CAST(NULL AS BIGINT) AS last_used_at, CAST(0 AS BIGINT) AS uses \
+         FROM oauth_clients c WHERE c.client_id = $1 AND c.status <> 'deleted'",
+    )
+    .bind(client_id)
+    .fetch_optional(c)
+    .await?))
 }
 
 /// Whether a client not deleted has this name.
@@ -254,6 +259,18 @@ pub async fn set_token_client(db: &mut impl Db, token: TokenId, client: i64) -> 
     Ok(())
 }
 
+/// Delete access tokens that expired before `before` (their uses went with the usage
+/// retention); how many. Their audit entries stay.
+pub async fn prune_expired_tokens(db: &mut impl Db, before: i64) -> Result<u64> {
+    Ok(on!(db, c => sqlx::query(
+        "DELETE FROM tokens WHERE kind = 'access' AND expires_at < $1",
+    )
+    .bind(before)
+    .execute(c)
+    .await?
+    .rows_affected()))
+}
+
 /// Revoke every live access token of a client; their ids.
 pub async fn revoke_tokens(db: &mut impl Db, client: i64, now: i64) -> Result<Vec<TokenId>> {
     let rows: Vec<(i64,)> = on!(db, c => sqlx::query_as(
@@ -267,12 +284,119 @@ pub async fn revoke_tokens(db: &mut impl Db, client: i64, now: i64) -> Result<Ve
     Ok(rows.into_iter().map(|r| TokenId(r.0)).collect())
 }
 
-/// The valid secrets of a client as `(id, key_id, hash)`, to compare a presented one with.
-pub async fn secret_hashes(db: &mut impl Db, client: i64) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+/// The valid secrets of a client as `(id, key_id, hash, last_used_at)`, to compare a
+/// presented one with.
+pub async fn secret_hashes(
+    db: &mut impl Db,
+    client: i64,
+) -> Result<Vec<(i64, i64, Vec<u8>, Option<i64>)>> {
     Ok(on!(db, c => sqlx::query_as(
-        "SELECT id, key_id, hash FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL",
+        "SELECT id, key_id, hash, last_used_at FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL",
     )
     .bind(client)
     .fetch_all(c)
     .await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tokens::{self, NewTokenRow};
+
+    fn access<'a>(hash: &'a TokenHash, expires_at: i64) -> NewTokenRow<'a> {
+        NewTokenRow {
+            kind: "access",
+            owner_id: None,
+            created_by: None,
+            created_by_label: Some("OAuth client svc".into()),
+            name: "svc",
+            description: "",
+            hash,
+            hint: "tsr_a_…0000",
+            scopes: "me:read",
+            now: expires_at - 3_600,
+            expires_at: Some(expires_at),
+            idle_days: None,
+            allowed_networks: "",
+            rate_limit: 60,
+            key_id: 1,
+            history: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn expired_access_tokens_are_pruned_with_their_uses_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = crate::store::test_store(dir.path()).await;
+        let mut tx = store.begin().await.expect("tx");
+        let client = insert(
+            &mut tx,
+            NewClientRow {
+                client_id: "tsc_test",
+                name: "svc",
+                description: "",
+                scopes: "me:read",
+                allowed_networks: "",
+                rate_limit: 60,
+                token_ttl: 3_600,
+                expires_at: None,
+                created_by: None,
+                created_by_label: "operator",
+                now: 1_000,
+            },
+        )
+        .await
+        .expect("client");
+        let (old, recent, company) = (TokenHash([1; 32]), TokenHash([2; 32]), TokenHash([3; 32]));
+        // Times around now: PostgreSQL keeps usage in day partitions made around today.
+        let now = crate::service::now_ts();
+        let old_id = tokens::insert(&mut tx, access(&old, now - 2 * 86_400))
+            .await
+            .expect("old");
+        let recent_id = tokens::insert(&mut tx, access(&recent, now - 3_600))
+            .await
+            .expect("recent");
+        let mut c = access(&company, now - 2 * 86_400);
+        c.kind = "company";
+        let company_id = tokens::insert(&mut tx, c).await.expect("company");
+        for id in [old_id, recent_id] {
+            set_token_client(&mut tx, id, client).await.expect("client");
+        }
+        let used = crate::store::usage::UseEvent {
+            token_id: old_id,
+            at: crate::store::from_ts(now),
+            ip: None,
+            user_agent: None,
+            method: "GET".into(),
+            path: "/v1/me".into(),
+            status: 200,
+            outcome: "accepted",
+            via: "bearer",
+        };
+        crate::store::usage::record(&mut tx, &[(&used, 1)])
+            .await
+            .expect("use");
+        assert_eq!(
+            prune_expired_tokens(&mut tx, now - 86_400)
+                .await
+                .expect("prune"),
+            1
+        );
+        assert!(tokens::find(&mut tx, old_id).await.expect("find").is_none());
+        assert!(tokens::find(&mut tx, recent_id)
+            .await
+            .expect("find")
+            .is_some());
+        // A company token that expired stays (it is listed and can be looked at).
+        assert!(tokens::find(&mut tx, company_id)
+            .await
+            .expect("find")
+            .is_some());
+        let (uses,): (i64,) = on!(&mut tx, c => sqlx::query_as("SELECT COUNT(*) FROM usage_events WHERE token_id = $1")
+            .bind(old_id.0)
+            .fetch_one(c)
+            .await
+            .expect("count"));
+        assert_eq!(uses, 0);
+    }
 }

@@ -360,30 +360,55 @@ impl Store {
         })
     }
 
-    /// A read-only transaction: one consistent view across several statements.
+    /// A read-only transaction: one consistent view across several statements. Started in a
+    /// task of its own, as [`Store::begin`] explains.
     pub async fn read_tx(&self) -> Result<Tx> {
-        Ok(match &self.inner {
-            Inner::Lite { read, .. } => Tx::Lite(read.begin().await?),
-            Inner::Pg { pool, .. } => Tx::Pg(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?,
-            ),
-        })
+        let started = match &self.inner {
+            Inner::Lite { read, .. } => {
+                let read = read.clone();
+                tokio::spawn(async move { Ok::<_, sqlx::Error>(Tx::Lite(read.begin().await?)) })
+            }
+            Inner::Pg { pool, .. } => {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    Ok(Tx::Pg(
+                        pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                            .await?,
+                    ))
+                })
+            }
+        };
+        started_tx(started).await
     }
 
     /// Start a write transaction that holds the write lock from its first statement.
+    ///
+    /// The transaction is started in a task of its own: sqlx 0.8's `begin` is not safe to
+    /// cancel, and a request is cancelled wherever it waits when its client goes away. Dropped
+    /// while beginning, it left the pooled connection marked inside a transaction (on SQLite
+    /// the one writer), and every later write failed until a restart. Now an abandoned
+    /// begin completes in its task, and the transaction it made is rolled back as it drops.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match &self.inner {
-            Inner::Lite { write, .. } => Tx::Lite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Inner::Pg { write, .. } => {
-                let mut tx = write.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                Tx::Pg(tx)
+        let started = match &self.inner {
+            Inner::Lite { write, .. } => {
+                let write = write.clone();
+                tokio::spawn(async move {
+                    Ok::<_, sqlx::Error>(Tx::Lite(write.begin_with("BEGIN IMMEDIATE").await?))
+                })
             }
-        })
+            Inner::Pg { write, .. } => {
+                let write = write.clone();
+                tokio::spawn(async move {
+                    let mut tx = write.begin().await?;
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(WRITE_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                    Ok(Tx::Pg(tx))
+                })
+            }
+        };
+        started_tx(started).await
     }
 
     /// The PostgreSQL pool (None on SQLite), for the change listener.
@@ -592,6 +617,13 @@ pub fn test_database_url(server: Option<&str>, prefix: &str, dir: &Path) -> Opti
     ))
 }
 
+/// The transaction a task of its own started ([`Store::begin`], [`Store::read_tx`]).
+async fn started_tx(task: tokio::task::JoinHandle<sqlx::Result<Tx>>) -> Result<Tx> {
+    Ok(task
+        .await
+        .map_err(|e| Error::internal("starting a transaction stopped", e))??)
+}
+
 /// The store the unit tests use: the SQLite file in `dir`, or a PostgreSQL database (see
 /// [`test_database_url`]).
 #[cfg(test)]
@@ -627,4 +659,49 @@ pub fn ts(t: time::OffsetDateTime) -> i64 {
 /// A time from Unix seconds (out-of-range values clamp to the epoch).
 pub fn from_ts(s: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(s).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request whose client goes away is dropped wherever it waits, starting a write
+    /// included: the writer must stay usable (it once stayed marked inside a transaction,
+    /// and every later write failed until a restart).
+    #[tokio::test]
+    async fn a_read_cancelled_while_it_begins_leaves_the_readers_usable() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = test_store(dir.path()).await;
+        for round in 0..40 {
+            let _ = tokio::time::timeout(Duration::from_micros(round % 4), store.read_tx()).await;
+            let mut tx = tokio::time::timeout(Duration::from_secs(10), store.read_tx())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: a read could not begin"))
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            meta::get(&mut tx, "probe").await.expect("read");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_cancelled_while_it_begins_leaves_the_writer_usable() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = test_store(dir.path()).await;
+        for round in 0..40 {
+            // Dropped after zero, one or a few polls.
+            let _ = tokio::time::timeout(Duration::from_micros(round % 4), store.begin()).await;
+            let mut tx = tokio::time::timeout(Duration::from_secs(10), store.begin())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: a write could not begin"))
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            meta::set(&mut tx, "probe", &round.to_string())
+                .await
+                .expect("write");
+            tx.commit().await.expect("commit");
+        }
+        let mut tx = store.begin().await.expect("begin");
+        assert_eq!(
+            meta::get(&mut tx, "probe").await.expect("read").as_deref(),
+            Some("39")
+        );
+    }
 }
