@@ -24,8 +24,9 @@
 //!    token's limits are raised to 1,000,000 a minute, far above what a run can reach, so
 //!    the limiter never refuses. All token requests come from one client, so the
 //!    client holds more tokens as the run goes on (each pair's line says how many, and the
-//!    summary gives the first and last pair): authenticating a client reads figures over its
-//!    tokens (`tokens_issued_24h`, `last_used_at`), so a client's history is part of the cost.
+//!    summary gives the first and last pair). Authenticating a client reads the client and its
+//!    secrets by index, not figures over its tokens (it did at first, and throughput fell
+//!    with the client's history).
 //!
 //! Run with `cargo bench -p tessera-api --bench oauth` (needs wrk); `.ci/bench` runs it with
 //! this process (the server) and wrk (`--client-cpus`) on separate cores, as for
