@@ -186,7 +186,7 @@ fn client_schemas() -> Value {
         "OAuthError": {
             "type": "object", "required": ["error", "error_description"],
             "properties": {
-                "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "slow_down", "server_error", "temporarily_unavailable"]},
+                "error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "slow_down", "server_error", "temporarily_unavailable", "invalid_token", "insufficient_scope"], "description": "RFC 6749 section 5.2's codes; introspection with a bearer token answers RFC 6750's invalid_token (401) and insufficient_scope (403)"},
                 "error_description": string
             }
         },
@@ -528,6 +528,7 @@ pub fn document() -> Value {
             let mut security = vec![json!({"clientBasic": []}), json!({})];
             if r.operation_id == "oauthIntrospect" {
                 security.push(json!({"bearer": []}));
+                responses.insert("403".into(), oauth_error("insufficient_scope: the bearer token lacks tokens:verify, or may not be used from this address"));
             }
             let mut op = json!({
                 "operationId": r.operation_id, "tags": [r.tag], "summary": r.summary,

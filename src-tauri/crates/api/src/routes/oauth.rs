@@ -323,7 +323,7 @@ pub async fn introspect(
         .await
         {
             Ok(a) => (Introspector::Verifier, Some(a)),
-            Err(e) => return e.into_response(),
+            Err(e) => return bearer_refused(e),
         }
     } else {
         match authenticate(&app, &headers, &f, &peer).await {
@@ -342,6 +342,24 @@ pub async fn introspect(
     if let Some(a) = admitted {
         a.finish(&app, &mut res);
     }
+    res
+}
+
+/// A bearer token refused at introspection, in RFC 6750's words (`invalid_token`,
+/// `insufficient_scope`) and this endpoint's shape, with the gate's headers
+/// (`WWW-Authenticate: Bearer`, `Retry-After`).
+fn bearer_refused(e: crate::error::ApiError) -> Response {
+    let error = match e.status {
+        StatusCode::UNAUTHORIZED => "invalid_token",
+        StatusCode::FORBIDDEN => "insufficient_scope",
+        StatusCode::TOO_MANY_REQUESTS => "slow_down",
+        s if s.is_server_error() => "server_error",
+        _ => "invalid_request",
+    };
+    let body = json!({"error": error, "error_description": crate::error::scrub(&e.message)});
+    let mut res = e.into_response();
+    res.headers_mut().remove(axum::http::header::CONTENT_LENGTH);
+    *res.body_mut() = axum::body::Body::from(body.to_string());
     res
 }
 

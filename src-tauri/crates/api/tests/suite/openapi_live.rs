@@ -1337,6 +1337,30 @@ impl Live<'_> {
             401,
         )
         .await;
+        if op.id == "oauthIntrospect" {
+            // A caller presenting a token instead: RFC 6750's answers.
+            let form = || Body::Form(vec![("token", "tsr_a_x".to_owned())]);
+            let v = self
+                .send(
+                    op,
+                    path.clone(),
+                    Auth::Bearer(fx.narrow.token.expose()),
+                    form(),
+                    403,
+                )
+                .await;
+            assert_eq!(v["error"], "insufficient_scope", "{v}");
+            let v = self
+                .send(
+                    op,
+                    path.clone(),
+                    Auth::Bearer("tsr_p_not_a_real_token"),
+                    form(),
+                    401,
+                )
+                .await;
+            assert_eq!(v["error"], "invalid_token", "{v}");
+        }
         if op.id == "oauthToken" {
             let unsupported = vec![("grant_type", "password".to_owned())];
             let v = self
