@@ -427,19 +427,22 @@ impl Tessera {
         let mut r = self.reader().await?;
         let since = now_ts() - 86_400;
         let rows = store::clients::list(&mut r, since).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let secrets = store::clients::secrets(&mut r, row.id, false).await?;
-            out.push(ClientInfo::from_rows(row, secrets));
-        }
-        Ok(out)
+        let mut secrets = store::clients::all_valid_secrets(&mut r).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let (mine, rest) = secrets.drain(..).partition(|s| s.client == row.id);
+                secrets = rest;
+                ClientInfo::from_rows(row, mine)
+            })
+            .collect())
     }
 
     pub async fn get_client(&self, actor: &Actor, id: i64) -> Result<ClientInfo> {
         Self::require_client_manager(actor, "see OAuth clients")?;
         let mut r = self.reader().await?;
         let row = self.client_row(&mut r, id).await?;
-        let secrets = store::clients::secrets(&mut r, id, false).await?;
+        let secrets = store::clients::secrets(&mut r, id).await?;
         Ok(ClientInfo::from_rows(row, secrets))
     }
 
@@ -467,7 +470,7 @@ impl Tessera {
         if let Some(by) = actor.through() {
             Self::within_row(by, &row, "give an OAuth client a new secret")?;
         }
-        let valid = store::clients::secrets(&mut tx, id, false).await?;
+        let valid = store::clients::secrets(&mut tx, id).await?;
         if valid.len() >= MAX_SECRETS {
             return Err(Error::conflict(Field::Secret, format!(
                 "client '{}' has {} valid secrets already (the newest, {}, and the one it replaced, {}); retire the older one first",
@@ -504,7 +507,7 @@ impl Tessera {
         let now = now_ts();
         let mut tx = self.store.begin().await?;
         let row = self.client_row(&mut tx, id).await?;
-        let valid = store::clients::secrets(&mut tx, id, false).await?;
+        let valid = store::clients::secrets(&mut tx, id).await?;
         let Some(s) = valid.iter().find(|s| s.id == secret) else {
             return Err(Error::not_found(
                 Field::Secret,

@@ -161,26 +161,25 @@ pub async fn insert_secret(
     Ok(id)
 }
 
-/// A client's secrets, newest first; retired ones only when `retired`.
-pub async fn secrets(db: &mut impl Db, client: i64, retired: bool) -> Result<Vec<SecretRow>> {
-    let sql = if retired {
-        "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
-         FROM oauth_client_secrets WHERE client = $1 ORDER BY id DESC"
-    } else {
-        "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
-         FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL ORDER BY id DESC"
-    };
-    Ok(on!(db, c => sqlx::query_as(sql).bind(client).fetch_all(c).await?))
-}
-
-/// The valid (not retired) secret with this hash, if any.
-pub async fn secret_by_hash(db: &mut impl Db, hash: &TokenHash) -> Result<Option<SecretRow>> {
+/// A client's valid (not retired) secrets, newest first.
+pub async fn secrets(db: &mut impl Db, client: i64) -> Result<Vec<SecretRow>> {
     Ok(on!(db, c => sqlx::query_as(
         "SELECT id, client, hint, key_id, created_at, last_used_at, retired_at \
-         FROM oauth_client_secrets WHERE hash = $1 AND retired_at IS NULL",
+         FROM oauth_client_secrets WHERE client = $1 AND retired_at IS NULL ORDER BY id DESC",
     )
-    .bind(&hash.0[..])
-    .fetch_optional(c)
+    .bind(client)
+    .fetch_all(c)
+    .await?))
+}
+
+/// The valid secrets of every client not deleted, newest first (one read for a listing).
+pub async fn all_valid_secrets(db: &mut impl Db) -> Result<Vec<SecretRow>> {
+    Ok(on!(db, c => sqlx::query_as(
+        "SELECT s.id, s.client, s.hint, s.key_id, s.created_at, s.last_used_at, s.retired_at \
+         FROM oauth_client_secrets s JOIN oauth_clients c ON c.id = s.client \
+         WHERE s.retired_at IS NULL AND c.status <> 'deleted' ORDER BY s.id DESC",
+    )
+    .fetch_all(c)
     .await?))
 }
 
