@@ -12,8 +12,8 @@ use crate::clipboard::SecretClipboard;
 use crate::dto::{ApiStatus, Me};
 use crate::error::{CmdResult, IpcError};
 
-/// Minutes without any command before the session locks.
-pub const LOCK_AFTER_MINUTES: u32 = 15;
+/// Minutes without any command before the session locks (the same as a team server's).
+pub const LOCK_AFTER_MINUTES: u32 = tessera_core::service::SESSION_IDLE_MINUTES;
 
 struct Session {
     user: UserId,

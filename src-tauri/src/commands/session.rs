@@ -60,7 +60,9 @@ pub async fn sign_in(state: State<'_, AppState>, req: SignInRequest) -> CmdResul
         Err(_) => {
             // Too short to be anyone's password: as slow as a real check, and the same answer.
             tokio::time::sleep(state.core.sign_in_delay(&email).await?).await;
-            return Err(IpcError::forbidden("wrong e-mail or password"));
+            return Err(IpcError::forbidden(
+                tessera_core::service::WRONG_CREDENTIALS,
+            ));
         }
     };
     let u = state.core.sign_in(&email, password).await?;

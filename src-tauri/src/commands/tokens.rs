@@ -56,44 +56,21 @@ pub(crate) fn networks(lines: &[String]) -> CmdResult<Networks> {
 
 #[tauri::command]
 pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<TokenInfo>> {
-    let (actor, u) = state.actor().await?;
-    let filter = TokenFilter {
-        owner: Some(u.id),
-        kind: Some(TokenKind::User),
-        limit: 10,
-        ..Default::default()
-    };
-    let mut tokens = state.core.list_tokens(&actor, &filter).await?;
-    tokens.retain(|t| t.status != tessera_core::model::TokenStatus::Revoked);
-    Ok(tokens.pop())
+    let (actor, _) = state.actor().await?;
+    Ok(state.core.user_token(&actor).await?)
 }
 
-/// A new user API token. Without an overlap (the default) the previous one stops working at
-/// once; with one, the previous one is rotated: it keeps working until the overlap ends or the
-/// new one's first use plus ten minutes.
+/// A new user API token (see [`tessera_core::Tessera::regenerate_user_token`] for the overlap).
 #[tauri::command]
 pub async fn regenerate_user_token(
     state: State<'_, AppState>,
     overlap_seconds: Option<u32>,
 ) -> CmdResult<Revealed> {
-    let (actor, u) = state.actor().await?;
-    if let Some(overlap) = overlap_seconds.filter(|s| *s > 0) {
-        let filter = TokenFilter {
-            owner: Some(u.id),
-            kind: Some(TokenKind::User),
-            status: Some(tessera_core::model::TokenStatus::Active),
-            limit: 10,
-            ..Default::default()
-        };
-        if let Some(current) = state.core.list_tokens(&actor, &filter).await?.pop() {
-            let grace = RotateRequest::DEFAULT_GRACE.whole_seconds() as u32;
-            let req = RotateRequest::from_seconds(overlap, grace)?;
-            let c = state.core.rotate_token(&actor, current.id, req).await?;
-            return Ok(revealed(&state, c));
-        }
-    }
-    let req = NewToken::of(TokenKind::User);
-    let c = state.core.create_token(&actor, req).await?;
+    let (actor, _) = state.actor().await?;
+    let c = state
+        .core
+        .regenerate_user_token(&actor, overlap_seconds)
+        .await?;
     Ok(revealed(&state, c))
 }
 

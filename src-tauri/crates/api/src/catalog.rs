@@ -9,10 +9,16 @@ use serde_json::{json, Value};
 pub enum Access {
     /// No token.
     Public,
-    /// Any valid token.
+    /// Any valid token (never a session): describes the token itself.
+    Token,
+    /// Any valid token, or a signed-in session.
     AnyToken,
-    /// A valid token whose effective scopes include this one.
+    /// A valid token whose effective scopes include this one, or a session whose person's
+    /// role allows it.
     Scope(&'static str),
+    /// A signed-in session only (`POST /v1/sessions`): what a person does for themselves or
+    /// to the settings, never through an API token.
+    Session,
     /// An OAuth client's credentials (HTTP Basic or form fields), checked by the route itself
     /// ([`crate::routes::oauth`]); introspection also takes a `tokens:verify` token.
     Client,
@@ -105,10 +111,13 @@ const fn spec(
     }
 }
 
+/// The password of the user the examples add (and the Postman run signs in as).
+pub const EXAMPLE_PASSWORD: &str = "a long enough passphrase";
+
 pub const ROUTES: &[RouteSpec] = &[
     spec("GET", "/healthz", Access::Public, "health", "meta", "Liveness check"),
     spec("GET", "/openapi.json", Access::Public, "openapi", "meta", "This OpenAPI document"),
-    spec("GET", "/v1/me", Access::AnyToken, "me", "me", "The presented token: owner, id, kind, effective scopes and expiry"),
+    spec("GET", "/v1/me", Access::Token, "me", "me", "The presented token: owner, id, kind, effective scopes and expiry"),
     RouteSpec {
         body: Some(|| json!({"token": "{{apiToken}}", "scopes": ["me:read"]})),
         body_schema: Some("VerifyRequest"),
@@ -155,14 +164,15 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("GET", "/v1/tokens/{id}/sources", Access::Scope("usage:read"), "tokenSources", "tokens", "The networks (IPv4 /24, IPv6 /48) and clients (user agent families) a token was accepted from, oldest first"),
     spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),
     RouteSpec {
-        body: Some(|| json!({"email": "new-{{$timestamp}}@example.com", "name": "New Person", "role": "user", "password": "a long enough passphrase"})),
+        body: Some(|| json!({"email": "new-{{$timestamp}}@example.com", "name": "New Person", "role": "user", "password": EXAMPLE_PASSWORD})),
         body_schema: Some("CreateUserRequest"),
         ok: 201,
         ..spec("POST", "/v1/users", Access::Scope("users:write"), "createUser", "users", "Add a user (admin)")
     },
     spec("POST", "/v1/users/{id}/deactivate", Access::Scope("users:write"), "deactivateUser", "users", "Deactivate a user and revoke their tokens (admin); id is the numeric id or the e-mail"),
     RouteSpec {
-        body: Some(|| json!({"role": "user"})),
+        // The Postman run makes its new user an admin, then signs in as her.
+        body: Some(|| json!({"role": "admin"})),
         body_schema: Some("SetRoleRequest"),
         ..spec("PUT", "/v1/users/{id}/role", Access::Scope("users:write"), "setUserRole", "users", "Change a user's role (admin); id is the numeric id or the e-mail")
     },
@@ -170,6 +180,46 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec { query: AUDIT_EXPORT_QUERY, ..spec("GET", "/v1/audit/export", Access::Scope("audit:read"), "auditExport", "audit", "The audit log entries the filters match, newest first, up to 100,000, as CSV: id, time, actor, action, target, details (admin)") },
     spec("GET", "/v1/policy", Access::AnyToken, "policy", "me", "The token policy: lifetimes, rate limits, idle expiry, query tokens, retention (changed by a signed-in admin, in the app or the CLI)"),
     spec("GET", "/v1/scopes", Access::AnyToken, "scopes", "me", "Every scope, built-in and custom, with its description and the roles that may hold it"),
+    RouteSpec {
+        body: Some(|| serde_json::to_value(tessera_core::policy::Policy::default()).unwrap_or_default()),
+        body_schema: Some("Policy"),
+        ..spec("PUT", "/v1/policy", Access::Session, "setPolicy", "settings", "Change the token policy (admins, in a signed-in session: never through a token)")
+    },
+    RouteSpec {
+        body: Some(|| json!({"name": "postman:example", "description": "Added by the Postman collection"})),
+        body_schema: Some("NewScopeRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/scopes", Access::Session, "addScope", "settings", "Add a custom scope (admins, in a signed-in session)")
+    },
+    RouteSpec {
+        body: Some(|| json!({"email": "{{userEmail}}", "password": EXAMPLE_PASSWORD})),
+        body_schema: Some("SignInRequest"),
+        ok: 201,
+        ..spec("POST", "/v1/sessions", Access::Public, "signIn", "sessions", "Sign in with e-mail and password: a session credential (tsr_w_, this once) to present as Authorization: Bearer; it acts with the person's role and ends after 15 minutes idle or 12 hours")
+    },
+    spec("GET", "/v1/sessions/current", Access::Session, "currentSession", "sessions", "The signed-in person, the company and when the session ends"),
+    RouteSpec {
+        ok: 204,
+        ..spec("DELETE", "/v1/sessions/current", Access::Session, "signOut", "sessions", "Sign out: the session credential stops working")
+    },
+    RouteSpec {
+        body: Some(|| json!({"name": "Postman Person", "source_group": ""})),
+        body_schema: Some("ProfileUpdate"),
+        ..spec("PATCH", "/v1/profile", Access::Session, "updateProfile", "sessions", "Change one's own name and default source group")
+    },
+    RouteSpec {
+        body: Some(|| json!({"current_password": EXAMPLE_PASSWORD, "new_password": EXAMPLE_PASSWORD})),
+        body_schema: Some("PasswordChange"),
+        ok: 204,
+        ..spec("POST", "/v1/profile/password", Access::Session, "changePassword", "sessions", "Change one's own password, proving the current one; one's other sessions end")
+    },
+    spec("GET", "/v1/profile/token", Access::Session, "userToken", "sessions", "One's user API token, unless revoked (null when there is none)"),
+    RouteSpec {
+        body: Some(|| json!({"overlap_seconds": 0})),
+        body_schema: Some("RegenerateUserToken"),
+        ok: 201,
+        ..spec("POST", "/v1/profile/token", Access::Session, "regenerateUserToken", "sessions", "A new user API token (plaintext in the reply, this once); the previous one stops now, or after overlap_seconds")
+    },
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
     spec("GET", "/v1/clients", Access::Scope("tokens:read"), "listClients", "clients", "OAuth clients (admins and VRM admins): scopes, networks, token lifetime, valid secrets, tokens issued in 24 h, last use"),
     RouteSpec {

@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::Email;
+use tessera_core::service::OpenSession;
 use tessera_core::store::usage::UseEvent;
+use tessera_core::token::SessionSecret;
 use tessera_core::verify::{unix_now, Reason, VerifiedToken};
 use tessera_core::{Actor, Tessera};
 use time::OffsetDateTime;
@@ -25,21 +27,39 @@ use crate::error::{scrub, ApiError, ApiResult, RATELIMIT_LIMIT, RATELIMIT_REMAIN
 use crate::ratelimit::Admit;
 use crate::AppState;
 
-/// The verified token behind a request.
+/// Who is behind a request: a verified API token, or a person's signed-in session (a team
+/// server's window).
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// Shared with the verification cache; cloning is cheap.
-    pub token: Arc<VerifiedToken>,
-    pub via: Via,
+pub enum Caller {
+    Token {
+        /// Shared with the verification cache; cloning is cheap.
+        token: Arc<VerifiedToken>,
+        via: Via,
+    },
+    /// Its person was read afresh for this request.
+    Session(Arc<OpenSession>),
 }
 
+/// Requests a minute one team server session may make (a person at a window, and its
+/// background refresh).
+pub const SESSION_RATE_LIMIT: u32 = 600;
+
+/// The header a window's background refresh sends (any value), so that it does not keep an
+/// idle session open.
+pub const BACKGROUND_HEADER: &str = "tessera-background";
+
 impl Caller {
-    /// Who acts in the core: the owner of a user or personal token (read afresh, so a role
-    /// change applies at once), or the company for a company token, in either case narrowed
-    /// to this token's own scopes, expiry, networks and rate limit.
+    /// Who acts in the core. A session: its person, with their role's full rights. A token:
+    /// the owner of a user or personal token (read afresh, so a role change applies at once),
+    /// or the company for a company token, in either case narrowed to this token's own scopes,
+    /// expiry, networks and rate limit.
     pub async fn actor(&self, tessera: &Tessera) -> ApiResult<Actor> {
-        if self.token.kind.company_owned() {
-            return Ok(Actor::via_token(&self.token, None));
+        let token = match self {
+            Self::Session(s) => return Ok(Actor::User(s.user.clone())),
+            Self::Token { token, .. } => token,
+        };
+        if token.kind.company_owned() {
+            return Ok(Actor::via_token(token, None));
         }
         let inactive = || {
             ApiError::unauthorized(
@@ -47,14 +67,30 @@ impl Caller {
                 Reason::OwnerInactive.message(),
             )
         };
-        let owner = self.token.owner.as_ref().ok_or_else(inactive)?;
+        let owner = token.owner.as_ref().ok_or_else(inactive)?;
         let email: Email = owner.email.parse().map_err(|_| inactive())?;
         match tessera.find_user(&email).await {
-            Ok(u) if u.active => Ok(Actor::via_token(&self.token, Some(u))),
+            Ok(u) if u.active => Ok(Actor::via_token(token, Some(u))),
             Ok(_) | Err(tessera_core::Error::NotFound(_)) => Err(inactive()),
             Err(e) => Err(e.into()),
         }
     }
+
+    /// The session behind a session-only route (the gate admits nothing else there).
+    pub fn session(&self) -> ApiResult<&OpenSession> {
+        match self {
+            Self::Session(s) => Ok(s),
+            Self::Token { .. } => Err(session_required()),
+        }
+    }
+}
+
+/// The refusal of an API token on a route only a signed-in session may use.
+pub fn session_required() -> ApiError {
+    ApiError::forbidden(
+        "session_required",
+        "this route needs a signed-in session (POST /v1/sessions with e-mail and password), not an API token: a token cannot change a profile, a password, a user API token or the settings",
+    )
 }
 
 /// The address to check against a token's networks: the socket's peer, never a header.
@@ -128,25 +164,31 @@ pub fn refusal(reason: Reason) -> ApiError {
 /// the answer and records.
 pub struct Admitted {
     pub caller: Caller,
-    info: ReqInfo,
+    /// What the usage log keeps of a token's request (a session's are not token uses).
+    info: Option<ReqInfo>,
     remaining: u32,
 }
 
 impl Admitted {
-    /// Add the rate-limit headers to the route's answer and record the use with its final
-    /// status.
+    /// Add the rate-limit headers to the route's answer and record a token's use with its
+    /// final status.
     pub fn finish(self, app: &AppState, res: &mut Response) {
-        let token = &self.caller.token;
+        let limit = match &self.caller {
+            Caller::Token { token, .. } => token.rate_limit,
+            Caller::Session(_) => SESSION_RATE_LIMIT,
+        };
         let h = res.headers_mut();
-        h.insert(RATELIMIT_LIMIT, HeaderValue::from(token.rate_limit));
+        h.insert(RATELIMIT_LIMIT, HeaderValue::from(limit));
         h.insert(RATELIMIT_REMAINING, HeaderValue::from(self.remaining));
-        app.usage.send(use_event(
-            token,
-            &self.info,
-            res.status(),
-            "accepted",
-            self.caller.via.as_str(),
-        ));
+        if let (Caller::Token { token, via }, Some(info)) = (&self.caller, &self.info) {
+            app.usage.send(use_event(
+                token,
+                info,
+                res.status(),
+                "accepted",
+                via.as_str(),
+            ));
+        }
     }
 }
 
@@ -252,6 +294,9 @@ pub async fn check(
             return Err(ApiError::unauthorized(code, e.message()));
         }
     };
+    if SessionSecret::is_session_shaped(&presented.secret) {
+        return check_session(app, spec, headers, &presented, ip).await;
+    }
     // Whole seconds: what every rule and the usage log work in, and cheaper to read.
     let now = unix_now();
     let decision = match app.tessera.verify_at(&presented.secret, &[], ip, now).await {
@@ -316,6 +361,9 @@ pub async fn check(
     if let Some(reason) = decision.refused {
         return refused(refusal(reason), reason.as_str());
     }
+    if spec.access == Access::Session {
+        return refused(session_required(), "session_required");
+    }
     if let Access::Scope(needed) = spec.access {
         if !token.scopes.iter().any(|s| s.as_str() == needed) {
             let err = ApiError::forbidden(
@@ -326,11 +374,79 @@ pub async fn check(
         }
     }
     Ok(Admitted {
-        caller: Caller {
+        caller: Caller::Token {
             token,
             via: via_kind,
         },
-        info,
+        info: Some(info),
+        remaining,
+    })
+}
+
+/// The checks of a guarded route for a session credential: sent as a bearer token, on a
+/// route a session may use, open (not idle, not past its end, its person active), within
+/// the session's rate limit, and the route's scope allowed by the person's current role.
+async fn check_session(
+    app: &AppState,
+    spec: &'static catalog::RouteSpec,
+    headers: &HeaderMap,
+    presented: &auth::Presented,
+    ip: Option<IpAddr>,
+) -> ApiResult<Admitted> {
+    if presented.via != Via::Bearer {
+        return Err(ApiError::unauthorized(
+            "session_not_bearer",
+            "a session credential is sent as Authorization: Bearer",
+        ));
+    }
+    if spec.access == Access::Token {
+        return Err(ApiError::forbidden(
+            "session_not_token",
+            "this route describes the API token presented; a session's person is at GET /v1/sessions/current",
+        ));
+    }
+    let active = !headers.contains_key(BACKGROUND_HEADER);
+    let session = match app.tessera.session(&presented.secret, active).await? {
+        Ok(s) => s,
+        Err(why) => {
+            // Guessing session credentials costs time like guessing tokens.
+            if let Admit::No { retry_after } = app.limits.check_address(ip) {
+                return Err(ApiError::rate_limited_address(
+                    crate::ratelimit::RateLimits::PER_ADDRESS,
+                    whole_secs(retry_after),
+                ));
+            }
+            return Err(ApiError::unauthorized(why.as_str(), why.message()));
+        }
+    };
+    // Sessions are counted apart from tokens (whose keys are ids and minus client numbers).
+    let key = i64::MIN + session.id;
+    let remaining = match app.limits.check(key, SESSION_RATE_LIMIT) {
+        Admit::Yes { remaining } => remaining,
+        Admit::No { retry_after } => {
+            return Err(ApiError::rate_limited(
+                SESSION_RATE_LIMIT,
+                whole_secs(retry_after),
+            ));
+        }
+    };
+    if let Access::Scope(needed) = spec.access {
+        let allowed = needed
+            .parse::<tessera_core::model::Scope>()
+            .is_ok_and(|s| session.user.role.allows(&s));
+        if !allowed {
+            return Err(ApiError::forbidden(
+                Reason::Scope.as_str(),
+                format!(
+                    "this route needs the scope {needed}, which your role ({}) does not allow",
+                    session.user.role
+                ),
+            ));
+        }
+    }
+    Ok(Admitted {
+        caller: Caller::Session(Arc::new(session)),
+        info: None,
         remaining,
     })
 }

@@ -39,7 +39,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::{BoxError, Router};
 use axum_server::tls_rustls::RustlsConfig;
 use tessera_core::{Error, Tessera};
@@ -164,7 +164,7 @@ pub type Result<T> = std::result::Result<T, tessera_core::Error>;
 /// The routes, the gate and the error shape; no TLS. Public so tests and benchmarks can
 /// drive it in-process.
 pub fn router(state: AppState) -> Router {
-    use routes::{clients, oauth, tokens, users};
+    use routes::{clients, oauth, sessions, tokens, users};
     Router::new()
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
@@ -195,8 +195,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
         .route("/v1/dashboard", get(routes::dashboard))
-        .route("/v1/policy", get(routes::policy))
-        .route("/v1/scopes", get(routes::scopes))
+        .route("/v1/policy", get(routes::policy).put(sessions::set_policy))
+        .route("/v1/scopes", get(routes::scopes).post(sessions::add_scope))
+        .route("/v1/sessions", post(sessions::sign_in))
+        .route(
+            "/v1/sessions/current",
+            get(sessions::current).delete(sessions::sign_out),
+        )
+        .route("/v1/profile", patch(sessions::update_profile))
+        .route("/v1/profile/password", post(sessions::change_password))
+        .route(
+            "/v1/profile/token",
+            get(sessions::user_token).post(sessions::regenerate_user_token),
+        )
         .route("/v1/audit/export", get(routes::audit_export))
         .route("/v1/clients", get(clients::list).post(clients::create))
         .route(

@@ -107,12 +107,60 @@ fn plain_openapi3(schema: &mut Schema) {
 /// The hand-written request and envelope schemas, and the derived read models.
 fn all_schemas() -> Value {
     let mut all = models();
-    for own in [schemas(), client_schemas()] {
+    for own in [schemas(), client_schemas(), session_schemas()] {
         if let Value::Object(own) = own {
             all.extend(own);
         }
     }
     Value::Object(all)
+}
+
+/// The schemas of the session routes (a team server's windows).
+fn session_schemas() -> Value {
+    let string = json!({"type": "string"});
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let session_info = json!({
+        "user": r("User"),
+        "company": string,
+        "expires_at": {"type": "string", "format": "date-time", "description": "The latest the session ends, however busy"},
+        "idle_minutes": {"type": "integer", "minimum": 0, "description": "It also ends after this many minutes without a request (a request with the Tessera-Background header does not count)"}
+    });
+    let mut signed_in = session_info.clone();
+    signed_in["session"] = json!({"type": "string", "description": "The session credential (tsr_w_...), shown only in this reply; present it as Authorization: Bearer"});
+    json!({
+        "SignInRequest": {
+            "type": "object", "required": ["email", "password"], "additionalProperties": false,
+            "properties": {"email": string, "password": string}
+        },
+        "SessionInfo": {
+            "type": "object", "required": ["user", "company", "expires_at", "idle_minutes"],
+            "properties": session_info
+        },
+        "SignedIn": {
+            "type": "object", "required": ["session", "user", "company", "expires_at", "idle_minutes"],
+            "properties": signed_in
+        },
+        "ProfileUpdate": {
+            "type": "object", "required": ["name"], "additionalProperties": false,
+            "properties": {"name": string, "source_group": string}
+        },
+        "PasswordChange": {
+            "type": "object", "required": ["current_password", "new_password"], "additionalProperties": false,
+            "properties": {"current_password": string, "new_password": {"type": "string", "minLength": 12}}
+        },
+        "UserToken": {
+            "type": "object", "required": ["token"],
+            "properties": {"token": {"allOf": [r("TokenInfo")], "nullable": true}}
+        },
+        "RegenerateUserToken": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "nullable": true, "description": "Seconds the previous token keeps working beside the new one; none or 0: it stops now"}}
+        },
+        "NewScopeRequest": {
+            "type": "object", "required": ["name"], "additionalProperties": false,
+            "properties": {"name": string, "description": string}
+        }
+    })
 }
 
 /// The schemas of the OAuth client routes and the OAuth endpoints.
@@ -439,7 +487,13 @@ fn response_schema(operation_id: &str) -> Value {
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
         "dashboard" => r("Dashboard"),
-        "policy" => r("Policy"),
+        "policy" | "setPolicy" => r("Policy"),
+        "addScope" => r("ScopeInfo"),
+        "signIn" => r("SignedIn"),
+        "currentSession" => r("SessionInfo"),
+        "updateProfile" => r("User"),
+        "userToken" => r("UserToken"),
+        "regenerateUserToken" => r("CreatedToken"),
         "scopes" => r("Scopes"),
         "bulkTokenStatus" => r("BulkStatusResult"),
         "listClients" => r("ClientPage"),
@@ -460,6 +514,7 @@ fn conflict(operation_id: &str) -> Option<&'static str> {
         "createToken" => Some("The owner already has a live token by that name"),
         "createUser" => Some("A user with that e-mail already exists"),
         "createClient" => Some("A client by that name already exists"),
+        "addScope" => Some("A scope by that name already exists"),
         "rotateClientSecret" => {
             Some("The client has two valid secrets already; retire the older one first")
         }
@@ -495,12 +550,18 @@ pub fn document() -> Value {
         let mut responses = Map::new();
         responses.insert(
             r.ok.to_string(),
-            json!({"description": "Success", "content": response_content(r.operation_id)}),
+            if r.ok == 204 {
+                json!({"description": "Success, no content"})
+            } else {
+                json!({"description": "Success", "content": response_content(r.operation_id)})
+            },
         );
         let description = match r.access {
             Access::Public => "No token needed.".to_owned(),
-            Access::AnyToken => "Any valid token.".to_owned(),
-            Access::Scope(s) => format!("Needs the scope `{s}`."),
+            Access::Token => "Any valid API token (not a session).".to_owned(),
+            Access::AnyToken => "Any valid token, or a signed-in session.".to_owned(),
+            Access::Scope(s) => format!("Needs the scope `{s}`: a token carrying it, or a signed-in session whose person's role allows it."),
+            Access::Session => "Only a signed-in session (POST /v1/sessions), never an API token: a token gets 403 session_required.".to_owned(),
             Access::Client => {
                 let mut d = "An OAuth client authenticates: HTTP Basic with client_id:client_secret (client_secret_basic), or client_id and client_secret in the form (client_secret_post), not both. Form-encoded; errors are RFC 6749 section 5.2's {\"error\", \"error_description\"}.".to_owned();
                 if r.operation_id == "oauthIntrospect" {
@@ -555,6 +616,26 @@ pub fn document() -> Value {
             responses.insert("413".into(), error_ref("Body over 64 KiB"));
             responses.insert("415".into(), error_ref("Body not sent as application/json"));
         }
+        if r.operation_id == "signIn" {
+            responses.insert(
+                "401".into(),
+                error_ref("invalid_credentials: wrong e-mail or password (which is never said)"),
+            );
+            responses.insert(
+                "403".into(),
+                error_ref("The password is right but the account is deactivated"),
+            );
+            responses.insert(
+                "429".into(),
+                error_ref(
+                    "Too many wrong passwords for the account or from the address; see Retry-After",
+                ),
+            );
+            responses.insert(
+                "503".into(),
+                error_ref("The database is not answering; try again shortly"),
+            );
+        }
         if r.operation_id == "health" {
             responses.insert(
                 "503".into(),
@@ -577,8 +658,12 @@ pub fn document() -> Value {
             if let Some(what) = conflict(r.operation_id) {
                 responses.insert("409".into(), error_ref(what));
             }
-            responses.insert("401".into(), error_ref("No token, or a token that is malformed, unknown, revoked, deactivated or expired, or whose owner is deactivated"));
-            responses.insert("403".into(), error_ref("The token lacks the scope, may not be used from this address, or its owner may not do this"));
+            responses.insert("401".into(), error_ref("No token, or a token that is malformed, unknown, revoked, deactivated or expired, or whose owner is deactivated; or a session that was signed out, idle too long or past its end"));
+            responses.insert("403".into(), error_ref(if r.access == Access::Session {
+                "session_required: an API token was presented (this route needs a signed-in session); or the person may not do this"
+            } else {
+                "The token lacks the scope (or the session's person's role does not allow it), may not be used from this address, or its owner may not do this"
+            }));
             responses.insert(
                 "429".into(),
                 error_ref("Over the token's rate limit; see Retry-After"),
@@ -608,11 +693,13 @@ pub fn document() -> Value {
         "info": {
             "title": "Tessera API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Verify Tessera tokens and manage tokens, users and the audit log. Present a token as Authorization: Bearer <token> (or Basic with the token as user name and an empty password, Token, Api-Token, SSWS, or X-API-Key). Errors are {\"error\": CODE, \"message\": TEXT}."
+            "description": "Verify Tessera tokens and manage tokens, users and the audit log. Present a token as Authorization: Bearer <token> (or Basic with the token as user name and an empty password, Token, Api-Token, SSWS, or X-API-Key). A person may instead sign in (POST /v1/sessions) and present the session credential as Authorization: Bearer: it acts with the person's role on every route that role allows. Errors are {\"error\": CODE, \"message\": TEXT}."
         },
         "servers": [{"url": "https://localhost:8443", "description": "tessera serve (default)"}],
         "tags": [
             {"name": "meta"}, {"name": "me"}, {"name": "verify"}, {"name": "tokens"}, {"name": "users"}, {"name": "audit"},
+            {"name": "sessions", "description": "A person signed in with e-mail and password (a team server's window): the session, the profile, the password and the user API token"},
+            {"name": "settings", "description": "The token policy and custom scopes, changed by a signed-in admin"},
             {"name": "clients", "description": "OAuth clients, managed by admins and VRM admins"},
             {"name": "oauth", "description": "The OAuth 2.0 authorization server for machine clients (client credentials)"}
         ],

@@ -32,13 +32,23 @@ const ORDER: &[(&str, &str)] = &[
     ("revokeToken", "tokenId"),
     ("deleteToken", "tokenId"),
     ("listUsers", ""),
+    ("policy", ""),
+    ("scopes", ""),
+    // The new user, made an admin, signs in: the session routes run as her.
     ("createUser", ""),
     ("setUserRole", "userId"),
+    ("signIn", ""),
+    ("currentSession", ""),
+    ("updateProfile", ""),
+    ("changePassword", ""),
+    ("userToken", ""),
+    ("regenerateUserToken", ""),
+    ("setPolicy", ""),
+    ("addScope", ""),
+    ("signOut", ""),
     ("deactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
-    ("policy", ""),
-    ("scopes", ""),
     ("auditExport", ""),
     ("bulkTokenStatus", ""),
     ("oauthMetadata", ""),
@@ -91,12 +101,18 @@ fn test_script(lines: &[&str]) -> Value {
 }
 
 fn tests_for(r: &RouteSpec) -> Vec<String> {
-    let mut t = vec![format!(
-        "pm.test('{} answers {}', function () {{ pm.response.to.have.status({}); }});",
-        r.operation_id, r.ok, r.ok
-    )];
-    // Every answer is JSON but the CSV export's, which has its own test below.
-    if r.operation_id != "auditExport" {
+    let mut t = vec![if r.operation_id == "addScope" {
+        // A second run finds the scope the first added.
+        "pm.test('addScope answers 201, or 409 when it is there already', function () { pm.expect(pm.response.code).to.be.oneOf([201, 409]); });".to_owned()
+    } else {
+        format!(
+            "pm.test('{} answers {}', function () {{ pm.response.to.have.status({}); }});",
+            r.operation_id, r.ok, r.ok
+        )
+    }];
+    // Every answer is JSON but the CSV export's, which has its own test below, and the empty
+    // ones.
+    if r.operation_id != "auditExport" && r.ok != 204 {
         t.push("pm.test('the answer is JSON', function () { pm.response.to.be.json; });".into());
     }
     match r.operation_id {
@@ -117,12 +133,27 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         }
         "tokenRotation" => t.push("pm.test('the old token is rotating', function () { pm.expect(pm.response.json().token.status).to.eql('rotating'); pm.expect(pm.response.json().sources).to.be.an('array'); });".into()),
         "finishRotation" => t.push("pm.test('the old token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
-        "createUser" => t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into()),
+        "createUser" => {
+            t.push("pm.collectionVariables.set('userId', pm.response.json().id);".into());
+            t.push("pm.collectionVariables.set('userEmail', pm.response.json().email);".into());
+        }
+        "signIn" => {
+            t.push("var signedIn = pm.response.json();".into());
+            t.push("pm.test('a session credential, this once', function () { pm.expect(signedIn.session).to.match(/^tsr_w_/); pm.expect(signedIn.user.role).to.eql('admin'); });".into());
+            t.push("pm.collectionVariables.set('session', signedIn.session);".into());
+        }
+        "currentSession" => t.push("pm.test('the signed-in person', function () { pm.expect(pm.response.json().user.email).to.eql(pm.collectionVariables.get('userEmail')); });".into()),
+        "regenerateUserToken" => t.push("pm.test('a user API token, this once', function () { pm.expect(pm.response.json().token).to.match(/^tsr_u_/); });".into()),
+        "userToken" => t.push("pm.test('the answer names the token or null', function () { pm.expect(pm.response.json()).to.have.property('token'); });".into()),
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "bulkTokenStatus" => t.push("pm.test('an unknown id fails alone', function () { pm.expect(pm.response.json().done).to.eql([]); pm.expect(pm.response.json().failed[0].error).to.eql('not_found'); });".into()),
         "auditExport" => t.push("pm.test('a CSV with its header', function () { pm.expect(pm.response.headers.get('Content-Type')).to.include('text/csv'); pm.expect(pm.response.text().split('\\n')[0]).to.eql('id,time,actor,action,target,details'); });".into()),
-        "policy" => t.push("pm.test('the lifetime bound is there', function () { pm.expect(pm.response.json().max_lifetime_days).to.be.a('number'); });".into()),
+        "policy" => {
+            t.push("pm.test('the lifetime bound is there', function () { pm.expect(pm.response.json().max_lifetime_days).to.be.a('number'); });".into());
+            // The policy is written back unchanged by setPolicy.
+            t.push("pm.collectionVariables.set('policyJson', pm.response.text());".into());
+        }
         "scopes" => t.push("pm.test('me:read is listed', function () { pm.expect(pm.response.json().items.map(function (s) { return s.name; })).to.include('me:read'); });".into()),
         "dashboard" => t.push("pm.test('the counts are there', function () { pm.expect(pm.response.json().active).to.be.a('number'); pm.expect(pm.response.json().new_sources).to.be.an('array'); });".into()),
         "createClient" => {
@@ -193,9 +224,19 @@ fn item(r: &RouteSpec, id_var: &str) -> Value {
             .map(|(k, v)| json!({"key": k, "value": v, "type": "text"}))
             .collect::<Vec<_>>()});
     }
+    if r.access == Access::Session {
+        request["auth"] = json!({"type": "bearer", "bearer": [
+            {"key": "token", "value": "{{session}}", "type": "string"}
+        ]});
+    }
     if let Some(body) = r.body {
         request["header"] = json!([{"key": "Content-Type", "value": "application/json"}]);
-        let raw = serde_json::to_string_pretty(&body()).unwrap_or_default();
+        let raw = if r.operation_id == "setPolicy" {
+            // The policy as the run found it: a run changes nothing.
+            "{{policyJson}}".to_owned()
+        } else {
+            serde_json::to_string_pretty(&body()).unwrap_or_default()
+        };
         request["body"] =
             json!({"mode": "raw", "raw": raw, "options": {"raw": {"language": "json"}}});
     }
@@ -265,7 +306,7 @@ pub fn collection() -> Value {
         "info": {
             "_postman_id": uuid_like("tessera-collection"),
             "name": "Tessera API",
-            "description": "Tessera's verification and management API. Set baseUrl and apiToken in an environment (tessera token create ... --postman-env FILE writes one) and trust the CA from `tessera cert export` under Settings > Certificates. The run creates a token and a user and cleans up the token; the user routes and the audit log need an admin's token.",
+            "description": "Tessera's verification and management API. Set baseUrl and apiToken in an environment (tessera token create ... --postman-env FILE writes one) and trust the CA from `tessera cert export` under Settings > Certificates. The run creates a token and a user and cleans up the token; the user routes and the audit log need an admin's token. The run makes its new user an admin and signs in as her for the session routes (profile, password, user API token, settings; the policy is written back as it was), then deactivates her.",
             "schema": SCHEMA
         },
         "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{apiToken}}", "type": "string"}]},
@@ -277,7 +318,10 @@ pub fn collection() -> Value {
             {"key": "clientId", "value": ""},
             {"key": "clientSecret", "value": ""},
             {"key": "accessToken", "value": ""},
-            {"key": "oldSecretId", "value": ""}
+            {"key": "oldSecretId", "value": ""},
+            {"key": "userEmail", "value": ""},
+            {"key": "session", "value": ""},
+            {"key": "policyJson", "value": ""}
         ],
         "item": [
             {"name": "API", "item": items},

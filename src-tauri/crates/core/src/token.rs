@@ -212,6 +212,49 @@ impl ClientSecret {
     }
 }
 
+/// The letter of a signed-in session's credential: `tsr_w_` (the window's). The same shape
+/// and checksum as a token, so log scrubbing and secret scanners catch one too; it is only
+/// ever accepted as a session, never as an API token.
+const SESSION_LETTER: u8 = b'w';
+
+/// A session credential ([`crate::service::session`]): short-lived, handed to the person who
+/// signed in, stored only as its keyed hash. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionSecret(Zeroizing<String>);
+
+impl fmt::Debug for SessionSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionSecret(…)")
+    }
+}
+
+impl SessionSecret {
+    pub fn generate() -> Self {
+        Self(generate_with(SESSION_LETTER))
+    }
+
+    /// Parse a presented credential: length, `tsr_w_`, alphabet and checksum.
+    pub fn parse(input: &str) -> Result<Self, Malformed> {
+        let s = shaped(input, |c| c == SESSION_LETTER)?;
+        if !checksum_ok(s) {
+            return Err(Malformed);
+        }
+        Ok(Self(Zeroizing::new(s.to_owned())))
+    }
+
+    /// Whether a presented string is meant as a session credential (its prefix), so the
+    /// API can tell a session from a token before checking either.
+    pub fn is_session_shaped(input: &str) -> bool {
+        input.trim().as_bytes().get(..PREFIX.len() + 2)
+            == Some(&[b't', b's', b'r', b'_', SESSION_LETTER, b'_'][..])
+    }
+
+    /// The plaintext, for the one reply to the sign-in, and for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Check a presented string without copying it: the trimmed token when well-formed
 /// (shape and checksum).
 pub fn validate(input: &str) -> Result<&str, Malformed> {
@@ -296,7 +339,7 @@ pub fn looks_like_token(s: &str) -> bool {
 }
 
 /// Whether the text holds anything of a token's shape anywhere in it (`tsr_`, a kind letter
-/// or `s` for a client secret,
+/// `s` for a client secret or `w` for a session credential,
 /// `_`, then 36 base62 characters), checksum or not: a mistyped copy of a token is still
 /// mostly secret. Used to keep tokens out of names, descriptions and the audit log.
 pub fn contains_token_pattern(text: &str) -> bool {
@@ -316,7 +359,9 @@ pub fn token_shapes_in(b: &[u8]) -> impl Iterator<Item = (usize, &str)> {
     memchr::memmem::find_iter(b, PREFIX.as_bytes()).filter_map(move |i| {
         let rest = &b[i + PREFIX.len()..];
         let shaped = rest.len() >= body + 2
-            && (TokenKind::from_letter(rest[0]).is_some() || rest[0] == SECRET_LETTER)
+            && (TokenKind::from_letter(rest[0]).is_some()
+                || rest[0] == SECRET_LETTER
+                || rest[0] == SESSION_LETTER)
             && rest[1] == b'_'
             && rest[2..2 + body]
                 .iter()
@@ -333,7 +378,7 @@ pub fn token_shapes_in(b: &[u8]) -> impl Iterator<Item = (usize, &str)> {
 /// for a Tessera token: the same shape [`token_shapes`] finds, wherever it stands (a token
 /// glued to other text, `key%3Dtsr_...` or `"\ntsr_..."`, is still a token). The README
 /// shows it; a test checks both find the same strings.
-pub const TOKEN_REGEX: &str = r"tsr_[upcas]_[0-9A-Za-z]{36}";
+pub const TOKEN_REGEX: &str = r"tsr_[upcasw]_[0-9A-Za-z]{36}";
 
 #[cfg(test)]
 mod tests {
@@ -444,6 +489,25 @@ mod tests {
         typo.push(if c.expose().ends_with('A') { 'B' } else { 'A' });
         assert!(ClientSecret::parse(&typo).is_err());
         assert!(!format!("{c:?}").contains(&c.expose()[6..30]));
+    }
+
+    #[test]
+    fn session_credentials_are_their_own_shape_and_never_tokens() {
+        let w = SessionSecret::generate();
+        assert!(w.expose().starts_with("tsr_w_"));
+        assert!(SessionSecret::is_session_shaped(w.expose()));
+        assert_eq!(SessionSecret::parse(w.expose()), Ok(w.clone()));
+        assert!(TokenSecret::parse(w.expose()).is_err());
+        assert!(validate(w.expose()).is_err(), "never verified as a token");
+        assert!(contains_token_pattern(&format!("session={}", w.expose())));
+        let t = TokenSecret::generate(TokenKind::User);
+        assert!(!SessionSecret::is_session_shaped(t.expose()));
+        assert!(SessionSecret::parse(t.expose()).is_err());
+        let mut typo = w.expose().to_owned();
+        typo.pop();
+        typo.push(if w.expose().ends_with('A') { 'B' } else { 'A' });
+        assert!(SessionSecret::parse(&typo).is_err());
+        assert!(!format!("{w:?}").contains(&w.expose()[6..30]));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod oauth;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
@@ -73,8 +74,7 @@ pub struct Me<'a> {
 }
 
 impl<'a> Me<'a> {
-    fn of(c: &'a Caller) -> Self {
-        let t = &*c.token;
+    fn of(t: &'a VerifiedToken, via: Via) -> Self {
         Self {
             token_id: t.id,
             token_name: &t.name,
@@ -84,7 +84,7 @@ impl<'a> Me<'a> {
             scopes: t.scopes.iter().map(|s| s.as_str()).collect(),
             expires_at: t.expires_at,
             rate_limit: t.rate_limit,
-            via: c.via.as_str(),
+            via: via.as_str(),
         }
     }
 }
@@ -102,20 +102,20 @@ type MeAnswer = (Arc<VerifiedToken>, Bytes);
 impl MeAnswers {
     const MAX: usize = 4096;
 
-    fn body(&self, c: &Caller) -> serde_json::Result<Bytes> {
-        let key = (c.token.id, c.via);
+    fn body(&self, token: &Arc<VerifiedToken>, via: Via) -> serde_json::Result<Bytes> {
+        let key = (token.id, via);
         let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((t, body)) = lock().get(&key) {
-            if Arc::ptr_eq(t, &c.token) {
+            if Arc::ptr_eq(t, token) {
                 return Ok(body.clone());
             }
         }
-        let body = Bytes::from(serde_json::to_vec(&Me::of(c))?);
+        let body = Bytes::from(serde_json::to_vec(&Me::of(token, via))?);
         let mut map = lock();
         if map.len() >= Self::MAX {
             map.clear();
         }
-        map.insert(key, (c.token.clone(), body.clone()));
+        map.insert(key, (token.clone(), body.clone()));
         Ok(body)
     }
 }
@@ -126,7 +126,12 @@ pub async fn me(State(app): State<AppState>, Extension(c): Extension<Caller>) ->
 
 /// The answer to `GET /v1/me` for this caller, before the gate's headers.
 pub fn me_answer(app: &AppState, c: &Caller) -> Response {
-    match app.me_answers.body(c) {
+    // The gate lets only tokens through to this route.
+    let Caller::Token { token, via } = c else {
+        return ApiError::forbidden("session_not_token", "this route describes an API token")
+            .into_response();
+    };
+    match app.me_answers.body(token, *via) {
         Ok(body) => {
             let mut res = Response::new(Body::from(body));
             // Room for every header the gate and the front add, so none grows the map.

@@ -176,7 +176,7 @@ pub async fn create(
 }
 
 /// 201 with a new token's plaintext, this once, and its metadata.
-fn reveal(created: tessera_core::CreatedToken) -> (StatusCode, Json<Created>) {
+pub(crate) fn reveal(created: tessera_core::CreatedToken) -> (StatusCode, Json<Created>) {
     let body = Created {
         token: created.token.expose().to_owned(),
         replaced: created.replaced,

@@ -24,8 +24,19 @@ async fn send(
     t: &TokenSecret,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
+    send_as(env, method, path, t.expose(), body).await
+}
+
+/// [`send`] with any bearer credential (a token or a session); an empty answer is `null`.
+async fn send_as(
+    env: &Env,
+    method: &str,
+    path: &str,
+    bearer: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = env.client.request(m, env.url(path)).bearer_auth(t.expose());
+    let mut req = env.client.request(m, env.url(path)).bearer_auth(bearer);
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -39,6 +50,9 @@ async fn send(
     let text = res.text().await.expect("body");
     if csv {
         return (status, Value::String(text));
+    }
+    if text.is_empty() && status == StatusCode::NO_CONTENT {
+        return (status, Value::Null);
     }
     let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, v)
@@ -603,19 +617,26 @@ enum Who {
     Company,
     /// An admin's token with me:read only.
     MeOnly,
+    /// The admin signed in (`POST /v1/sessions`): her role's full rights, no token.
+    AdminSession,
+    /// The ordinary user signed in.
+    UserSession,
 }
 
-const WHO: [Who; 6] = [
+const WHO: [Who; 8] = [
     Who::Admin,
     Who::Narrow,
     Who::Vrm,
     Who::User,
     Who::Company,
     Who::MeOnly,
+    Who::AdminSession,
+    Who::UserSession,
 ];
 
-/// Every route of the management API against every kind of actor: each cell is one request
-/// whose answer is asserted. The expected statuses are written out, not computed.
+/// Every route of the management API against every kind of actor, tokens and signed-in
+/// sessions: each cell is one request whose answer is asserted. The expected statuses are
+/// written out, not computed.
 #[tokio::test]
 async fn authority_matrix_every_route_by_every_actor() {
     let env = setup().await;
@@ -685,8 +706,18 @@ async fn authority_matrix_every_route_by_every_actor() {
                 .await
             }
             Who::MeOnly => env.token("m-me", &["me:read"]).await,
+            Who::AdminSession => {
+                let s = env.sign_in("ada@example.com", common::ADMIN_PASSWORD).await;
+                tokens.push((who, s));
+                continue;
+            }
+            Who::UserSession => {
+                let s = env.sign_in("uli@example.com", common::USER_PASSWORD).await;
+                tokens.push((who, s));
+                continue;
+            }
         };
-        tokens.push((who, t));
+        tokens.push((who, t.token.expose().to_owned()));
     }
     let mut fresh = 0;
     let mut company_token = |env: &Env, deactivated: bool| {
@@ -814,6 +845,15 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("POST", "/v1/clients/{id}/secrets"),
         ("DELETE", "/v1/clients/{id}/secrets/{secret}"),
         ("DELETE", "/v1/clients/{id}"),
+        ("GET", "/v1/sessions/current"),
+        ("PATCH", "/v1/profile"),
+        ("POST", "/v1/profile/password"),
+        ("GET", "/v1/profile/token"),
+        ("POST", "/v1/profile/token"),
+        ("PUT", "/v1/policy"),
+        ("POST", "/v1/scopes"),
+        // Last: the sessions end here.
+        ("DELETE", "/v1/sessions/current"),
     ];
     // Every route of the catalogue has a row (a row's parenthesis only names its case).
     let rows: std::collections::BTreeSet<(&str, &str)> = routes
@@ -837,10 +877,7 @@ async fn authority_matrix_every_route_by_every_actor() {
             let who = *who;
             let (path, body): (String, Option<Value>) = match i {
                 0 => ("/v1/me".into(), None),
-                1 => (
-                    "/v1/verify".into(),
-                    Some(json!({"token": tokens[0].1.token.expose()})),
-                ),
+                1 => ("/v1/verify".into(), Some(json!({"token": tokens[0].1}))),
                 2 => ("/v1/tokens".into(), None),
                 3 => (
                     "/v1/tokens".into(),
@@ -903,7 +940,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                 15 => ("/v1/audit".into(), None),
                 17 => (
                     "/v1/explain".into(),
-                    Some(json!({"token": tokens[0].1.token.expose(), "scopes": ["users:write"]})),
+                    Some(json!({"token": tokens[0].1, "scopes": ["users:write"]})),
                 ),
                 18 => (
                     format!("/v1/tokens/{}/rotate", company_token(&env, false).await),
@@ -985,11 +1022,56 @@ async fn authority_matrix_every_route_by_every_actor() {
                         json!({"ids": [company_token(&env, false).await.0], "action": "deactivate"}),
                     ),
                 ),
+                35 | 38 | 42 => (route.to_string(), None),
+                36 => (
+                    "/v1/profile".into(),
+                    Some(json!({"name": format!("Matrix {j}")})),
+                ),
+                37 => {
+                    // The person's own password, kept the same.
+                    let pw = if who == UserSession {
+                        common::USER_PASSWORD
+                    } else {
+                        common::ADMIN_PASSWORD
+                    };
+                    (
+                        "/v1/profile/password".into(),
+                        Some(json!({"current_password": pw, "new_password": pw})),
+                    )
+                }
+                39 => ("/v1/profile/token".into(), Some(json!({}))),
+                40 => (
+                    "/v1/policy".into(),
+                    Some(
+                        serde_json::to_value(tessera_core::policy::Policy::default())
+                            .expect("policy"),
+                    ),
+                ),
+                41 => (
+                    "/v1/scopes".into(),
+                    Some(json!({"name": format!("matrix:scope-{j}"), "description": "matrix"})),
+                ),
                 _ => unreachable!("a row without a request"),
             };
             let expected: u16 = match (i, who) {
-                // Any valid token: who am I, and what may a token be.
+                // A session is not a token: who am I is a token's question.
+                (0, AdminSession | UserSession) => 403,
+                // Only sessions, never a token; each person for themselves, the settings the
+                // admin alone.
+                (35 | 36 | 38, AdminSession | UserSession) => 200,
+                (37 | 42, AdminSession | UserSession) => 204,
+                (39, AdminSession | UserSession) => 201,
+                (40, AdminSession) => 200,
+                (41, AdminSession) => 201,
+                (35..=42, _) => 403,
+                // Any valid token (or session): who am I, and what may a token be.
                 (0 | 25 | 26, _) => 200,
+                // A session acts with its person's whole role: the admin's every right, the
+                // user's own tokens only.
+                (1 | 2 | 5..=11 | 13..=17 | 19..=27 | 29 | 30 | 31 | 33 | 34, AdminSession) => 200,
+                (3 | 4 | 12 | 18 | 28 | 32, AdminSession) => 201,
+                (1 | 2 | 17 | 22 | 23, UserSession) => 200,
+                (5..=10 | 16 | 18..=21, UserSession) => 404,
                 (1 | 17, Admin | Vrm | User | Company) => 200,
                 (2 | 5 | 6 | 8 | 9 | 10 | 16 | 21..=23, Admin | Narrow | Vrm | Company) => 200,
                 // A bulk change answers 200 with each id done or failed (see below).
@@ -1016,7 +1098,13 @@ async fn authority_matrix_every_route_by_every_actor() {
                 (32, Admin | Vrm | Company) => 201,
                 _ => 403,
             };
-            let (status, v) = send(&env, method, &path, &t.token, body).await;
+            let (status, v) = send_as(&env, method, &path, t, body).await;
+            if matches!(i, 35..=42) && !matches!(who, AdminSession | UserSession) {
+                assert_eq!(
+                    v["error"], "session_required",
+                    "{method} {route} by {who:?}"
+                );
+            }
             assert_eq!(
                 status.as_u16(),
                 expected,

@@ -11,5 +11,6 @@ mod no_leak;
 mod oauth;
 mod oauth_python;
 mod openapi_live;
+mod sessions;
 mod slow_clients;
 mod usage_rows;

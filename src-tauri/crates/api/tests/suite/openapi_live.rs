@@ -544,6 +544,8 @@ struct Fixtures {
     limited: CreatedToken,
     /// An OAuth client (scopes me:read and tokens:read) and its secret.
     client: tessera_core::service::ClientWithSecret,
+    /// The admin (ada) signed in: the session-only routes.
+    session: String,
 }
 
 struct Live<'e> {
@@ -678,6 +680,21 @@ impl Live<'_> {
                 failures.push(format!("{route}: the CSV lacks its header line: {text}"));
             }
             return Value::String(text);
+        }
+        if status == 204 {
+            // No content: the document must say none for this status.
+            let documented = operation(&self.doc, &op.method, &op.template)
+                .and_then(|o| o.responses.responses.get(&openapiv3::StatusCode::Code(204)))
+                .and_then(|r| r.as_item());
+            match documented {
+                Some(r) if r.content.is_empty() => {}
+                Some(_) => failures.push(format!("{route}: 204 is documented with content")),
+                None => failures.push(format!("{route}: 204 is not documented")),
+            }
+            if !text.is_empty() {
+                failures.push(format!("{route}: a 204 with a body: {text}"));
+            }
+            return Value::Null;
         }
         let answer: Value = match serde_json::from_str(&text) {
             Ok(v) => v,
@@ -1020,7 +1037,8 @@ impl Live<'_> {
                     &["users:read"],
                 ))
                 .await;
-                let body = self.example(op, admin);
+                // The example makes an admin (the Postman run's); this demotes one.
+                let body = json!({"role": "user"});
                 self.check_request(op, &body);
                 let v = self
                     .send(
@@ -1228,6 +1246,154 @@ impl Live<'_> {
                     assert_eq!(me.status(), reqwest::StatusCode::UNAUTHORIZED);
                 }
             }
+            "signIn" => {
+                let body =
+                    json!({"email": "ada@example.com", "password": crate::common::ADMIN_PASSWORD});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Nothing,
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert!(
+                    v["session"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("tsr_w_")),
+                    "{v}"
+                );
+                // A wrong password, and a deactivated person's right one.
+                let wrong = json!({"email": "ada@example.com", "password": "not her passphrase"});
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Nothing,
+                    Body::Json(wrong),
+                    401,
+                )
+                .await;
+                let gone = env.add_user("gone@example.com", Role::User).await;
+                env.tessera
+                    .deactivate_user(&Actor::Operator, &gone.email)
+                    .await
+                    .expect("deactivate");
+                let right =
+                    json!({"email": "gone@example.com", "password": crate::common::USER_PASSWORD});
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Nothing,
+                    Body::Json(right),
+                    403,
+                )
+                .await;
+                let bad = json!({"email": "not an address", "password": "whatever it is"});
+                self.send(op, op.template.clone(), Auth::Nothing, Body::Json(bad), 400)
+                    .await;
+            }
+            "currentSession" | "userToken" => {
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Nothing,
+                        op.ok,
+                    )
+                    .await;
+                if op.id == "currentSession" {
+                    assert_eq!(v["user"]["email"], "ada@example.com", "{v}");
+                }
+            }
+            "signOut" => {
+                let s = env
+                    .sign_in("ada@example.com", crate::common::ADMIN_PASSWORD)
+                    .await;
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(&s),
+                    Body::Nothing,
+                    op.ok,
+                )
+                .await;
+                // Gone: the next request is refused.
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(&s),
+                    Body::Nothing,
+                    401,
+                )
+                .await;
+            }
+            "updateProfile" | "regenerateUserToken" | "addScope" => {
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(&fx.session),
+                    Body::Json(body.clone()),
+                    op.ok,
+                )
+                .await;
+                if op.id == "addScope" {
+                    self.send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Json(body),
+                        409,
+                    )
+                    .await;
+                }
+            }
+            "changePassword" => {
+                // Her own password, kept the same.
+                let pw = crate::common::ADMIN_PASSWORD;
+                let body = json!({"current_password": pw, "new_password": pw});
+                self.check_request(op, &body);
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(&fx.session),
+                    Body::Json(body),
+                    op.ok,
+                )
+                .await;
+            }
+            "setPolicy" => {
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert!(v["max_lifetime_days"].as_u64().is_some(), "{v}");
+                // An ordinary person's session may not.
+                let uli = env.add_user("policy-user@example.com", Role::User).await;
+                let s = env
+                    .sign_in(uli.email.as_str(), crate::common::USER_PASSWORD)
+                    .await;
+                let body = self.example(op, admin);
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(&s),
+                    Body::Json(body),
+                    403,
+                )
+                .await;
+            }
             _ => self.failures.push(format!(
                 "{} {} ({}): the document lists this operation, but openapi_live.rs has no call \
                  for it; add one to `Live::succeed`",
@@ -1239,7 +1405,12 @@ impl Live<'_> {
     /// The refusals a guarded operation documents: 400, 401, 403, 404, 409 (in
     /// [`Live::succeed`]), 413, 415.
     async fn refuse(&mut self, op: &Op, fx: &Fixtures) {
-        let admin = fx.admin.token.expose();
+        // Who may call it: the admin's token, or on a session-only route her session.
+        let admin = if op.access == Access::Session {
+            fx.session.as_str()
+        } else {
+            fx.admin.token.expose()
+        };
         let path = op.template.replace("{id}", "1").replace("{secret}", "1");
         let body = if op.has_body {
             Body::Json(self.example(op, admin))
@@ -1262,7 +1433,7 @@ impl Live<'_> {
         self.send(op, path.clone(), refused, body.clone(), 403)
             .await;
         // 400: two different tokens in one request.
-        let two = Auth::Two(admin, fx.narrow.token.expose());
+        let two = Auth::Two(fx.admin.token.expose(), fx.narrow.token.expose());
         self.send(op, path.clone(), two, body.clone(), 400).await;
         if op.template.contains("{id}") {
             // 404: an id nobody has; 400: an id that is not one.
@@ -1395,7 +1566,7 @@ impl Live<'_> {
         // (once: the address's own allowance is shared by every call here).
         let blocked = client_target(self.env, &format!("{}-blocked", op.id)).await;
         let bid = blocked.client.client_id.clone();
-        for _ in 0..=tessera_api::ratelimit::RateLimits::CLIENT_FAILURES {
+        for _ in 0..tessera_api::ratelimit::RateLimits::CLIENT_FAILURES {
             self.send(
                 op,
                 path.clone(),
@@ -1533,6 +1704,9 @@ async fn fixtures(env: &Env) -> Fixtures {
             )
             .await
             .expect("client"),
+        session: env
+            .sign_in("ada@example.com", crate::common::ADMIN_PASSWORD)
+            .await,
     }
 }
 

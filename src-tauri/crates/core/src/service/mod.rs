@@ -35,6 +35,10 @@ pub use leaks::{Finding, FoundAt, FoundStatus, ScanReport};
 pub use reports::{ClientSeen, Dashboard, DayCount};
 pub use rotation::{RotateRequest, RotationReport};
 pub use scopes::ScopeInfo;
+pub use session::{
+    OpenSession, OpenedSession, SessionRefused, SESSION_IDLE_MINUTES, SESSION_MAX_HOURS,
+    WRONG_CREDENTIALS,
+};
 pub use sources::{NewSourceAlert, TokenSource};
 pub use tokens::{CreatedToken, NewToken, OwnerRef, StatusAction, TokenInfo, TokenUpdate};
 pub use users::NewUser;

@@ -22,6 +22,7 @@ pub mod company;
 pub mod instances;
 pub mod meta;
 pub mod scopes;
+pub mod sessions;
 pub mod sources;
 pub mod token_keys;
 pub mod tokens;

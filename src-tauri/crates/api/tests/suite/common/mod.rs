@@ -15,6 +15,11 @@ use tessera_core::store::users::User;
 use tessera_core::token::{TokenKind, TokenSecret};
 use tessera_core::{Actor, CreatedToken, NewToken, NewUser, Tessera};
 
+/// The password of ada@example.com, the first admin [`setup`] makes.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+/// The password of every user [`Env::add_user`] adds.
+pub const USER_PASSWORD: &str = "another long passphrase";
+
 pub const ALL_SCOPES: &[&str] = &[
     "me:read",
     "tokens:read",
@@ -52,7 +57,7 @@ pub async fn setup_with(timeouts: Timeouts) -> Env {
                 email: "ada@example.com".parse().expect("email"),
                 name: "Ada Admin".into(),
                 role: Role::Admin,
-                password: Password::new("correct horse battery staple".into()).expect("pw"),
+                password: Password::new(ADMIN_PASSWORD.into()).expect("pw"),
                 source_group: String::new(),
             },
         )
@@ -141,12 +146,27 @@ impl Env {
                     email: email.parse().expect("email"),
                     name: "Someone".into(),
                     role,
-                    password: Password::new("another long passphrase".into()).expect("pw"),
+                    password: Password::new(USER_PASSWORD.into()).expect("pw"),
                     source_group: String::new(),
                 },
             )
             .await
             .expect("add user")
+    }
+
+    /// Sign in over HTTPS (`POST /v1/sessions`): the session credential.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let res = self
+            .client
+            .post(self.url("/v1/sessions"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("sign in");
+        let status = res.status();
+        let v: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{v}");
+        v["session"].as_str().expect("session").to_owned()
     }
 
     pub async fn get(&self, path: &str, t: &TokenSecret) -> reqwest::Response {
