@@ -42,7 +42,13 @@ async fn no_answer_or_log_line_contains_a_token() {
     let mut typo = a.clone().into_bytes();
     typo[12] = if typo[12] == b'x' { b'y' } else { b'x' };
     let typo = String::from_utf8(typo).expect("ascii");
-    let secrets = [a.clone(), u.clone(), typo.clone()];
+    // A signed-in session: its credential is in the sign-in's answer (this once) and nowhere
+    // else.
+    let session = env
+        .sign_in("ada@example.com", common::ADMIN_PASSWORD)
+        .await;
+    let w = session.clone();
+    let secrets = [a.clone(), u.clone(), typo.clone(), w.clone()];
 
     let mut answers: Vec<String> = Vec::new();
     let c = &env.client;
@@ -101,6 +107,21 @@ async fn no_answer_or_log_line_contains_a_token() {
             .bearer_auth(&a)
             .header("content-type", "text/plain")
             .body(u.clone()),
+        c.get(env.url("/v1/sessions/current")).bearer_auth(&w),
+        c.get(env.url("/v1/me")).bearer_auth(&w),
+        c.get(env.url("/v1/users")).header("x-api-key", &w),
+        c.patch(env.url("/v1/profile"))
+            .bearer_auth(&w)
+            .json(&json!({"name": w, "source_group": w})),
+        c.post(env.url("/v1/sessions"))
+            .json(&json!({"email": w, "password": w})),
+        c.post(env.url("/v1/sessions"))
+            .json(&json!({"email": "ada@example.com", "password": w})),
+        c.post(env.url("/v1/verify"))
+            .bearer_auth(&a)
+            .json(&json!({"token": w})),
+        c.delete(env.url("/v1/sessions/current")).bearer_auth(&w),
+        c.get(env.url("/v1/sessions/current")).bearer_auth(&w),
         c.post(env.url("/v1/verify"))
             .bearer_auth(&a)
             .header("content-type", "application/json")
