@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_core::model::{Role, TokenStatus};
-use tessera_core::reports::{ClientSeen, DayCount};
 use tessera_core::store::tokens::TokenSort;
 use tessera_core::store::usage::UsageEntry;
 use tessera_core::store::users::User;
@@ -298,20 +297,6 @@ pub struct BulkFailure {
 pub struct BulkResult {
     pub done: Vec<i32>,
     pub failed: Vec<BulkFailure>,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct UsageReport {
-    pub token: TokenInfo,
-    /// One entry per day, oldest first, zero days included.
-    pub series: Vec<DayCount>,
-    pub recent: Vec<UsageEntry>,
-    pub clients: Vec<ClientSeen>,
-    /// The networks and client families it was accepted from (what new-source alerts compare
-    /// against), oldest first.
-    pub sources: Vec<tessera_core::service::TokenSource>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS, Default)]

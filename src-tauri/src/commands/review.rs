@@ -10,9 +10,10 @@ use tessera_core::store::audit::{AuditEntry, AuditFilter};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::dto::{AuditQuery, ExplainQuery, UsageReport};
+use crate::dto::{AuditQuery, ExplainQuery};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
+use tessera_core::reports::UsageReport;
 
 #[tauri::command]
 pub async fn token_usage_report(
@@ -21,22 +22,10 @@ pub async fn token_usage_report(
     days: u32,
 ) -> CmdResult<UsageReport> {
     let (actor, _) = state.actor().await?;
-    let id = TokenId(i64::from(id));
-    let token = state.core.get_token(&actor, id).await?;
-    let series = state
+    Ok(state
         .core
-        .usage_series(&actor, id, days.clamp(1, 366))
-        .await?;
-    let recent = state.core.token_usage(&actor, id, 200).await?;
-    let clients = state.core.usage_clients(&actor, id).await?;
-    let sources = state.core.token_sources(&actor, id).await?;
-    Ok(UsageReport {
-        token,
-        series,
-        recent,
-        clients,
-        sources,
-    })
+        .usage_report(&actor, TokenId(i64::from(id)), days)
+        .await?)
 }
 
 /// "Test a token": every verification rule applied to a pasted token or one the person

@@ -5,13 +5,20 @@ import type { TokenInfo } from "./TokenInfo";
 import type { TokenSource } from "./TokenSource";
 import type { UsageEntry } from "./UsageEntry";
 
+/**
+ * One token's usage for review: the token, uses per day, recent uses, the addresses and
+ * clients that presented it, and the networks and client families it was accepted from.
+ */
 export type UsageReport = { token: TokenInfo, 
 /**
  * One entry per day, oldest first, zero days included.
  */
-series: Array<DayCount>, recent: Array<UsageEntry>, clients: Array<ClientSeen>, 
+series: Array<DayCount>, 
 /**
- * The networks and client families it was accepted from (what new-source alerts compare
- * against), oldest first.
+ * The most recent uses, newest first (at most 200).
+ */
+recent: Array<UsageEntry>, clients: Array<ClientSeen>, 
+/**
+ * What new-source alerts compare against, oldest first.
  */
 sources: Array<TokenSource>, };

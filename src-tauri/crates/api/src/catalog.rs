@@ -86,6 +86,8 @@ const AUDIT_EXPORT_QUERY: &[(&str, &str)] = &[
         "The target, like token:12 or user:ada@example.com",
     ),
 ];
+const ROLE_QUERY: &[(&str, &str)] = &[("role", "admin, vrm_admin or user")];
+const REPORT_QUERY: &[(&str, &str)] = &[("days", "Days of uses per day, 1 to 366 (default 30)")];
 const USAGE_QUERY: &[(&str, &str)] =
     &[("limit", "How many recent events, 1 to 1000 (default 100)")];
 
@@ -161,8 +163,12 @@ pub const ROUTES: &[RouteSpec] = &[
     spec("POST", "/v1/tokens/{id}/rotation/finish", Access::Scope("tokens:write"), "finishRotation", "tokens", "End a rotation now: the old token is revoked (reason: rotated)"),
     spec("DELETE", "/v1/tokens/{id}", Access::Scope("tokens:write"), "deleteToken", "tokens", "Delete a token and its usage history"),
     RouteSpec { query: USAGE_QUERY, ..spec("GET", "/v1/tokens/{id}/usage", Access::Scope("usage:read"), "tokenUsage", "tokens", "Recent uses of a token, newest first") },
+    RouteSpec { query: REPORT_QUERY, ..spec("GET", "/v1/tokens/{id}/report", Access::Scope("usage:read"), "tokenReport", "tokens", "A token's usage report: uses per day, recent uses, the addresses and clients that presented it, and its sources") },
     spec("GET", "/v1/tokens/{id}/sources", Access::Scope("usage:read"), "tokenSources", "tokens", "The networks (IPv4 /24, IPv6 /48) and clients (user agent families) a token was accepted from, oldest first"),
     spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),
+    spec("POST", "/v1/users/{id}/reactivate", Access::Scope("users:write"), "reactivateUser", "users", "Reactivate a deactivated user: they may sign in again; their revoked tokens stay revoked (admin)"),
+    RouteSpec { query: ROLE_QUERY, ..spec("GET", "/v1/users/{id}/role-change", Access::Scope("users:read"), "rolePreview", "users", "What a user's live tokens would lose under another role, before changing it (admin)") },
+    spec("GET", "/v1/users/{id}/deactivation", Access::Scope("users:read"), "deactivationPreview", "users", "How many tokens deactivating a user would revoke, before doing it (admin)"),
     RouteSpec {
         body: Some(|| json!({"email": "new-{{$timestamp}}@example.com", "name": "New Person", "role": "user", "password": EXAMPLE_PASSWORD})),
         body_schema: Some("CreateUserRequest"),
@@ -219,6 +225,12 @@ pub const ROUTES: &[RouteSpec] = &[
         body_schema: Some("RegenerateUserToken"),
         ok: 201,
         ..spec("POST", "/v1/profile/token", Access::Session, "regenerateUserToken", "sessions", "A new user API token (plaintext in the reply, this once); the previous one stops now, or after overlap_seconds")
+    },
+    RouteSpec {
+        body: Some(|| json!({"up_to": 0})),
+        body_schema: Some("AcknowledgeRequest"),
+        ok: 204,
+        ..spec("POST", "/v1/dashboard/honeytoken-alerts/acknowledge", Access::Scope("tokens:write"), "acknowledgeHoneytokenAlerts", "tokens", "Acknowledge the honeytoken alerts up to and including an audit entry: they leave the Dashboard (admins)")
     },
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
     spec("GET", "/v1/clients", Access::Scope("tokens:read"), "listClients", "clients", "OAuth clients (admins and VRM admins): scopes, networks, token lifetime, valid secrets, tokens issued in 24 h, last use"),

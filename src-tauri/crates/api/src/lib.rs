@@ -184,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{id}/rotate", post(tokens::rotate))
         .route("/v1/tokens/{id}/rotation", get(tokens::rotation))
         .route("/v1/tokens/{id}/sources", get(tokens::sources))
+        .route("/v1/tokens/{id}/report", get(tokens::report))
         .route("/v1/tokens/bulk", post(tokens::bulk))
         .route(
             "/v1/tokens/{id}/rotation/finish",
@@ -192,9 +193,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tokens/{id}/usage", get(tokens::usage))
         .route("/v1/users", get(users::list).post(users::create))
         .route("/v1/users/{id}/deactivate", post(users::deactivate))
+        .route("/v1/users/{id}/reactivate", post(users::reactivate))
+        .route("/v1/users/{id}/role-change", get(users::role_preview))
+        .route(
+            "/v1/users/{id}/deactivation",
+            get(users::deactivation_preview),
+        )
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
         .route("/v1/dashboard", get(routes::dashboard))
+        .route(
+            "/v1/dashboard/honeytoken-alerts/acknowledge",
+            post(routes::acknowledge_honeytokens),
+        )
         .route("/v1/policy", get(routes::policy).put(sessions::set_policy))
         .route("/v1/scopes", get(routes::scopes).post(sessions::add_scope))
         .route("/v1/sessions", post(sessions::sign_in))

@@ -23,6 +23,7 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<TokenInfo>();
     generator.subschema_for::<UsageEntry>();
     generator.subschema_for::<tessera_core::reports::Dashboard>();
+    generator.subschema_for::<tessera_core::reports::UsageReport>();
     generator.subschema_for::<tessera_core::policy::Policy>();
     generator.subschema_for::<tessera_core::service::ScopeInfo>();
     generator.subschema_for::<tessera_core::service::TokenSource>();
@@ -324,9 +325,11 @@ fn schemas() -> Value {
             }
         },
         "ExplainRequest": {
-            "type": "object", "required": ["token"], "additionalProperties": false,
+            "type": "object", "additionalProperties": false,
+            "description": "Give token or id, not both.",
             "properties": {
                 "token": {"type": "string", "description": "The token to explain (not recorded as a use)"},
+                "id": {"type": "integer", "description": "Or the id of a token the caller manages"},
                 "scopes": {"type": "array", "items": {"type": "string"}, "description": "Scopes to ask about, one check each"},
                 "ip": {"type": "string", "description": "The address it is presented from (default: the caller's)"},
                 "at": {"type": "string", "format": "date-time", "description": "Judge it at this time (default: now)"}
@@ -441,6 +444,24 @@ fn schemas() -> Value {
                 "tokens_revoked": {"type": "integer", "description": "How many of their tokens were revoked"}
             }
         },
+        "RolePreview": {
+            "type": "object", "required": ["scopes_lost"],
+            "properties": {
+                "scopes_lost": {"type": "array", "items": {"type": "string"}, "description": "Scopes their live tokens hold that the role would not allow"}
+            }
+        },
+        "DeactivationPreview": {
+            "type": "object", "required": ["tokens_to_revoke"],
+            "properties": {
+                "tokens_to_revoke": {"type": "integer", "description": "How many of their tokens deactivating them would revoke"}
+            }
+        },
+        "AcknowledgeRequest": {
+            "type": "object", "required": ["up_to"], "additionalProperties": false,
+            "properties": {
+                "up_to": {"type": "integer", "description": "The audit entry id of the newest alert acknowledged (from the Dashboard's honeytoken_alerts)"}
+            }
+        },
         "RoleChange": {
             "type": "object", "required": ["user", "scopes_lost"],
             "properties": {
@@ -484,6 +505,10 @@ fn response_schema(operation_id: &str) -> Value {
         "listUsers" => r("Users"),
         "createUser" => r("User"),
         "deactivateUser" => r("DeactivatedUser"),
+        "reactivateUser" => r("User"),
+        "rolePreview" => r("RolePreview"),
+        "deactivationPreview" => r("DeactivationPreview"),
+        "tokenReport" => r("UsageReport"),
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
         "dashboard" => r("Dashboard"),
@@ -545,7 +570,9 @@ pub fn document() -> Value {
             }));
         }
         for (name, description) in r.query {
-            params.push(json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description}));
+            // The role a preview is for is the one query parameter a route cannot do without.
+            let required = r.operation_id == "rolePreview" && *name == "role";
+            params.push(json!({"name": name, "in": "query", "required": required, "schema": {"type": "string"}, "description": description}));
         }
         let mut responses = Map::new();
         responses.insert(

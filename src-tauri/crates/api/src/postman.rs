@@ -24,6 +24,7 @@ const ORDER: &[(&str, &str)] = &[
     ("updateToken", "tokenId"),
     ("tokenUsage", "tokenId"),
     ("tokenSources", "tokenId"),
+    ("tokenReport", "tokenId"),
     ("deactivateToken", "tokenId"),
     ("activateToken", "tokenId"),
     ("rotateToken", "tokenId"),
@@ -46,9 +47,13 @@ const ORDER: &[(&str, &str)] = &[
     ("setPolicy", ""),
     ("addScope", ""),
     ("signOut", ""),
+    ("rolePreview", "userId"),
+    ("deactivationPreview", "userId"),
     ("deactivateUser", "userId"),
+    ("reactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
+    ("acknowledgeHoneytokenAlerts", ""),
     ("auditExport", ""),
     ("bulkTokenStatus", ""),
     ("oauthMetadata", ""),
@@ -144,6 +149,10 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
         }
         "currentSession" => t.push("pm.test('the signed-in person', function () { pm.expect(pm.response.json().user.email).to.eql(pm.collectionVariables.get('userEmail')); });".into()),
         "regenerateUserToken" => t.push("pm.test('a user API token, this once', function () { pm.expect(pm.response.json().token).to.match(/^tsr_u_/); });".into()),
+        "tokenReport" => t.push("pm.test('seven days of uses', function () { pm.expect(pm.response.json().series.length).to.eql(7); pm.expect(pm.response.json().recent).to.be.an('array'); });".into()),
+        "rolePreview" => t.push("pm.test('what the role takes away', function () { pm.expect(pm.response.json().scopes_lost).to.be.an('array'); });".into()),
+        "deactivationPreview" => t.push("pm.test('a count', function () { pm.expect(pm.response.json().tokens_to_revoke).to.be.a('number'); });".into()),
+        "reactivateUser" => t.push("pm.test('active again', function () { pm.expect(pm.response.json().active).to.eql(true); });".into()),
         "userToken" => t.push("pm.test('the answer names the token or null', function () { pm.expect(pm.response.json()).to.have.property('token'); });".into()),
         "updateToken" => t.push("pm.test('the note is stored', function () { pm.expect(pm.response.json().note).to.eql(JSON.parse(pm.request.body.raw).note); pm.expect(pm.response.json().alert_new_sources).to.eql(JSON.parse(pm.request.body.raw).alert_new_sources); });".into()),
         "revokeToken" => t.push("pm.test('the token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
@@ -196,6 +205,8 @@ fn item(r: &RouteSpec, id_var: &str) -> Value {
     let path = path.replace("{secret}", "{{oldSecretId}}");
     let query: Vec<(&str, &str)> = match r.operation_id {
         "listTokens" | "audit" => vec![("limit", "20")],
+        "rolePreview" => vec![("role", "user")],
+        "tokenReport" => vec![("days", "7")],
         _ => vec![],
     };
     let mut request = json!({

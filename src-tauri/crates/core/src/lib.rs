@@ -33,5 +33,5 @@ pub use store::audit::{AuditCheck, AuditProblem};
 /// The read-only views for review (the dashboard, usage over time, the clients that presented
 /// a token), reported by [`service::Tessera`].
 pub mod reports {
-    pub use crate::service::{ClientSeen, Dashboard, DayCount};
+    pub use crate::service::{ClientSeen, Dashboard, DayCount, UsageReport};
 }

@@ -239,7 +239,12 @@ pub async fn verify(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
-    pub token: String,
+    /// The token to explain, pasted; or
+    #[serde(default)]
+    pub token: Option<String>,
+    /// the id of a token the caller manages.
+    #[serde(default)]
+    pub id: Option<TokenId>,
     #[serde(default)]
     pub scopes: Vec<String>,
     #[serde(default)]
@@ -269,16 +274,20 @@ pub async fn explain(
                 )
             })?,
     };
+    let what = match (body.token.as_deref(), body.id) {
+        (Some(t), None) => tessera_core::service::Presented::Token(t),
+        (None, Some(id)) => tessera_core::service::Presented::Id(id),
+        _ => {
+            return Err(ApiError::invalid_field(
+                Field::Token.as_str(),
+                "give the token, or the id of a token you manage, not both",
+            ))
+        }
+    };
     let actor = c.actor(&app.tessera).await?;
     let e = app
         .tessera
-        .explain(
-            &actor,
-            tessera_core::service::Presented::Token(&body.token),
-            &scopes,
-            Some(ip),
-            at.unix_timestamp(),
-        )
+        .explain(&actor, what, &scopes, Some(ip), at.unix_timestamp())
         .await?;
     Ok(Json(e))
 }
@@ -387,6 +396,27 @@ pub async fn policy(State(app): State<AppState>) -> ApiResult<impl IntoResponse>
 /// `GET /v1/scopes`: the scope catalogue (any valid token may read it).
 pub async fn scopes(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(Json(json!({"items": app.tessera.list_scopes().await?})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeRequest {
+    /// The audit entry id of the newest alert acknowledged (the Dashboard's `honeytoken_alerts`).
+    pub up_to: i64,
+}
+
+/// `POST /v1/dashboard/honeytoken-alerts/acknowledge` (admins): the alerts up to and
+/// including `up_to` leave the Dashboard.
+pub async fn acknowledge_honeytokens(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    JsonBody(b): JsonBody<AcknowledgeRequest>,
+) -> ApiResult<StatusCode> {
+    let actor = c.actor(&app.tessera).await?;
+    app.tessera
+        .acknowledge_honeytoken_alerts(&actor, b.up_to)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/dashboard`: the counts the app's Dashboard shows, over what the caller may see.

@@ -391,3 +391,30 @@ pub async fn usage(
         .await?;
     Ok(Json(json!({"items": items})))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    pub days: Option<u32>,
+}
+
+/// `GET /v1/tokens/{id}/report`: the app's usage view of a token (uses per day over `days`,
+/// default 30, recent uses, addresses and clients, sources).
+pub async fn report(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<ReportQuery>,
+) -> ApiResult<Json<tessera_core::reports::UsageReport>> {
+    let actor = c.actor(&app.tessera).await?;
+    let days = match q.days {
+        None => 30,
+        Some(n) if (1..=366).contains(&n) => n,
+        Some(_) => return Err(ApiError::invalid_field("days", "use 1 to 366")),
+    };
+    Ok(Json(
+        app.tessera
+            .usage_report(&actor, token_id(&id)?, days)
+            .await?,
+    ))
+}

@@ -12,7 +12,7 @@ use tessera_core::password::Password;
 use tessera_core::{Actor, NewUser};
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, QueryParams};
 use crate::gate::Caller;
 use crate::AppState;
 
@@ -115,4 +115,62 @@ pub async fn set_role(
         .await
         .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
     Ok(Json(json!({"user": user, "scopes_lost": lost})))
+}
+
+/// `POST /v1/users/{id}/reactivate`: a deactivated user may sign in again (their revoked
+/// tokens stay revoked).
+pub async fn reactivate(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let email = email_for(&app, &actor, &id).await?;
+    let user = app
+        .tessera
+        .reactivate_user(&actor, &email)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+    Ok(Json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePreviewQuery {
+    pub role: String,
+}
+
+/// `GET /v1/users/{id}/role-change?role=ROLE`: what the user's live tokens would lose under
+/// that role, before changing it.
+pub async fn role_preview(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+    QueryParams(q): QueryParams<RolePreviewQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let role: Role = q.role.parse()?;
+    let email = email_for(&app, &actor, &id).await?;
+    let lost = app
+        .tessera
+        .role_change_preview(&actor, &email, role)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+    Ok(Json(json!({"scopes_lost": lost})))
+}
+
+/// `GET /v1/users/{id}/deactivation`: how many tokens deactivating the user would revoke.
+pub async fn deactivation_preview(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let actor = c.actor(&app.tessera).await?;
+    let email = email_for(&app, &actor, &id).await?;
+    let n = app
+        .tessera
+        .deprovision_count(&actor, &email)
+        .await
+        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+    Ok(Json(json!({"tokens_to_revoke": n})))
 }

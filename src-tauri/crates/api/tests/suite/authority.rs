@@ -852,6 +852,11 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("POST", "/v1/profile/token"),
         ("PUT", "/v1/policy"),
         ("POST", "/v1/scopes"),
+        ("POST", "/v1/users/{id}/reactivate"),
+        ("GET", "/v1/users/{id}/role-change"),
+        ("GET", "/v1/users/{id}/deactivation"),
+        ("GET", "/v1/tokens/{id}/report"),
+        ("POST", "/v1/dashboard/honeytoken-alerts/acknowledge"),
         // Last: the sessions end here.
         ("DELETE", "/v1/sessions/current"),
     ];
@@ -1022,7 +1027,33 @@ async fn authority_matrix_every_route_by_every_actor() {
                         json!({"ids": [company_token(&env, false).await.0], "action": "deactivate"}),
                     ),
                 ),
-                35 | 38 | 42 => (route.to_string(), None),
+                35 | 38 | 47 => (route.to_string(), None),
+                42..=44 => {
+                    let email = format!("target-{i}-{j}@example.com");
+                    let u = env.add_user(&email, Role::Admin).await;
+                    match i {
+                        42 => {
+                            env.tessera
+                                .deactivate_user(&Actor::Operator, &u.email)
+                                .await
+                                .expect("deactivate");
+                            (format!("/v1/users/{email}/reactivate"), Some(json!({})))
+                        }
+                        43 => (format!("/v1/users/{}/role-change?role=user", u.id.0), None),
+                        _ => (format!("/v1/users/{email}/deactivation"), None),
+                    }
+                }
+                45 => (
+                    format!(
+                        "/v1/tokens/{}/report?days=7",
+                        company_token(&env, false).await
+                    ),
+                    None,
+                ),
+                46 => (
+                    "/v1/dashboard/honeytoken-alerts/acknowledge".into(),
+                    Some(json!({"up_to": 0})),
+                ),
                 36 => (
                     "/v1/profile".into(),
                     Some(json!({"name": format!("Matrix {j}")})),
@@ -1059,11 +1090,20 @@ async fn authority_matrix_every_route_by_every_actor() {
                 // Only sessions, never a token; each person for themselves, the settings the
                 // admin alone.
                 (35 | 36 | 38, AdminSession | UserSession) => 200,
-                (37 | 42, AdminSession | UserSession) => 204,
+                (37 | 47, AdminSession | UserSession) => 204,
                 (39, AdminSession | UserSession) => 201,
                 (40, AdminSession) => 200,
                 (41, AdminSession) => 201,
-                (35..=42, _) => 403,
+                (35..=41 | 47, _) => 403,
+                // Users are the admins' (a token needs the users: scopes too).
+                (42, Admin | AdminSession) => 200,
+                (43 | 44, Admin | AdminSession) => 200,
+                // A token's usage report: as its usage.
+                (45, Admin | Narrow | Vrm | Company | AdminSession) => 200,
+                (45, User | UserSession) => 404,
+                // Honeytoken alerts are acknowledged by admins, through a token with
+                // tokens:write or signed in.
+                (46, Admin | Narrow | AdminSession) => 204,
                 // Any valid token (or session): who am I, and what may a token be.
                 (0 | 25 | 26, _) => 200,
                 // A session acts with its person's whole role: the admin's every right, the
@@ -1099,7 +1139,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                 _ => 403,
             };
             let (status, v) = send_as(&env, method, &path, t, body).await;
-            if matches!(i, 35..=42) && !matches!(who, AdminSession | UserSession) {
+            if matches!(i, 35..=41 | 47) && !matches!(who, AdminSession | UserSession) {
                 assert_eq!(
                     v["error"], "session_required",
                     "{method} {route} by {who:?}"

@@ -44,9 +44,7 @@ async fn no_answer_or_log_line_contains_a_token() {
     let typo = String::from_utf8(typo).expect("ascii");
     // A signed-in session: its credential is in the sign-in's answer (this once) and nowhere
     // else.
-    let session = env
-        .sign_in("ada@example.com", common::ADMIN_PASSWORD)
-        .await;
+    let session = env.sign_in("ada@example.com", common::ADMIN_PASSWORD).await;
     let w = session.clone();
     let secrets = [a.clone(), u.clone(), typo.clone(), w.clone()];
 

@@ -831,6 +831,19 @@ impl Live<'_> {
                     )
                     .await;
                 assert_eq!(v["outcome"], "malformed", "{v}");
+                // A token the caller manages, by id.
+                let body = json!({"id": fx.narrow.info.id.0, "scopes": ["me:read"]});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["outcome"], "accepted", "{v}");
             }
             "listTokens" | "listUsers" | "audit" => {
                 let v = self.send_admin(op, op.template.clone(), fx).await;
@@ -1025,6 +1038,60 @@ impl Live<'_> {
             "deactivateUser" => {
                 let u = env.add_user("leaving@example.com", Role::User).await;
                 self.send_admin(op, at(&u.id.0.to_string()), fx).await;
+            }
+            "reactivateUser" => {
+                let u = env.add_user("returning@example.com", Role::User).await;
+                env.tessera
+                    .deactivate_user(&Actor::Operator, &u.email)
+                    .await
+                    .expect("deactivate");
+                let v = self.send_admin(op, at(&u.id.0.to_string()), fx).await;
+                assert_eq!(v["active"], true, "{v}");
+            }
+            "rolePreview" | "deactivationPreview" => {
+                // An admin holding a token with an admin scope.
+                let email = format!("preview-{}@example.com", op.id.to_lowercase());
+                let u = env.add_user(&email, Role::Admin).await;
+                env.token_with(new_token(
+                    TokenKind::Personal,
+                    Some(&email),
+                    "admin work",
+                    &["users:read"],
+                ))
+                .await;
+                let path = at(&u.id.0.to_string());
+                if op.id == "rolePreview" {
+                    let v = self.send_admin(op, format!("{path}?role=user"), fx).await;
+                    assert_eq!(v["scopes_lost"], json!(["users:read"]), "{v}");
+                } else {
+                    let v = self.send_admin(op, path, fx).await;
+                    assert_eq!(v["tokens_to_revoke"], 1, "{v}");
+                }
+            }
+            "tokenReport" => {
+                env.use_once(&fx.admin).await;
+                let v = self
+                    .send_admin(op, format!("{}?days=7", at(&admin_id)), fx)
+                    .await;
+                assert_eq!(v["series"].as_array().map(Vec::len), Some(7), "{v}");
+                for list in ["recent", "clients", "sources"] {
+                    assert!(
+                        v[list].as_array().is_some_and(|a| !a.is_empty()),
+                        "{list}: {v}"
+                    );
+                }
+            }
+            "acknowledgeHoneytokenAlerts" => {
+                let body = self.example(op, admin);
+                self.check_request(op, &body);
+                self.send(
+                    op,
+                    op.template.clone(),
+                    Auth::Bearer(admin),
+                    Body::Json(body),
+                    op.ok,
+                )
+                .await;
             }
             "setUserRole" => {
                 // An admin holding a token with an admin scope, so the answer lists what the
@@ -1437,16 +1504,24 @@ impl Live<'_> {
         self.send(op, path.clone(), two, body.clone(), 400).await;
         if op.template.contains("{id}") {
             // 404: an id nobody has; 400: an id that is not one.
+            // With the query parameters the document requires.
+            let required = if op.id == "rolePreview" {
+                "?role=user"
+            } else {
+                ""
+            };
             let missing = op
                 .template
                 .replace("{id}", "999999")
-                .replace("{secret}", "1");
+                .replace("{secret}", "1")
+                + required;
             self.send(op, missing, Auth::Bearer(admin), body.clone(), 404)
                 .await;
             let bad = op
                 .template
                 .replace("{id}", "not-an-id")
-                .replace("{secret}", "1");
+                .replace("{secret}", "1")
+                + required;
             self.send(op, bad, Auth::Bearer(admin), body.clone(), 400)
                 .await;
         }

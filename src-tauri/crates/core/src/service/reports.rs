@@ -17,6 +17,7 @@ use crate::store::{self, from_ts, meta};
 /// Uses of one token on one UTC day.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DayCount {
     /// `YYYY-MM-DD`.
     pub day: String,
@@ -29,17 +30,36 @@ pub struct DayCount {
 /// An address and client that presented a token.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientSeen {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub first_seen: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "bindings", ts(type = "string"))]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "crate::schema::date_time"))]
     pub last_seen: OffsetDateTime,
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
     pub uses: i64,
+}
+
+/// One token's usage for review: the token, uses per day, recent uses, the addresses and
+/// clients that presented it, and the networks and client families it was accepted from.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UsageReport {
+    pub token: TokenInfo,
+    /// One entry per day, oldest first, zero days included.
+    pub series: Vec<DayCount>,
+    /// The most recent uses, newest first (at most 200).
+    pub recent: Vec<UsageEntry>,
+    pub clients: Vec<ClientSeen>,
+    /// What new-source alerts compare against, oldest first.
+    pub sources: Vec<super::TokenSource>,
 }
 
 /// The admin landing page's numbers.
@@ -135,6 +155,17 @@ impl Tessera {
             });
         }
         Ok(out)
+    }
+
+    /// A token's [`UsageReport`] over the last `days` days (1 to 366).
+    pub async fn usage_report(&self, actor: &Actor, id: TokenId, days: u32) -> Result<UsageReport> {
+        Ok(UsageReport {
+            token: self.get_token(actor, id).await?,
+            series: self.usage_series(actor, id, days).await?,
+            recent: self.token_usage(actor, id, 200).await?,
+            clients: self.usage_clients(actor, id).await?,
+            sources: self.token_sources(actor, id).await?,
+        })
     }
 
     /// Addresses and clients that presented the token, most recent first.
