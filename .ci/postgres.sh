@@ -6,7 +6,10 @@
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 pg_start() {
-  local port=${1:-$(( 20000 + RANDOM % 20000 ))}
+  # Below Linux's ephemeral range (32768 up), where outgoing connections take their ports;
+  # a port taken meanwhile anyway gets another try on a new one.
+  local port=${1:-$(( 20000 + RANDOM % 12000 ))} tries=1
+  [ -z "${1:-}" ] || tries=0
   PG_DIR=$(mktemp -d /tmp/tessera-pg.XXXXXX)
   chmod 777 "$PG_DIR"
   local as=()
@@ -15,7 +18,17 @@ pg_start() {
     cat "$PG_DIR/initdb.log" >&2; return 1; }
   echo "$port" >"$PG_DIR/port"
   export PG_DIR PG_PORT=$port
-  pg_server_start || return 1
+  while ! pg_server_start 2>"$PG_DIR/start.err"; do
+    if [ "$tries" -ge 1 ] && [ "$tries" -lt 5 ] && grep -q "Address already in use" "$PG_DIR/start.err"; then
+      tries=$(( tries + 1 ))
+      port=$(( 20000 + RANDOM % 12000 ))
+      echo "$port" >"$PG_DIR/port"
+      export PG_PORT=$port
+      continue
+    fi
+    cat "$PG_DIR/start.err" >&2
+    return 1
+  done
   export TESSERA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
 }
 

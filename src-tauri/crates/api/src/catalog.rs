@@ -58,6 +58,23 @@ const LIST_TOKENS_QUERY: &[(&str, &str)] = &[
     ),
     ("scope", "Tokens carrying this scope"),
     ("q", "Text in the name, description, hint or owner e-mail"),
+    ("expiring_within_days", "Tokens that expire within this many days"),
+    (
+        "unused_for_days",
+        "Tokens not used for this many days (never-used ones count from creation)",
+    ),
+    ("never_used", "true: tokens never used"),
+    (
+        "presented_in_query",
+        "true: tokens ever presented in a URL query parameter",
+    ),
+    (
+        "sort",
+        "id (default), name, kind, owner, status, created, expires, last_used or uses; page with offset",
+    ),
+    ("descending", "true: the sort column in descending order"),
+    ("offset", "Rows to skip, for sorted pages (instead of cursor)"),
+    ("total", "true: also answer total, how many tokens the filters match"),
 ];
 const AUDIT_QUERY: &[(&str, &str)] = &[
     ("limit", "Page size, 1 to 500 (default 100)"),

@@ -285,7 +285,7 @@ fn schemas() -> Value {
             "properties": {
                 "error": {"type": "string", "description": "A machine-readable code: the rule that refused the request (malformed, unknown, revoked, expired, network, scope, rate_limited...) or the kind of error"},
                 "message": {"type": "string", "description": "What was wrong and what to do"},
-                "field": {"type": "string", "description": "The request member, path or query parameter the refusal is about, when there is one (core fields, plus limit and cursor)", "enum": crate::error::field_names().collect::<Vec<_>>()}
+                "field": {"type": "string", "description": "The request member, path or query parameter the refusal is about, when there is one (core fields, plus the API's own: limit, cursor, sort, days, new_password, never_expires)", "enum": crate::error::field_names().collect::<Vec<_>>()}
             }
         },
         "Health": {
@@ -427,7 +427,14 @@ fn schemas() -> Value {
                 "details": {"type": "object", "nullable": true, "additionalProperties": true, "description": "What the action changed; its fields depend on the action"}
             }
         },
-        "TokenPage": page("TokenInfo"),
+        "TokenPage": {
+            "type": "object", "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": r("TokenInfo")},
+                "next_cursor": {"type": "integer", "nullable": true, "description": "Pass as cursor for the next page; null at the end, and with sort, descending or offset"},
+                "total": {"type": "integer", "description": "How many tokens the filters match (with total=true)"}
+            }
+        },
         "AuditPage": page("AuditEntry"),
         "UsageEvents": list("UsageEntry"),
         "TokenSources": list("TokenSource"),

@@ -10,7 +10,7 @@ use tessera_core::error::Field;
 use tessera_core::model::{Email, Networks, Scope, TokenId, TokenStatus};
 use tessera_core::policy::ExpiryRequest;
 use tessera_core::service::{RotateRequest, TokenUpdate};
-use tessera_core::store::tokens::TokenFilter;
+use tessera_core::store::tokens::{TokenFilter, TokenSort};
 use tessera_core::token::TokenKind;
 use tessera_core::{NewToken, StatusAction, TokenInfo};
 
@@ -30,6 +30,44 @@ pub struct ListQuery {
     pub status: Option<String>,
     pub scope: Option<String>,
     pub q: Option<String>,
+    /// Tokens that expire within this many days.
+    pub expiring_within_days: Option<u32>,
+    /// Tokens not used for this many days (never-used ones count from creation).
+    pub unused_for_days: Option<u32>,
+    #[serde(default)]
+    pub never_used: bool,
+    /// Only tokens ever presented in a URL query parameter.
+    #[serde(default)]
+    pub presented_in_query: bool,
+    /// A column to sort by (with offset paging instead of the cursor).
+    pub sort: Option<String>,
+    #[serde(default)]
+    pub descending: bool,
+    pub offset: Option<u32>,
+    /// Also answer how many tokens the filters match in all.
+    #[serde(default)]
+    pub total: bool,
+}
+
+/// A `sort` query value: the columns the app's token table sorts by.
+fn sort_column(raw: &str) -> ApiResult<TokenSort> {
+    Ok(match raw.trim() {
+        "id" => TokenSort::Id,
+        "name" => TokenSort::Name,
+        "kind" => TokenSort::Kind,
+        "owner" => TokenSort::Owner,
+        "status" => TokenSort::Status,
+        "created" => TokenSort::Created,
+        "expires" => TokenSort::Expires,
+        "last_used" => TokenSort::LastUsed,
+        "uses" => TokenSort::Uses,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "sort",
+                "use id, name, kind, owner, status, created, expires, last_used or uses",
+            ))
+        }
+    })
 }
 
 pub async fn list(
@@ -47,7 +85,11 @@ pub async fn list(
                 Ok(u) => Some(u.id),
                 // Nobody by that address owns anything.
                 Err(tessera_core::Error::NotFound(_)) => {
-                    return Ok(Json(json!({"items": [], "next_cursor": null})));
+                    let mut empty = json!({"items": [], "next_cursor": null});
+                    if q.total {
+                        empty["total"] = json!(0);
+                    }
+                    return Ok(Json(empty));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -60,21 +102,40 @@ pub async fn list(
         .map(str::parse::<TokenStatus>)
         .transpose()?;
     let scope = q.scope.as_deref().map(str::parse::<Scope>).transpose()?;
+    let sort = q.sort.as_deref().map(sort_column).transpose()?;
+    let ordered = sort.is_some_and(|s| s != TokenSort::Id) || q.descending;
+    if q.cursor.is_some() && (ordered || q.offset.is_some()) {
+        return Err(ApiError::invalid_field(
+            "cursor",
+            "the cursor pages in id order; with sort, descending or offset, page with offset",
+        ));
+    }
     let filter = TokenFilter {
         owner,
         kind,
         status,
         scope,
         text: q.q.filter(|t| !t.trim().is_empty()),
+        expiring_within_days: q.expiring_within_days.map(i64::from),
+        unused_for_days: q.unused_for_days.map(i64::from),
+        never_used: q.never_used,
+        presented_in_query: q.presented_in_query,
         after_id: q.cursor,
+        sort: sort.unwrap_or_default(),
+        descending: q.descending,
+        offset: q.offset.unwrap_or(0),
         limit,
-        ..TokenFilter::default()
     };
     let items = app.tessera.list_tokens(&actor, &filter).await?;
-    let next = (items.len() == limit as usize)
+    // The cursor goes on in id order; sorted or offset pages go on by offset.
+    let next = (items.len() == limit as usize && !ordered && q.offset.is_none())
         .then(|| items.last().map(|t| t.id))
         .flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next})))
+    let mut page = json!({"items": items, "next_cursor": next});
+    if q.total {
+        page["total"] = json!(app.tessera.count_tokens(&actor, &filter).await?);
+    }
+    Ok(Json(page))
 }
 
 #[derive(Debug, Deserialize)]

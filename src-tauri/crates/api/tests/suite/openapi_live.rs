@@ -849,6 +849,46 @@ impl Live<'_> {
                 let v = self.send_admin(op, op.template.clone(), fx).await;
                 let items = v["items"].as_array().map_or(0, Vec::len);
                 assert!(items > 0, "{} lists nothing to check: {v}", op.template);
+                if op.id == "listTokens" {
+                    // The app's table: sorted by name, descending, a page by offset, and the
+                    // total the filters match.
+                    let v = self
+                        .send_admin(
+                            op,
+                            format!(
+                                "{}?sort=name&descending=true&offset=1&limit=2&total=true",
+                                op.template
+                            ),
+                            fx,
+                        )
+                        .await;
+                    let total = v["total"].as_u64().unwrap_or(0);
+                    let names: Vec<&str> = v["items"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|t| t["name"].as_str()).collect())
+                        .unwrap_or_default();
+                    assert!(total >= 3 && names.len() == 2, "{v}");
+                    assert!(names[0] >= names[1], "{v}");
+                    assert!(v["next_cursor"].is_null(), "{v}");
+                    let v = self
+                        .send(
+                            op,
+                            format!("{}?sort=name&cursor=1", op.template),
+                            Auth::Bearer(admin),
+                            Body::Nothing,
+                            400,
+                        )
+                        .await;
+                    assert_eq!(v["field"], "cursor", "{v}");
+                    self.send(
+                        op,
+                        format!("{}?sort=colour", op.template),
+                        Auth::Bearer(admin),
+                        Body::Nothing,
+                        400,
+                    )
+                    .await;
+                }
             }
             "createToken" | "createUser" => {
                 let body = self.example(op, admin);
