@@ -16,6 +16,8 @@ pub enum IpcErrorKind {
     Forbidden,
     Invalid,
     Conflict,
+    /// The team server cannot be reached (or its database is away): nothing was changed.
+    Unavailable,
     Internal,
 }
 
@@ -48,6 +50,12 @@ impl IpcError {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(IpcErrorKind::Internal, None, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(IpcErrorKind::Unavailable, None, message)
+    }
+    pub fn new_kind(kind: IpcErrorKind, message: impl Into<String>) -> Self {
+        Self::new(kind, None, message)
     }
 }
 

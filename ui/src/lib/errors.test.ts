@@ -26,5 +26,7 @@ describe("backend errors", () => {
     expect(toIpcFailure({ type: "NotFound", field: "id", message: "no token 7 that you may see" })).toMatchObject({ type: "NotFound", field: "id", message: "no token 7 that you may see" });
     expect(toIpcFailure("command not allowed")).toMatchObject({ type: "Internal", field: null, message: "command not allowed" });
     expect(toIpcFailure({ type: "Weird", message: 1 })).toMatchObject({ type: "Internal" });
+    // A team server that cannot be reached keeps its own kind, for the offline state.
+    expect(toIpcFailure({ type: "Unavailable", field: null, message: "the team server cannot be reached" })).toMatchObject({ type: "Unavailable" });
   });
 });

@@ -42,7 +42,7 @@ import type { TokenQuery } from "../bindings/TokenQuery";
 import type { UsageReport } from "../bindings/UsageReport";
 import type { UserView } from "../bindings/UserView";
 
-const ERROR_TYPES: readonly IpcErrorKind[] = ["Unauthenticated", "NotFound", "Forbidden", "Invalid", "Conflict", "Internal"];
+const ERROR_TYPES: readonly IpcErrorKind[] = ["Unauthenticated", "NotFound", "Forbidden", "Invalid", "Conflict", "Unavailable", "Internal"];
 
 export class IpcFailure extends Error {
   readonly type: IpcErrorKind;

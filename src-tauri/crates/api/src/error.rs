@@ -20,7 +20,14 @@ pub const WWW_AUTHENTICATE_VALUE: &str = "Bearer realm=\"tessera\"";
 
 /// Request members the API names itself (beyond the core's fields): paging, and the
 /// create route's `never_expires`.
-pub const API_FIELDS: &[&str] = &["limit", "cursor", "never_expires", "sort", "days", "new_password"];
+pub const API_FIELDS: &[&str] = &[
+    "limit",
+    "cursor",
+    "never_expires",
+    "sort",
+    "days",
+    "new_password",
+];
 
 /// Every name an error's `field` can take: the core's fields and the API's own members.
 pub fn field_names() -> impl Iterator<Item = &'static str> {

@@ -14,7 +14,7 @@ use crate::store::{from_ts, tokens::TokenRow};
 use crate::token::TokenKind;
 
 /// Why a token was refused. The order here is the order rules are checked in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     Malformed,
@@ -67,7 +67,7 @@ impl Reason {
 }
 
 /// The owner of a verified token, as of this request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Owner {
     pub id: UserId,
     pub email: String,
@@ -76,7 +76,7 @@ pub struct Owner {
 }
 
 /// What verification learned about a known token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct VerifiedToken {
     pub id: TokenId,
     pub kind: TokenKind,
@@ -110,7 +110,7 @@ impl VerifiedToken {
 }
 
 /// The answer to one presentation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Decision {
     /// None when accepted.
     pub refused: Option<Reason>,
@@ -288,7 +288,7 @@ impl Prepared {
 }
 
 /// One rule applied to a presented token, for "why was this refused?" ([`Prepared::explain`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Check {

@@ -42,7 +42,7 @@ pub enum ClientStatus {
 }
 
 /// One of a client's valid secrets (never the secret itself).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientSecretInfo {
@@ -63,7 +63,7 @@ pub struct ClientSecretInfo {
 }
 
 /// Everything about a client except its secrets' plaintext.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientInfo {
@@ -209,7 +209,7 @@ pub enum GrantRefused {
 }
 
 /// The answer to an introspection (RFC 7662): `active` and, when active, the token's facts.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Introspected {
     pub active: bool,

@@ -31,7 +31,7 @@ pub struct HoneytokenUse<'a> {
 }
 
 /// A honeytoken alert not yet acknowledged, for the Dashboard and notifications.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HoneytokenAlert {

@@ -10,7 +10,7 @@ use crate::model::{TokenId, TokenStatus};
 use crate::token::{TokenSecret, PREFIX};
 
 /// What a found token is here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub enum FoundStatus {
@@ -27,7 +27,7 @@ pub enum FoundStatus {
 
 /// One found token: its hint (never the token), what it is, and, when the actor may manage
 /// it, the token's details.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct Finding {
     pub hint: String,
@@ -45,7 +45,7 @@ fn hint_of(found: &str) -> String {
 }
 
 /// One place a token was found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 pub struct FoundAt {
     pub file: String,
@@ -55,7 +55,7 @@ pub struct FoundAt {
 }
 
 /// What a scan of files and folders found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct ScanReport {
     /// How many files were read.

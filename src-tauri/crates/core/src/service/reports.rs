@@ -15,7 +15,7 @@ use crate::store::usage::UsageEntry;
 use crate::store::{self, from_ts, meta};
 
 /// Uses of one token on one UTC day.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DayCount {
@@ -28,7 +28,7 @@ pub struct DayCount {
 }
 
 /// An address and client that presented a token.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ClientSeen {
@@ -48,7 +48,7 @@ pub struct ClientSeen {
 
 /// One token's usage for review: the token, uses per day, recent uses, the addresses and
 /// clients that presented it, and the networks and client families it was accepted from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UsageReport {
@@ -63,7 +63,7 @@ pub struct UsageReport {
 }
 
 /// The admin landing page's numbers.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Dashboard {

@@ -101,7 +101,7 @@ fn bounded(field: Field, d: Option<Duration>, max: Duration, too_long: &str) -> 
 }
 
 /// A rotating token's overlap and who still uses it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RotationReport {

@@ -10,7 +10,7 @@ use crate::model::{builtin_scope, Role, Scope, BUILTIN_SCOPES};
 use crate::store;
 
 /// A scope with its description, for pickers and listings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScopeInfo {
     pub name: String,

@@ -148,7 +148,7 @@ impl KnownSources {
 }
 
 /// A network or client a token was accepted from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TokenSource {
@@ -164,7 +164,7 @@ pub struct TokenSource {
 }
 
 /// A new-source alert, for the Dashboard and notices.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewSourceAlert {

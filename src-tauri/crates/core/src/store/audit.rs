@@ -53,7 +53,7 @@ const TRIGGERS: [(&str, &str, &str); 2] = [
 ];
 
 /// One audit entry.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,
     #[sqlx(rename = "at")]
@@ -66,7 +66,7 @@ pub struct AuditRow {
 }
 
 /// An audit entry for display.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS), ts(export))]
 pub struct AuditEntry {
     #[cfg_attr(feature = "bindings", ts(type = "number"))]
@@ -313,7 +313,7 @@ pub async fn chain_unchained(store: &Store) -> Result<u64> {
 }
 
 /// The result of checking the audit log's chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditCheck {
     /// True when the chain, the recorded head and both triggers are as Tessera left them.
     pub intact: bool,
@@ -329,7 +329,7 @@ pub struct AuditCheck {
 }
 
 /// What is wrong with the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditProblem {
     /// The first bad (or first missing) entry, when the problem is about an entry.
     pub entry: Option<i64>,
