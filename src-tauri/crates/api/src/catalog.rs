@@ -91,6 +91,8 @@ const AUDIT_QUERY: &[(&str, &str)] = &[
         "target",
         "The target, like token:12 or user:ada@example.com",
     ),
+    ("since", "Entries at or after this time (RFC 3339)"),
+    ("until", "Entries before this time (RFC 3339)"),
 ];
 const AUDIT_EXPORT_QUERY: &[(&str, &str)] = &[
     (
@@ -102,6 +104,8 @@ const AUDIT_EXPORT_QUERY: &[(&str, &str)] = &[
         "target",
         "The target, like token:12 or user:ada@example.com",
     ),
+    ("since", "Entries at or after this time (RFC 3339)"),
+    ("until", "Entries before this time (RFC 3339)"),
 ];
 const ROLE_QUERY: &[(&str, &str)] = &[("role", "admin, vrm_admin or user")];
 const REPORT_QUERY: &[(&str, &str)] = &[("days", "Days of uses per day, 1 to 366 (default 30)")];
@@ -182,7 +186,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec { query: USAGE_QUERY, ..spec("GET", "/v1/tokens/{id}/usage", Access::Scope("usage:read"), "tokenUsage", "tokens", "Recent uses of a token, newest first") },
     RouteSpec { query: REPORT_QUERY, ..spec("GET", "/v1/tokens/{id}/report", Access::Scope("usage:read"), "tokenReport", "tokens", "A token's usage report: uses per day, recent uses, the addresses and clients that presented it, and its sources") },
     spec("GET", "/v1/tokens/{id}/sources", Access::Scope("usage:read"), "tokenSources", "tokens", "The networks (IPv4 /24, IPv6 /48) and clients (user agent families) a token was accepted from, oldest first"),
-    spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users (admin)"),
+    spec("GET", "/v1/users", Access::Scope("users:read"), "listUsers", "users", "List users, each with how many live tokens they hold (admin)"),
     spec("POST", "/v1/users/{id}/reactivate", Access::Scope("users:write"), "reactivateUser", "users", "Reactivate a deactivated user: they may sign in again; their revoked tokens stay revoked (admin)"),
     RouteSpec { query: ROLE_QUERY, ..spec("GET", "/v1/users/{id}/role-change", Access::Scope("users:read"), "rolePreview", "users", "What a user's live tokens would lose under another role, before changing it (admin)") },
     spec("GET", "/v1/users/{id}/deactivation", Access::Scope("users:read"), "deactivationPreview", "users", "How many tokens deactivating a user would revoke, before doing it (admin)"),

@@ -439,7 +439,15 @@ fn schemas() -> Value {
         "UsageEvents": list("UsageEntry"),
         "TokenSources": list("TokenSource"),
         "Scopes": list("ScopeInfo"),
-        "Users": list("User"),
+        "Users": list("UserWithTokens"),
+        "UserWithTokens": {
+            "allOf": [
+                r("User"),
+                {"type": "object", "required": ["live_tokens"], "properties": {
+                    "live_tokens": {"type": "integer", "minimum": 0, "description": "User and personal tokens they hold that are not revoked"}
+                }}
+            ]
+        },
         "DeletedToken": {
             "type": "object", "required": ["deleted"],
             "properties": {"deleted": {"type": "integer", "description": "The deleted token's id"}}

@@ -327,6 +327,23 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// An RFC 3339 time in a query (`since`, `until`) as seconds.
+fn when(field: Field, raw: Option<&str>) -> ApiResult<Option<i64>> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(|t| Some(t.unix_timestamp()))
+            .map_err(|_| {
+                ApiError::invalid_field(
+                    field.as_str(),
+                    "not an RFC 3339 time like 2027-01-31T17:00:00Z",
+                )
+            }),
+    }
 }
 
 pub async fn audit(
@@ -337,11 +354,11 @@ pub async fn audit(
     let actor = c.actor(&app.tessera).await?;
     let limit = page_size(q.limit)?;
     let filter = AuditFilter {
+        since: when(Field::Since, q.since.as_deref())?,
+        until: when(Field::Until, q.until.as_deref())?,
         actor: q.actor,
         action: q.action,
         target: q.target,
-        since: None,
-        until: None,
         before_id: q.cursor,
         limit,
     };
@@ -358,6 +375,8 @@ pub struct AuditExportQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
 }
 
 /// `GET /v1/audit/export`: the matching entries as a CSV file (what the app's Export CSV
@@ -369,6 +388,8 @@ pub async fn audit_export(
 ) -> ApiResult<Response> {
     let actor = c.actor(&app.tessera).await?;
     let filter = AuditFilter {
+        since: when(Field::Since, q.since.as_deref())?,
+        until: when(Field::Until, q.until.as_deref())?,
         actor: q.actor,
         action: q.action,
         target: q.target,

@@ -21,8 +21,24 @@ pub async fn list(
     Extension(c): Extension<Caller>,
 ) -> ApiResult<impl IntoResponse> {
     let actor = c.actor(&app.tessera).await?;
-    let items = app.tessera.list_users(&actor).await?;
+    let users = app.tessera.list_users(&actor).await?;
+    let counts = app.tessera.live_token_counts(&actor).await?;
+    let items: Vec<UserWithTokens> = users
+        .into_iter()
+        .map(|user| UserWithTokens {
+            live_tokens: counts.get(&user.id).copied().unwrap_or(0),
+            user,
+        })
+        .collect();
     Ok(Json(json!({"items": items})))
+}
+
+/// A user in the list, with how many user and personal tokens they hold that are not revoked.
+#[derive(serde::Serialize)]
+pub struct UserWithTokens {
+    #[serde(flatten)]
+    pub user: tessera_core::store::users::User,
+    pub live_tokens: i64,
 }
 
 #[derive(Deserialize)]

@@ -849,6 +849,47 @@ impl Live<'_> {
                 let v = self.send_admin(op, op.template.clone(), fx).await;
                 let items = v["items"].as_array().map_or(0, Vec::len);
                 assert!(items > 0, "{} lists nothing to check: {v}", op.template);
+                if op.id == "listUsers" {
+                    // Ada holds the fixtures' tokens.
+                    let ada = v["items"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|u| u["email"] == "ada@example.com"))
+                        .cloned()
+                        .unwrap_or_default();
+                    assert!(ada["live_tokens"].as_i64().is_some_and(|n| n >= 3), "{v}");
+                }
+                if op.id == "audit" {
+                    // A time window: everything so far is before the far future, nothing after.
+                    let v = self
+                        .send_admin(
+                            op,
+                            format!(
+                                "{}?since=2000-01-01T00:00:00Z&until=2100-01-01T00:00:00Z",
+                                op.template
+                            ),
+                            fx,
+                        )
+                        .await;
+                    assert!(v["items"].as_array().is_some_and(|a| !a.is_empty()), "{v}");
+                    let v = self
+                        .send_admin(
+                            op,
+                            format!("{}?since=2100-01-01T00:00:00Z", op.template),
+                            fx,
+                        )
+                        .await;
+                    assert_eq!(v["items"], json!([]), "{v}");
+                    let v = self
+                        .send(
+                            op,
+                            format!("{}?until=yesterday", op.template),
+                            Auth::Bearer(admin),
+                            Body::Nothing,
+                            400,
+                        )
+                        .await;
+                    assert_eq!(v["field"], "until", "{v}");
+                }
                 if op.id == "listTokens" {
                     // The app's table: sorted by name, descending, a page by offset, and the
                     // total the filters match.
