@@ -253,6 +253,16 @@ pub const ROUTES: &[RouteSpec] = &[
         ok: 204,
         ..spec("POST", "/v1/dashboard/honeytoken-alerts/acknowledge", Access::Scope("tokens:write"), "acknowledgeHoneytokenAlerts", "tokens", "Acknowledge the honeytoken alerts up to and including an audit entry: they leave the Dashboard (admins)")
     },
+    RouteSpec {
+        body: Some(|| json!({"tokens": ["{{apiToken}}", "not-a-token"]})),
+        body_schema: Some("IdentifyRequest"),
+        ..spec("POST", "/v1/leaks/identify", Access::Session, "identifyLeaks", "leaks", "What each token-shaped string found in files is here (live, revoked, expired, deactivated, unknown or malformed), in the order sent, at most 1000; recorded as no use, so only a signed-in session may ask")
+    },
+    RouteSpec {
+        body: Some(|| json!({"id": 999_999, "place": "deploy/.env:3"})),
+        body_schema: Some("LeakRevokeRequest"),
+        ..spec("POST", "/v1/leaks/revoke", Access::Scope("tokens:write"), "revokeLeaked", "leaks", "Revoke a token found leaked; the audit log says where")
+    },
     spec("GET", "/v1/dashboard", Access::Scope("tokens:read"), "dashboard", "tokens", "The Dashboard's counts over the tokens the caller may see, honeytoken alerts (admins) and tokens used from new places in 24 h"),
     spec("GET", "/v1/clients", Access::Scope("tokens:read"), "listClients", "clients", "OAuth clients (admins and VRM admins): scopes, networks, token lifetime, valid secrets, tokens issued in 24 h, last use"),
     RouteSpec {

@@ -164,7 +164,7 @@ pub type Result<T> = std::result::Result<T, tessera_core::Error>;
 /// The routes, the gate and the error shape; no TLS. Public so tests and benchmarks can
 /// drive it in-process.
 pub fn router(state: AppState) -> Router {
-    use routes::{clients, oauth, sessions, tokens, users};
+    use routes::{clients, leaks, oauth, sessions, tokens, users};
     Router::new()
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
@@ -208,6 +208,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/policy", get(routes::policy).put(sessions::set_policy))
         .route("/v1/scopes", get(routes::scopes).post(sessions::add_scope))
+        .route("/v1/leaks/identify", post(leaks::identify))
+        .route("/v1/leaks/revoke", post(leaks::revoke))
         .route("/v1/sessions", post(sessions::sign_in))
         .route(
             "/v1/sessions/current",

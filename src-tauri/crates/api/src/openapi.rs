@@ -24,6 +24,7 @@ fn models() -> Map<String, Value> {
     generator.subschema_for::<UsageEntry>();
     generator.subschema_for::<tessera_core::reports::Dashboard>();
     generator.subschema_for::<tessera_core::reports::UsageReport>();
+    generator.subschema_for::<tessera_core::service::Finding>();
     generator.subschema_for::<tessera_core::policy::Policy>();
     generator.subschema_for::<tessera_core::service::ScopeInfo>();
     generator.subschema_for::<tessera_core::service::TokenSource>();
@@ -108,12 +109,58 @@ fn plain_openapi3(schema: &mut Schema) {
 /// The hand-written request and envelope schemas, and the derived read models.
 fn all_schemas() -> Value {
     let mut all = models();
-    for own in [schemas(), client_schemas(), session_schemas()] {
+    for own in [
+        schemas(),
+        client_schemas(),
+        session_schemas(),
+        window_schemas(),
+    ] {
         if let Value::Object(own) = own {
             all.extend(own);
         }
     }
     Value::Object(all)
+}
+
+/// The schemas of the routes a team server's window needs beyond the management API's own:
+/// previews, acknowledgements and leaks.
+fn window_schemas() -> Value {
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    json!({
+        "RolePreview": {
+            "type": "object", "required": ["scopes_lost"],
+            "properties": {
+                "scopes_lost": {"type": "array", "items": {"type": "string"}, "description": "Scopes their live tokens hold that the role would not allow"}
+            }
+        },
+        "DeactivationPreview": {
+            "type": "object", "required": ["tokens_to_revoke"],
+            "properties": {
+                "tokens_to_revoke": {"type": "integer", "description": "How many of their tokens deactivating them would revoke"}
+            }
+        },
+        "IdentifyRequest": {
+            "type": "object", "required": ["tokens"], "additionalProperties": false,
+            "properties": {"tokens": {"type": "array", "maxItems": 1000, "items": {"type": "string"}, "description": "Token-shaped strings as found"}}
+        },
+        "Findings": {
+            "type": "object", "required": ["findings"],
+            "properties": {"findings": {"type": "array", "items": r("Finding"), "description": "One per string sent, in order: its hint (never the token), what it is, and the token when the caller may manage it"}}
+        },
+        "LeakRevokeRequest": {
+            "type": "object", "required": ["id", "place"], "additionalProperties": false,
+            "properties": {
+                "id": {"type": "integer"},
+                "place": {"type": "string", "description": "Where it was found, like deploy/.env:3"}
+            }
+        },
+        "AcknowledgeRequest": {
+            "type": "object", "required": ["up_to"], "additionalProperties": false,
+            "properties": {
+                "up_to": {"type": "integer", "description": "The audit entry id of the newest alert acknowledged (from the Dashboard's honeytoken_alerts)"}
+            }
+        }
+    })
 }
 
 /// The schemas of the session routes (a team server's windows).
@@ -459,24 +506,6 @@ fn schemas() -> Value {
                 "tokens_revoked": {"type": "integer", "description": "How many of their tokens were revoked"}
             }
         },
-        "RolePreview": {
-            "type": "object", "required": ["scopes_lost"],
-            "properties": {
-                "scopes_lost": {"type": "array", "items": {"type": "string"}, "description": "Scopes their live tokens hold that the role would not allow"}
-            }
-        },
-        "DeactivationPreview": {
-            "type": "object", "required": ["tokens_to_revoke"],
-            "properties": {
-                "tokens_to_revoke": {"type": "integer", "description": "How many of their tokens deactivating them would revoke"}
-            }
-        },
-        "AcknowledgeRequest": {
-            "type": "object", "required": ["up_to"], "additionalProperties": false,
-            "properties": {
-                "up_to": {"type": "integer", "description": "The audit entry id of the newest alert acknowledged (from the Dashboard's honeytoken_alerts)"}
-            }
-        },
         "RoleChange": {
             "type": "object", "required": ["user", "scopes_lost"],
             "properties": {
@@ -524,6 +553,8 @@ fn response_schema(operation_id: &str) -> Value {
         "rolePreview" => r("RolePreview"),
         "deactivationPreview" => r("DeactivationPreview"),
         "tokenReport" => r("UsageReport"),
+        "identifyLeaks" => r("Findings"),
+        "revokeLeaked" => r("TokenInfo"),
         "setUserRole" => r("RoleChange"),
         "audit" => r("AuditPage"),
         "dashboard" => r("Dashboard"),
@@ -742,6 +773,7 @@ pub fn document() -> Value {
             {"name": "meta"}, {"name": "me"}, {"name": "verify"}, {"name": "tokens"}, {"name": "users"}, {"name": "audit"},
             {"name": "sessions", "description": "A person signed in with e-mail and password (a team server's window): the session, the profile, the password and the user API token"},
             {"name": "settings", "description": "The token policy and custom scopes, changed by a signed-in admin"},
+            {"name": "leaks", "description": "Tokens found in files: what each is, and revoking the live ones"},
             {"name": "clients", "description": "OAuth clients, managed by admins and VRM admins"},
             {"name": "oauth", "description": "The OAuth 2.0 authorization server for machine clients (client credentials)"}
         ],

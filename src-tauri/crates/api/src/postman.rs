@@ -46,7 +46,10 @@ const ORDER: &[(&str, &str)] = &[
     ("regenerateUserToken", ""),
     ("setPolicy", ""),
     ("addScope", ""),
+    ("identifyLeaks", ""),
     ("signOut", ""),
+    // The new user's user token, made above, found "leaked".
+    ("revokeLeaked", ""),
     ("rolePreview", "userId"),
     ("deactivationPreview", "userId"),
     ("deactivateUser", "userId"),
@@ -148,8 +151,13 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
             t.push("pm.collectionVariables.set('session', signedIn.session);".into());
         }
         "currentSession" => t.push("pm.test('the signed-in person', function () { pm.expect(pm.response.json().user.email).to.eql(pm.collectionVariables.get('userEmail')); });".into()),
-        "regenerateUserToken" => t.push("pm.test('a user API token, this once', function () { pm.expect(pm.response.json().token).to.match(/^tsr_u_/); });".into()),
+        "regenerateUserToken" => {
+            t.push("pm.test('a user API token, this once', function () { pm.expect(pm.response.json().token).to.match(/^tsr_u_/); });".into());
+            t.push("pm.collectionVariables.set('leakedId', pm.response.json().id);".into());
+        }
         "tokenReport" => t.push("pm.test('seven days of uses', function () { pm.expect(pm.response.json().series.length).to.eql(7); pm.expect(pm.response.json().recent).to.be.an('array'); });".into()),
+        "identifyLeaks" => t.push("pm.test('one finding per string, never the token', function () { var f = pm.response.json().findings; pm.expect(f.length).to.eql(2); pm.expect(f[0].status).to.eql('live'); pm.expect(f[1].status).to.eql('malformed'); pm.expect(JSON.stringify(f)).to.not.include(pm.variables.get('apiToken')); });".into()),
+        "revokeLeaked" => t.push("pm.test('the leaked token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),
         "rolePreview" => t.push("pm.test('what the role takes away', function () { pm.expect(pm.response.json().scopes_lost).to.be.an('array'); });".into()),
         "deactivationPreview" => t.push("pm.test('a count', function () { pm.expect(pm.response.json().tokens_to_revoke).to.be.a('number'); });".into()),
         "reactivateUser" => t.push("pm.test('active again', function () { pm.expect(pm.response.json().active).to.eql(true); });".into()),
@@ -245,6 +253,9 @@ fn item(r: &RouteSpec, id_var: &str) -> Value {
         let raw = if r.operation_id == "setPolicy" {
             // The policy as the run found it: a run changes nothing.
             "{{policyJson}}".to_owned()
+        } else if r.operation_id == "revokeLeaked" {
+            // A number, so the variable stands unquoted.
+            "{\n  \"id\": {{leakedId}},\n  \"place\": \"postman/.env:1\"\n}".to_owned()
         } else {
             serde_json::to_string_pretty(&body()).unwrap_or_default()
         };
@@ -332,7 +343,8 @@ pub fn collection() -> Value {
             {"key": "oldSecretId", "value": ""},
             {"key": "userEmail", "value": ""},
             {"key": "session", "value": ""},
-            {"key": "policyJson", "value": ""}
+            {"key": "policyJson", "value": ""},
+            {"key": "leakedId", "value": ""}
         ],
         "item": [
             {"name": "API", "item": items},

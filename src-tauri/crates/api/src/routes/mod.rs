@@ -3,6 +3,7 @@
 //! could not do in the app. Authentication happened in [`crate::gate`].
 
 pub mod clients;
+pub mod leaks;
 pub mod oauth;
 pub mod sessions;
 pub mod tokens;

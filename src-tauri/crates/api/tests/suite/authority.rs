@@ -857,6 +857,8 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("GET", "/v1/users/{id}/deactivation"),
         ("GET", "/v1/tokens/{id}/report"),
         ("POST", "/v1/dashboard/honeytoken-alerts/acknowledge"),
+        ("POST", "/v1/leaks/identify"),
+        ("POST", "/v1/leaks/revoke"),
         // Last: the sessions end here.
         ("DELETE", "/v1/sessions/current"),
     ];
@@ -1027,7 +1029,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                         json!({"ids": [company_token(&env, false).await.0], "action": "deactivate"}),
                     ),
                 ),
-                35 | 38 | 47 => (route.to_string(), None),
+                35 | 38 | 49 => (route.to_string(), None),
                 42..=44 => {
                     let email = format!("target-{i}-{j}@example.com");
                     let u = env.add_user(&email, Role::Admin).await;
@@ -1053,6 +1055,16 @@ async fn authority_matrix_every_route_by_every_actor() {
                 46 => (
                     "/v1/dashboard/honeytoken-alerts/acknowledge".into(),
                     Some(json!({"up_to": 0})),
+                ),
+                47 => (
+                    "/v1/leaks/identify".into(),
+                    Some(json!({"tokens": [tokens[0].1, "tsr_p_broken"]})),
+                ),
+                48 => (
+                    "/v1/leaks/revoke".into(),
+                    Some(
+                        json!({"id": company_token(&env, false).await.0, "place": format!("matrix/{j}.env:1")}),
+                    ),
                 ),
                 36 => (
                     "/v1/profile".into(),
@@ -1090,11 +1102,15 @@ async fn authority_matrix_every_route_by_every_actor() {
                 // Only sessions, never a token; each person for themselves, the settings the
                 // admin alone.
                 (35 | 36 | 38, AdminSession | UserSession) => 200,
-                (37 | 47, AdminSession | UserSession) => 204,
+                (37 | 49, AdminSession | UserSession) => 204,
+                (47, AdminSession | UserSession) => 200,
                 (39, AdminSession | UserSession) => 201,
                 (40, AdminSession) => 200,
                 (41, AdminSession) => 201,
-                (35..=41 | 47, _) => 403,
+                (35..=41 | 47 | 49, _) => 403,
+                // A leaked token is revoked as any revoke: someone else's is missing.
+                (48, Admin | Narrow | Vrm | Company | AdminSession) => 200,
+                (48, User | UserSession) => 404,
                 // Users are the admins' (a token needs the users: scopes too).
                 (42, Admin | AdminSession) => 200,
                 (43 | 44, Admin | AdminSession) => 200,
@@ -1139,7 +1155,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                 _ => 403,
             };
             let (status, v) = send_as(&env, method, &path, t, body).await;
-            if matches!(i, 35..=41 | 47) && !matches!(who, AdminSession | UserSession) {
+            if matches!(i, 35..=41 | 47 | 49) && !matches!(who, AdminSession | UserSession) {
                 assert_eq!(
                     v["error"], "session_required",
                     "{method} {route} by {who:?}"

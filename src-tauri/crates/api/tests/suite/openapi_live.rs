@@ -1162,6 +1162,44 @@ impl Live<'_> {
                     );
                 }
             }
+            "identifyLeaks" => {
+                // A live token the admin manages, one never issued here, and a broken one.
+                let unknown = tessera_core::token::TokenSecret::generate(TokenKind::Personal);
+                let body =
+                    json!({"tokens": [fx.narrow.token.expose(), unknown.expose(), "tsr_p_broken"]});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                let status: Vec<&str> = v["findings"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|f| f["status"].as_str()).collect())
+                    .unwrap_or_default();
+                assert_eq!(status, ["live", "unknown", "malformed"], "{v}");
+                assert_eq!(v["findings"][0]["token"]["id"], fx.narrow.info.id.0, "{v}");
+                assert!(!v.to_string().contains(fx.narrow.token.expose()), "{v}");
+            }
+            "revokeLeaked" => {
+                let t = target(env, "leaked").await;
+                let body = json!({"id": t.info.id.0, "place": "deploy/.env:3"});
+                self.check_request(op, &body);
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(admin),
+                        Body::Json(body),
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["status"], "revoked", "{v}");
+            }
             "acknowledgeHoneytokenAlerts" => {
                 let body = self.example(op, admin);
                 self.check_request(op, &body);

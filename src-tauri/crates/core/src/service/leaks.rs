@@ -13,11 +13,15 @@ use crate::token::{TokenSecret, PREFIX};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FoundStatus {
     /// Issued here and accepted right now: revoke it.
     Live,
+    /// Issued here, deactivated: it could be activated again; revoke it.
     Deactivated,
+    /// Issued here and revoked: nothing to do.
     Revoked,
+    /// Issued here and past its expiry: nothing to do.
     Expired,
     /// A well-formed token (its checksum is right) that this installation never issued.
     Unknown,
@@ -29,6 +33,7 @@ pub enum FoundStatus {
 /// it, the token's details.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "bindings", derive(ts_rs::TS))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     pub hint: String,
     pub status: FoundStatus,
@@ -65,62 +70,104 @@ pub struct ScanReport {
     pub skipped: Vec<String>,
 }
 
+/// The token-shaped strings in files and folders, before anyone says what they are (which
+/// needs the store: [`Tessera::identify`]). Read one file at a time, on a blocking thread.
+pub struct FoundShapes {
+    /// How many files were read.
+    pub files: u32,
+    /// Each place: file, line, and the string found there (secret: never shown or logged).
+    pub places: Vec<(String, usize, zeroize::Zeroizing<String>)>,
+    /// Files that could not be read, and why.
+    pub skipped: Vec<String>,
+}
+
+impl FoundShapes {
+    /// The distinct strings found, in first-found order.
+    pub fn distinct(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.places
+            .iter()
+            .map(|(_, _, s)| s.as_str())
+            .filter(|s| seen.insert(*s))
+            .collect()
+    }
+
+    /// The report, given what each distinct string is (`identify`, in any order).
+    pub fn report(self, mut identify: impl FnMut(&str) -> Option<Finding>) -> ScanReport {
+        let hits = self
+            .places
+            .iter()
+            .filter_map(|(file, line, found)| {
+                identify(found).map(|finding| FoundAt {
+                    file: file.clone(),
+                    line: *line,
+                    finding,
+                })
+            })
+            .collect();
+        ScanReport {
+            files: self.files,
+            hits,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// Walk `roots` and collect every token-shaped string with its place.
+pub async fn find_in_paths(roots: &[std::path::PathBuf]) -> Result<FoundShapes> {
+    let roots_owned = roots.to_vec();
+    let (paths, mut skipped) = tokio::task::spawn_blocking(move || {
+        let mut s = Vec::new();
+        crate::scan::files(&roots_owned, &mut s).map(|p| (p, s))
+    })
+    .await
+    .map_err(|e| crate::Error::internal("the scan stopped", e))??;
+    let mut places = Vec::new();
+    let mut files = 0u32;
+    for path in paths {
+        let p = path.clone();
+        let text = tokio::task::spawn_blocking(move || crate::scan::read_bytes(&p))
+            .await
+            .map_err(|e| crate::Error::internal("the scan stopped", e))?;
+        let text = match text {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(why) => {
+                skipped.push(why);
+                continue;
+            }
+        };
+        files += 1;
+        for (line, found) in crate::scan::shapes_with_lines_in(&text) {
+            places.push((
+                path.display().to_string(),
+                line,
+                zeroize::Zeroizing::new(found.to_owned()),
+            ));
+        }
+    }
+    Ok(FoundShapes {
+        files,
+        places,
+        skipped,
+    })
+}
+
 impl Tessera {
     /// Scan files and folders for tokens and say what each is here (as
     /// [`Tessera::identify`]); nothing is recorded as a use and no token is returned whole.
-    /// Files are read one at a time, on a blocking thread.
     pub async fn scan_paths(
         &self,
         actor: &Actor,
         roots: &[std::path::PathBuf],
     ) -> Result<ScanReport> {
-        let mut skipped = Vec::new();
-        let roots_owned = roots.to_vec();
-        let (paths, walk_skipped) = tokio::task::spawn_blocking(move || {
-            let mut s = Vec::new();
-            crate::scan::files(&roots_owned, &mut s).map(|p| (p, s))
-        })
-        .await
-        .map_err(|e| crate::Error::internal("the scan stopped", e))??;
-        skipped.extend(walk_skipped);
+        let found = find_in_paths(roots).await?;
         let mut known: std::collections::HashMap<String, Finding> = Default::default();
-        let mut hits = Vec::new();
-        let mut files = 0u32;
-        for path in paths {
-            let p = path.clone();
-            let text = tokio::task::spawn_blocking(move || crate::scan::read_bytes(&p))
-                .await
-                .map_err(|e| crate::Error::internal("the scan stopped", e))?;
-            let text = match text {
-                Ok(Some(t)) => t,
-                Ok(None) => continue,
-                Err(why) => {
-                    skipped.push(why);
-                    continue;
-                }
-            };
-            files += 1;
-            for (line, found) in crate::scan::shapes_with_lines_in(&text) {
-                let finding = match known.get(found) {
-                    Some(f) => f.clone(),
-                    None => {
-                        let f = self.identify(actor, found).await?;
-                        known.insert(found.to_owned(), f.clone());
-                        f
-                    }
-                };
-                hits.push(FoundAt {
-                    file: path.display().to_string(),
-                    line,
-                    finding,
-                });
-            }
+        for s in found.distinct() {
+            let f = self.identify(actor, s).await?;
+            known.insert(s.to_owned(), f);
         }
-        Ok(ScanReport {
-            files,
-            hits,
-            skipped,
-        })
+        Ok(found.report(|s| known.get(s).cloned()))
     }
 
     /// What the token-shaped string `found` is here. Nothing is recorded as a use.

@@ -31,7 +31,7 @@ pub use clients::{
 pub use explain::{Explanation, Presented};
 pub use hash_keys::{KeyInfo, KeyRetired, KeyRotated};
 pub use honeytokens::{HoneytokenAlert, HoneytokenUse};
-pub use leaks::{Finding, FoundAt, FoundStatus, ScanReport};
+pub use leaks::{find_in_paths, Finding, FoundAt, FoundShapes, FoundStatus, ScanReport};
 pub use reports::{ClientSeen, Dashboard, DayCount, UsageReport};
 pub use rotation::{RotateRequest, RotationReport};
 pub use scopes::ScopeInfo;
