@@ -69,13 +69,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// The path names the user as `id` (number or e-mail): a refusal about the e-mail is about it.
+fn as_id(e: tessera_core::Error) -> ApiError {
+    ApiError::from(e).renamed(Field::Email, Field::Id.as_str())
+}
+
 /// A user named in a path by numeric id or by e-mail.
 async fn email_for(app: &AppState, actor: &Actor, raw: &str) -> ApiResult<Email> {
     if raw.contains('@') {
         // The path's member is `id`, whichever form it takes.
-        return raw
-            .parse()
-            .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()));
+        return raw.parse().map_err(as_id);
     }
     let id: i64 = raw.trim().parse().map_err(|_| {
         ApiError::invalid_field(Field::Id.as_str(), "use the user's numeric id or e-mail")
@@ -106,7 +109,7 @@ pub async fn deactivate(
         .tessera
         .deactivate_user(&actor, &email)
         .await
-        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+        .map_err(as_id)?;
     Ok(Json(json!({"user": user, "tokens_revoked": revoked})))
 }
 
@@ -129,7 +132,7 @@ pub async fn set_role(
         .tessera
         .set_role(&actor, &email, role)
         .await
-        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+        .map_err(as_id)?;
     Ok(Json(json!({"user": user, "scopes_lost": lost})))
 }
 
@@ -146,7 +149,7 @@ pub async fn reactivate(
         .tessera
         .reactivate_user(&actor, &email)
         .await
-        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+        .map_err(as_id)?;
     Ok(Json(user))
 }
 
@@ -171,7 +174,7 @@ pub async fn role_preview(
         .tessera
         .role_change_preview(&actor, &email, role)
         .await
-        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+        .map_err(as_id)?;
     Ok(Json(json!({"scopes_lost": lost})))
 }
 
@@ -187,6 +190,6 @@ pub async fn deactivation_preview(
         .tessera
         .deprovision_count(&actor, &email)
         .await
-        .map_err(|e| ApiError::from(e).renamed(Field::Email, Field::Id.as_str()))?;
+        .map_err(as_id)?;
     Ok(Json(json!({"tokens_to_revoke": n})))
 }

@@ -69,6 +69,18 @@ async fn by_hand(env: &Env, sql: &str, a: i64, b: Option<i64>) {
     tx.commit().await.expect("commit");
 }
 
+/// One number from the store by hand (either engine).
+async fn number(env: &Env, sql: &'static str) -> i64 {
+    let mut tx = env.tessera.store().begin().await.expect("tx");
+    let (n,): (i64,) = match &mut tx {
+        Tx::Lite(tx) => sqlx::query_as(sql).fetch_one(&mut **tx).await,
+        Tx::Pg(tx) => sqlx::query_as(sql).fetch_one(&mut **tx).await,
+    }
+    .expect("row");
+    tx.commit().await.expect("commit");
+    n
+}
+
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -277,24 +289,7 @@ async fn wrong_passwords_back_off_per_account_and_per_address() {
 async fn a_session_ends_idle_or_at_its_end_and_background_refresh_does_not_renew_it() {
     let env = setup().await;
     let s = env.sign_in("ada@example.com", ADMIN_PASSWORD).await;
-    let last_seen = |env: &Env| {
-        let tessera = env.tessera.clone();
-        async move {
-            let mut r = tessera.store().begin().await.expect("tx");
-            let row: (i64,) = match &mut r {
-                Tx::Lite(tx) => sqlx::query_as("SELECT last_seen_at FROM sessions")
-                    .fetch_one(&mut **tx)
-                    .await
-                    .expect("row"),
-                Tx::Pg(tx) => sqlx::query_as("SELECT last_seen_at FROM sessions")
-                    .fetch_one(&mut **tx)
-                    .await
-                    .expect("row"),
-            };
-            r.commit().await.expect("commit");
-            row.0
-        }
-    };
+    const LAST_SEEN: &str = "SELECT last_seen_at FROM sessions";
     // Fourteen minutes idle: still open. A background refresh leaves the clock alone...
     let then = now() - 14 * 60;
     by_hand(
@@ -313,11 +308,11 @@ async fn a_session_ends_idle_or_at_its_end_and_background_refresh_does_not_renew
         .await
         .expect("send");
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(last_seen(&env).await, then);
+    assert_eq!(number(&env, LAST_SEEN).await, then);
     // ... and a person's request starts it again.
     let (status, _) = call(&env, "GET", "/v1/dashboard", &s, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(last_seen(&env).await >= now() - 5);
+    assert!(number(&env, LAST_SEEN).await >= now() - 5);
     // Sixteen minutes idle: over.
     by_hand(
         &env,
@@ -351,18 +346,7 @@ async fn a_session_ends_idle_or_at_its_end_and_background_refresh_does_not_renew
     );
     // Ended sessions are gone from the store.
     let s = env.sign_in("ada@example.com", ADMIN_PASSWORD).await;
-    let mut tx = env.tessera.store().begin().await.expect("tx");
-    let (n,): (i64,) = match &mut tx {
-        Tx::Lite(tx) => sqlx::query_as("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&mut **tx)
-            .await
-            .expect("count"),
-        Tx::Pg(tx) => sqlx::query_as("SELECT COUNT(*) FROM sessions")
-            .fetch_one(&mut **tx)
-            .await
-            .expect("count"),
-    };
-    tx.commit().await.expect("commit");
+    let n = number(&env, "SELECT COUNT(*) FROM sessions").await;
     assert_eq!(n, 1);
     let (status, _) = call(&env, "GET", "/v1/sessions/current", &s, None).await;
     assert_eq!(status, StatusCode::OK);
