@@ -240,6 +240,7 @@ pub const ROUTES: &[RouteSpec] = &[
         ok: 204,
         ..spec("POST", "/v1/profile/password", Access::Session, "changePassword", "sessions", "Change one's own password, proving the current one; one's other sessions end")
     },
+    spec("POST", "/v1/notices/take", Access::Session, "takeNotices", "sessions", "The desktop notices not yet announced to the signed-in person (tokens expiring within 7 days and 1 day, honeytoken alerts for admins, tokens used from new places), marked announced"),
     spec("GET", "/v1/profile/token", Access::Session, "userToken", "sessions", "One's user API token, unless revoked (null when there is none)"),
     RouteSpec {
         body: Some(|| json!({"overlap_seconds": 0})),

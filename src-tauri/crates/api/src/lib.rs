@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
             get(sessions::current).delete(sessions::sign_out),
         )
         .route("/v1/profile", patch(sessions::update_profile))
+        .route("/v1/notices/take", post(sessions::take_notices))
         .route("/v1/profile/password", post(sessions::change_password))
         .route(
             "/v1/profile/token",

@@ -204,6 +204,17 @@ fn session_schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "nullable": true, "description": "Seconds the previous token keeps working beside the new one; none or 0: it stops now"}}
         },
+        "Notices": {
+            "type": "object", "required": ["expiring", "honeytokens", "new_sources"],
+            "properties": {
+                "expiring": {"type": "array", "items": {
+                    "type": "object", "required": ["token", "days"],
+                    "properties": {"token": r("TokenInfo"), "days": {"type": "integer", "enum": [1, 7], "description": "Expires within this many days"}}
+                }},
+                "honeytokens": {"type": "array", "items": r("HoneytokenAlert")},
+                "new_sources": {"type": "array", "items": r("NewSourceAlert")}
+            }
+        },
         "NewScopeRequest": {
             "type": "object", "required": ["name"], "additionalProperties": false,
             "properties": {"name": string, "description": string}
@@ -562,6 +573,7 @@ fn response_schema(operation_id: &str) -> Value {
         "addScope" => r("ScopeInfo"),
         "signIn" => r("SignedIn"),
         "currentSession" => r("SessionInfo"),
+        "takeNotices" => r("Notices"),
         "updateProfile" => r("User"),
         "userToken" => r("UserToken"),
         "regenerateUserToken" => r("CreatedToken"),

@@ -283,3 +283,49 @@ pub async fn add_scope(
     let added = app.tessera.add_scope(&actor, &name, &b.description).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
+
+/// A token the person owns or manages that expires soon: within `days` (7, then 1).
+#[derive(Serialize)]
+pub struct Expiring {
+    pub token: tessera_core::TokenInfo,
+    pub days: u32,
+}
+
+/// What a window announces as desktop notifications, each once per person.
+#[derive(Serialize)]
+pub struct Notices {
+    pub expiring: Vec<Expiring>,
+    /// Honeytoken presentations (admins).
+    pub honeytokens: Vec<tessera_core::service::HoneytokenAlert>,
+    /// Tokens the person owns or manages used from a new network or client.
+    pub new_sources: Vec<tessera_core::NewSourceAlert>,
+}
+
+/// `POST /v1/notices/take`: the notices not yet announced to the signed-in person, now
+/// marked announced (a window shows each once, as on this computer).
+pub async fn take_notices(
+    State(app): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Json<Notices>> {
+    session(&c)?;
+    let actor = c.actor(&app.tessera).await?;
+    let expiring = app
+        .tessera
+        .take_expiry_notices(&actor)
+        .await?
+        .into_iter()
+        .map(|(token, days)| Expiring { token, days })
+        .collect();
+    // Honeytoken alerts are the admins'.
+    let honeytokens = match app.tessera.take_honeytoken_notices(&actor).await {
+        Ok(a) => a,
+        Err(tessera_core::Error::Forbidden(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let new_sources = app.tessera.take_new_source_notices(&actor).await?;
+    Ok(Json(Notices {
+        expiring,
+        honeytokens,
+        new_sources,
+    }))
+}

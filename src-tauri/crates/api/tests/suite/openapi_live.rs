@@ -1162,6 +1162,41 @@ impl Live<'_> {
                     );
                 }
             }
+            "takeNotices" => {
+                // A token of hers that expires in three days: announced once.
+                let mut soon = new_token(
+                    TokenKind::Personal,
+                    Some("ada@example.com"),
+                    "expires-soon",
+                    &["me:read"],
+                );
+                soon.expiry = ExpiryRequest::parse_in("3d").expect("3d");
+                let soon = env.token_with(soon).await;
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Nothing,
+                        op.ok,
+                    )
+                    .await;
+                let expiring: Vec<i64> = v["expiring"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|e| e["token"]["id"].as_i64()).collect())
+                    .unwrap_or_default();
+                assert!(expiring.contains(&soon.info.id.0), "{v}");
+                let v = self
+                    .send(
+                        op,
+                        op.template.clone(),
+                        Auth::Bearer(&fx.session),
+                        Body::Nothing,
+                        op.ok,
+                    )
+                    .await;
+                assert_eq!(v["expiring"], json!([]), "announced once: {v}");
+            }
             "identifyLeaks" => {
                 // A live token the admin manages, one never issued here, and a broken one.
                 let unknown = tessera_core::token::TokenSecret::generate(TokenKind::Personal);
