@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 pub mod notices;
 pub mod state;
+pub mod store;
 pub mod team;
 
 use std::net::SocketAddr;

@@ -325,6 +325,11 @@ impl TeamServer {
         *self.session.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// A `GET` as the signed-in person whose answer is text (the audit CSV).
+    pub async fn request_text(&self, path: &str) -> CmdResult<String> {
+        self.exchange(Method::GET, path, None, false).await
+    }
+
     /// A request as the signed-in person; a 204 answers `null`. `background`: a refresh the
     /// person did not ask for, which does not keep the session open.
     pub async fn request<T: DeserializeOwned>(
@@ -334,6 +339,23 @@ impl TeamServer {
         body: Option<&Value>,
         background: bool,
     ) -> CmdResult<T> {
+        let text = self.exchange(method, path, body, background).await?;
+        let text = if text.is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|e| {
+            IpcError::internal(format!(
+                "the team server's answer was not understood ({e}); is it the same Tessera version?"
+            ))
+        })
+    }
+
+    /// Send a request; the answer's text on success, the app's error otherwise.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        background: bool,
+    ) -> CmdResult<String> {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(s) = self
             .session
@@ -373,12 +395,7 @@ impl TeamServer {
         let status = res.status();
         let text = res.text().await.map_err(|e| unreachable(&self.base, &e))?;
         if status.is_success() {
-            let text = if text.is_empty() { "null" } else { &text };
-            return serde_json::from_str(text).map_err(|e| {
-                IpcError::internal(format!(
-                    "the team server's answer was not understood ({e}); is it the same Tessera version?"
-                ))
-            });
+            return Ok(text);
         }
         if status == StatusCode::UNAUTHORIZED && path != "/v1/sessions" {
             // Signed out on the server, idle too long, or deactivated: sign in again.
