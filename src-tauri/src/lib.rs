@@ -89,12 +89,16 @@ fn start_api<R: Runtime>(app: &tauri::AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::block_on(async move {
         let state = app.state::<AppState>();
+        // A team server's window starts no API of its own.
+        let Ok(core) = state.core() else {
+            return;
+        };
         let listen = listen_addr();
         let result = match listen.parse::<SocketAddr>() {
             Ok(addr) => {
-                let dir = state.core.data_dir().to_owned();
+                let dir = core.data_dir().to_owned();
                 tessera_api::start(
-                    state.core.clone(),
+                    core.clone(),
                     tessera_api::ServerConfig {
                         listen: addr,
                         data_dir: dir,
@@ -207,8 +211,9 @@ pub fn run() {
             if let Some(server) = server {
                 tauri::async_runtime::block_on(server.shutdown());
             }
-            let core = handle.state::<AppState>().core.clone();
-            tauri::async_runtime::block_on(core.close());
+            if let Ok(core) = handle.state::<AppState>().core() {
+                tauri::async_runtime::block_on(core.clone().close());
+            }
         }
     });
 }

@@ -62,6 +62,10 @@ pub fn texts(due: &[(TokenInfo, u32)], pending_while_locked: Option<usize>) -> V
 
 async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
     let state = app.state::<AppState>();
+    // A team server's window hears of everything at once ([`check_team`]).
+    let Ok(core) = state.core() else {
+        return;
+    };
     let Some((actor, locked)) = state.signed_in_actor().await else {
         return;
     };
@@ -69,7 +73,7 @@ async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
         if told_while_locked.swap(true, Ordering::Relaxed) {
             return;
         }
-        match state.core.pending_expiry_notices(&actor).await {
+        match core.pending_expiry_notices(&actor).await {
             Ok(n) => texts(&[], Some(n)),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check token expiry");
@@ -78,7 +82,7 @@ async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
         }
     } else {
         told_while_locked.store(false, Ordering::Relaxed);
-        match state.core.take_expiry_notices(&actor).await {
+        match core.take_expiry_notices(&actor).await {
             Ok(due) => texts(&due, None),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check token expiry");
@@ -87,15 +91,46 @@ async fn check<R: Runtime>(app: &AppHandle<R>, told_while_locked: &AtomicBool) {
         }
     };
     for body in bodies {
-        if let Err(e) = app
-            .notification()
-            .builder()
-            .title("Tessera: a token expires soon")
-            .body(body)
-            .show()
-        {
-            tracing::warn!(error = %e, "cannot show a notification");
+        show(app, "Tessera: a token expires soon", body);
+    }
+}
+
+fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: String) {
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(error = %e, "cannot show a notification");
+    }
+}
+
+/// On a team server: every notice due to the signed-in person, in one request that does not
+/// keep the session open. While the window is locked nothing is asked (the server's session
+/// ends with the same idle time).
+async fn check_team<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let Some((store, locked)) = state.background_store() else {
+        return;
+    };
+    if locked {
+        return;
+    }
+    let (expiring, honeytokens, new_sources) = match store.take_notices().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check notices on the team server");
+            return;
         }
+    };
+    for body in texts(&expiring, None) {
+        show(app, "Tessera: a token expires soon", body);
+    }
+    for a in honeytokens {
+        show(app, "Tessera: a honeytoken was used", honeytoken_text(&a));
+    }
+    for a in new_sources {
+        show(
+            app,
+            "Tessera: a token was used from a new place",
+            new_source_text(&a),
+        );
     }
 }
 
@@ -118,13 +153,16 @@ pub fn honeytoken_text(a: &tessera_core::service::HoneytokenAlert) -> String {
 /// acknowledged).
 async fn check_honeytokens<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
+    let Ok(core) = state.core() else {
+        return check_team(app).await;
+    };
     let Some((actor, locked)) = state.signed_in_actor().await else {
         return;
     };
     if locked {
         return;
     }
-    let alerts = match state.core.take_honeytoken_notices(&actor).await {
+    let alerts = match core.take_honeytoken_notices(&actor).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "cannot check honeytoken alerts");
@@ -167,13 +205,16 @@ pub fn new_source_text(a: &tessera_core::NewSourceAlert) -> String {
 /// shown or marked.
 async fn check_new_sources<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
+    let Ok(core) = state.core() else {
+        return;
+    };
     let Some((actor, locked)) = state.signed_in_actor().await else {
         return;
     };
     if locked {
         return;
     }
-    let alerts = match state.core.take_new_source_notices(&actor).await {
+    let alerts = match core.take_new_source_notices(&actor).await {
         Ok(a) => a,
         Err(e) => {
             tracing::warn!(error = %e, "cannot check new-source alerts");

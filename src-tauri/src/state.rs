@@ -1,5 +1,6 @@
-//! What the app holds while it runs: the core, the signed-in session, the clipboard and the
-//! in-app API's status. Commands reach it through `tauri::State<AppState>`.
+//! What the app holds while it runs: its store (the core on this computer, or a team server),
+//! the signed-in session, the clipboard and the in-app API's status. Commands reach it
+//! through `tauri::State<AppState>`.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -11,6 +12,16 @@ use tessera_core::{Actor, Tessera};
 use crate::clipboard::SecretClipboard;
 use crate::dto::{ApiStatus, Me};
 use crate::error::{CmdResult, IpcError};
+use crate::store::{Store, Via};
+use crate::team::TeamServer;
+
+/// Where this window's tokens live.
+pub enum Backend {
+    /// This computer: the embedded store, opened here.
+    Local(Tessera),
+    /// A team's `tessera serve`, over HTTPS with its pinned certificate.
+    Team(TeamServer),
+}
 
 /// Minutes without any command before the session locks (the same as a team server's).
 pub const LOCK_AFTER_MINUTES: u32 = tessera_core::service::SESSION_IDLE_MINUTES;
@@ -18,28 +29,37 @@ pub const LOCK_AFTER_MINUTES: u32 = tessera_core::service::SESSION_IDLE_MINUTES;
 struct Session {
     user: UserId,
     last_seen: Instant,
+    /// On a team server: the person as the server last said (it checks every request).
+    team_user: Option<User>,
 }
 
 pub struct AppState {
-    pub core: Tessera,
+    pub backend: Backend,
     session: Mutex<Option<Session>>,
     pub clipboard: SecretClipboard,
     pub api: Mutex<ApiStatus>,
     pub key_warning: Option<String>,
     audit_problem: std::sync::OnceLock<Option<String>>,
     lock_after: Duration,
+    /// On a team server: the company's name, as the sign-in answered.
+    pub team_company: Mutex<Option<String>>,
 }
 
 impl AppState {
     pub fn new(core: Tessera, api: ApiStatus, key_warning: Option<String>) -> Self {
+        Self::with_backend(Backend::Local(core), api, key_warning)
+    }
+
+    pub fn with_backend(backend: Backend, api: ApiStatus, key_warning: Option<String>) -> Self {
         Self {
-            core,
+            backend,
             session: Mutex::new(None),
             clipboard: SecretClipboard::default(),
             api: Mutex::new(api),
             key_warning,
             audit_problem: std::sync::OnceLock::new(),
             lock_after: Duration::from_secs(u64::from(LOCK_AFTER_MINUTES) * 60),
+            team_company: Mutex::new(None),
         }
     }
 
@@ -49,12 +69,38 @@ impl AppState {
         self
     }
 
+    /// The core on this computer; a team server's window has none.
+    pub fn core(&self) -> CmdResult<&Tessera> {
+        match &self.backend {
+            Backend::Local(core) => Ok(core),
+            Backend::Team(t) => Err(IpcError::invalid(
+                None,
+                format!(
+                    "this window works on the team server at {}; this is done on the server",
+                    t.base()
+                ),
+            )),
+        }
+    }
+
+    /// The team server, when the window works on one.
+    pub fn team(&self) -> Option<&TeamServer> {
+        match &self.backend {
+            Backend::Team(t) => Some(t),
+            Backend::Local(_) => None,
+        }
+    }
+
     /// What is wrong with the audit log, checked once per start (the first status call).
+    /// A team server checks its own.
     pub async fn audit_problem(&self) -> Option<String> {
         if let Some(p) = self.audit_problem.get() {
             return p.clone();
         }
-        let found = match self.core.verify_audit().await {
+        let Backend::Local(core) = &self.backend else {
+            return None;
+        };
+        let found = match core.verify_audit().await {
             Ok(check) => check.problem.map(|p| {
                 format!(
                     "The audit log has been tampered with: {}. Run `tessera audit verify` for details and restore the database from a backup.",
@@ -67,11 +113,30 @@ impl AppState {
     }
 
     pub fn start_session(&self, user: UserId) {
+        self.start(user, None);
+    }
+
+    /// A session signed in on the team server, as the person it answered with.
+    pub fn start_team_session(&self, user: User) {
+        self.start(user.id, Some(user));
+    }
+
+    fn start(&self, user: UserId, team_user: Option<User>) {
         if let Ok(mut s) = self.session.lock() {
             *s = Some(Session {
                 user,
                 last_seen: Instant::now(),
+                team_user,
             });
+        }
+    }
+
+    /// Keep what the team server says of the person now (after a profile or role change).
+    pub fn refresh_team_user(&self, user: User) {
+        if let Ok(mut s) = self.session.lock() {
+            if let Some(s) = s.as_mut().filter(|s| s.user == user.id) {
+                s.team_user = Some(user);
+            }
         }
     }
 
@@ -84,7 +149,7 @@ impl AppState {
     /// The signed-in user, re-read from the store so role changes and deactivation apply
     /// at once. Locks the session after the idle limit.
     pub async fn user(&self) -> CmdResult<User> {
-        let id = {
+        let (id, team_user) = {
             let mut guard = self
                 .session
                 .lock()
@@ -99,9 +164,25 @@ impl AppState {
                 )));
             }
             s.last_seen = Instant::now();
-            s.user
+            (s.user, s.team_user.clone())
         };
-        match self.core.user(id).await {
+        let core = match &self.backend {
+            Backend::Local(core) => core,
+            Backend::Team(t) => {
+                // The server checks the person on every request; a signed-out credential
+                // means signing in again.
+                return match team_user.filter(|_| t.signed_in()) {
+                    Some(u) => Ok(u),
+                    None => {
+                        self.end_session();
+                        Err(IpcError::unauthenticated(
+                            "the team server ended the session; sign in again",
+                        ))
+                    }
+                };
+            }
+        };
+        match core.user(id).await {
             Ok(u) if u.active => Ok(u),
             _ => {
                 self.end_session();
@@ -122,19 +203,50 @@ impl AppState {
             .ok()?
             .as_ref()
             .map(|s| (s.user, s.last_seen.elapsed() > self.lock_after))?;
-        match self.core.user(id).await {
+        match self.core().ok()?.user(id).await {
             Ok(u) if u.active => Some((Actor::User(u), locked)),
             _ => None,
         }
     }
 
-    pub async fn actor(&self) -> CmdResult<(Actor, User)> {
-        let u = self.user().await?;
-        Ok((Actor::User(u.clone()), u))
+    /// The signed-in person's store, without touching the idle clock (for background work),
+    /// and whether the session is past its idle limit.
+    pub fn background_store(&self) -> Option<(Store<'_>, bool)> {
+        let guard = self.session.lock().ok()?;
+        let s = guard.as_ref()?;
+        let locked = s.last_seen.elapsed() > self.lock_after;
+        match &self.backend {
+            Backend::Team(t) if t.signed_in() => Some((
+                Store {
+                    user: s.team_user.clone()?,
+                    via: Via::Team(t),
+                },
+                locked,
+            )),
+            _ => None,
+        }
+    }
+
+    /// The signed-in person and the store their commands act on.
+    pub async fn store(&self) -> CmdResult<Store<'_>> {
+        let user = self.user().await?;
+        let via = match &self.backend {
+            Backend::Local(core) => Via::Local(core, Actor::User(user.clone())),
+            Backend::Team(t) => Via::Team(t),
+        };
+        Ok(Store { user, via })
+    }
+
+    /// The company's name.
+    pub async fn company(&self) -> CmdResult<Option<String>> {
+        match &self.backend {
+            Backend::Local(core) => Ok(core.company().await?),
+            Backend::Team(_) => Ok(self.team_company.lock().ok().and_then(|c| c.clone())),
+        }
     }
 
     pub async fn me(&self, u: &User) -> CmdResult<Me> {
-        Ok(Me::new(u, self.core.company().await?.unwrap_or_default()))
+        Ok(Me::new(u, self.company().await?.unwrap_or_default()))
     }
 
     pub fn api_status(&self) -> ApiStatus {

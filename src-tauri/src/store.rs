@@ -182,9 +182,11 @@ impl Store<'_> {
                     items: Vec<TokenInfo>,
                     total: i64,
                 }
-                let p: Page =
-                    Self::get(t, &format!("/v1/tokens{}", token_query(filter, owner_email, true)))
-                        .await?;
+                let p: Page = Self::get(
+                    t,
+                    &format!("/v1/tokens{}", token_query(filter, owner_email, true)),
+                )
+                .await?;
                 Ok((p.items, p.total))
             }
         }
@@ -235,7 +237,11 @@ impl Store<'_> {
         }
     }
 
-    pub async fn set_token_status(&self, id: TokenId, action: StatusAction) -> CmdResult<TokenInfo> {
+    pub async fn set_token_status(
+        &self,
+        id: TokenId,
+        action: StatusAction,
+    ) -> CmdResult<TokenInfo> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.set_token_status(actor, id, action).await?),
             Via::Team(t) => {
@@ -244,7 +250,13 @@ impl Store<'_> {
                     StatusAction::Deactivate => "deactivate",
                     StatusAction::Activate => "activate",
                 };
-                Self::send(t, Method::POST, &format!("/v1/tokens/{id}/{verb}"), json!({})).await
+                Self::send(
+                    t,
+                    Method::POST,
+                    &format!("/v1/tokens/{id}/{verb}"),
+                    json!({}),
+                )
+                .await
             }
         }
     }
@@ -253,8 +265,13 @@ impl Store<'_> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.set_token_note(actor, id, note).await?),
             Via::Team(t) => {
-                Self::send(t, Method::PATCH, &format!("/v1/tokens/{id}"), json!({"note": note}))
-                    .await
+                Self::send(
+                    t,
+                    Method::PATCH,
+                    &format!("/v1/tokens/{id}"),
+                    json!({"note": note}),
+                )
+                .await
             }
         }
     }
@@ -302,8 +319,13 @@ impl Store<'_> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.finish_rotation(actor, id).await?),
             Via::Team(t) => {
-                Self::send(t, Method::POST, &format!("/v1/tokens/{id}/rotation/finish"), json!({}))
-                    .await
+                Self::send(
+                    t,
+                    Method::POST,
+                    &format!("/v1/tokens/{id}/rotation/finish"),
+                    json!({}),
+                )
+                .await
             }
         }
     }
@@ -420,7 +442,8 @@ impl Store<'_> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.set_policy(actor, p).await?),
             Via::Team(t) => {
-                let body = serde_json::to_value(&p).map_err(|e| IpcError::internal(e.to_string()))?;
+                let body =
+                    serde_json::to_value(&p).map_err(|e| IpcError::internal(e.to_string()))?;
                 Self::send(t, Method::PUT, "/v1/policy", body).await
             }
         }
@@ -562,7 +585,11 @@ impl Store<'_> {
                 }
                 let a: Answer = Self::get(
                     t,
-                    &format!("/v1/users/{}/role-change?role={}", path_email(email), role.as_str()),
+                    &format!(
+                        "/v1/users/{}/role-change?role={}",
+                        path_email(email),
+                        role.as_str()
+                    ),
                 )
                 .await?;
                 Ok(a.scopes_lost)
@@ -650,7 +677,9 @@ impl Store<'_> {
     pub async fn list_clients(&self) -> CmdResult<Vec<ClientInfo>> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.list_clients(actor).await?),
-            Via::Team(t) => Ok(Self::get::<Items<ClientInfo>>(t, "/v1/clients").await?.items),
+            Via::Team(t) => Ok(Self::get::<Items<ClientInfo>>(t, "/v1/clients")
+                .await?
+                .items),
         }
     }
 
@@ -697,9 +726,13 @@ impl Store<'_> {
                 })
             }
             Via::Team(t) => {
-                let c: CreatedClientJson =
-                    Self::send(t, Method::POST, &format!("/v1/clients/{id}/secrets"), json!({}))
-                        .await?;
+                let c: CreatedClientJson = Self::send(
+                    t,
+                    Method::POST,
+                    &format!("/v1/clients/{id}/secrets"),
+                    json!({}),
+                )
+                .await?;
                 Ok(MadeClient {
                     client: c.client,
                     secret: c.client_secret,
@@ -731,7 +764,13 @@ impl Store<'_> {
                     ClientAction::Disable => "disable",
                     ClientAction::Enable => "enable",
                 };
-                Self::send(t, Method::POST, &format!("/v1/clients/{id}/{verb}"), json!({})).await
+                Self::send(
+                    t,
+                    Method::POST,
+                    &format!("/v1/clients/{id}/{verb}"),
+                    json!({}),
+                )
+                .await
             }
         }
     }
@@ -754,7 +793,11 @@ impl Store<'_> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.usage_report(actor, id, days).await?),
             Via::Team(t) => {
-                Self::get(t, &format!("/v1/tokens/{id}/report?days={}", days.clamp(1, 366))).await
+                Self::get(
+                    t,
+                    &format!("/v1/tokens/{id}/report?days={}", days.clamp(1, 366)),
+                )
+                .await
             }
         }
     }

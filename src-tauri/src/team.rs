@@ -244,6 +244,7 @@ struct ApiRefusal {
 pub struct TeamServer {
     base: String,
     fingerprint: String,
+    ca_der: Vec<u8>,
     client: reqwest::Client,
     pinned: Arc<Pinned>,
     session: Mutex<Option<Zeroizing<String>>>,
@@ -275,6 +276,7 @@ impl TeamServer {
         Ok(Self {
             client: client_with(pinned.clone())?,
             fingerprint: fingerprint(ca_der),
+            ca_der: ca_der.to_vec(),
             base,
             pinned,
             session: Mutex::new(None),
@@ -287,6 +289,11 @@ impl TeamServer {
 
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// The pinned CA certificate, PEM, for Postman and curl.
+    pub fn ca_pem(&self) -> String {
+        pem_of(&self.ca_der)
     }
 
     pub fn signed_in(&self) -> bool {
@@ -415,6 +422,14 @@ fn refusal(status: StatusCode, text: &str) -> IpcError {
             None,
         ),
     };
+    // The API's own member names for the app's fields.
+    let field = field.map(|f| {
+        if f == "new_password" {
+            "password".to_owned()
+        } else {
+            f
+        }
+    });
     let field = field.and_then(|f| Field::ALL.iter().copied().find(|x| x.as_str() == f));
     let kind = match status {
         StatusCode::UNAUTHORIZED => IpcErrorKind::Unauthenticated,

@@ -10,49 +10,42 @@ use crate::dto::{
     BulkFailure, BulkResult, Deactivation, NewUserRequest, RoleChange, TokenPage, TokenQuery,
     UserView,
 };
-use crate::error::{CmdResult, IpcError};
+use crate::error::CmdResult;
 use crate::state::AppState;
+use crate::store::{Store, Via};
 
 fn email(s: &str) -> CmdResult<Email> {
     Ok(s.parse::<Email>()?)
 }
 
-async fn user_view(
-    state: &AppState,
-    actor: &tessera_core::Actor,
-    u: tessera_core::store::users::User,
-) -> CmdResult<UserView> {
-    let counts = state.core.live_token_counts(actor).await?;
-    let live = counts.get(&u.id).copied().unwrap_or(0);
+async fn user_view(store: &Store<'_>, u: tessera_core::store::users::User) -> CmdResult<UserView> {
+    let live = store.live_tokens_of(&u).await?;
     Ok(UserView::new(u, live))
 }
 
 #[tauri::command]
 pub async fn list_users(state: State<'_, AppState>) -> CmdResult<Vec<UserView>> {
-    let (actor, _) = state.actor().await?;
-    let users = state.core.list_users(&actor).await?;
-    let counts = state.core.live_token_counts(&actor).await?;
-    Ok(users
+    let store = state.store().await?;
+    Ok(store
+        .list_users()
+        .await?
         .into_iter()
-        .map(|u| {
-            let live = counts.get(&u.id).copied().unwrap_or(0);
-            UserView::new(u, live)
-        })
+        .map(|(u, live)| UserView::new(u, live))
         .collect())
 }
 
 #[tauri::command]
 pub async fn create_user(state: State<'_, AppState>, req: NewUserRequest) -> CmdResult<UserView> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let new = NewUser {
         email: email(&req.email)?,
         name: req.name,
         role: req.role,
-        password: Password::new(req.password)?,
+        password: Password::new(req.password.clone())?,
         source_group: req.source_group,
     };
-    let u = state.core.add_user(&actor, new).await?;
-    user_view(&state, &actor, u).await
+    let u = store.add_user(new, &req.password).await?;
+    user_view(&store, u).await
 }
 
 /// What the user's tokens would lose under another role, before changing it.
@@ -62,11 +55,8 @@ pub async fn preview_role_change(
     email: String,
     role: tessera_core::model::Role,
 ) -> CmdResult<Vec<String>> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .role_change_preview(&actor, &self::email(&email)?, role)
-        .await?)
+    let store = state.store().await?;
+    store.role_change_preview(&self::email(&email)?, role).await
 }
 
 #[tauri::command]
@@ -75,13 +65,10 @@ pub async fn set_user_role(
     email: String,
     role: tessera_core::model::Role,
 ) -> CmdResult<RoleChange> {
-    let (actor, _) = state.actor().await?;
-    let (u, lost) = state
-        .core
-        .set_role(&actor, &self::email(&email)?, role)
-        .await?;
+    let store = state.store().await?;
+    let (u, lost) = store.set_role(&self::email(&email)?, role).await?;
     Ok(RoleChange {
-        user: user_view(&state, &actor, u).await?,
+        user: user_view(&store, u).await?,
         scopes_lost: lost,
     })
 }
@@ -89,35 +76,26 @@ pub async fn set_user_role(
 /// How many tokens deactivating the user will revoke.
 #[tauri::command]
 pub async fn preview_deactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<i32> {
-    let (actor, _) = state.actor().await?;
-    let n = state
-        .core
-        .deprovision_count(&actor, &self::email(&email)?)
-        .await?;
+    let store = state.store().await?;
+    let n = store.deprovision_count(&self::email(&email)?).await?;
     Ok(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 #[tauri::command]
 pub async fn deactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<Deactivation> {
-    let (actor, _) = state.actor().await?;
-    let (u, n) = state
-        .core
-        .deactivate_user(&actor, &self::email(&email)?)
-        .await?;
+    let store = state.store().await?;
+    let (u, n) = store.deactivate_user(&self::email(&email)?).await?;
     Ok(Deactivation {
-        user: user_view(&state, &actor, u).await?,
+        user: user_view(&store, u).await?,
         revoked: i32::try_from(n).unwrap_or(i32::MAX),
     })
 }
 
 #[tauri::command]
 pub async fn reactivate_user(state: State<'_, AppState>, email: String) -> CmdResult<UserView> {
-    let (actor, _) = state.actor().await?;
-    let u = state
-        .core
-        .reactivate_user(&actor, &self::email(&email)?)
-        .await?;
-    user_view(&state, &actor, u).await
+    let store = state.store().await?;
+    let u = store.reactivate_user(&self::email(&email)?).await?;
+    user_view(&store, u).await
 }
 
 /// Every token the signed-in person may see (all for admins; company and own for VRM
@@ -127,15 +105,17 @@ pub async fn list_all_tokens(
     state: State<'_, AppState>,
     query: TokenQuery,
 ) -> CmdResult<TokenPage> {
-    let (actor, _) = state.actor().await?;
-    let owner = match query
+    let store = state.store().await?;
+    // The owner by e-mail: the core needs their id, the server takes the address.
+    let owner_email = query
         .owner
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(e) => match state.core.find_user(&email(e)?).await {
+        .map(email)
+        .transpose()?;
+    let owner = match (&store.via, &owner_email) {
+        (Via::Local(core, _), Some(e)) => match core.find_user(e).await {
             Ok(u) => Some(u.id),
             Err(tessera_core::Error::NotFound(_)) => {
                 return Ok(TokenPage {
@@ -145,6 +125,7 @@ pub async fn list_all_tokens(
             }
             Err(e) => return Err(e.into()),
         },
+        _ => None,
     };
     let scope = match query
         .scope
@@ -178,8 +159,9 @@ pub async fn list_all_tokens(
             query.limit.min(1000)
         },
     };
-    let total = state.core.count_tokens(&actor, &filter).await?;
-    let items = state.core.list_tokens(&actor, &filter).await?;
+    let (items, total) = store
+        .token_page(&filter, owner_email.as_ref().map(Email::as_str))
+        .await?;
     Ok(TokenPage {
         items,
         total: i32::try_from(total).unwrap_or(i32::MAX),
@@ -194,20 +176,17 @@ pub async fn bulk_set_token_status(
     ids: Vec<i32>,
     action: StatusAction,
 ) -> CmdResult<BulkResult> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let ids: Vec<TokenId> = ids.into_iter().map(|i| TokenId(i64::from(i))).collect();
-    let (done, failed) = state
-        .core
-        .set_token_status_bulk(&actor, &ids, action)
-        .await?;
+    let (done, failed) = store.bulk_status(&ids, action).await?;
     let short = |id: TokenId| i32::try_from(id.0).unwrap_or(i32::MAX);
     Ok(BulkResult {
         done: done.into_iter().map(short).collect(),
         failed: failed
             .into_iter()
-            .map(|(id, e)| BulkFailure {
+            .map(|(id, message)| BulkFailure {
                 id: short(id),
-                message: IpcError::from(e).to_string(),
+                message,
             })
             .collect(),
     })

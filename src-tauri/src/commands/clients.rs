@@ -6,24 +6,24 @@ use std::path::PathBuf;
 use tauri::State;
 use tessera_core::error::Field;
 use tessera_core::model::Scope;
-use tessera_core::service::{ClientAction, ClientInfo, ClientWithSecret, NewClient};
+use tessera_core::service::{ClientAction, ClientInfo, NewClient};
 
 use crate::dto::{CreateClientRequest, RevealedClient};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
+use crate::store::MadeClient;
 
-fn revealed(state: &AppState, c: ClientWithSecret) -> RevealedClient {
+fn revealed(state: &AppState, c: MadeClient) -> RevealedClient {
     RevealedClient {
         client: c.client,
-        secret: c.client_secret.expose().to_owned(),
+        secret: c.secret,
         base_url: state.api_status().base_url,
     }
 }
 
 #[tauri::command]
 pub async fn list_clients(state: State<'_, AppState>) -> CmdResult<Vec<ClientInfo>> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.list_clients(&actor).await?)
+    state.store().await?.list_clients().await
 }
 
 #[tauri::command]
@@ -31,26 +31,22 @@ pub async fn create_client(
     state: State<'_, AppState>,
     req: CreateClientRequest,
 ) -> CmdResult<RevealedClient> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let scopes = req
         .scopes
         .iter()
         .map(|s| s.parse::<Scope>())
         .collect::<Result<Vec<_>, _>>()?;
     let ttl = time::Duration::seconds(i64::from(req.token_ttl_seconds));
-    let made = state
-        .core
-        .create_client(
-            &actor,
-            NewClient {
-                name: req.name,
-                description: req.description,
-                scopes,
-                networks: super::tokens::networks(&req.networks)?,
-                rate_limit: req.rate_limit,
-                token_ttl: Some(ttl),
-            },
-        )
+    let made = store
+        .create_client(NewClient {
+            name: req.name,
+            description: req.description,
+            scopes,
+            networks: super::tokens::networks(&req.networks)?,
+            rate_limit: req.rate_limit,
+            token_ttl: Some(ttl),
+        })
         .await?;
     Ok(revealed(&state, made))
 }
@@ -60,8 +56,7 @@ pub async fn rotate_client_secret(
     state: State<'_, AppState>,
     id: i64,
 ) -> CmdResult<RevealedClient> {
-    let (actor, _) = state.actor().await?;
-    let made = state.core.rotate_client_secret(&actor, id).await?;
+    let made = state.store().await?.rotate_client_secret(id).await?;
     Ok(revealed(&state, made))
 }
 
@@ -71,11 +66,11 @@ pub async fn retire_client_secret(
     id: i64,
     secret_id: i64,
 ) -> CmdResult<ClientInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .retire_client_secret(&actor, id, secret_id)
-        .await?)
+    state
+        .store()
+        .await?
+        .retire_client_secret(id, secret_id)
+        .await
 }
 
 #[tauri::command]
@@ -84,14 +79,12 @@ pub async fn set_client_status(
     id: i64,
     action: ClientAction,
 ) -> CmdResult<ClientInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.set_client_status(&actor, id, action).await?)
+    state.store().await?.set_client_status(id, action).await
 }
 
 #[tauri::command]
 pub async fn delete_client(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.delete_client(&actor, id).await?)
+    state.store().await?.delete_client(id).await
 }
 
 fn write_file(path: &str, text: &[u8], secret: bool) -> CmdResult<()> {

@@ -14,8 +14,7 @@ use crate::state::AppState;
 /// clear it after the policy's countdown if it is still there.
 #[tauri::command]
 pub async fn copy_secret(state: State<'_, AppState>, text: String) -> CmdResult<CopyReceipt> {
-    state.user().await?;
-    let seconds = state.core.policy().await?.clipboard_seconds;
+    let seconds = state.store().await?.policy().await?.clipboard_seconds;
     state.clipboard.copy_secret(text, seconds)?;
     Ok(CopyReceipt {
         clears_in_seconds: seconds,

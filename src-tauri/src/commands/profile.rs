@@ -1,8 +1,6 @@
 //! The signed-in person's profile and password.
 
 use tauri::State;
-use tessera_core::error::Field;
-use tessera_core::password::Password;
 
 use crate::dto::{Me, PasswordChange, ProfileUpdate};
 use crate::error::CmdResult;
@@ -16,21 +14,20 @@ pub async fn get_profile(state: State<'_, AppState>) -> CmdResult<Me> {
 
 #[tauri::command]
 pub async fn update_profile(state: State<'_, AppState>, req: ProfileUpdate) -> CmdResult<Me> {
-    let (actor, _) = state.actor().await?;
     let u = state
-        .core
-        .update_profile(&actor, &req.name, &req.source_group)
+        .store()
+        .await?
+        .update_profile(&req.name, &req.source_group)
         .await?;
+    state.refresh_team_user(u.clone());
     state.me(&u).await
 }
 
 #[tauri::command]
 pub async fn change_password(state: State<'_, AppState>, req: PasswordChange) -> CmdResult<()> {
-    let (actor, _) = state.actor().await?;
-    // Too short to be anyone's password: wrong, as the core would say after checking it.
-    let current = Password::new(req.current).map_err(|_| {
-        crate::error::IpcError::invalid(Field::CurrentPassword, "the current password is wrong")
-    })?;
-    let next = Password::new(req.next)?;
-    Ok(state.core.change_password(&actor, current, next).await?)
+    state
+        .store()
+        .await?
+        .change_password(req.current, req.next)
+        .await
 }

@@ -21,11 +21,11 @@ pub async fn token_usage_report(
     id: i32,
     days: u32,
 ) -> CmdResult<UsageReport> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .usage_report(&actor, TokenId(i64::from(id)), days)
-        .await?)
+    state
+        .store()
+        .await?
+        .usage_report(TokenId(i64::from(id)), days)
+        .await
 }
 
 /// "Test a token": every verification rule applied to a pasted token or one the person
@@ -35,8 +35,7 @@ pub async fn explain_token(
     state: State<'_, AppState>,
     query: ExplainQuery,
 ) -> CmdResult<tessera_core::service::Explanation> {
-    use tessera_core::service::Presented;
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let scopes = query
         .scopes
         .iter()
@@ -73,26 +72,14 @@ pub async fn explain_token(
         })?,
     };
     let token = zeroize::Zeroizing::new(query.token.unwrap_or_default());
-    let what = match query.id {
-        Some(id) => Presented::Id(TokenId(i64::from(id))),
-        None if token.trim().is_empty() => {
-            return Err(IpcError::invalid(
-                Field::Token,
-                "paste a token, or pick one you manage",
-            ))
-        }
-        None => Presented::Token(token.trim()),
-    };
-    Ok(state
-        .core
-        .explain(&actor, what, &scopes, ip, at.unix_timestamp())
-        .await?)
+    let token = Some(token.trim()).filter(|t| !t.is_empty());
+    let id = query.id.map(|id| TokenId(i64::from(id)));
+    store.explain(token, id, &scopes, ip, at).await
 }
 
 #[tauri::command]
 pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<Dashboard> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.dashboard(&actor).await?)
+    state.store().await?.dashboard().await
 }
 
 /// Scan files and folders for Tessera tokens: what each one found is here (never the token
@@ -102,7 +89,7 @@ pub async fn scan_for_leaks(
     state: State<'_, AppState>,
     paths: Vec<String>,
 ) -> CmdResult<tessera_core::service::ScanReport> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let roots: Vec<PathBuf> = paths
         .iter()
         .map(|p| p.trim())
@@ -112,7 +99,7 @@ pub async fn scan_for_leaks(
     if roots.is_empty() {
         return Err(IpcError::invalid(None, "choose a folder or files to scan"));
     }
-    Ok(state.core.scan_paths(&actor, &roots).await?)
+    store.scan(&roots).await
 }
 
 /// Revoke a token found leaked at `place` (`FILE:LINE`); the audit log says where.
@@ -122,11 +109,11 @@ pub async fn revoke_leaked_token(
     id: i32,
     place: String,
 ) -> CmdResult<tessera_core::TokenInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .revoke_leaked(&actor, TokenId(i64::from(id)), &place)
-        .await?)
+    state
+        .store()
+        .await?
+        .revoke_leaked(TokenId(i64::from(id)), &place)
+        .await
 }
 
 /// Acknowledge the honeytoken alerts up to and including audit entry `up_to` (admins): they
@@ -136,11 +123,11 @@ pub async fn acknowledge_honeytoken_alerts(
     state: State<'_, AppState>,
     up_to: i32,
 ) -> CmdResult<()> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .acknowledge_honeytoken_alerts(&actor, i64::from(up_to))
-        .await?)
+    state
+        .store()
+        .await?
+        .acknowledge_honeytokens(i64::from(up_to))
+        .await
 }
 
 fn audit_filter(q: AuditQuery) -> CmdResult<AuditFilter> {
@@ -178,8 +165,8 @@ pub async fn list_audit(
     state: State<'_, AppState>,
     query: AuditQuery,
 ) -> CmdResult<Vec<AuditEntry>> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.audit(&actor, &audit_filter(query)?).await?)
+    let store = state.store().await?;
+    store.audit(&audit_filter(query)?).await
 }
 
 /// Write the filtered audit log (up to 100,000 entries) as CSV; returns how many rows.
@@ -189,9 +176,9 @@ pub async fn export_audit_csv(
     path: String,
     query: AuditQuery,
 ) -> CmdResult<i32> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let filter = audit_filter(query)?;
-    let (csv, rows) = state.core.audit_csv(&actor, &filter).await?;
+    let (csv, rows) = store.audit_csv(&filter).await?;
     let path = PathBuf::from(path);
     std::fs::write(&path, csv).map_err(|e| {
         IpcError::invalid(

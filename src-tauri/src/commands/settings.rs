@@ -16,15 +16,14 @@ pub async fn get_policy_settings(state: State<'_, AppState>) -> CmdResult<Policy
 
 #[tauri::command]
 pub async fn update_policy(state: State<'_, AppState>, policy: Policy) -> CmdResult<Policy> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.set_policy(&actor, policy).await?)
+    state.store().await?.set_policy(policy).await
 }
 
 #[tauri::command]
 pub async fn list_scopes(state: State<'_, AppState>) -> CmdResult<Vec<ScopeDetail>> {
-    state.user().await?;
     Ok(state
-        .core
+        .store()
+        .await?
         .list_scopes()
         .await?
         .into_iter()
@@ -43,10 +42,10 @@ pub async fn add_scope(
     name: String,
     description: String,
 ) -> CmdResult<ScopeDetail> {
-    let (actor, _) = state.actor().await?;
     let s = state
-        .core
-        .add_scope(&actor, &name.parse()?, &description)
+        .store()
+        .await?
+        .add_scope(&name.parse()?, &description)
         .await?;
     Ok(ScopeDetail {
         name: s.name,
@@ -60,7 +59,11 @@ pub async fn add_scope(
 #[tauri::command]
 pub async fn export_ca_certificate(state: State<'_, AppState>, path: String) -> CmdResult<()> {
     state.user().await?;
-    let pem = tessera_api::export_ca(state.core.data_dir())?;
+    let pem = match state.team() {
+        // The certificate authority the person confirmed for the team server.
+        Some(t) => t.ca_pem(),
+        None => tessera_api::export_ca(state.core()?.data_dir())?,
+    };
     std::fs::write(&path, pem).map_err(|e| {
         IpcError::invalid(
             None,

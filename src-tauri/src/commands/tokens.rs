@@ -6,16 +6,17 @@ use tessera_core::policy::{ExpiryRequest, Policy};
 use tessera_core::service::RotateRequest;
 use tessera_core::store::tokens::TokenFilter;
 use tessera_core::token::TokenKind;
-use tessera_core::{CreatedToken, NewToken, StatusAction, TokenInfo};
+use tessera_core::{NewToken, StatusAction, TokenInfo};
 
 use crate::dto::{CreateTokenRequest, ExpiryChoice, Revealed, ScopeView, TokenDetail};
 use crate::error::{CmdResult, IpcError};
 use crate::state::AppState;
+use crate::store::Made;
 
-fn revealed(state: &AppState, c: CreatedToken) -> Revealed {
+fn revealed(state: &AppState, c: Made) -> Revealed {
     Revealed {
         token: c.info,
-        secret: c.token.expose().to_owned(),
+        secret: c.secret,
         base_url: state.api_status().base_url,
     }
 }
@@ -56,8 +57,7 @@ pub(crate) fn networks(lines: &[String]) -> CmdResult<Networks> {
 
 #[tauri::command]
 pub async fn get_user_token(state: State<'_, AppState>) -> CmdResult<Option<TokenInfo>> {
-    let (actor, _) = state.actor().await?;
-    Ok(state.core.user_token(&actor).await?)
+    state.store().await?.user_token().await
 }
 
 /// A new user API token (see [`tessera_core::Tessera::regenerate_user_token`] for the overlap).
@@ -66,10 +66,10 @@ pub async fn regenerate_user_token(
     state: State<'_, AppState>,
     overlap_seconds: Option<u32>,
 ) -> CmdResult<Revealed> {
-    let (actor, _) = state.actor().await?;
     let c = state
-        .core
-        .regenerate_user_token(&actor, overlap_seconds)
+        .store()
+        .await?
+        .regenerate_user_token(overlap_seconds)
         .await?;
     Ok(revealed(&state, c))
 }
@@ -83,41 +83,39 @@ pub async fn rotate_token(
     overlap_seconds: u32,
     grace_seconds: u32,
 ) -> CmdResult<Revealed> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let req = RotateRequest::from_seconds(overlap_seconds, grace_seconds)?;
-    let c = state
-        .core
-        .rotate_token(&actor, TokenId(i64::from(id)), req)
-        .await?;
+    let c = store.rotate_token(TokenId(i64::from(id)), req).await?;
     Ok(revealed(&state, c))
 }
 
 /// End a rotation now: the old token is revoked (reason: rotated).
 #[tauri::command]
 pub async fn finish_rotation(state: State<'_, AppState>, id: i32) -> CmdResult<TokenInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .finish_rotation(&actor, TokenId(i64::from(id)))
-        .await?)
+    state
+        .store()
+        .await?
+        .finish_rotation(TokenId(i64::from(id)))
+        .await
 }
 
 #[tauri::command]
 pub async fn list_my_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenInfo>> {
-    let (actor, u) = state.actor().await?;
+    let store = state.store().await?;
     let filter = TokenFilter {
-        owner: Some(u.id),
+        owner: Some(store.user.id),
         kind: Some(TokenKind::Personal),
         limit: 100_000,
         ..Default::default()
     };
-    Ok(state.core.list_tokens(&actor, &filter).await?)
+    let me = store.user.email.to_string();
+    store.list_tokens(&filter, Some(&me)).await
 }
 
 #[tauri::command]
 pub async fn list_company_tokens(state: State<'_, AppState>) -> CmdResult<Vec<TokenInfo>> {
-    let (actor, u) = state.actor().await?;
-    if !u.role.manages_company_tokens() {
+    let store = state.store().await?;
+    if !store.user.role.manages_company_tokens() {
         return Err(IpcError::forbidden(
             "only admins and VRM admins may see company tokens",
         ));
@@ -127,17 +125,17 @@ pub async fn list_company_tokens(state: State<'_, AppState>) -> CmdResult<Vec<To
         limit: 100_000,
         ..Default::default()
     };
-    Ok(state.core.list_tokens(&actor, &filter).await?)
+    store.list_tokens(&filter, None).await
 }
 
 #[tauri::command]
 pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDetail> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
     let id = TokenId(i64::from(id));
-    let token = state.core.get_token(&actor, id).await?;
-    let uses = state.core.token_usage(&actor, id, 50).await?;
+    let token = store.get_token(id).await?;
+    let uses = store.token_usage(id, 50).await?;
     let rotation_sources = match token.rotation {
-        Some(_) => state.core.rotation_report(&actor, id).await?.sources,
+        Some(_) => store.rotation_report(id).await?.sources,
         None => Vec::new(),
     };
     Ok(TokenDetail {
@@ -147,11 +145,44 @@ pub async fn get_token(state: State<'_, AppState>, id: i32) -> CmdResult<TokenDe
     })
 }
 
+/// A create request as the API takes it (`POST /v1/tokens`), for a team server.
+fn api_body(kind: TokenKind, req: &CreateTokenRequest) -> serde_json::Value {
+    let mut body = serde_json::json!({
+        "kind": kind.as_str(),
+        "name": req.name,
+        "description": req.description,
+        "scopes": req.scopes,
+        "allowed_networks": req
+            .networks
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>(),
+        "honeytoken": req.honeytoken.unwrap_or(false),
+    });
+    match &req.expiry {
+        ExpiryChoice::Days { days } => body["expires_in"] = format!("{days}d").into(),
+        ExpiryChoice::At { at } => body["expires_at"] = at.clone().into(),
+        ExpiryChoice::Never => body["never_expires"] = true.into(),
+    }
+    if let Some(d) = req.idle_days {
+        body["idle_days"] = d.into();
+    }
+    if let Some(r) = req.rate_limit {
+        body["rate_limit"] = r.into();
+    }
+    if let Some(a) = req.alert_new_sources {
+        body["alert_new_sources"] = a.into();
+    }
+    body
+}
+
 /// Create a personal or company token as the signed-in person; the core checks who may.
 async fn create(state: &AppState, kind: TokenKind, req: CreateTokenRequest) -> CmdResult<Revealed> {
-    let (actor, _) = state.actor().await?;
+    let store = state.store().await?;
+    let body = api_body(kind, &req);
     let req = new_token(kind, req)?;
-    let c = state.core.create_token(&actor, req).await?;
+    let c = store.create_token(req, body).await?;
     Ok(revealed(state, c))
 }
 
@@ -177,11 +208,11 @@ pub async fn set_token_status(
     id: i32,
     action: StatusAction,
 ) -> CmdResult<TokenInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .set_token_status(&actor, TokenId(i64::from(id)), action)
-        .await?)
+    state
+        .store()
+        .await?
+        .set_token_status(TokenId(i64::from(id)), action)
+        .await
 }
 
 /// Change a token's note; whoever may manage the token may.
@@ -191,11 +222,11 @@ pub async fn set_token_note(
     id: i32,
     note: String,
 ) -> CmdResult<TokenInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .set_token_note(&actor, TokenId(i64::from(id)), &note)
-        .await?)
+    state
+        .store()
+        .await?
+        .set_token_note(TokenId(i64::from(id)), &note)
+        .await
 }
 
 /// Turn a token's new-source alerts on or off; whoever may manage the token may.
@@ -205,28 +236,28 @@ pub async fn set_token_alerts(
     id: i32,
     alert_new_sources: bool,
 ) -> CmdResult<TokenInfo> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .set_token_alerts(&actor, TokenId(i64::from(id)), alert_new_sources)
-        .await?)
+    state
+        .store()
+        .await?
+        .set_token_alerts(TokenId(i64::from(id)), alert_new_sources)
+        .await
 }
 
 #[tauri::command]
 pub async fn delete_token(state: State<'_, AppState>, id: i32) -> CmdResult<()> {
-    let (actor, _) = state.actor().await?;
-    Ok(state
-        .core
-        .delete_token(&actor, TokenId(i64::from(id)))
-        .await?)
+    state
+        .store()
+        .await?
+        .delete_token(TokenId(i64::from(id)))
+        .await
 }
 
 /// Scopes the signed-in person's role may grant.
 #[tauri::command]
 pub async fn list_grantable_scopes(state: State<'_, AppState>) -> CmdResult<Vec<ScopeView>> {
-    let u = state.user().await?;
-    let scopes = state.core.list_scopes().await?;
-    let role = u.role;
+    let store = state.store().await?;
+    let scopes = store.list_scopes().await?;
+    let role = store.user.role;
     Ok(scopes
         .into_iter()
         .filter(|s| s.roles.contains(&role))
@@ -241,6 +272,5 @@ pub async fn list_grantable_scopes(state: State<'_, AppState>) -> CmdResult<Vec<
 
 #[tauri::command]
 pub async fn get_policy(state: State<'_, AppState>) -> CmdResult<Policy> {
-    state.user().await?;
-    Ok(state.core.policy().await?)
+    state.store().await?.policy().await
 }

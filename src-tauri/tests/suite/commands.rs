@@ -162,7 +162,7 @@ fn a_deactivated_user_loses_the_session_at_once() {
     a.sign_in("user@acme.test");
     a.ok("list_my_tokens", json!({}));
     let state = a.window.state::<AppState>();
-    let core = state.core.clone();
+    let core = state.core().expect("local").clone();
     tauri::async_runtime::block_on(async {
         let op = core.actor(None).await.expect("operator");
         core.deactivate_user(&op, &"user@acme.test".parse().expect("email"))
@@ -610,7 +610,7 @@ fn an_intact_audit_log_shows_no_banner() {
 fn a_locked_session_shows_no_token_names_in_expiry_notices() {
     let a = App::with_admin_and_user();
     let state = a.window.state::<AppState>();
-    let core = state.core.clone();
+    let core = state.core().expect("local").clone();
     tauri::async_runtime::block_on(async {
         let admin = core
             .actor(Some(&"admin@acme.test".parse().expect("email")))

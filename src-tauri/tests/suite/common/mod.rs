@@ -97,7 +97,11 @@ impl App {
 
     /// The core behind the app, to set up fixtures and check effects directly.
     pub fn core(&self) -> tessera_core::Tessera {
-        self.window.state::<AppState>().core.clone()
+        self.window
+            .state::<AppState>()
+            .core()
+            .expect("this computer's store")
+            .clone()
     }
 
     /// First run as admin, plus a user added through the core.
