@@ -135,3 +135,205 @@ fn a_server_address_must_be_https_without_a_path() {
         "https://tessera.example.com:8443"
     );
 }
+
+/// The same window flow, command by command, on this computer and on a team server: the
+/// answers match, and on the team server every change is the server's (its own core sees it).
+fn window_flow(a: &crate::common::App, server: &Tessera, base_url: &str) {
+    use crate::common::{company, user_req};
+    use serde_json::json;
+    let status = a.ok("app_status", json!({}));
+    assert_eq!(status["initialised"], true);
+    assert!(status["me"].is_null(), "{status}");
+    let e = a.err(
+        "sign_in",
+        json!({"req": {"email": "admin@acme.test", "password": "wrong password here"}}),
+    );
+    assert_eq!(e["type"], "Forbidden");
+    assert_eq!(e["message"], "wrong e-mail or password");
+    let me = a.ok(
+        "sign_in",
+        json!({"req": {"email": "admin@acme.test", "password": crate::common::PW}}),
+    );
+    assert_eq!(
+        (me["role"].as_str(), me["company"].as_str()),
+        (Some("admin"), Some("Acme"))
+    );
+    assert_eq!(a.ok("get_profile", json!({}))["email"], "admin@acme.test");
+    let me = a.ok(
+        "update_profile",
+        json!({"req": {"name": "Ada L.", "sourceGroup": "ops"}}),
+    );
+    assert_eq!(me["name"], "Ada L.");
+
+    // Users.
+    let made = a.ok("create_user", user_req("new@acme.test", "user"));
+    assert_eq!(
+        (made["email"].as_str(), made["live_tokens"].as_i64()),
+        (Some("new@acme.test"), Some(0))
+    );
+    let users = a.ok("list_users", json!({}));
+    assert!(users.as_array().is_some_and(|u| u.len() == 4), "{users}");
+    let lost = a.ok(
+        "preview_role_change",
+        json!({"email": "vrm@acme.test", "role": "user"}),
+    );
+    assert!(lost.is_array(), "{lost}");
+    assert_eq!(
+        a.ok("preview_deactivate_user", json!({"email": "new@acme.test"})),
+        0
+    );
+    let gone = a.ok("deactivate_user", json!({"email": "new@acme.test"}));
+    assert_eq!(gone["user"]["active"], false);
+    let back = a.ok("reactivate_user", json!({"email": "new@acme.test"}));
+    assert_eq!(back["active"], true);
+
+    // A company token: revealed once with the store's API address, then revoked.
+    let shown = a.ok("create_company_token", company("billing"));
+    let secret = shown["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("tsr_c_"));
+    assert_eq!(shown["baseUrl"], base_url);
+    let id = shown["token"]["id"].as_i64().expect("id");
+    let listed = a.ok("list_company_tokens", json!({}));
+    assert!(
+        listed
+            .as_array()
+            .is_some_and(|l| l.iter().any(|t| t["id"] == id)),
+        "{listed}"
+    );
+    let detail = a.ok("get_token", json!({"id": id}));
+    assert_eq!(detail["token"]["name"], "billing");
+    let accepted = |s: &str| {
+        let s = s.to_owned();
+        let server = server.clone();
+        tauri::async_runtime::block_on(async move {
+            server
+                .verify(&s, &[], None, time::OffsetDateTime::now_utc())
+                .await
+                .expect("verify")
+                .refused
+                .is_none()
+        })
+    };
+    assert!(accepted(&secret), "the store holds it");
+    let noted = a.ok("set_token_note", json!({"id": id, "note": "ask billing"}));
+    assert_eq!(noted["note"], "ask billing");
+    let page = a.ok(
+        "list_all_tokens",
+        json!({"query": {"kind": "company", "sort": "name", "descending": true, "offset": 0, "limit": 10}}),
+    );
+    assert!(page["total"].as_i64().is_some_and(|n| n >= 1), "{page}");
+    let report = a.ok("token_usage_report", json!({"id": id, "days": 7}));
+    assert_eq!(report["series"].as_array().map(Vec::len), Some(7));
+    let why = a.ok(
+        "explain_token",
+        json!({"query": {"id": id, "scopes": ["tokens:read"]}}),
+    );
+    assert_eq!(why["outcome"], "accepted", "{why}");
+    let revoked = a.ok("set_token_status", json!({"id": id, "action": "revoke"}));
+    assert_eq!(revoked["status"], "revoked");
+    assert!(!accepted(&secret), "revoked in the store");
+
+    // A leaked copy in a file on this computer: found and named, never shown whole.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".env"), format!("TOKEN={secret}\n")).expect("write");
+    let scan = a.ok(
+        "scan_for_leaks",
+        json!({"paths": [dir.path().display().to_string()]}),
+    );
+    assert_eq!(scan["hits"][0]["finding"]["status"], "revoked", "{scan}");
+    assert!(!scan.to_string().contains(&secret));
+
+    // OAuth clients.
+    let client = a.ok(
+        "create_client",
+        json!({"req": {"name": "ci", "description": "the CI", "scopes": ["me:read"], "networks": [], "rateLimit": null, "tokenTtlSeconds": 3600}}),
+    );
+    assert!(client["secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("tsr_s_")));
+    let cid = client["client"]["id"].as_i64().expect("client id");
+    let off = a.ok("set_client_status", json!({"id": cid, "action": "disable"}));
+    assert_eq!(off["status"], "disabled");
+    assert!(a
+        .ok("list_clients", json!({}))
+        .as_array()
+        .is_some_and(|c| c.len() == 1));
+
+    // The user API token, the dashboard, settings, the audit log.
+    let mine = a.ok("regenerate_user_token", json!({}));
+    assert!(mine["secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("tsr_u_")));
+    assert_eq!(a.ok("get_user_token", json!({}))["id"], mine["token"]["id"]);
+    assert!(a.ok("get_dashboard", json!({}))["active"].is_number());
+    let policy = a.ok("get_policy_settings", json!({}));
+    let same = a.ok("update_policy", json!({"policy": policy}));
+    assert_eq!(same, policy);
+    let scope = a.ok(
+        "add_scope",
+        json!({"name": "reports:read", "description": "Reports"}),
+    );
+    assert_eq!(scope["name"], "reports:read");
+    let audit = a.ok("list_audit", json!({"query": {"actor": "admin@acme.test"}}));
+    let actions: Vec<&str> = audit
+        .as_array()
+        .map(|l| l.iter().filter_map(|e| e["action"].as_str()).collect())
+        .unwrap_or_default();
+    for want in [
+        "token.create",
+        "token.revoke",
+        "user.create",
+        "client.create",
+    ] {
+        assert!(actions.contains(&want), "{want} in {actions:?}");
+    }
+    let csv = dir.path().join("audit.csv");
+    let rows = a.ok(
+        "export_audit_csv",
+        json!({"path": csv.display().to_string(), "query": {"action": "token.revoke"}}),
+    );
+    assert_eq!(rows, 1);
+    assert!(std::fs::read_to_string(&csv)
+        .expect("csv")
+        .contains(",token.revoke,"));
+
+    // Signed out: nothing more.
+    a.ok("sign_out", json!({}));
+    assert_eq!(
+        a.err("list_my_tokens", json!({}))["type"],
+        "Unauthenticated"
+    );
+
+    // An ordinary user's rights are the store's to check.
+    a.ok(
+        "sign_in",
+        json!({"req": {"email": "user@acme.test", "password": crate::common::PW}}),
+    );
+    assert_eq!(a.err("list_users", json!({}))["type"], "Forbidden");
+    assert_eq!(
+        a.err("create_company_token", company("nope"))["type"],
+        "Forbidden"
+    );
+    let mine = a.ok("create_personal_token", crate::common::personal("laptop"));
+    assert!(mine["secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("tsr_p_")));
+    assert!(a
+        .ok("list_my_tokens", json!({}))
+        .as_array()
+        .is_some_and(|l| l.len() == 1));
+}
+
+#[test]
+fn the_window_works_the_same_on_this_computer() {
+    let a = crate::common::App::with_admin_and_user();
+    let core = a.core();
+    window_flow(&a, &core, "https://127.0.0.1:8443");
+}
+
+#[test]
+fn the_window_works_the_same_on_a_team_server() {
+    let server = crate::common::TeamServerFixture::start();
+    let a = server.window();
+    window_flow(&a, &server.core, &server.url);
+}

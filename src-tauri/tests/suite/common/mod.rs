@@ -41,6 +41,11 @@ pub fn app_locking_after(lock_after: Option<std::time::Duration>) -> App {
     if let Some(d) = lock_after {
         state = state.locking_after(d);
     }
+    app_with(dir, state)
+}
+
+/// The app on the mock runtime over `state`, keeping `dir` for as long as it runs.
+pub fn app_with(dir: tempfile::TempDir, state: AppState) -> App {
     let app = tessera_app::build_app(mock_builder(), state)
         .build(tessera_app::context())
         .expect("build app");
@@ -131,6 +136,103 @@ impl App {
         });
         a.ok("sign_out", json!({}));
         a
+    }
+}
+
+/// A `tessera serve` of its own (SQLite in a temp dir, HTTPS on 127.0.0.1) with the company
+/// Acme, the admin admin@acme.test and the users of [`App::with_admin_and_user`].
+pub struct TeamServerFixture {
+    pub _dir: tempfile::TempDir,
+    pub core: tessera_core::Tessera,
+    pub server: Option<tessera_api::RunningServer>,
+    pub url: String,
+}
+
+impl TeamServerFixture {
+    pub fn start() -> Self {
+        std::env::set_var("TESSERA_KEYSTORE", "file");
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().to_owned();
+        let (core, server) = tauri::async_runtime::block_on(async move {
+            let core = tessera_core::Tessera::open(tessera_core::OpenOptions::new(
+                path.clone(),
+                "file".parse().expect("keystore"),
+            ))
+            .await
+            .expect("open");
+            let admin = core
+                .init(
+                    "Acme",
+                    tessera_core::NewUser {
+                        email: "admin@acme.test".parse().expect("email"),
+                        name: "Ada".into(),
+                        role: tessera_core::model::Role::Admin,
+                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
+                        source_group: String::new(),
+                    },
+                )
+                .await
+                .expect("init");
+            let admin = tessera_core::Actor::User(admin);
+            for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
+                core.add_user(
+                    &admin,
+                    tessera_core::NewUser {
+                        email: email.parse().expect("email"),
+                        name: "Someone".into(),
+                        role: role.parse().expect("role"),
+                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
+                        source_group: String::new(),
+                    },
+                )
+                .await
+                .expect("add user");
+            }
+            let server = tessera_api::start(
+                core.clone(),
+                tessera_api::ServerConfig {
+                    listen: "127.0.0.1:0".parse().expect("addr"),
+                    data_dir: path,
+                },
+            )
+            .await
+            .expect("serve");
+            (core, server)
+        });
+        let url = format!("https://127.0.0.1:{}", server.addr.port());
+        Self {
+            _dir: dir,
+            core,
+            server: Some(server),
+            url,
+        }
+    }
+
+    /// The app's window on this server, its certificate confirmed (pinned).
+    pub fn window(&self) -> App {
+        let url = self.url.clone();
+        let team = tauri::async_runtime::block_on(async move {
+            let presented = tessera_app::team::fetch_ca(&url).await.expect("fetch");
+            tessera_app::team::TeamServer::new(&url, &presented.ca_der).expect("client")
+        });
+        let api = ApiStatus {
+            listen: String::new(),
+            running: true,
+            error: None,
+            fingerprint: Some(team.fingerprint().to_owned()),
+            base_url: team.base().to_owned(),
+        };
+        let state = AppState::with_backend(tessera_app::state::Backend::Team(team), api, None);
+        app_with(tempfile::tempdir().expect("tempdir"), state)
+    }
+}
+
+impl Drop for TeamServerFixture {
+    fn drop(&mut self) {
+        if let Some(s) = self.server.take() {
+            tauri::async_runtime::block_on(s.shutdown());
+        }
     }
 }
 
