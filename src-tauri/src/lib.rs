@@ -79,6 +79,33 @@ pub async fn open_core(dir: PathBuf) -> Result<(Tessera, Option<String>), String
     Ok((core, warning))
 }
 
+/// The app's state: on the team server `TESSERA_SERVER_URL` names (its certificate
+/// confirmed, [`team::from_env`]), or on this computer's store.
+async fn open_state(dir: PathBuf) -> Result<AppState, String> {
+    let url = std::env::var("TESSERA_SERVER_URL").ok();
+    let confirmed = std::env::var("TESSERA_SERVER_FINGERPRINT").ok();
+    if let Some(t) = team::from_env(&dir, url.as_deref(), confirmed.as_deref()).await? {
+        let api = ApiStatus {
+            listen: String::new(),
+            running: true,
+            error: None,
+            fingerprint: Some(t.fingerprint().to_owned()),
+            base_url: t.base().to_owned(),
+        };
+        return Ok(AppState::with_backend(state::Backend::Team(t), api, None));
+    }
+    let (core, key_warning) = open_core(dir).await?;
+    let listen = listen_addr();
+    let api = ApiStatus {
+        listen: listen.clone(),
+        running: false,
+        error: Some("starting".into()),
+        fingerprint: None,
+        base_url: format!("https://{listen}"),
+    };
+    Ok(AppState::new(core, api, key_warning))
+}
+
 fn listen_addr() -> String {
     std::env::var("TESSERA_API_LISTEN").unwrap_or_else(|_| "127.0.0.1:8443".to_owned())
 }
@@ -163,23 +190,13 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let opened = data_dir().and_then(|dir| tauri::async_runtime::block_on(open_core(dir)));
-    let (core, key_warning) = match opened {
-        Ok(v) => v,
+    let state = match data_dir().and_then(|dir| tauri::async_runtime::block_on(open_state(dir))) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
         }
     };
-    let listen = listen_addr();
-    let api = ApiStatus {
-        listen: listen.clone(),
-        running: false,
-        error: Some("starting".into()),
-        fingerprint: None,
-        base_url: format!("https://{listen}"),
-    };
-    let state = AppState::new(core, api, key_warning);
     let app = build_app(
         Builder::default()
             .plugin(tauri_plugin_dialog::init())

@@ -507,3 +507,74 @@ fn der_of(pem: &str) -> CmdResult<Vec<u8>> {
             )
         })
 }
+
+/// The file beside the app's data that keeps the confirmed team server.
+pub const PIN_FILE: &str = "team-server.json";
+
+/// A fingerprint as people type it: hex pairs, colons or spaces optional, any case.
+fn same_fingerprint(a: &str, b: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_hexdigit)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let (a, b) = (norm(a), norm(b));
+    a.len() == 64 && a == b
+}
+
+/// The team server this window is to work on, from `TESSERA_SERVER_URL` (None: this
+/// computer), trusting only a certificate authority the person confirmed: the one pinned in
+/// `data_dir` for that address, or, on the first connection (or to accept a new certificate),
+/// the one whose fingerprint they give in `TESSERA_SERVER_FINGERPRINT` after comparing it with
+/// what `tessera serve` printed. Refusals say what to do.
+pub async fn from_env(
+    data_dir: &std::path::Path,
+    url: Option<&str>,
+    confirmed: Option<&str>,
+) -> Result<Option<TeamServer>, String> {
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let url = base_url(url).map_err(|e| format!("TESSERA_SERVER_URL: {}", e.message))?;
+    let pin_path = data_dir.join(PIN_FILE);
+    let pinned: Option<Pin> = std::fs::read(&pin_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|p: &Pin| p.url == url);
+    let confirmed = confirmed.map(str::trim).filter(|f| !f.is_empty());
+    let pin = match (pinned, confirmed) {
+        // The confirmed certificate, as pinned: a different one is refused on connecting.
+        (Some(p), None) => p,
+        (Some(p), Some(fp)) if same_fingerprint(&p.fingerprint, fp) => p,
+        // First contact, or a new certificate to accept: it must be the one confirmed.
+        (_, confirmed) => {
+            let presented = fetch_ca(&url).await.map_err(|e| e.message)?;
+            match confirmed {
+                Some(fp) if same_fingerprint(&presented.fingerprint, fp) => {
+                    let pin = Pin::of(&url, &presented).map_err(|e| e.message)?;
+                    let text = serde_json::to_vec_pretty(&pin).map_err(|e| e.to_string())?;
+                    std::fs::create_dir_all(data_dir)
+                        .and_then(|()| std::fs::write(&pin_path, text))
+                        .map_err(|e| format!("cannot save the server's certificate in {} ({e})", pin_path.display()))?;
+                    pin
+                }
+                Some(fp) => {
+                    return Err(format!(
+                        "the team server at {url} presents a certificate with fingerprint {}, not the {fp} you gave; nothing was sent. Check the address and the fingerprint `tessera serve` printed",
+                        presented.fingerprint
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "first connection to the team server at {url}: its certificate's SHA-256 fingerprint is {}. Compare it with the one `tessera serve` printed; if they are the same, start Tessera again with TESSERA_SERVER_FINGERPRINT={}",
+                        presented.fingerprint, presented.fingerprint
+                    ))
+                }
+            }
+        }
+    };
+    TeamServer::new(&pin.url, &pin.ca_der().map_err(|e| e.message)?)
+        .map(Some)
+        .map_err(|e| e.message)
+}

@@ -19,6 +19,10 @@ struct Server {
 }
 
 async fn serve(company: &str) -> Server {
+    serve_on(company, "127.0.0.1:0").await
+}
+
+async fn serve_on(company: &str, listen: &str) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = OpenOptions::new(dir.path().to_owned(), "file".parse().expect("keystore"));
     let tessera = Tessera::open(opts).await.expect("open");
@@ -39,7 +43,7 @@ async fn serve(company: &str) -> Server {
     let running = tessera_api::start(
         tessera,
         tessera_api::ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("addr"),
+            listen: listen.parse().expect("addr"),
             data_dir: dir.path().to_owned(),
         },
     )
@@ -114,6 +118,87 @@ async fn the_pinned_server_is_trusted_and_another_certificate_is_refused() {
         "{}",
         e.message
     );
+    b.running.shutdown().await;
+}
+
+/// `TESSERA_SERVER_URL` and `TESSERA_SERVER_FINGERPRINT` as the app reads them at start:
+/// the first connection needs the fingerprint confirmed, which pins the certificate; a new
+/// certificate at that address is refused until its fingerprint is confirmed in turn.
+#[tokio::test]
+async fn a_team_server_is_trusted_only_once_its_fingerprint_is_confirmed() {
+    use tessera_app::team::{from_env, PIN_FILE};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path();
+    assert!(from_env(dir, None, None).await.expect("none").is_none());
+    let e = from_env(dir, Some("http://example.com"), None)
+        .await
+        .err()
+        .expect("not https");
+    assert!(
+        e.starts_with("TESSERA_SERVER_URL: enter the server's HTTPS address"),
+        "{e}"
+    );
+
+    let a = serve("Acme").await;
+    let fp = a.running.fingerprint.clone();
+    // First contact: the fingerprint is shown, nothing is pinned.
+    let e = from_env(dir, Some(&a.url), None)
+        .await
+        .err()
+        .expect("unconfirmed");
+    assert!(
+        e.contains(&format!("TESSERA_SERVER_FINGERPRINT={fp}")),
+        "{e}"
+    );
+    assert!(!dir.join(PIN_FILE).exists());
+    let e = from_env(dir, Some(&a.url), Some("AB:CD"))
+        .await
+        .err()
+        .expect("wrong fingerprint");
+    assert!(e.contains("not the AB:CD you gave"), "{e}");
+    // Confirmed as people type it (lower case, no colons): pinned, and it signs in.
+    let typed = fp.replace(':', "").to_lowercase();
+    let team = from_env(dir, Some(&a.url), Some(&typed))
+        .await
+        .expect("confirmed")
+        .expect("team");
+    team.sign_in("ada@acme.test", PW).await.expect("sign in");
+    assert!(dir.join(PIN_FILE).exists());
+    // Later starts need no fingerprint.
+    let again = from_env(dir, Some(&a.url), None)
+        .await
+        .expect("pinned")
+        .expect("team");
+    again.sign_in("ada@acme.test", PW).await.expect("sign in");
+
+    // The server replaced at the same address, with another certificate: refused, and
+    // accepted only once its fingerprint is confirmed.
+    let addr = a.running.addr.to_string();
+    a.running.shutdown().await;
+    let b = serve_on("Acme", &addr).await;
+    assert_eq!(b.url, a.url);
+    let pinned = from_env(dir, Some(&b.url), None)
+        .await
+        .expect("pinned")
+        .expect("team");
+    let e = pinned
+        .sign_in("ada@acme.test", PW)
+        .await
+        .expect_err("changed");
+    assert!(
+        e.message.contains("presented a different certificate"),
+        "{}",
+        e.message
+    );
+    let repinned = from_env(dir, Some(&b.url), Some(&b.running.fingerprint))
+        .await
+        .expect("re-pinned")
+        .expect("team");
+    repinned
+        .sign_in("ada@acme.test", PW)
+        .await
+        .expect("sign in");
     b.running.shutdown().await;
 }
 
