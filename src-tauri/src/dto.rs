@@ -62,11 +62,26 @@ pub struct AppStatus {
     pub company: Option<String>,
     pub me: Option<Me>,
     pub api: ApiStatus,
+    /// Set when the window works on a team server instead of this computer.
+    pub team: Option<TeamStatus>,
     /// Set when the token-hashing key lives in a file because no OS keyring answered.
     pub key_warning: Option<String>,
     /// Set when the audit log's hash chain or its triggers are broken (checked once per start).
     pub audit_problem: Option<String>,
     pub lock_after_minutes: u32,
+}
+
+/// The team server a window works on.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TeamStatus {
+    /// Its address, like `https://tessera.example.com:8443`.
+    pub url: String,
+    /// The SHA-256 fingerprint of the certificate authority the person confirmed.
+    pub fingerprint: String,
+    /// Whether it answered just now; when not, nothing can be changed until it is back.
+    pub reachable: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]

@@ -296,6 +296,13 @@ impl TeamServer {
         pem_of(&self.ca_der)
     }
 
+    /// Whether the server answers now (`GET /healthz`, which needs no session).
+    pub async fn reachable(&self) -> bool {
+        self.request::<Value>(Method::GET, "/healthz", None, true)
+            .await
+            .is_ok()
+    }
+
     pub fn signed_in(&self) -> bool {
         self.session
             .lock()

@@ -426,3 +426,29 @@ describe("create and reveal", () => {
     await o.context.close();
   });
 });
+
+describe("team server", () => {
+  it("shows the team server in the header, and says so when it does not answer", async () => {
+    const url = "https://tessera.acme.example:8443";
+    const o = await h.open({ teamUrl: url });
+    const { page } = o;
+    const pill = page.getByRole("button", { name: /Team server connected/ });
+    await pill.waitFor(T);
+    assert.match(await pill.innerText(), new RegExp(url.replace(/[.:/]/g, "\\$&")));
+    // Not this computer's API: no in-app API badge.
+    assert.equal(await page.getByRole("button", { name: /^API / }).count(), 0);
+    await pill.click();
+    const details = page.locator("#team-status-details");
+    await details.getByText("Certificate SHA-256 (confirmed)").waitFor(T);
+    assert.match(await details.innerText(), /nothing is kept on this computer/);
+    await noProblems(o);
+    await o.context.close();
+
+    const away = await h.open({ teamUrl: url, teamReachable: false });
+    await away.page.getByRole("button", { name: /Team server unreachable/ }).waitFor(T);
+    await away.page.getByRole("status").filter({ hasText: "does not answer" }).waitFor(T);
+    await away.shot("team-server-unreachable");
+    await noProblems(away);
+    await away.context.close();
+  });
+});

@@ -132,6 +132,13 @@ function status(): AppStatus {
       fingerprint: "SHA256:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA",
       baseUrl: "https://127.0.0.1:8443",
     },
+    team: scenario.teamUrl
+      ? {
+          url: scenario.teamUrl,
+          fingerprint: "7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA:3F:9A:12:00",
+          reachable: scenario.teamReachable ?? true,
+        }
+      : null,
     keyWarning: null,
     auditProblem: scenario.auditProblem ?? null,
     lockAfterMinutes: scenario.lockAfterMinutes,

@@ -18,6 +18,9 @@ export type Scenario = {
   /** This command answers Unauthenticated, as after a session ends elsewhere. */
   unauthenticatedOn?: string;
   apiRunning?: boolean;
+  /** The window works on a team server at this address; `teamReachable` false: it is away. */
+  teamUrl?: string;
+  teamReachable?: boolean;
   /** The signed-in person's role (default admin). */
   role?: Role;
   /** "100k": list_all_tokens answers from 100,000 tokens generated per page on demand. */

@@ -6,7 +6,7 @@ use tessera_core::model::{Email, Role};
 use tessera_core::password::Password;
 use tessera_core::NewUser;
 
-use crate::dto::{AppStatus, Me, SetupRequest, SignInRequest};
+use crate::dto::{AppStatus, Me, SetupRequest, SignInRequest, TeamStatus};
 use crate::error::{CmdResult, IpcError};
 use crate::state::{AppState, LOCK_AFTER_MINUTES};
 
@@ -17,7 +17,16 @@ pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
         Ok(u) => Some(state.me(&u).await?),
         Err(_) => None,
     };
+    let team = match state.team() {
+        Some(t) => Some(TeamStatus {
+            url: t.base().to_owned(),
+            fingerprint: t.fingerprint().to_owned(),
+            reachable: t.reachable().await,
+        }),
+        None => None,
+    };
     Ok(AppStatus {
+        team,
         // A team server was set up on the server.
         initialised: company.is_some() || state.team().is_some(),
         company,

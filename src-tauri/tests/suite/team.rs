@@ -229,6 +229,12 @@ fn window_flow(a: &crate::common::App, server: &Tessera, base_url: &str) {
     let status = a.ok("app_status", json!({}));
     assert_eq!(status["initialised"], true);
     assert!(status["me"].is_null(), "{status}");
+    if base_url.starts_with("https://127.0.0.1:8443") {
+        assert!(status["team"].is_null(), "{status}");
+    } else {
+        assert_eq!(status["team"]["url"], base_url);
+        assert_eq!(status["team"]["reachable"], true);
+    }
     let e = a.err(
         "sign_in",
         json!({"req": {"email": "admin@acme.test", "password": "wrong password here"}}),
@@ -418,7 +424,24 @@ fn the_window_works_the_same_on_this_computer() {
 
 #[test]
 fn the_window_works_the_same_on_a_team_server() {
-    let server = crate::common::TeamServerFixture::start();
+    let mut server = crate::common::TeamServerFixture::start();
     let a = server.window();
     window_flow(&a, &server.core, &server.url);
+    // The server goes away: the window says so, and a change says it was not made.
+    let running = server.server.take().expect("running");
+    tauri::async_runtime::block_on(running.shutdown());
+    let status = a.ok("app_status", serde_json::json!({}));
+    assert_eq!(status["team"]["reachable"], false, "{status}");
+    assert_eq!(
+        status["me"]["email"], "user@acme.test",
+        "still signed in here"
+    );
+    let e = a.err("create_personal_token", crate::common::personal("offline"));
+    assert_eq!(e["type"], "Unavailable", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot be reached") && m.contains("nothing was changed")),
+        "{e}"
+    );
 }

@@ -8,6 +8,7 @@ import { ROLE_LABELS } from "../lib/roles";
 import { useIdleLock } from "../features/sign-in/useIdleLock";
 import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenOrder } from "../lib/tokenQuery";
 import { ApiStatusBadge } from "./ApiStatusBadge";
+import { TeamServerBadge } from "./TeamServerBadge";
 
 // Each page is its own chunk, loaded when first opened: the window starts with only the
 // sign-in code parsed, which keeps the WebKit process small while the app sits idle.
@@ -80,7 +81,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           <span className="brand-name">Tessera</span>
           <span className="brand-company">{me.company}</span>
         </div>
-        <ApiStatusBadge api={status.api} />
+        {status.team ? <TeamServerBadge team={status.team} /> : <ApiStatusBadge api={status.api} />}
         <div className="who">
           <span className="who-name">{me.name}</span>
           <span className="role-chip">{ROLE_LABELS[me.role]}</span>
