@@ -106,7 +106,7 @@ fn show<R: Runtime>(app: &AppHandle<R>, title: &str, body: String) {
 /// ends with the same idle time).
 async fn check_team<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    let Some((store, locked)) = state.background_store() else {
+    let Some((store, locked)) = state.background_store().await else {
         return;
     };
     if locked {

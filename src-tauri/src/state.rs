@@ -211,19 +211,35 @@ impl AppState {
 
     /// The signed-in person's store, without touching the idle clock (for background work),
     /// and whether the session is past its idle limit.
-    pub fn background_store(&self) -> Option<(Store<'_>, bool)> {
-        let guard = self.session.lock().ok()?;
-        let s = guard.as_ref()?;
-        let locked = s.last_seen.elapsed() > self.lock_after;
+    pub async fn background_store(&self) -> Option<(Store<'_>, bool)> {
+        let (id, team_user, locked) = {
+            let guard = self.session.lock().ok()?;
+            let s = guard.as_ref()?;
+            (
+                s.user,
+                s.team_user.clone(),
+                s.last_seen.elapsed() > self.lock_after,
+            )
+        };
         match &self.backend {
             Backend::Team(t) if t.signed_in() => Some((
                 Store {
-                    user: s.team_user.clone()?,
+                    user: team_user?,
                     via: Via::Team(t),
                 },
                 locked,
             )),
-            _ => None,
+            Backend::Team(_) => None,
+            Backend::Local(core) => match core.user(id).await {
+                Ok(u) if u.active => Some((
+                    Store {
+                        via: Via::Local(core, Actor::User(u.clone())),
+                        user: u,
+                    },
+                    locked,
+                )),
+                _ => None,
+            },
         }
     }
 

@@ -849,6 +849,22 @@ impl Store<'_> {
         }
     }
 
+    /// What moves whenever anyone changes anything ([`Tessera::change_marker`]); asked in the
+    /// background, so it keeps no session open.
+    pub async fn change_marker(&self) -> CmdResult<i64> {
+        match &self.via {
+            Via::Local(core, _) => Ok(core.change_marker().await?),
+            Via::Team(t) => {
+                #[derive(Deserialize)]
+                struct Answer {
+                    version: i64,
+                }
+                let a: Answer = t.request(Method::GET, "/v1/changes", None, true).await?;
+                Ok(a.version)
+            }
+        }
+    }
+
     pub async fn dashboard(&self) -> CmdResult<Dashboard> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.dashboard(actor).await?),

@@ -278,6 +278,20 @@ describe("usage", () => {
 });
 
 describe("users", () => {
+  it("shows a user another admin added, without a refresh", async () => {
+    const o = await h.open({ externalUserAfterMs: 1_000 });
+    const { page } = o;
+    await nav(page, "Users").click();
+    await page.getByRole("cell", { name: "grace@acme.example" }).waitFor(T);
+    assert.equal(await page.getByRole("cell", { name: "elsewhere@acme.example" }).count(), 0);
+    // Nothing is clicked: the version the window polls moves, and the list is fetched again.
+    await page.getByRole("cell", { name: "elsewhere@acme.example" }).waitFor({ timeout: 10_000 });
+    const polls = await ipcCalls(page, "store_version");
+    assert.ok(polls.length >= 2, `polled ${polls.length} times`);
+    await noProblems(o);
+    await o.context.close();
+  });
+
   it("previews what a role change takes away, and how many tokens deactivation revokes", async () => {
     // The real refusal of an e-mail that is taken, replayed for the first create.
     const o = await h.open({ refuse: { create_user: ["duplicateUser", { email: "grace@acme.example" }] } });

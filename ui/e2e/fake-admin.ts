@@ -80,6 +80,9 @@ export function createAdminFake(ctx: AdminContext) {
     },
   ];
 
+  const openedAt = Date.now();
+  let externalAdded = false;
+  let version = 1;
   const users: UserView[] = [
     { id: 1, email: "ada@acme.example", name: "Ada Lovelace", role: "admin", active: true, source_group: "engineering", created_at: iso(-400 * DAY), deactivated_at: null, live_tokens: 4 },
     { id: 2, email: "grace@acme.example", name: "Grace Hopper", role: "vrm_admin", active: true, source_group: "vendor-risk", created_at: iso(-300 * DAY), deactivated_at: null, live_tokens: 2 },
@@ -319,6 +322,18 @@ export function createAdminFake(ctx: AdminContext) {
       case "list_users":
         requireRole("admin");
         return users;
+      case "store_version": {
+        ctx.me();
+        // Another admin's change lands once its time has come; the window hears of it only as
+        // a new version.
+        const after = ctx.scenario.externalUserAfterMs;
+        if (after !== undefined && !externalAdded && Date.now() - openedAt >= after) {
+          externalAdded = true;
+          users.push({ id: users.length + 1, email: "elsewhere@acme.example", name: "Made elsewhere", role: "user", active: true, source_group: "", created_at: iso(0), deactivated_at: null, live_tokens: 0 });
+          version += 1;
+        }
+        return version;
+      }
       case "create_user": {
         requireRole("admin");
         const req = args.req as NewUserRequest;

@@ -20,6 +20,9 @@ export type Scenario = {
   apiRunning?: boolean;
   /** The window works on a team server at this address; `teamReachable` false: it is away. */
   teamUrl?: string;
+  /** Another admin adds the user "Made elsewhere" this long after the window opens (seen by
+   *  the window only through store_version moving). */
+  externalUserAfterMs?: number;
   teamReachable?: boolean;
   /** The signed-in person's role (default admin). */
   role?: Role;

@@ -53,6 +53,7 @@ macro_rules! for_each_command {
             review::token_usage_report,
             review::explain_token,
             review::get_dashboard,
+            review::store_version,
             review::acknowledge_honeytoken_alerts,
             review::scan_for_leaks,
             review::revoke_leaked_token,

@@ -77,6 +77,17 @@ pub async fn explain_token(
     store.explain(token, id, &scopes, ip, at).await
 }
 
+/// A number that moves whenever anyone changes anything in the store (another admin, the CLI,
+/// another window): the window polls it and refreshes what it shows when it moves. Asking
+/// keeps no session open; a locked session answers Unauthenticated.
+#[tauri::command]
+pub async fn store_version(state: State<'_, AppState>) -> CmdResult<i64> {
+    match state.background_store().await {
+        Some((store, false)) => store.change_marker().await,
+        _ => Err(IpcError::unauthenticated("sign in first")),
+    }
+}
+
 #[tauri::command]
 pub async fn get_dashboard(state: State<'_, AppState>) -> CmdResult<Dashboard> {
     state.store().await?.dashboard().await

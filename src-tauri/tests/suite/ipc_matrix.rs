@@ -135,6 +135,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("token_usage_report",       [Unauth,       NotFound,     NotFound,     Yes]),
     ("explain_token",            [Unauth,       NotFound,     NotFound,     Yes]),
     ("get_dashboard",            [Unauth,       Yes,          Yes,          Yes]),
+    ("store_version",            [Unauth,       Yes,          Yes,          Yes]),
     ("acknowledge_honeytoken_alerts", [Unauth,  Forbidden,    Forbidden,    Yes]),
     // Scanning reads the signed-in person's own files and says of each token found only what
     // they may know; revoking a found token follows the token rules.
@@ -302,6 +303,7 @@ impl Fixtures {
             | "clear_clipboard"
             | "list_users"
             | "get_dashboard"
+            | "store_version"
             | "get_policy_settings"
             | "list_scopes" => (json!({}), Target::None),
             "setup_company" => (

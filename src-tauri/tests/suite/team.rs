@@ -256,6 +256,37 @@ fn window_flow(a: &crate::common::App, server: &Tessera, base_url: &str) {
     );
     assert_eq!(me["name"], "Ada L.");
 
+    // The version the window polls moves when anyone changes anything; here, a user made
+    // outside this window (the server's own core, as the CLI or another admin would).
+    let before = a.ok("store_version", json!({})).as_i64().expect("version");
+    assert_eq!(
+        a.ok("store_version", json!({})).as_i64(),
+        Some(before),
+        "steady"
+    );
+    let elsewhere = server.clone();
+    tauri::async_runtime::block_on(async move {
+        let admin = elsewhere
+            .actor(Some(&"admin@acme.test".parse().expect("email")))
+            .await
+            .expect("admin");
+        elsewhere
+            .add_user(
+                &admin,
+                tessera_core::NewUser {
+                    email: "elsewhere@acme.test".parse().expect("email"),
+                    name: "Made elsewhere".into(),
+                    role: tessera_core::model::Role::User,
+                    password: Password::new(PW.into()).expect("pw"),
+                    source_group: String::new(),
+                },
+            )
+            .await
+            .expect("add");
+    });
+    let after = a.ok("store_version", json!({})).as_i64().expect("version");
+    assert!(after > before, "{before} -> {after}");
+
     // Users.
     let made = a.ok("create_user", user_req("new@acme.test", "user"));
     assert_eq!(
@@ -263,7 +294,7 @@ fn window_flow(a: &crate::common::App, server: &Tessera, base_url: &str) {
         (Some("new@acme.test"), Some(0))
     );
     let users = a.ok("list_users", json!({}));
-    assert!(users.as_array().is_some_and(|u| u.len() == 4), "{users}");
+    assert!(users.as_array().is_some_and(|u| u.len() == 5), "{users}");
     let lost = a.ok(
         "preview_role_change",
         json!({"email": "vrm@acme.test", "role": "user"}),

@@ -9,6 +9,7 @@ import { useIdleLock } from "../features/sign-in/useIdleLock";
 import { DEFAULT_SORT, EMPTY_FILTERS, dashboardView, type TokenFilters, type TokenOrder } from "../lib/tokenQuery";
 import { ApiStatusBadge } from "./ApiStatusBadge";
 import { TeamServerBadge } from "./TeamServerBadge";
+import { useLiveUpdates } from "./useLiveUpdates";
 
 // Each page is its own chunk, loaded when first opened: the window starts with only the
 // sign-in code parsed, which keeps the WebKit process small while the app sits idle.
@@ -69,6 +70,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
 
   const minutes = status.lockAfterMinutes;
   useIdleLock(minutes, () => void end(`Locked after ${minutes} ${minutes === 1 ? "minute" : "minutes"} idle.`));
+  useLiveUpdates();
 
   return (
     <div className={`shell ${page === "all-tokens" ? "shell-fill" : ""}`}>

@@ -146,6 +146,8 @@ export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<
 export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
 export const explainToken = (query: ExplainQuery) => call<Explanation>("explain_token", { query });
 export const getDashboard = () => call<Dashboard>("get_dashboard");
+/** Moves whenever anyone changes anything in the store; polled to keep screens current. */
+export const storeVersion = () => call<number>("store_version");
 /** Scan files and folders for Tessera tokens (the backend reads them; never returns a token). */
 export const scanForLeaks = (paths: string[]) => call<ScanReport>("scan_for_leaks", { paths });
 /** Revoke a token found leaked at `place` (FILE:LINE), recorded in the audit log. */

@@ -206,6 +206,7 @@ pub const ROUTES: &[RouteSpec] = &[
     RouteSpec { query: AUDIT_QUERY, ..spec("GET", "/v1/audit", Access::Scope("audit:read"), "audit", "audit", "Read the audit log, newest first (admin)") },
     RouteSpec { query: AUDIT_EXPORT_QUERY, ..spec("GET", "/v1/audit/export", Access::Scope("audit:read"), "auditExport", "audit", "The audit log entries the filters match, newest first, up to 100,000, as CSV: id, time, actor, action, target, details (admin)") },
     spec("GET", "/v1/policy", Access::AnyToken, "policy", "me", "The token policy: lifetimes, rate limits, idle expiry, query tokens, retention (changed by a signed-in admin, in the app or the CLI)"),
+    spec("GET", "/v1/changes", Access::AnyToken, "changes", "me", "A number that moves whenever anyone changes anything (users, tokens, clients, settings, sign-ins): poll it, and refresh what you show when it moves"),
     spec("GET", "/v1/scopes", Access::AnyToken, "scopes", "me", "Every scope, built-in and custom, with its description and the roles that may hold it"),
     RouteSpec {
         body: Some(|| serde_json::to_value(tessera_core::policy::Policy::default()).unwrap_or_default()),

@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/{id}/role", put(users::set_role))
         .route("/v1/audit", get(routes::audit))
         .route("/v1/dashboard", get(routes::dashboard))
+        .route("/v1/changes", get(routes::changes))
         .route(
             "/v1/dashboard/honeytoken-alerts/acknowledge",
             post(routes::acknowledge_honeytokens),

@@ -204,6 +204,10 @@ fn session_schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {"overlap_seconds": {"type": "integer", "minimum": 0, "nullable": true, "description": "Seconds the previous token keeps working beside the new one; none or 0: it stops now"}}
         },
+        "Changes": {
+            "type": "object", "required": ["version"],
+            "properties": {"version": {"type": "integer", "description": "Moves (grows) whenever anything changes; compare with the last one seen"}}
+        },
         "Notices": {
             "type": "object", "required": ["expiring", "honeytokens", "new_sources"],
             "properties": {
@@ -574,6 +578,7 @@ fn response_schema(operation_id: &str) -> Value {
         "signIn" => r("SignedIn"),
         "currentSession" => r("SessionInfo"),
         "takeNotices" => r("Notices"),
+        "changes" => r("Changes"),
         "updateProfile" => r("User"),
         "userToken" => r("UserToken"),
         "regenerateUserToken" => r("CreatedToken"),

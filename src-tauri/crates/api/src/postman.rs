@@ -57,6 +57,7 @@ const ORDER: &[(&str, &str)] = &[
     ("reactivateUser", "userId"),
     ("audit", ""),
     ("dashboard", ""),
+    ("changes", ""),
     ("acknowledgeHoneytokenAlerts", ""),
     ("auditExport", ""),
     ("bulkTokenStatus", ""),
@@ -157,6 +158,7 @@ fn tests_for(r: &RouteSpec) -> Vec<String> {
             t.push("pm.collectionVariables.set('leakedId', pm.response.json().id);".into());
         }
         "tokenReport" => t.push("pm.test('seven days of uses', function () { pm.expect(pm.response.json().series.length).to.eql(7); pm.expect(pm.response.json().recent).to.be.an('array'); });".into()),
+        "changes" => t.push("pm.test('a version to compare', function () { pm.expect(pm.response.json().version).to.be.a('number'); });".into()),
         "takeNotices" => t.push("pm.test('three lists', function () { var n = pm.response.json(); pm.expect(n.expiring).to.be.an('array'); pm.expect(n.honeytokens).to.be.an('array'); pm.expect(n.new_sources).to.be.an('array'); });".into()),
         "identifyLeaks" => t.push("pm.test('one finding per string, never the token', function () { var f = pm.response.json().findings; pm.expect(f.length).to.eql(2); pm.expect(f[0].status).to.eql('live'); pm.expect(f[1].status).to.eql('malformed'); pm.expect(JSON.stringify(f)).to.not.include(pm.variables.get('apiToken')); });".into()),
         "revokeLeaked" => t.push("pm.test('the leaked token is revoked', function () { pm.expect(pm.response.json().status).to.eql('revoked'); });".into()),

@@ -415,6 +415,12 @@ pub async fn policy(State(app): State<AppState>) -> ApiResult<impl IntoResponse>
     Ok(Json(app.tessera.policy().await?))
 }
 
+/// `GET /v1/changes`: a number that moves whenever anyone changes anything, for a window to
+/// poll (with the `Tessera-Background` header) and refresh when it moves.
+pub async fn changes(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(json!({"version": app.tessera.change_marker().await?})))
+}
+
 /// `GET /v1/scopes`: the scope catalogue (any valid token may read it).
 pub async fn scopes(State(app): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(Json(json!({"items": app.tessera.list_scopes().await?})))

@@ -860,6 +860,7 @@ async fn authority_matrix_every_route_by_every_actor() {
         ("POST", "/v1/leaks/identify"),
         ("POST", "/v1/leaks/revoke"),
         ("POST", "/v1/notices/take"),
+        ("GET", "/v1/changes"),
         // Last: the sessions end here.
         ("DELETE", "/v1/sessions/current"),
     ];
@@ -1030,7 +1031,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                         json!({"ids": [company_token(&env, false).await.0], "action": "deactivate"}),
                     ),
                 ),
-                35 | 38 | 50 => (route.to_string(), None),
+                35 | 38 | 50 | 51 => (route.to_string(), None),
                 49 => (route.to_string(), Some(json!({}))),
                 42..=44 => {
                     let email = format!("target-{i}-{j}@example.com");
@@ -1104,12 +1105,14 @@ async fn authority_matrix_every_route_by_every_actor() {
                 // Only sessions, never a token; each person for themselves, the settings the
                 // admin alone.
                 (35 | 36 | 38, AdminSession | UserSession) => 200,
-                (37 | 50, AdminSession | UserSession) => 204,
+                (37 | 51, AdminSession | UserSession) => 204,
+                // Any token or session: what moved.
+                (50, _) => 200,
                 (47 | 49, AdminSession | UserSession) => 200,
                 (39, AdminSession | UserSession) => 201,
                 (40, AdminSession) => 200,
                 (41, AdminSession) => 201,
-                (35..=41 | 47 | 49 | 50, _) => 403,
+                (35..=41 | 47 | 49 | 51, _) => 403,
                 // A leaked token is revoked as any revoke: someone else's is missing.
                 (48, Admin | Narrow | Vrm | Company | AdminSession) => 200,
                 (48, User | UserSession) => 404,
@@ -1157,7 +1160,7 @@ async fn authority_matrix_every_route_by_every_actor() {
                 _ => 403,
             };
             let (status, v) = send_as(&env, method, &path, t, body).await;
-            if matches!(i, 35..=41 | 47 | 49 | 50) && !matches!(who, AdminSession | UserSession) {
+            if matches!(i, 35..=41 | 47 | 49 | 51) && !matches!(who, AdminSession | UserSession) {
                 assert_eq!(
                     v["error"], "session_required",
                     "{method} {route} by {who:?}"

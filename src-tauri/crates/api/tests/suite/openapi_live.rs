@@ -1162,6 +1162,17 @@ impl Live<'_> {
                     );
                 }
             }
+            "changes" => {
+                // A change moves it.
+                let before = self.send_admin(op, op.template.clone(), fx).await["version"]
+                    .as_i64()
+                    .unwrap_or(-1);
+                env.add_user("mover@example.com", Role::User).await;
+                let after = self.send_admin(op, op.template.clone(), fx).await["version"]
+                    .as_i64()
+                    .unwrap_or(-1);
+                assert!(before >= 0 && after > before, "{before} -> {after}");
+            }
             "takeNotices" => {
                 // A token of hers that expires in three days: announced once.
                 let mut soon = new_token(

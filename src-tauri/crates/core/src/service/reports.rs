@@ -157,6 +157,13 @@ impl Tessera {
         Ok(out)
     }
 
+    /// A number that moves whenever anyone changes anything (the newest audit entry: every
+    /// change is audited), so a window can poll it cheaply and refresh what it shows when it
+    /// moves. Sign-ins move it too.
+    pub async fn change_marker(&self) -> Result<i64> {
+        audit::newest_id(&mut self.reader().await?).await
+    }
+
     /// A token's [`UsageReport`] over the last `days` days (1 to 366).
     pub async fn usage_report(&self, actor: &Actor, id: TokenId, days: u32) -> Result<UsageReport> {
         Ok(UsageReport {

@@ -579,6 +579,14 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// The newest entry's id (0 when there is none).
+pub async fn newest_id(db: &mut impl Db) -> Result<i64> {
+    let (id,): (i64,) = on!(db, c => sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM audit")
+        .fetch_one(c)
+        .await?);
+    Ok(id)
+}
+
 pub async fn list(db: &mut impl Db, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
     let rows: Vec<AuditRow> = on!(db, c, DB => {
         let mut qb = QueryBuilder::<DB>::new(
