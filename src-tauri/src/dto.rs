@@ -71,6 +71,27 @@ pub struct AppStatus {
     pub lock_after_minutes: u32,
 }
 
+/// Which store the window works on now, and from the next start.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Connection {
+    /// The team server this window works on now (None: this computer).
+    pub team_url: Option<String>,
+    /// The team server chosen for the next start (None: this computer).
+    pub next_team_url: Option<String>,
+}
+
+/// A team server's certificate as it presents it, to compare before trusting it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServerCertificate {
+    pub url: String,
+    /// SHA-256 of its certificate authority, as `tessera serve` prints it.
+    pub fingerprint: String,
+}
+
 /// The team server a window works on.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

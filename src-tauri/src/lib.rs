@@ -82,7 +82,11 @@ pub async fn open_core(dir: PathBuf) -> Result<(Tessera, Option<String>), String
 /// The app's state: on the team server `TESSERA_SERVER_URL` names (its certificate
 /// confirmed, [`team::from_env`]), or on this computer's store.
 async fn open_state(dir: PathBuf) -> Result<AppState, String> {
-    let url = std::env::var("TESSERA_SERVER_URL").ok();
+    // The environment wins; else the choice made in the window (Settings > Connection).
+    let url = std::env::var("TESSERA_SERVER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .or_else(|| team::chosen(&dir));
     let confirmed = std::env::var("TESSERA_SERVER_FINGERPRINT").ok();
     if let Some(t) = team::from_env(&dir, url.as_deref(), confirmed.as_deref()).await? {
         let api = ApiStatus {
@@ -92,7 +96,7 @@ async fn open_state(dir: PathBuf) -> Result<AppState, String> {
             fingerprint: Some(t.fingerprint().to_owned()),
             base_url: t.base().to_owned(),
         };
-        return Ok(AppState::with_backend(state::Backend::Team(t), api, None));
+        return Ok(AppState::with_backend(state::Backend::Team(t), api, None).with_config_dir(dir));
     }
     let (core, key_warning) = open_core(dir).await?;
     let listen = listen_addr();

@@ -43,6 +43,8 @@ pub struct AppState {
     lock_after: Duration,
     /// On a team server: the company's name, as the sign-in answered.
     pub team_company: Mutex<Option<String>>,
+    /// Where the app keeps its own files (the connection choice, a pinned certificate).
+    config_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -60,6 +62,24 @@ impl AppState {
             audit_problem: std::sync::OnceLock::new(),
             lock_after: Duration::from_secs(u64::from(LOCK_AFTER_MINUTES) * 60),
             team_company: Mutex::new(None),
+            config_dir: None,
+        }
+    }
+
+    /// Keep the app's own files in `dir` (a team server's window has no store to keep them by).
+    pub fn with_config_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.config_dir = Some(dir);
+        self
+    }
+
+    /// Where the app keeps its own files: the data folder.
+    pub fn config_dir(&self) -> CmdResult<std::path::PathBuf> {
+        match (&self.config_dir, &self.backend) {
+            (Some(d), _) => Ok(d.clone()),
+            (None, Backend::Local(core)) => Ok(core.data_dir().to_owned()),
+            (None, Backend::Team(_)) => {
+                Err(IpcError::internal("the app's data folder is not known"))
+            }
         }
     }
 

@@ -517,6 +517,69 @@ fn der_of(pem: &str) -> CmdResult<Vec<u8>> {
 
 /// The file beside the app's data that keeps the confirmed team server.
 pub const PIN_FILE: &str = "team-server.json";
+/// The file that says the window works on that team server (chosen in the window).
+pub const CHOICE_FILE: &str = "connection.json";
+
+#[derive(Serialize, Deserialize)]
+struct Choice {
+    team_url: String,
+}
+
+/// Keep `pin` as the confirmed certificate of its server.
+fn save_pin(dir: &std::path::Path, pin: &Pin) -> Result<(), String> {
+    let path = dir.join(PIN_FILE);
+    let text = serde_json::to_vec_pretty(pin).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| {
+            format!(
+                "cannot save the server's certificate in {} ({e})",
+                path.display()
+            )
+        })
+}
+
+/// The team server chosen in the window for the next start, if any.
+pub fn chosen(dir: &std::path::Path) -> Option<String> {
+    std::fs::read(dir.join(CHOICE_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Choice>(&b).ok())
+        .map(|c| c.team_url)
+}
+
+/// Choose the team server at `url`, whose certificate has the `confirmed` fingerprint: it is
+/// pinned, and the app works on it from the next start.
+pub async fn choose(dir: &std::path::Path, url: &str, confirmed: &str) -> CmdResult<()> {
+    let url = base_url(url)?;
+    let presented = fetch_ca(&url).await?;
+    if !same_fingerprint(&presented.fingerprint, confirmed) {
+        return Err(IpcError::invalid(
+            None,
+            format!(
+                "the team server at {url} now presents a certificate with fingerprint {}, not the one you confirmed; nothing was saved. Fetch its certificate again and compare",
+                presented.fingerprint
+            ),
+        ));
+    }
+    save_pin(dir, &Pin::of(&url, &presented)?).map_err(IpcError::internal)?;
+    let text = serde_json::to_vec_pretty(&Choice { team_url: url })
+        .map_err(|e| IpcError::internal(e.to_string()))?;
+    std::fs::write(dir.join(CHOICE_FILE), text).map_err(|e| {
+        IpcError::internal(format!("cannot save the choice in {} ({e})", dir.display()))
+    })
+}
+
+/// Work on this computer's store from the next start (the pinned certificate is kept).
+pub fn choose_this_computer(dir: &std::path::Path) -> CmdResult<()> {
+    match std::fs::remove_file(dir.join(CHOICE_FILE)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(IpcError::internal(format!(
+            "cannot change the choice in {} ({e})",
+            dir.display()
+        ))),
+    }
+}
 
 /// A fingerprint as people type it: hex pairs, colons or spaces optional, any case.
 fn same_fingerprint(a: &str, b: &str) -> bool {
@@ -560,10 +623,7 @@ pub async fn from_env(
             match confirmed {
                 Some(fp) if same_fingerprint(&presented.fingerprint, fp) => {
                     let pin = Pin::of(&url, &presented).map_err(|e| e.message)?;
-                    let text = serde_json::to_vec_pretty(&pin).map_err(|e| e.to_string())?;
-                    std::fs::create_dir_all(data_dir)
-                        .and_then(|()| std::fs::write(&pin_path, text))
-                        .map_err(|e| format!("cannot save the server's certificate in {} ({e})", pin_path.display()))?;
+                    save_pin(data_dir, &pin)?;
                     pin
                 }
                 Some(fp) => {

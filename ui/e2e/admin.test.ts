@@ -572,3 +572,32 @@ describe("dark theme", () => {
     await o.context.close();
   });
 });
+
+describe("connection", () => {
+  it("chooses a team server only after its fingerprint is confirmed, and goes back to this computer", async () => {
+    const o = await h.open();
+    const { page } = o;
+    await nav(page, "Settings").click();
+    const panel = page.getByRole("region", { name: "Connection" });
+    await panel.getByText("This window works on this computer.").waitFor(T);
+    await panel.getByLabel("Team server address").fill("https://tessera.acme.example:8443/");
+    await panel.getByRole("button", { name: "Show its certificate" }).click();
+    const cert = panel.getByRole("group", { name: "The server's certificate" });
+    await cert.getByText("4B:9C:22:F7:13:AA:3F:9A").waitFor(T);
+    const trust = cert.getByRole("button", { name: "Trust it and use this server" });
+    assert.equal(await trust.isDisabled(), true, "not before the fingerprint is confirmed");
+    await cert.getByLabel(/It is the same as the fingerprint/).check();
+    await trust.click();
+    await panel.getByText("From the next start it will work on the team server https://tessera.acme.example:8443").waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "use_team_server"), [
+      { url: "https://tessera.acme.example:8443", fingerprint: "4B:9C:22:F7:13:AA:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0" },
+    ]);
+    await o.shot("settings-connection");
+    await panel.getByRole("button", { name: "Use this computer instead" }).click();
+    await panel.getByText(/From the next start/).waitFor({ state: "detached", ...T });
+    await panel.getByText("This window works on this computer.").waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "use_this_computer"), [{}]);
+    await noProblems(o);
+    await o.context.close();
+  });
+});

@@ -120,6 +120,10 @@ function newSecret(kind: "p" | "u" | "c" | "s"): string {
   return realSecret(kind, secretCounter);
 }
 
+/** A team server's certificate fingerprint, as a real one reads. */
+const FAKE_SERVER_FINGERPRINT = "4B:9C:22:F7:13:AA:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0";
+let nextTeamUrl: string | null = scenario.teamUrl ?? null;
+
 function status(): AppStatus {
   return {
     initialised: company !== null,
@@ -303,6 +307,16 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
     case "save_client_postman_collection":
       requireMe();
       return null;
+    case "get_connection":
+      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
+    case "fetch_server_certificate":
+      return { url: String(args.url).trim().replace(/\/$/, ""), fingerprint: FAKE_SERVER_FINGERPRINT };
+    case "use_team_server":
+      nextTeamUrl = String(args.url);
+      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
+    case "use_this_computer":
+      nextTeamUrl = null;
+      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
     case "plugin:dialog|save":
       return `/home/ada/${(args.options as { defaultPath?: string } | undefined)?.defaultPath ?? "env.json"}`;
     default:

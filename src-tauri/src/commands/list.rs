@@ -64,6 +64,10 @@ macro_rules! for_each_command {
             settings::list_scopes,
             settings::add_scope,
             settings::export_ca_certificate,
+            connection::get_connection,
+            connection::fetch_server_certificate,
+            connection::use_team_server,
+            connection::use_this_computer,
         }
     };
 }

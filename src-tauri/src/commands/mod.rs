@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod clients;
 pub mod clipboard;
+pub mod connection;
 pub mod profile;
 pub mod review;
 pub mod session;

@@ -62,10 +62,14 @@ enum Want {
     BulkDone,
     /// ... or in `failed`, with the same "no token you may see" as a missing one.
     BulkRefused,
+    /// `Unavailable` "cannot be reached": the caller may, and the command went for the team
+    /// server the payload names, a closed port here. This is not a rights answer.
+    Unreachable,
 }
 
 use Want::{
     AlreadySetUp, BulkDone, BulkRefused, Forbidden, NoClipboard, NotFound, Ok as Yes, Unauth,
+    Unreachable,
 };
 
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
@@ -118,6 +122,10 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     // itself copied last (sign_out and closing the app call the same clear), and nothing was
     // copied here, so it answers Ok without opening a clipboard.
     ("copy_secret",              [Unauth,       NoClipboard,  NoClipboard,  NoClipboard]),
+    ("get_connection",           [Yes,          Yes,          Yes,          Yes]),
+    ("fetch_server_certificate", [Unauth,       Forbidden,    Forbidden,    Unreachable]),
+    ("use_team_server",          [Unauth,       Forbidden,    Forbidden,    Unreachable]),
+    ("use_this_computer",        [Yes,          Yes,          Yes,          Yes]),
     ("clear_clipboard",          [Yes,          Yes,          Yes,          Yes]),
     ("save_postman_environment", [Unauth,       Yes,          Yes,          Yes]),
     // Administration.
@@ -304,8 +312,16 @@ impl Fixtures {
             | "list_users"
             | "get_dashboard"
             | "store_version"
+            | "get_connection"
+            | "use_this_computer"
             | "get_policy_settings"
             | "list_scopes" => (json!({}), Target::None),
+            // Port 9 (discard) on this machine: nothing listens.
+            "fetch_server_certificate" => (json!({"url": "https://127.0.0.1:9"}), Target::None),
+            "use_team_server" => (
+                json!({"url": "https://127.0.0.1:9", "fingerprint": "00".repeat(32)}),
+                Target::None,
+            ),
             "setup_company" => (
                 json!({"req": {"company": "Evil", "name": "Eve", "email": format!("eve{n}@acme.test"), "password": PW}}),
                 Target::None,
@@ -555,6 +571,14 @@ fn check(cmd: &str, caller: Caller, want: Want, got: &Result<Value, Value>) {
                 .and_then(|e| e["message"].as_str());
             assert!(
                 msg.is_some_and(|m| m.starts_with("Tessera is already set up")),
+                "{cell}: {got:?}"
+            );
+        }
+        Want::Unreachable => {
+            class("Unavailable");
+            let msg = got.as_ref().err().and_then(|e| e["message"].as_str());
+            assert!(
+                msg.is_some_and(|m| m.contains("cannot be reached")),
                 "{cell}: {got:?}"
             );
         }

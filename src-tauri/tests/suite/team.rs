@@ -4,6 +4,7 @@
 //! explanation, and a stopped server is reported as unreachable.
 
 use serde_json::Value;
+use tauri::Manager;
 use tessera_app::error::IpcErrorKind;
 use tessera_app::team::{fetch_ca, Pin, TeamServer};
 use tessera_core::model::{Email, Role};
@@ -475,4 +476,57 @@ fn the_window_works_the_same_on_a_team_server() {
             .is_some_and(|m| m.contains("cannot be reached") && m.contains("nothing was changed")),
         "{e}"
     );
+}
+
+/// Settings > Connection, as the window drives it: on a first start (nothing set up here) the
+/// person fetches the server's certificate, confirms its fingerprint, and the app works on that
+/// server from the next start; or goes back to this computer.
+#[test]
+fn the_window_chooses_a_team_server_by_its_confirmed_fingerprint() {
+    use serde_json::json;
+    let server = crate::common::TeamServerFixture::start();
+    let fp = server
+        .server
+        .as_ref()
+        .map(|s| s.fingerprint.clone())
+        .expect("running");
+    let a = crate::common::app();
+    let c = a.ok("get_connection", json!({}));
+    assert_eq!(c, json!({"teamUrl": null, "nextTeamUrl": null}));
+    let cert = a.ok(
+        "fetch_server_certificate",
+        json!({"url": format!("{}/", server.url)}),
+    );
+    assert_eq!(cert, json!({"url": server.url, "fingerprint": fp}));
+    let e = a.err(
+        "use_team_server",
+        json!({"url": server.url, "fingerprint": "00".repeat(32)}),
+    );
+    assert_eq!(e["type"], "Invalid");
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not the one you confirmed")),
+        "{e}"
+    );
+    let c = a.ok(
+        "use_team_server",
+        json!({"url": server.url, "fingerprint": fp}),
+    );
+    assert_eq!(c["nextTeamUrl"], server.url.as_str());
+    // The next start works on it, trusting the pinned certificate with no fingerprint given.
+    let dir = a
+        .window
+        .state::<tessera_app::state::AppState>()
+        .config_dir()
+        .expect("dir");
+    let url = tessera_app::team::chosen(&dir).expect("chosen");
+    let team = tauri::async_runtime::block_on(tessera_app::team::from_env(&dir, Some(&url), None))
+        .expect("pinned")
+        .expect("team");
+    tauri::async_runtime::block_on(team.sign_in("admin@acme.test", PW)).expect("sign in");
+    // Back to this computer.
+    let c = a.ok("use_this_computer", json!({}));
+    assert!(c["nextTeamUrl"].is_null(), "{c}");
+    assert!(tessera_app::team::chosen(&dir).is_none());
 }

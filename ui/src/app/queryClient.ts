@@ -5,6 +5,8 @@ import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { isIpcFailure } from "../lib/ipc";
 
 export const statusKey = ["status"] as const;
+/** The live-updates poll's query key (see useLiveUpdates). */
+export const LIVE_KEY = "store-version";
 
 type SessionEndedListener = (reason: string) => void;
 let onSessionEnded: SessionEndedListener = () => {};
@@ -20,7 +22,9 @@ function handleError(error: unknown) {
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
-    queryCache: new QueryCache({ onError: handleError }),
+    // The background poll for changes (useLiveUpdates) never ends a session by itself: the
+    // reason a session ended (an idle lock, say) is the one the person should read.
+    queryCache: new QueryCache({ onError: (error, query) => (query.queryKey[0] === LIVE_KEY ? undefined : handleError(error)) }),
     mutationCache: new MutationCache({ onError: handleError }),
     defaultOptions: {
       // Local IPC: a failure is an answer, not a flaky network, so don't retry it.

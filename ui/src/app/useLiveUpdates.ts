@@ -4,8 +4,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import * as ipc from "../lib/ipc";
+import { LIVE_KEY } from "./queryClient";
 
-const versionKey = ["store-version"] as const;
+const versionKey = [LIVE_KEY] as const;
 /** How often to ask, in milliseconds. */
 export const LIVE_POLL_MS = 3_000;
 

@@ -40,6 +40,8 @@ import type { TokenInfo } from "../bindings/TokenInfo";
 import type { TokenPage } from "../bindings/TokenPage";
 import type { TokenQuery } from "../bindings/TokenQuery";
 import type { UsageReport } from "../bindings/UsageReport";
+import type { Connection } from "../bindings/Connection";
+import type { ServerCertificate } from "../bindings/ServerCertificate";
 import type { UserView } from "../bindings/UserView";
 
 const ERROR_TYPES: readonly IpcErrorKind[] = ["Unauthenticated", "NotFound", "Forbidden", "Invalid", "Conflict", "Unavailable", "Internal"];
@@ -146,6 +148,10 @@ export const bulkSetTokenStatus = (ids: number[], action: StatusAction) => call<
 export const tokenUsageReport = (id: number, days: number) => call<UsageReport>("token_usage_report", { id, days });
 export const explainToken = (query: ExplainQuery) => call<Explanation>("explain_token", { query });
 export const getDashboard = () => call<Dashboard>("get_dashboard");
+export const getConnection = () => call<Connection>("get_connection");
+export const fetchServerCertificate = (url: string) => call<ServerCertificate>("fetch_server_certificate", { url });
+export const useTeamServer = (url: string, fingerprint: string) => call<Connection>("use_team_server", { url, fingerprint });
+export const useThisComputer = () => call<Connection>("use_this_computer");
 /** Moves whenever anyone changes anything in the store; polled to keep screens current. */
 export const storeVersion = () => call<number>("store_version");
 /** Scan files and folders for Tessera tokens (the backend reads them; never returns a token). */

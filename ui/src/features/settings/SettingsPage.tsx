@@ -1,5 +1,6 @@
 // Settings (admin): token policy (including the clipboard timeout), custom scopes, and the
 // in-app HTTPS API server with its CA certificate export.
+import { ConnectionPanel } from "../connection/ConnectionPanel";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
@@ -75,6 +76,7 @@ export function SettingsPage({ api }: { api: ApiStatus }) {
         {policy.data && <PolicyForm initial={policy.data} />}
       </section>
       <ScopesSection />
+      <ConnectionPanel />
       <ApiSection api={api} />
     </>
   );

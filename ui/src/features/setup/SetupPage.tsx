@@ -2,6 +2,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
+import { ConnectionPanel } from "../connection/ConnectionPanel";
 import { PasswordStrength } from "../../components/ui/PasswordStrength";
 import { placeError } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
@@ -89,6 +90,10 @@ export function SetupPage({ keyWarning, onDone }: { keyWarning: string | null; o
           {setup.isPending ? "Creating…" : "Create company and sign in"}
         </button>
       </form>
+      <details className="card auth-card">
+        <summary>Or work on your team's server</summary>
+        <ConnectionPanel />
+      </details>
     </main>
   );
 }

@@ -1,0 +1,81 @@
+//! Settings > Connection (and the first start): which store this window works on, this
+//! computer's or a team server's. Choosing a team server shows its certificate's fingerprint
+//! to compare with what `tessera serve` printed; once confirmed it is pinned, and the choice
+//! takes effect when Tessera starts again.
+
+use tauri::State;
+
+use crate::dto::{Connection, ServerCertificate};
+use crate::error::{CmdResult, IpcError};
+use crate::state::AppState;
+use crate::team;
+
+fn connection(state: &AppState) -> CmdResult<Connection> {
+    let dir = state.config_dir()?;
+    Ok(Connection {
+        team_url: state.team().map(|t| t.base().to_owned()),
+        next_team_url: team::chosen(&dir),
+    })
+}
+
+/// The store this window works on, and the one it will use from the next start.
+#[tauri::command]
+pub async fn get_connection(state: State<'_, AppState>) -> CmdResult<Connection> {
+    connection(&state)
+}
+
+/// Changing the store of an installation that has one needs its admin signed in; a first
+/// start (nothing set up here yet) or a team server's window does not.
+async fn may_change(state: &AppState) -> CmdResult<()> {
+    let Ok(core) = state.core() else {
+        return Ok(());
+    };
+    if core.company().await?.is_none() {
+        return Ok(());
+    }
+    let u = state.user().await?;
+    if u.role != tessera_core::model::Role::Admin {
+        return Err(IpcError::forbidden(
+            "only an admin of this computer's store may connect this window to a team server",
+        ));
+    }
+    Ok(())
+}
+
+/// Read the certificate a team server presents, for the person to compare. Sends nothing
+/// but `GET /healthz`.
+#[tauri::command]
+pub async fn fetch_server_certificate(
+    state: State<'_, AppState>,
+    url: String,
+) -> CmdResult<ServerCertificate> {
+    may_change(&state).await?;
+    let url = team::base_url(&url)?;
+    let presented = team::fetch_ca(&url).await?;
+    Ok(ServerCertificate {
+        url,
+        fingerprint: presented.fingerprint,
+    })
+}
+
+/// Work on the team server at `url` from the next start, trusting the certificate whose
+/// fingerprint the person confirmed (it is read again and must still be that one).
+#[tauri::command]
+pub async fn use_team_server(
+    state: State<'_, AppState>,
+    url: String,
+    fingerprint: String,
+) -> CmdResult<Connection> {
+    may_change(&state).await?;
+    let dir = state.config_dir()?;
+    team::choose(&dir, &url, &fingerprint).await?;
+    connection(&state)
+}
+
+/// Work on this computer's store from the next start.
+#[tauri::command]
+pub async fn use_this_computer(state: State<'_, AppState>) -> CmdResult<Connection> {
+    let dir = state.config_dir()?;
+    team::choose_this_computer(&dir)?;
+    connection(&state)
+}

@@ -1,0 +1,93 @@
+// Which store this window works on: this computer's, or a team server's. A team server's
+// certificate is shown to compare with the fingerprint `tessera serve` printed before it is
+// trusted; the choice takes effect when Tessera starts again.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import type { ServerCertificate } from "../../bindings/ServerCertificate";
+import { ErrorBanner } from "../../components/ui/ErrorBanner";
+import { Field } from "../../components/ui/Field";
+import * as ipc from "../../lib/ipc";
+
+const connectionKey = ["connection"] as const;
+
+export function ConnectionPanel() {
+  const qc = useQueryClient();
+  const connection = useQuery({ queryKey: connectionKey, queryFn: ipc.getConnection });
+  const [url, setUrl] = useState("");
+  const [cert, setCert] = useState<ServerCertificate | null>(null);
+  const [same, setSame] = useState(false);
+  const fetchCert = useMutation({
+    mutationFn: ipc.fetchServerCertificate,
+    onSuccess: (c) => {
+      setCert(c);
+      setSame(false);
+    },
+  });
+  const choose = useMutation({
+    mutationFn: (c: ServerCertificate) => ipc.useTeamServer(c.url, c.fingerprint),
+    onSuccess: (c) => {
+      qc.setQueryData(connectionKey, c);
+      setCert(null);
+    },
+  });
+  const local = useMutation({
+    mutationFn: ipc.useThisComputer,
+    onSuccess: (c) => qc.setQueryData(connectionKey, c),
+  });
+  const c = connection.data;
+  const now = c?.teamUrl ? `the team server ${c.teamUrl}` : "this computer";
+  const next = c?.nextTeamUrl ? `the team server ${c.nextTeamUrl}` : "this computer";
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    fetchCert.mutate(url.trim());
+  };
+
+  return (
+    <section className="card section" aria-labelledby="connection-h">
+      <h2 id="connection-h">Connection</h2>
+      <ErrorBanner error={connection.error} />
+      {c && (
+        <p>
+          This window works on <strong>{now}</strong>.
+          {next !== now && (
+            <>
+              {" "}
+              From the next start it will work on <strong>{next}</strong>: restart Tessera to switch.
+            </>
+          )}
+        </p>
+      )}
+      <form onSubmit={submit} noValidate aria-label="Team server">
+        <Field label="Team server address" hint="Like https://tessera.example.com:8443, as its administrator gave it.">
+          <input value={url} onChange={(e) => setUrl(e.target.value)} inputMode="url" autoComplete="url" />
+        </Field>
+        <button className="btn" type="submit" disabled={fetchCert.isPending || !url.trim()} aria-busy={fetchCert.isPending}>
+          {fetchCert.isPending ? "Connecting…" : "Show its certificate"}
+        </button>
+      </form>
+      <ErrorBanner error={fetchCert.error} />
+      {cert && (
+        <div className="confirm-cert" role="group" aria-label="The server's certificate">
+          <p>
+            <span className="mono">{cert.url}</span> presents a certificate with this SHA-256 fingerprint:
+          </p>
+          <p className="mono fingerprint">{cert.fingerprint}</p>
+          <label className="check">
+            <input type="checkbox" checked={same} onChange={(e) => setSame(e.target.checked)} /> It is the same as the fingerprint <span className="mono">tessera serve</span> printed
+          </label>
+          <button className="btn primary" type="button" disabled={!same || choose.isPending} onClick={() => choose.mutate(cert)}>
+            Trust it and use this server
+          </button>
+          <ErrorBanner error={choose.error} />
+        </div>
+      )}
+      {c?.nextTeamUrl && (
+        <button className="btn" type="button" disabled={local.isPending} onClick={() => local.mutate()}>
+          Use this computer instead
+        </button>
+      )}
+      <ErrorBanner error={local.error} />
+    </section>
+  );
+}
