@@ -4,4 +4,4 @@ mod commands;
 mod common;
 mod contract;
 mod ipc_matrix;
-mod team;
+mod team_server;

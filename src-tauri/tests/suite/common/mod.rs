@@ -139,7 +139,8 @@ impl App {
     }
 }
 
-/// A `tessera serve` of its own (SQLite in a temp dir, HTTPS on 127.0.0.1) with the company
+/// A `tessera serve` of its own (SQLite in a temp dir, or PostgreSQL when
+/// `TESSERA_TEST_POSTGRES` names a server; HTTPS on 127.0.0.1) with the company
 /// Acme, the admin admin@acme.test and the users of [`App::with_admin_and_user`].
 pub struct TeamServerFixture {
     pub _dir: tempfile::TempDir,
@@ -155,12 +156,14 @@ impl TeamServerFixture {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().to_owned();
         let (core, server) = tauri::async_runtime::block_on(async move {
-            let core = tessera_core::Tessera::open(tessera_core::OpenOptions::new(
-                path.clone(),
-                "file".parse().expect("keystore"),
-            ))
-            .await
-            .expect("open");
+            // PostgreSQL when `.ci/test`'s second pass names a server, as a team runs it.
+            let mut opts =
+                tessera_core::OpenOptions::new(path.clone(), "file".parse().expect("keystore"));
+            if let Some(url) = tessera_core::store::test_database_url(None, "tessera_app", &path) {
+                opts.database_url = Some(url);
+                opts.key_file = Some(path.join("shared.key"));
+            }
+            let core = tessera_core::Tessera::open(opts).await.expect("open");
             let admin = core
                 .init(
                     "Acme",
