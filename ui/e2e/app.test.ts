@@ -430,6 +430,11 @@ describe("create and reveal", () => {
 describe("team server", () => {
   it("shows the team server in the header, and says so when it does not answer", async () => {
     const url = "https://tessera.acme.example:8443";
+    // Signed out: the sign-in says which server it is for.
+    const out = await h.open({ teamUrl: url, signedIn: false });
+    await out.page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
+    await out.page.getByText(`On the team server ${url}`).waitFor(T);
+    await out.context.close();
     const o = await h.open({ teamUrl: url });
     const { page } = o;
     const pill = page.getByRole("button", { name: /Team server connected/ });

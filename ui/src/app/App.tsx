@@ -60,7 +60,7 @@ function Screens() {
   }
   const s = status.data;
   if (!s.initialised) return <SetupPage keyWarning={s.keyWarning} onDone={signedIn} />;
-  if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} />;
+  if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} teamUrl={s.team?.url ?? null} />;
   return (
     <Suspense fallback={<Busy text="Opening…" />}>
       <AppShell status={s} me={s.me} onSessionEnd={endSession} />

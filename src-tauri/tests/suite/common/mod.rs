@@ -119,20 +119,7 @@ impl App {
                 .actor(Some(&"admin@acme.test".parse().expect("email")))
                 .await
                 .expect("admin");
-            for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
-                core.add_user(
-                    &admin,
-                    tessera_core::NewUser {
-                        email: email.parse().expect("email"),
-                        name: "Someone".into(),
-                        role: role.parse().expect("role"),
-                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
-                        source_group: String::new(),
-                    },
-                )
-                .await
-                .expect("add user");
-            }
+            add_user_and_vrm(&core, &admin).await;
         });
         a.ok("sign_out", json!({}));
         a
@@ -178,20 +165,7 @@ impl TeamServerFixture {
                 .await
                 .expect("init");
             let admin = tessera_core::Actor::User(admin);
-            for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
-                core.add_user(
-                    &admin,
-                    tessera_core::NewUser {
-                        email: email.parse().expect("email"),
-                        name: "Someone".into(),
-                        role: role.parse().expect("role"),
-                        password: tessera_core::password::Password::new(PW.into()).expect("pw"),
-                        source_group: String::new(),
-                    },
-                )
-                .await
-                .expect("add user");
-            }
+            add_user_and_vrm(&core, &admin).await;
             let server = tessera_api::start(
                 core.clone(),
                 tessera_api::ServerConfig {
@@ -236,6 +210,24 @@ impl Drop for TeamServerFixture {
         if let Some(s) = self.server.take() {
             tauri::async_runtime::block_on(s.shutdown());
         }
+    }
+}
+
+/// user@acme.test (a user) and vrm@acme.test (a VRM admin), both with [`PW`], added by `admin`.
+pub async fn add_user_and_vrm(core: &tessera_core::Tessera, admin: &tessera_core::Actor) {
+    for (email, role) in [("user@acme.test", "user"), ("vrm@acme.test", "vrm_admin")] {
+        core.add_user(
+            admin,
+            tessera_core::NewUser {
+                email: email.parse().expect("email"),
+                name: "Someone".into(),
+                role: role.parse().expect("role"),
+                password: tessera_core::password::Password::new(PW.into()).expect("pw"),
+                source_group: String::new(),
+            },
+        )
+        .await
+        .expect("add user");
     }
 }
 

@@ -5,9 +5,9 @@ import { Field } from "../../components/ui/Field";
 import { formError } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
 
-type Props = { company: string | null; notice: string | null; onSignedIn: () => void };
+type Props = { company: string | null; notice: string | null; onSignedIn: () => void; teamUrl?: string | null };
 
-export function SignInPage({ company, notice, onSignedIn }: Props) {
+export function SignInPage({ company, notice, onSignedIn, teamUrl = null }: Props) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -39,6 +39,11 @@ export function SignInPage({ company, notice, onSignedIn }: Props) {
       <form className="card auth-card" onSubmit={submit} noValidate aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Sign in to Tessera</h1>
         {company && <p className="muted">{company}</p>}
+        {teamUrl && (
+          <p className="muted">
+            On the team server <span className="mono">{teamUrl}</span>
+          </p>
+        )}
         {notice && (
           <div className="banner banner-info" role="status">
             {notice}
