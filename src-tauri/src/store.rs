@@ -123,11 +123,6 @@ impl Store<'_> {
         t.request(method, path, Some(&body), false).await
     }
 
-    /// The base address Postman and curl use for this store's API.
-    pub fn is_team(&self) -> bool {
-        matches!(self.via, Via::Team(_))
-    }
-
     // Tokens.
 
     /// Tokens as `filter` selects them (the owner filter is the person's e-mail here).
@@ -245,11 +240,7 @@ impl Store<'_> {
         match &self.via {
             Via::Local(core, actor) => Ok(core.set_token_status(actor, id, action).await?),
             Via::Team(t) => {
-                let verb = match action {
-                    StatusAction::Revoke => "revoke",
-                    StatusAction::Deactivate => "deactivate",
-                    StatusAction::Activate => "activate",
-                };
+                let verb = status_verb(action);
                 Self::send(
                     t,
                     Method::POST,
@@ -370,11 +361,7 @@ impl Store<'_> {
                     done: Vec<TokenId>,
                     failed: Vec<Failed>,
                 }
-                let verb = match action {
-                    StatusAction::Revoke => "revoke",
-                    StatusAction::Deactivate => "deactivate",
-                    StatusAction::Activate => "activate",
-                };
+                let verb = status_verb(action);
                 let a: Answer = Self::send(
                     t,
                     Method::POST,
@@ -549,9 +536,15 @@ impl Store<'_> {
 
     /// One user's live token count (after a change to them).
     pub async fn live_tokens_of(&self, u: &User) -> CmdResult<i64> {
-        Ok(self
-            .list_users()
-            .await?
+        let listed = match &self.via {
+            Via::Local(core, actor) => {
+                let counts = core.live_token_counts(actor).await?;
+                return Ok(counts.get(&u.id).copied().unwrap_or(0));
+            }
+            // The server answers the counts with the users.
+            Via::Team(_) => self.list_users().await?,
+        };
+        Ok(listed
             .into_iter()
             .find(|(x, _)| x.id == u.id)
             .map_or(0, |(_, n)| n))
@@ -1016,6 +1009,15 @@ impl Store<'_> {
                 ))
             }
         }
+    }
+}
+
+/// The API's word for a status change (its route, and the bulk route's `action`).
+fn status_verb(action: StatusAction) -> &'static str {
+    match action {
+        StatusAction::Revoke => "revoke",
+        StatusAction::Deactivate => "deactivate",
+        StatusAction::Activate => "activate",
     }
 }
 

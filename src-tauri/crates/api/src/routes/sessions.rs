@@ -15,7 +15,7 @@ use tessera_core::error::Field;
 use tessera_core::model::Email;
 use tessera_core::password::Password;
 use tessera_core::policy::Policy;
-use tessera_core::service::{OpenSession, SESSION_IDLE_MINUTES, WRONG_CREDENTIALS};
+use tessera_core::service::{SESSION_IDLE_MINUTES, WRONG_CREDENTIALS};
 use tessera_core::store::users::User;
 use time::OffsetDateTime;
 
@@ -111,16 +111,12 @@ pub async fn sign_in(
     Ok(res)
 }
 
-fn session(c: &Caller) -> ApiResult<&OpenSession> {
-    c.session()
-}
-
 /// `GET /v1/sessions/current`: who is signed in, and until when.
 pub async fn current(
     State(app): State<AppState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult<Json<SessionInfo>> {
-    let s = session(&c)?;
+    let s = c.session()?;
     Ok(Json(info(&app, s.user.clone(), s.expires_at).await?))
 }
 
@@ -129,7 +125,7 @@ pub async fn sign_out(
     State(app): State<AppState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult<StatusCode> {
-    app.tessera.close_session(session(&c)?).await?;
+    app.tessera.close_session(c.session()?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -147,7 +143,7 @@ pub async fn update_profile(
     Extension(c): Extension<Caller>,
     JsonBody(b): JsonBody<ProfileUpdate>,
 ) -> ApiResult<Json<User>> {
-    session(&c)?;
+    c.session()?;
     let actor = c.actor(&app.tessera).await?;
     Ok(Json(
         app.tessera
@@ -170,7 +166,7 @@ pub async fn change_password(
     Extension(c): Extension<Caller>,
     JsonBody(b): JsonBody<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let s = session(&c)?;
+    let s = c.session()?;
     let actor = c.actor(&app.tessera).await?;
     let current = Password::new(b.current_password).map_err(|_| {
         ApiError::invalid_field(
@@ -191,7 +187,7 @@ pub async fn user_token(
     State(app): State<AppState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult<impl IntoResponse> {
-    session(&c)?;
+    c.session()?;
     let actor = c.actor(&app.tessera).await?;
     Ok(Json(
         serde_json::json!({"token": app.tessera.user_token(&actor).await?}),
@@ -211,7 +207,7 @@ pub async fn regenerate_user_token(
     Extension(c): Extension<Caller>,
     JsonBody(b): JsonBody<RegenerateRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    session(&c)?;
+    c.session()?;
     let actor = c.actor(&app.tessera).await?;
     let created = app
         .tessera
@@ -226,7 +222,7 @@ pub async fn set_policy(
     Extension(c): Extension<Caller>,
     JsonBody(body): JsonBody<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<Policy>> {
-    session(&c)?;
+    c.session()?;
     let p = whole_policy(body)?;
     let actor = c.actor(&app.tessera).await?;
     Ok(Json(app.tessera.set_policy(&actor, p).await?))
@@ -274,7 +270,7 @@ pub async fn add_scope(
     Extension(c): Extension<Caller>,
     JsonBody(b): JsonBody<NewScope>,
 ) -> ApiResult<impl IntoResponse> {
-    session(&c)?;
+    c.session()?;
     let actor = c.actor(&app.tessera).await?;
     let name = b
         .name
@@ -307,7 +303,7 @@ pub async fn take_notices(
     State(app): State<AppState>,
     Extension(c): Extension<Caller>,
 ) -> ApiResult<Json<Notices>> {
-    session(&c)?;
+    c.session()?;
     let actor = c.actor(&app.tessera).await?;
     let expiring = app
         .tessera

@@ -745,6 +745,18 @@ impl Live<'_> {
         answer
     }
 
+    /// [`Live::send`] to the route itself as the admin's signed-in session.
+    async fn send_session(&mut self, op: &Op, fx: &Fixtures, body: Body, expect: u16) -> Value {
+        self.send(
+            op,
+            op.template.clone(),
+            Auth::Bearer(&fx.session),
+            body,
+            expect,
+        )
+        .await
+    }
+
     async fn send_admin(&mut self, op: &Op, path: String, fx: &Fixtures) -> Value {
         self.send(
             op,
@@ -1183,29 +1195,13 @@ impl Live<'_> {
                 );
                 soon.expiry = ExpiryRequest::parse_in("3d").expect("3d");
                 let soon = env.token_with(soon).await;
-                let v = self
-                    .send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Nothing,
-                        op.ok,
-                    )
-                    .await;
+                let v = self.send_session(op, fx, Body::Nothing, op.ok).await;
                 let expiring: Vec<i64> = v["expiring"]
                     .as_array()
                     .map(|a| a.iter().filter_map(|e| e["token"]["id"].as_i64()).collect())
                     .unwrap_or_default();
                 assert!(expiring.contains(&soon.info.id.0), "{v}");
-                let v = self
-                    .send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Nothing,
-                        op.ok,
-                    )
-                    .await;
+                let v = self.send_session(op, fx, Body::Nothing, op.ok).await;
                 assert_eq!(v["expiring"], json!([]), "announced once: {v}");
             }
             "identifyLeaks" => {
@@ -1214,15 +1210,7 @@ impl Live<'_> {
                 let body =
                     json!({"tokens": [fx.narrow.token.expose(), unknown.expose(), "tsr_p_broken"]});
                 self.check_request(op, &body);
-                let v = self
-                    .send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Json(body),
-                        op.ok,
-                    )
-                    .await;
+                let v = self.send_session(op, fx, Body::Json(body), op.ok).await;
                 let status: Vec<&str> = v["findings"]
                     .as_array()
                     .map(|a| a.iter().filter_map(|f| f["status"].as_str()).collect())
@@ -1527,15 +1515,7 @@ impl Live<'_> {
                     .await;
             }
             "currentSession" | "userToken" => {
-                let v = self
-                    .send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Nothing,
-                        op.ok,
-                    )
-                    .await;
+                let v = self.send_session(op, fx, Body::Nothing, op.ok).await;
                 if op.id == "currentSession" {
                     assert_eq!(v["user"]["email"], "ada@example.com", "{v}");
                 }
@@ -1565,23 +1545,10 @@ impl Live<'_> {
             "updateProfile" | "regenerateUserToken" | "addScope" => {
                 let body = self.example(op, admin);
                 self.check_request(op, &body);
-                self.send(
-                    op,
-                    op.template.clone(),
-                    Auth::Bearer(&fx.session),
-                    Body::Json(body.clone()),
-                    op.ok,
-                )
-                .await;
-                if op.id == "addScope" {
-                    self.send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Json(body),
-                        409,
-                    )
+                self.send_session(op, fx, Body::Json(body.clone()), op.ok)
                     .await;
+                if op.id == "addScope" {
+                    self.send_session(op, fx, Body::Json(body), 409).await;
                 }
             }
             "changePassword" => {
@@ -1589,27 +1556,12 @@ impl Live<'_> {
                 let pw = crate::common::ADMIN_PASSWORD;
                 let body = json!({"current_password": pw, "new_password": pw});
                 self.check_request(op, &body);
-                self.send(
-                    op,
-                    op.template.clone(),
-                    Auth::Bearer(&fx.session),
-                    Body::Json(body),
-                    op.ok,
-                )
-                .await;
+                self.send_session(op, fx, Body::Json(body), op.ok).await;
             }
             "setPolicy" => {
                 let body = self.example(op, admin);
                 self.check_request(op, &body);
-                let v = self
-                    .send(
-                        op,
-                        op.template.clone(),
-                        Auth::Bearer(&fx.session),
-                        Body::Json(body),
-                        op.ok,
-                    )
-                    .await;
+                let v = self.send_session(op, fx, Body::Json(body), op.ok).await;
                 assert!(v["max_lifetime_days"].as_u64().is_some(), "{v}");
                 // An ordinary person's session may not.
                 let uli = env.add_user("policy-user@example.com", Role::User).await;
