@@ -456,4 +456,41 @@ describe("team server", () => {
     await noProblems(away);
     await away.context.close();
   });
+
+  it("keeps the page read-only while the team server is away and carries on when it is back", async () => {
+    const url = "https://tessera.acme.example:8443";
+    const o = await h.open({ teamUrl: url });
+    const { page } = o;
+    await page.getByRole("button", { name: "My tokens" }).click();
+    const create = page.getByRole("main").getByRole("button", { name: "Create token" });
+    await create.waitFor(T);
+    assert.ok(await create.isEnabled(), "Create token is enabled while the server answers");
+    const name = page.getByRole("main").getByRole("button", { name: "CI deploy" });
+    await name.waitFor(T);
+
+    // The server goes away: the live poll (every 3 s) finds out, and the page stays on screen
+    // with every control disabled.
+    await page.evaluate(() => window.__SET_TEAM_REACHABLE__(false));
+    const slow = { timeout: 8_000 };
+    await page.getByRole("button", { name: /Team server unreachable/ }).waitFor(slow);
+    const banner = page.getByRole("status").filter({ hasText: "does not answer" });
+    await banner.waitFor(T);
+    assert.match(await banner.innerText(), /read-only until it is back/);
+    assert.ok(await create.isDisabled(), "Create token is disabled while the server is away");
+    assert.ok(await name.isDisabled(), "a token's details cannot be opened while the server is away");
+    assert.equal(await page.getByRole("main").getByRole("heading", { name: "My tokens" }).count(), 1, "the page stays");
+    await o.shot("team-server-away-read-only");
+
+    // Back: the window says so by itself, fetches afresh, and works again.
+    const before = await ipcCalls(page, "list_my_tokens");
+    await page.evaluate(() => window.__SET_TEAM_REACHABLE__(true));
+    await page.getByRole("button", { name: /Team server connected/ }).waitFor(slow);
+    await banner.waitFor({ state: "detached", ...T });
+    assert.ok(await create.isEnabled(), "Create token is enabled again");
+    await page.waitForFunction((n) => window.__IPC_CALLS__.filter((c) => c.cmd === "list_my_tokens").length > n, before.length, T);
+    await create.click();
+    await page.getByRole("dialog", { name: "Create personal token" }).waitFor(T);
+    await noProblems(o);
+    await o.context.close();
+  });
 });

@@ -34,6 +34,8 @@ declare global {
     __TESSERA_SCENARIO__?: Scenario;
     __IPC_CALLS__: Calls;
     __CSP_VIOLATIONS__: string[];
+    /** The test takes the fake team server away (false) or brings it back (true). */
+    __SET_TEAM_REACHABLE__: (reachable: boolean) => void;
   }
 }
 
@@ -123,6 +125,13 @@ function newSecret(kind: "p" | "u" | "c" | "s"): string {
 /** A team server's certificate fingerprint, as a real one reads. */
 const FAKE_SERVER_FINGERPRINT = "4B:9C:22:F7:13:AA:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0";
 let nextTeamUrl: string | null = scenario.teamUrl ?? null;
+let teamReachable = scenario.teamReachable ?? true;
+window.__SET_TEAM_REACHABLE__ = (reachable) => {
+  teamReachable = reachable;
+};
+/** What the window does without its team server: its own state, the clipboard, and the
+ *  connection settings. Everything else asks the server. */
+const WITHOUT_SERVER: readonly string[] = ["app_status", "get_connection", "fetch_server_certificate", "use_team_server", "use_this_computer", "copy_secret", "clear_clipboard", "sign_out"];
 
 function status(): AppStatus {
   return {
@@ -140,7 +149,7 @@ function status(): AppStatus {
       ? {
           url: scenario.teamUrl,
           fingerprint: "7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA:3F:9A:12:00",
-          reachable: scenario.teamReachable ?? true,
+          reachable: teamReachable,
         }
       : null,
     keyWarning: null,
@@ -193,6 +202,9 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
   }
   // Signing in takes a moment in the real app (password hashing), refused or not.
   if (cmd === "sign_in") await sleep(300);
+  if (scenario.teamUrl && !teamReachable && !WITHOUT_SERVER.includes(cmd)) {
+    throw realError("teamUnreachable", { url: scenario.teamUrl, why: "Connection refused (os error 111)" });
+  }
   replayRefusal(cmd);
   const answer = await admin.handle(cmd, args);
   if (answer !== UNHANDLED) return answer;

@@ -341,6 +341,27 @@ fn the_real_backend_answers_that_the_ui_tests_fakes_use_are_recorded() {
         assert!(actions.contains(must), "{must} not in {actions:?}");
     }
 
+    // A team server that stopped answering, as the window's live poll meets it. The reason
+    // the network gives (connection refused, a timeout, ...) varies, so it is a placeholder.
+    let mut team = crate::common::TeamServerFixture::start();
+    let window = team.window();
+    window.sign_in(ADMIN);
+    team.stop();
+    let away = window.err("store_version", json!({}));
+    let message = away["message"].as_str().unwrap_or_default();
+    let why = message
+        .split_once("cannot be reached (")
+        .and_then(|(_, rest)| rest.split_once("); nothing was changed"))
+        .map(|(why, _)| why.to_owned())
+        .unwrap_or_else(|| panic!("no reason in {away}"));
+    errors.insert(
+        "teamUnreachable",
+        recorded(
+            away,
+            &[(team.url.as_str(), "{url}"), (why.as_str(), "{why}")],
+        ),
+    );
+
     let contract = json!({
         "_": "Recorded from the real backend by src-tauri/tests/suite/contract.rs; do not edit. The Playwright fakes (ui/e2e/fake-*.ts) answer from it and replay its refusals; they never decide one.",
         "commands": crate::ipc_matrix::registered_commands(),

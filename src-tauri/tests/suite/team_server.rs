@@ -460,8 +460,7 @@ fn the_window_works_the_same_on_a_team_server() {
     let a = server.window();
     window_flow(&a, &server.core, &server.url);
     // The server goes away: the window says so, and a change says it was not made.
-    let running = server.server.take().expect("running");
-    tauri::async_runtime::block_on(running.shutdown());
+    server.stop();
     let status = a.ok("app_status", serde_json::json!({}));
     assert_eq!(status["team"]["reachable"], false, "{status}");
     assert_eq!(

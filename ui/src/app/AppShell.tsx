@@ -70,7 +70,11 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
 
   const minutes = status.lockAfterMinutes;
   useIdleLock(minutes, () => void end(`Locked after ${minutes} ${minutes === 1 ? "minute" : "minutes"} idle.`));
-  useLiveUpdates();
+  const live = useLiveUpdates();
+  // On a team server: whether it answers, by the live poll once it has been asked, else by
+  // what app_status found. While it does not, what is on screen stays and is read-only.
+  const team = status.team ? { ...status.team, reachable: live ?? status.team.reachable } : null;
+  const readOnly = team !== null && !team.reachable;
 
   return (
     <div className={`shell ${page === "all-tokens" ? "shell-fill" : ""}`}>
@@ -83,7 +87,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           <span className="brand-name">Tessera</span>
           <span className="brand-company">{me.company}</span>
         </div>
-        {status.team ? <TeamServerBadge team={status.team} /> : <ApiStatusBadge api={status.api} />}
+        {team ? <TeamServerBadge team={team} /> : <ApiStatusBadge api={status.api} />}
         <div className="who">
           <span className="who-name">{me.name}</span>
           <span className="role-chip">{ROLE_LABELS[me.role]}</span>
@@ -92,6 +96,12 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           </button>
         </div>
       </header>
+      {readOnly && (
+        <div className="banner banner-warning shell-banner" role="status">
+          The team server at <span className="mono">{team.url}</span> does not answer. What is on screen may be out of date and is
+          read-only until it is back; Tessera keeps trying every few seconds.
+        </div>
+      )}
       {status.auditProblem && (
         <div className="banner banner-error shell-banner" role="alert">
           {status.auditProblem}
@@ -123,6 +133,9 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           </ul>
         </nav>
         <main id="main" className={`page ${page === "all-tokens" ? "page-fill" : ""}`} tabIndex={-1}>
+          {/* A disabled fieldset disables every control on the page at once (dialogs open in
+              their own layer and say for themselves that a change was not sent). */}
+          <fieldset className="read-only-lock" disabled={readOnly}>
           <Suspense fallback={null}>
           {page === "dashboard" && (
             <DashboardPage
@@ -140,6 +153,7 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
           {page === "my-tokens" && <MyTokensPage />}
           {page === "profile" && <ProfilePage />}
           </Suspense>
+          </fieldset>
         </main>
       </div>
     </div>

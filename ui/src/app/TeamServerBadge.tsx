@@ -27,11 +27,6 @@ export function TeamServerBadge({ team }: { team: TeamStatus }) {
           <dd className="mono fingerprint">{team.fingerprint}</dd>
         </dl>
       )}
-      {!team.reachable && (
-        <p className="api-error" role="status">
-          The team server does not answer. What is on screen may be out of date, and nothing can be changed until it is back.
-        </p>
-      )}
     </div>
   );
 }

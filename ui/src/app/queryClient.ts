@@ -21,17 +21,34 @@ function handleError(error: unknown) {
 }
 
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  // Anything that finds the store away asks the live poll at once, so the window goes
+  // read-only now rather than at the poll's next turn.
+  const away = (error: unknown) => {
+    if (isIpcFailure(error, "Unavailable")) void client.refetchQueries({ queryKey: [LIVE_KEY] });
+  };
+  const client: QueryClient = new QueryClient({
     // The background poll for changes (useLiveUpdates) never ends a session by itself: the
     // reason a session ended (an idle lock, say) is the one the person should read.
-    queryCache: new QueryCache({ onError: (error, query) => (query.queryKey[0] === LIVE_KEY ? undefined : handleError(error)) }),
-    mutationCache: new MutationCache({ onError: handleError }),
+    queryCache: new QueryCache({
+      onError: (error, query) => {
+        if (query.queryKey[0] === LIVE_KEY) return;
+        handleError(error);
+        away(error);
+      },
+    }),
+    mutationCache: new MutationCache({
+      onError: (error) => {
+        handleError(error);
+        away(error);
+      },
+    }),
     defaultOptions: {
       // Local IPC: a failure is an answer, not a flaky network, so don't retry it.
       queries: { retry: false, staleTime: 5_000, refetchOnWindowFocus: true },
       mutations: { retry: false },
     },
   });
+  return client;
 }
 
 /** Forget everything but the app status, so no data of a signed-out user stays in memory. */

@@ -186,6 +186,14 @@ impl TeamServerFixture {
         }
     }
 
+    /// Stop the server: its address and the windows' pinned certificate stay, and nothing
+    /// answers there any more.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            tauri::async_runtime::block_on(s.shutdown());
+        }
+    }
+
     /// The app's window on this server, its certificate confirmed (pinned).
     pub fn window(&self) -> App {
         let url = self.url.clone();
@@ -207,9 +215,7 @@ impl TeamServerFixture {
 
 impl Drop for TeamServerFixture {
     fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            tauri::async_runtime::block_on(s.shutdown());
-        }
+        self.stop();
     }
 }
 
