@@ -1032,11 +1032,55 @@ impl Window {
     ) -> Res<(String, String)> {
         self.click(&button("//main", "Create token"), "Create token")
             .await?;
-        let create = dialog("dialog", "Create personal token");
-        self.find(&create, "the Create personal token dialog")
-            .await?;
+        self.fill_token_dialog("Create personal token", name, None, scope, honeytoken)
+            .await
+    }
+
+    /// On Company tokens: Create company token, with its required `description`; otherwise
+    /// as [`Window::create_personal_token`].
+    pub async fn create_company_token(
+        &self,
+        name: &str,
+        description: &str,
+        scope: &str,
+    ) -> Res<(String, String)> {
+        self.click(
+            &button("//main", "Create company token"),
+            "Create company token",
+        )
+        .await?;
+        self.fill_token_dialog(
+            "Create company token",
+            name,
+            Some(description),
+            scope,
+            false,
+        )
+        .await
+    }
+
+    /// The open create-token dialog titled `title`: fill it in, create the token, and read
+    /// the secret from the one-time reveal dialog, which stays open.
+    async fn fill_token_dialog(
+        &self,
+        title: &str,
+        name: &str,
+        description: Option<&str>,
+        scope: &str,
+        honeytoken: bool,
+    ) -> Res<(String, String)> {
+        let create = dialog("dialog", title);
+        self.find(&create, &format!("the {title} dialog")).await?;
         self.type_into(&input_labelled(&create, "Name"), "the token's Name", name)
             .await?;
+        if let Some(text) = description {
+            self.type_into(
+                &input_labelled(&create, "Description"),
+                "the token's Description",
+                text,
+            )
+            .await?;
+        }
         let scope_box = format!(
             "{create}//fieldset[legend[normalize-space()='Scopes']]//label[.//*[normalize-space()='{scope}']]//input[@type='checkbox']"
         );
@@ -1120,4 +1164,85 @@ impl Window {
         self.click(&done, "Done").await?;
         self.wait_gone(reveal, "the reveal dialog").await
     }
+}
+
+/// A user to create through Users → Create user.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub password: &'a str,
+    pub group: &'a str,
+}
+
+/// Users → Create user: fill the dialog, create, and wait for the row.
+pub async fn create_user(w: &Window, u: &NewUser<'_>) -> Res<()> {
+    w.click(&button("//main", "Create user"), "Create user")
+        .await?;
+    let form = dialog("dialog", "Create user");
+    w.find(&form, "the Create user dialog").await?;
+    w.type_into(&input_labelled(&form, "E-mail"), "E-mail", u.email)
+        .await?;
+    w.type_into(&input_labelled(&form, "Name"), "Name", u.name)
+        .await?;
+    w.choose(&select_labelled(&form, "Role"), "Role", u.role)
+        .await?;
+    w.type_into(
+        &input_labelled(&form, "Initial password"),
+        "Initial password",
+        u.password,
+    )
+    .await?;
+    w.type_into(
+        &input_labelled(&form, "Source group"),
+        "Source group",
+        u.group,
+    )
+    .await?;
+    w.shot(&format!(
+        "create-{}",
+        u.role.to_lowercase().replace(' ', "-")
+    ))
+    .await?;
+    w.click(
+        &format!("{form}//button[@type='submit' and normalize-space()='Create user']"),
+        "the dialog's Create user button",
+    )
+    .await?;
+    w.wait_gone(&form, "the Create user dialog").await?;
+    let row = format!("//table//tr[@data-user='{}']", u.email);
+    w.find(
+        &format!(
+            "{row}[.//*[normalize-space()='{}']][.//td[normalize-space()='{}']][.//*[contains(@class,'badge')][normalize-space()='Active']]",
+            u.name, u.group
+        ),
+        &format!("{}'s row with name, source group and Active", u.email),
+    )
+    .await?;
+    // The role shows as the row's role picker's current choice.
+    let picker = w
+        .find(
+            &format!("{row}//select[@aria-label='Role of {}']", u.name),
+            &format!("{}'s role", u.email),
+        )
+        .await?;
+    let role = w
+        .client
+        .execute(
+            "const s = arguments[0]; return s.options[s.selectedIndex].text;",
+            vec![serde_json::to_value(&picker).map_err(|e| e.to_string())?],
+        )
+        .await
+        .map_err(|e| format!("cannot read {}'s role: {e}", u.email))?;
+    if role.as_str() != Some(u.role) {
+        return Err(format!("{} shows role {role}, not {}", u.email, u.role));
+    }
+    Ok(())
+}
+
+/// XPath for the audit log row with this actor, action and target (a prefix).
+pub fn audit_row(actor: &str, action: &str, target: &str) -> String {
+    format!(
+        "//table//tbody/tr[td[2][normalize-space()='{actor}']][td[3][normalize-space()='{action}']][td[4][starts-with(normalize-space(), '{target}')]]"
+    )
 }

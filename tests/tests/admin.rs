@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use tessera_e2e::{
-    button, curl_bearer, curl_bearer_as, curl_client_token, dialog, input_labelled,
-    select_labelled, AppEnv, AppRun, Res, Window,
+    audit_row, button, create_user, curl_bearer, curl_bearer_as, curl_client_token, dialog,
+    input_labelled, AppEnv, AppRun, NewUser, Res, Window,
 };
 
 const COMPANY: &str = "Acme Admin E2E";
@@ -24,14 +24,6 @@ const USER_EMAIL: &str = "grace@example.com";
 const USER_PASSWORD: &str = "compilers all the way down";
 const USER_GROUP: &str = "engineering";
 const TOKEN_NAME: &str = "deploy-script";
-
-struct NewUser<'a> {
-    email: &'a str,
-    name: &'a str,
-    role: &'a str,
-    password: &'a str,
-    group: &'a str,
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_creates_a_vrm_admin_and_a_user_whose_token_the_api_refuses_once_the_admin_deactivates_them(
@@ -550,76 +542,4 @@ async fn scenario(w: &Window, s: &AppEnv) -> Res<()> {
         ));
     }
     Ok(())
-}
-
-/// Users → Create user: fill the dialog, create, and wait for the row.
-async fn create_user(w: &Window, u: &NewUser<'_>) -> Res<()> {
-    w.click(&button("//main", "Create user"), "Create user")
-        .await?;
-    let form = dialog("dialog", "Create user");
-    w.find(&form, "the Create user dialog").await?;
-    w.type_into(&input_labelled(&form, "E-mail"), "E-mail", u.email)
-        .await?;
-    w.type_into(&input_labelled(&form, "Name"), "Name", u.name)
-        .await?;
-    w.choose(&select_labelled(&form, "Role"), "Role", u.role)
-        .await?;
-    w.type_into(
-        &input_labelled(&form, "Initial password"),
-        "Initial password",
-        u.password,
-    )
-    .await?;
-    w.type_into(
-        &input_labelled(&form, "Source group"),
-        "Source group",
-        u.group,
-    )
-    .await?;
-    w.shot(&format!(
-        "create-{}",
-        u.role.to_lowercase().replace(' ', "-")
-    ))
-    .await?;
-    w.click(
-        &format!("{form}//button[@type='submit' and normalize-space()='Create user']"),
-        "the dialog's Create user button",
-    )
-    .await?;
-    w.wait_gone(&form, "the Create user dialog").await?;
-    let row = format!("//table//tr[@data-user='{}']", u.email);
-    w.find(
-        &format!(
-            "{row}[.//*[normalize-space()='{}']][.//td[normalize-space()='{}']][.//*[contains(@class,'badge')][normalize-space()='Active']]",
-            u.name, u.group
-        ),
-        &format!("{}'s row with name, source group and Active", u.email),
-    )
-    .await?;
-    // The role shows as the row's role picker's current choice.
-    let picker = w
-        .find(
-            &format!("{row}//select[@aria-label='Role of {}']", u.name),
-            &format!("{}'s role", u.email),
-        )
-        .await?;
-    let role = w
-        .client
-        .execute(
-            "const s = arguments[0]; return s.options[s.selectedIndex].text;",
-            vec![serde_json::to_value(&picker).map_err(|e| e.to_string())?],
-        )
-        .await
-        .map_err(|e| format!("cannot read {}'s role: {e}", u.email))?;
-    if role.as_str() != Some(u.role) {
-        return Err(format!("{} shows role {role}, not {}", u.email, u.role));
-    }
-    Ok(())
-}
-
-/// XPath for the audit log row with this actor, action and target (a prefix).
-fn audit_row(actor: &str, action: &str, target: &str) -> String {
-    format!(
-        "//table//tbody/tr[td[2][normalize-space()='{actor}']][td[3][normalize-space()='{action}']][td[4][starts-with(normalize-space(), '{target}')]]"
-    )
 }

@@ -1,0 +1,397 @@
+//! Two admins' windows on one team server (issue 13): the real app twice at once under Xvfb,
+//! each signed in to the same `tessera serve`, whose store is PostgreSQL. Admin A creates a
+//! user and admin B sees it appear without a refresh; B creates a company token that the
+//! server accepts; A sees it appear and revokes it; the server refuses it (curl, 401); both
+//! audit screens show each step. Then the server stops: A's window says so and keeps its
+//! page read-only; the server starts again and the window carries on by itself.
+//!
+//! Run it with `.ci/e2e`, which starts Xvfb, a session bus and a throwaway PostgreSQL cluster
+//! (`TESSERA_TEST_POSTGRES`). Screenshots in `target/e2e-artifacts/team-admin-a/` and
+//! `team-admin-b/`.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use tessera_e2e::{
+    app_binary, audit_row, button, cli_binary, create_user, curl_bearer, dialog, free_port, run,
+    AppRun, NewUser, Res, Window, TIMEOUT,
+};
+
+const COMPANY: &str = "Acme Team E2E";
+const PASSWORD: &str = "correct horse battery staple";
+const ADA: (&str, &str) = ("ada@example.com", "Ada Lovelace");
+const BOB: (&str, &str) = ("bob@example.com", "Bob Kahn");
+const GRACE: (&str, &str) = ("grace@example.com", "Grace Hopper");
+const TOKEN: &str = "billing-sync";
+
+/// The team's side: a PostgreSQL database, its key file, and one `tessera serve` on a fixed
+/// loopback port (so it can stop and start again at the same address).
+struct Team {
+    work: tempfile::TempDir,
+    cli: PathBuf,
+    env: Vec<(String, String)>,
+    port: u16,
+    serve: Option<Child>,
+    fingerprint: String,
+}
+
+impl Team {
+    /// A new database on the PostgreSQL server `TESSERA_TEST_POSTGRES` names, set up with
+    /// `tessera init` (the company and Ada) and `tessera user add` (Bob, a second admin).
+    fn new() -> Res<Self> {
+        let pg = std::env::var("TESSERA_TEST_POSTGRES").map_err(|_| {
+            "TESSERA_TEST_POSTGRES is not set: run this test through .ci/e2e, which starts a throwaway PostgreSQL server".to_owned()
+        })?;
+        let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        let database = format!("tessera_e2e_team_{}", std::process::id());
+        let env = vec![
+            (
+                "TESSERA_DATABASE_URL".to_owned(),
+                format!("{}/{database}", pg.trim_end_matches('/')),
+            ),
+            (
+                "TESSERA_KEY_FILE".to_owned(),
+                work.path().join("token-hmac.key").display().to_string(),
+            ),
+            (
+                "TESSERA_DATA_DIR".to_owned(),
+                work.path().join("server").display().to_string(),
+            ),
+            ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
+        ];
+        let team = Self {
+            work,
+            cli: cli_binary()?,
+            env,
+            port: free_port()?,
+            serve: None,
+            fingerprint: String::new(),
+        };
+        team.cli(
+            &[
+                "init",
+                "--company",
+                COMPANY,
+                "--admin-email",
+                ADA.0,
+                "--admin-name",
+                ADA.1,
+            ],
+            &[("TESSERA_PASSWORD", PASSWORD)],
+        )?;
+        team.cli(
+            &[
+                "user", "add", "--email", BOB.0, "--name", BOB.1, "--role", "admin",
+            ],
+            &[("TESSERA_PASSWORD", PASSWORD)],
+        )?;
+        Ok(team)
+    }
+
+    fn cli(&self, args: &[&str], extra: &[(&str, &str)]) -> Res<String> {
+        let what = format!("tessera {}", args.join(" "));
+        let (ok, out, err) = run(
+            Command::new(&self.cli)
+                .args(args)
+                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .envs(extra.iter().copied()),
+            &what,
+            Duration::from_secs(60),
+        )?;
+        if ok {
+            Ok(out)
+        } else {
+            Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    /// Start `tessera serve` on the team's port and wait for it to print its certificate's
+    /// fingerprint (the one an admin confirms in the window).
+    fn start(&mut self) -> Res<()> {
+        let log = self.work.path().join("serve.log");
+        let out = fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| e.to_string())?;
+        let listen = format!("127.0.0.1:{}", self.port);
+        let child = Command::new(&self.cli)
+            .args(["serve", "--listen", &listen])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| format!("cannot start tessera serve: {e}"))?;
+        self.serve = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = fs::read_to_string(&log).unwrap_or_default();
+            if let Some(fp) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("CA SHA-256 fingerprint: "))
+            {
+                if !self.fingerprint.is_empty() && self.fingerprint != fp.trim() {
+                    return Err(format!(
+                        "tessera serve started again with another certificate: {fp}, before {}",
+                        self.fingerprint
+                    ));
+                }
+                self.fingerprint = fp.trim().to_owned();
+                return Ok(());
+            }
+            if let Some(status) = self
+                .serve
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                return Err(format!("tessera serve exited ({status}): {text}"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "tessera serve printed no fingerprint within 30 s: {text}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stop `tessera serve` as an administrator would (SIGTERM) and wait for it to exit.
+    fn stop(&mut self) -> Res<()> {
+        let Some(mut child) = self.serve.take() else {
+            return Ok(());
+        };
+        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err("tessera serve did not stop within 20 s of SIGTERM".into());
+                }
+            }
+        }
+    }
+
+    /// The server's CA certificate, for curl's `--cacert`.
+    fn export_ca(&self) -> Res<PathBuf> {
+        let ca = self.work.path().join("tessera-ca.pem");
+        self.cli(&["cert", "export", "--out", &ca.display().to_string()], &[])?;
+        Ok(ca)
+    }
+
+    /// The environment of one admin's app: its own data folder, and the team server with the
+    /// fingerprint confirmed (as `TESSERA_SERVER_URL` / `TESSERA_SERVER_FINGERPRINT`).
+    fn app_env(&self, who: &str) -> (Vec<(String, String)>, String) {
+        let data = self.work.path().join(format!("app-{who}"));
+        let marker = format!("TESSERA_DATA_DIR={}", data.display());
+        let env = vec![
+            ("TESSERA_DATA_DIR".to_owned(), data.display().to_string()),
+            ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
+            ("TESSERA_SERVER_URL".to_owned(), self.url()),
+            (
+                "TESSERA_SERVER_FINGERPRINT".to_owned(),
+                self.fingerprint.clone(),
+            ),
+        ];
+        (env, marker)
+    }
+}
+
+impl Drop for Team {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_windows_on_one_team_server_see_and_change_the_same_store() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
+    );
+    let mut team = Team::new().expect("the team's database");
+    team.start().expect("tessera serve");
+    let app = app_binary().expect("the app");
+    let (env_a, marker_a) = team.app_env("a");
+    let (env_b, marker_b) = team.app_env("b");
+    let a = AppRun::launch("team-admin-a", &env_a, &marker_a, &app)
+        .await
+        .expect("admin A's app");
+    let b = match AppRun::launch("team-admin-b", &env_b, &marker_b, &app).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = a.end(Err(e.clone())).await;
+            panic!("admin B's app: {e}");
+        }
+    };
+    let outcome = scenario(&a.window, &b.window, &mut team).await;
+    let ended_a = a.end(outcome.clone()).await;
+    let ended_b = b.end(outcome).await;
+    if let Err(e) = ended_a.and(ended_b) {
+        panic!("{e}");
+    }
+}
+
+async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
+    // Side by side on the screen, so each screenshot shows both windows.
+    for (w, x) in [(a, 0), (b, 800)] {
+        w.require_bundled_ui().await?;
+        w.client
+            .set_window_rect(x, 0, 800, 800)
+            .await
+            .map_err(|e| format!("cannot place the window: {e}"))?;
+    }
+
+    // 1. Both sign in to the team server, which the sign-in names.
+    let url = team.url();
+    for (w, (email, name)) in [(a, ADA), (b, BOB)] {
+        w.find(
+            &format!("//p[normalize-space()='On the team server {url}']"),
+            "the sign-in naming the team server",
+        )
+        .await?;
+        w.sign_in(email, PASSWORD, name).await?;
+        w.find(
+            &format!("//header//button[contains(normalize-space(), 'Team server connected')][contains(., '{url}')]"),
+            "the header showing the team server as connected",
+        )
+        .await?;
+    }
+    a.shot("signed-in").await?;
+
+    // 2. A creates a user; B, already on Users, sees it appear without doing anything.
+    b.go_to("Users").await?;
+    a.go_to("Users").await?;
+    create_user(
+        a,
+        &NewUser {
+            email: GRACE.0,
+            name: GRACE.1,
+            role: "User",
+            password: PASSWORD,
+            group: "engineering",
+        },
+    )
+    .await?;
+    b.find(
+        &format!(
+            "//table//tr[@data-user='{}'][.//*[normalize-space()='{}']]",
+            GRACE.0, GRACE.1
+        ),
+        "in B's window, the user A created (no refresh)",
+    )
+    .await?;
+    b.shot("user-appeared").await?;
+
+    // 3. B creates a company token; the server accepts it.
+    b.go_to("Company tokens").await?;
+    let (secret, reveal) = b
+        .create_company_token(TOKEN, "Nightly billing export; ask Bob", "me:read")
+        .await?;
+    b.confirm_stored(&reveal).await?;
+    let ca = team.export_ca()?;
+    let me = format!("{url}/v1/me");
+    let (code, body) = curl_bearer(&ca, &secret, &me)?;
+    if code != 200 {
+        return Err(format!(
+            "the company token B created answered {code}, not 200: {body}"
+        ));
+    }
+
+    // 4. A, on Company tokens, sees it appear, opens it and revokes it; the server refuses it.
+    a.go_to("Company tokens").await?;
+    let name = format!("//main//table//tr//button[normalize-space()='{TOKEN}']");
+    a.click(&name, "in A's window, the token B created").await?;
+    let details = dialog("dialog", TOKEN);
+    a.revoke_in_details(&details, Some("revoke-confirmation"))
+        .await?;
+    let (code, body) = curl_bearer(&ca, &secret, &me)?;
+    if code != 401 {
+        return Err(format!(
+            "the company token A revoked answered {code}, not 401: {body}"
+        ));
+    }
+    a.click(&format!("{details}//button[@aria-label='Close']"), "Close")
+        .await?;
+    a.wait_gone(&details, "the details panel").await?;
+
+    // 5. Both audit screens show each step, with who did it.
+    for (w, who) in [(a, "A"), (b, "B")] {
+        w.go_to("Audit log").await?;
+        for (actor, action, target) in [
+            (ADA.0, "user.create", format!("user:{}", GRACE.0)),
+            (BOB.0, "token.create", "token:".to_owned()),
+            (ADA.0, "token.revoke", "token:".to_owned()),
+        ] {
+            w.find(
+                &audit_row(actor, action, &target),
+                &format!("in {who}'s audit log, {action} by {actor} on {target}"),
+            )
+            .await?;
+        }
+    }
+    b.shot("audit").await?;
+
+    // 6. The server stops: A's window says so and keeps its page, read-only.
+    team.stop()?;
+    let pill = "//header//button[contains(normalize-space(), 'Team server unreachable')]";
+    a.find(pill, "the header showing the team server as unreachable")
+        .await?;
+    a.find(
+        "//*[@role='status'][contains(., 'does not answer')][contains(., 'read-only')]",
+        "the banner saying the server does not answer",
+    )
+    .await?;
+    let apply = button("//main", "Apply");
+    let control = a.find(&apply, "the audit filters' Apply").await?;
+    if control
+        .is_enabled()
+        .await
+        .map_err(|e| format!("cannot read whether Apply is enabled: {e}"))?
+    {
+        return Err("the audit page's Apply stays enabled while the server is away".into());
+    }
+    a.find(
+        &audit_row(ADA.0, "token.revoke", "token:"),
+        "the audit entries still on screen",
+    )
+    .await?;
+    a.shot("server-away").await?;
+
+    // 7. The server starts again at the same address: the window carries on by itself.
+    team.start()?;
+    let back = "//header//button[contains(normalize-space(), 'Team server connected')]";
+    let deadline = Instant::now() + TIMEOUT * 2;
+    while a.find(back, "the header connected again").await.is_err() {
+        if Instant::now() > deadline {
+            return Err("A's window did not see the team server come back".into());
+        }
+    }
+    a.wait_gone(
+        "//*[@role='status'][contains(., 'does not answer')]",
+        "the offline banner",
+    )
+    .await?;
+    if !control.is_enabled().await.map_err(|e| e.to_string())? {
+        return Err("the audit page's Apply stays disabled after the server is back".into());
+    }
+    a.go_to("Users").await?;
+    a.find(
+        &format!("//table//tr[@data-user='{}']", GRACE.0),
+        "the users, read again from the server",
+    )
+    .await?;
+    a.shot("server-back").await?;
+    Ok(())
+}
