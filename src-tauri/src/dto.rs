@@ -80,6 +80,11 @@ pub struct Connection {
     pub team_url: Option<String>,
     /// The team server chosen for the next start (None: this computer).
     pub next_team_url: Option<String>,
+    /// `TESSERA_SERVER_URL` decides the next start, whatever is chosen in the window.
+    pub set_by_environment: bool,
+    /// What the next start works on differs from now (another store, or a newly trusted
+    /// certificate of this server): restarting Tessera switches.
+    pub restart_needed: bool,
 }
 
 /// A team server's certificate as it presents it, to compare before trusting it.

@@ -83,10 +83,7 @@ pub async fn open_core(dir: PathBuf) -> Result<(Tessera, Option<String>), String
 /// confirmed, [`team::from_env`]), or on this computer's store.
 async fn open_state(dir: PathBuf) -> Result<AppState, String> {
     // The environment wins; else the choice made in the window (Settings > Connection).
-    let url = std::env::var("TESSERA_SERVER_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .or_else(|| team::chosen(&dir));
+    let (url, _) = team::next(&dir);
     let confirmed = std::env::var("TESSERA_SERVER_FINGERPRINT").ok();
     if let Some(t) = team::from_env(&dir, url.as_deref(), confirmed.as_deref()).await? {
         let api = ApiStatus {

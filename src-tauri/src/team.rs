@@ -398,7 +398,7 @@ impl TeamServer {
                     Some(now) => IpcError::new_kind(
                         IpcErrorKind::Forbidden,
                         format!(
-                            "the team server at {} presented a different certificate (fingerprint {now}) from the one you confirmed ({}); nothing was sent. If its administrator replaced the certificate, confirm the new fingerprint with them and connect again under Settings > Connection; otherwise someone may be intercepting the connection",
+                            "the team server at {} presented a different certificate (fingerprint {now}) from the one you confirmed ({}); nothing was sent. If its administrator replaced the certificate, confirm the new fingerprint with them, then under Connection (on the sign-in screen, or Settings > Connection) show its certificate and trust it; otherwise someone may be intercepting the connection",
                             self.base, self.fingerprint
                         ),
                     ),
@@ -537,6 +537,27 @@ fn save_pin(dir: &std::path::Path, pin: &Pin) -> Result<(), String> {
                 path.display()
             )
         })
+}
+
+/// The team server the next start works on: `TESSERA_SERVER_URL` when set (it wins), else
+/// the one chosen in the window. `(url, whether the environment set it)`.
+pub fn next(dir: &std::path::Path) -> (Option<String>, bool) {
+    match std::env::var("TESSERA_SERVER_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
+        Some(url) => (Some(base_url(&url).unwrap_or(url)), true),
+        None => (chosen(dir), false),
+    }
+}
+
+/// The fingerprint of the certificate confirmed for the team server at `url`, if any.
+pub fn pinned_fingerprint(dir: &std::path::Path, url: &str) -> Option<String> {
+    std::fs::read(dir.join(PIN_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Pin>(&b).ok())
+        .filter(|p| p.url == url)
+        .map(|p| p.fingerprint)
 }
 
 /// The team server chosen in the window for the next start, if any.

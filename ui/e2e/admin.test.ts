@@ -592,9 +592,13 @@ describe("connection", () => {
     assert.deepEqual(await ipcCalls(page, "use_team_server"), [
       { url: "https://tessera.acme.example:8443", fingerprint: "4B:9C:22:F7:13:AA:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0" },
     ]);
+    const restart = panel.getByRole("button", { name: "Restart Tessera now" });
+    await restart.waitFor(T);
     await o.shot("settings-connection");
     await panel.getByRole("button", { name: "Use this computer instead" }).click();
     await panel.getByText(/From the next start/).waitFor({ state: "detached", ...T });
+    await restart.waitFor({ state: "detached", ...T });
+    assert.deepEqual(await ipcCalls(page, "restart_app"), [], "nothing to restart for");
     await panel.getByText("This window works on this computer.").waitFor(T);
     assert.deepEqual(await ipcCalls(page, "use_this_computer"), [{}]);
     await noProblems(o);

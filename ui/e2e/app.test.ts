@@ -433,7 +433,7 @@ describe("team server", () => {
     // Signed out: the sign-in says which server it is for.
     const out = await h.open({ teamUrl: url, signedIn: false });
     await out.page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
-    await out.page.getByText(`On the team server ${url}`).waitFor(T);
+    await out.page.locator("form").getByText(`On the team server ${url}`).waitFor(T);
     await out.context.close();
     const o = await h.open({ teamUrl: url });
     const { page } = o;
@@ -455,6 +455,29 @@ describe("team server", () => {
     await away.shot("team-server-unreachable");
     await noProblems(away);
     await away.context.close();
+  });
+
+  it("trusts a replaced server certificate from the sign-in screen once confirmed, and restarts on it", async () => {
+    const url = "https://tessera.acme.example:8443";
+    const o = await h.open({ teamUrl: url, signedIn: false });
+    const { page } = o;
+    await page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
+    await page.locator("summary", { hasText: "Connection" }).click();
+    const panel = page.getByRole("region", { name: "Connection" });
+    await panel.getByText(`This window works on the team server ${url}.`).waitFor(T);
+    assert.equal(await panel.getByRole("button", { name: "Restart Tessera now" }).count(), 0, "nothing to restart for yet");
+    assert.equal(await panel.getByLabel("Team server address").inputValue(), url, "starts from the window's own server");
+    await panel.getByRole("button", { name: "Show its certificate" }).click();
+    const cert = panel.getByRole("group", { name: "The server's certificate" });
+    await cert.getByLabel(/It is the same as the fingerprint/).check();
+    await cert.getByRole("button", { name: "Trust it and use this server" }).click();
+    await panel.getByText("From the next start it will trust the certificate you confirmed.").waitFor(T);
+    await o.shot("team-server-repinned");
+    await panel.getByRole("button", { name: "Restart Tessera now" }).click();
+    await panel.getByRole("button", { name: "Restarting…" }).waitFor(T);
+    assert.deepEqual(await ipcCalls(page, "restart_app"), [{}]);
+    await noProblems(o);
+    await o.context.close();
   });
 
   it("keeps the page read-only while the team server is away and carries on when it is back", async () => {

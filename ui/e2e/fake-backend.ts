@@ -14,6 +14,7 @@
 // real error.
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { AppStatus } from "../src/bindings/AppStatus";
+import type { Connection } from "../src/bindings/Connection";
 import type { CreateTokenRequest } from "../src/bindings/CreateTokenRequest";
 import type { IpcError } from "../src/bindings/IpcError";
 import type { Me } from "../src/bindings/Me";
@@ -126,12 +127,19 @@ function newSecret(kind: "p" | "u" | "c" | "s"): string {
 const FAKE_SERVER_FINGERPRINT = "4B:9C:22:F7:13:AA:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0";
 let nextTeamUrl: string | null = scenario.teamUrl ?? null;
 let teamReachable = scenario.teamReachable ?? true;
+/** The person trusted a new certificate of the window's own team server. */
+let repinned = false;
+
+function connection(): Connection {
+  const teamUrl = scenario.teamUrl ?? null;
+  return { teamUrl, nextTeamUrl, setByEnvironment: false, restartNeeded: teamUrl !== nextTeamUrl || repinned };
+}
 window.__SET_TEAM_REACHABLE__ = (reachable) => {
   teamReachable = reachable;
 };
 /** What the window does without its team server: its own state, the clipboard, and the
  *  connection settings. Everything else asks the server. */
-const WITHOUT_SERVER: readonly string[] = ["app_status", "get_connection", "fetch_server_certificate", "use_team_server", "use_this_computer", "copy_secret", "clear_clipboard", "sign_out"];
+const WITHOUT_SERVER: readonly string[] = ["app_status", "get_connection", "fetch_server_certificate", "use_team_server", "use_this_computer", "restart_app", "copy_secret", "clear_clipboard", "sign_out"];
 
 function status(): AppStatus {
   return {
@@ -320,15 +328,19 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       requireMe();
       return null;
     case "get_connection":
-      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
+      return connection();
     case "fetch_server_certificate":
       return { url: String(args.url).trim().replace(/\/$/, ""), fingerprint: FAKE_SERVER_FINGERPRINT };
     case "use_team_server":
       nextTeamUrl = String(args.url);
-      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
+      if (nextTeamUrl === scenario.teamUrl) repinned = true;
+      return connection();
     case "use_this_computer":
       nextTeamUrl = null;
-      return { teamUrl: scenario.teamUrl ?? null, nextTeamUrl };
+      return connection();
+    case "restart_app":
+      // The real app starts again; here the test reads the call.
+      return null;
     case "plugin:dialog|save":
       return `/home/ada/${(args.options as { defaultPath?: string } | undefined)?.defaultPath ?? "env.json"}`;
     default:

@@ -1,9 +1,9 @@
 //! Settings > Connection (and the first start): which store this window works on, this
 //! computer's or a team server's. Choosing a team server shows its certificate's fingerprint
 //! to compare with what `tessera serve` printed; once confirmed it is pinned, and the choice
-//! takes effect when Tessera starts again.
+//! takes effect when Tessera starts again (`restart_app`, one click in the window).
 
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::{Connection, ServerCertificate};
 use crate::error::{CmdResult, IpcError};
@@ -12,9 +12,21 @@ use crate::team;
 
 fn connection(state: &AppState) -> CmdResult<Connection> {
     let dir = state.config_dir()?;
+    let (next_team_url, set_by_environment) = team::next(&dir);
+    let now = state.team();
+    let restart_needed = match (now, next_team_url.as_deref()) {
+        (Some(t), Some(next)) => {
+            t.base() != next
+                || team::pinned_fingerprint(&dir, next).is_some_and(|fp| fp != t.fingerprint())
+        }
+        (None, None) => false,
+        _ => true,
+    };
     Ok(Connection {
-        team_url: state.team().map(|t| t.base().to_owned()),
-        next_team_url: team::chosen(&dir),
+        team_url: now.map(|t| t.base().to_owned()),
+        next_team_url,
+        set_by_environment,
+        restart_needed,
     })
 }
 
@@ -78,4 +90,23 @@ pub async fn use_this_computer(state: State<'_, AppState>) -> CmdResult<Connecti
     let dir = state.config_dir()?;
     team::choose_this_computer(&dir)?;
     connection(&state)
+}
+
+/// Start Tessera again, so that the store or certificate chosen takes effect. Refused when
+/// nothing changed. A window on a team server keeps nothing to lose; on this computer the
+/// app closes its store as on any exit.
+#[tauri::command]
+pub async fn restart_app<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> CmdResult<()> {
+    may_change(&state).await?;
+    if !connection(&state)?.restart_needed {
+        return Err(IpcError::invalid(
+            None,
+            "nothing to switch to: this window already works on the store chosen; choose a team server or this computer first",
+        ));
+    }
+    app.request_restart();
+    Ok(())
 }

@@ -68,6 +68,7 @@ macro_rules! for_each_command {
             connection::fetch_server_certificate,
             connection::use_team_server,
             connection::use_this_computer,
+            connection::restart_app,
         }
     };
 }

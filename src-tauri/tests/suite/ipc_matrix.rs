@@ -65,11 +65,14 @@ enum Want {
     /// `Unavailable` "cannot be reached": the caller may, and the command went for the team
     /// server the payload names, a closed port here. This is not a rights answer.
     Unreachable,
+    /// `Invalid` "nothing to switch to" from `restart_app`: the caller may, and no other
+    /// store or certificate is chosen (so the test process is never restarted).
+    NothingToSwitch,
 }
 
 use Want::{
-    AlreadySetUp, BulkDone, BulkRefused, Forbidden, NoClipboard, NotFound, Ok as Yes, Unauth,
-    Unreachable,
+    AlreadySetUp, BulkDone, BulkRefused, Forbidden, NoClipboard, NotFound, NothingToSwitch,
+    Ok as Yes, Unauth, Unreachable,
 };
 
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
@@ -126,6 +129,7 @@ const MATRIX: &[(&str, [Want; 4])] = &[
     ("fetch_server_certificate", [Unauth,       Forbidden,    Forbidden,    Unreachable]),
     ("use_team_server",          [Unauth,       Forbidden,    Forbidden,    Unreachable]),
     ("use_this_computer",        [Yes,          Yes,          Yes,          Yes]),
+    ("restart_app",              [Unauth,       Forbidden,    Forbidden,    NothingToSwitch]),
     ("clear_clipboard",          [Yes,          Yes,          Yes,          Yes]),
     ("save_postman_environment", [Unauth,       Yes,          Yes,          Yes]),
     // Administration.
@@ -314,6 +318,7 @@ impl Fixtures {
             | "store_version"
             | "get_connection"
             | "use_this_computer"
+            | "restart_app"
             | "get_policy_settings"
             | "list_scopes" => (json!({}), Target::None),
             // Port 9 (discard) on this machine: nothing listens.
@@ -579,6 +584,14 @@ fn check(cmd: &str, caller: Caller, want: Want, got: &Result<Value, Value>) {
             let msg = got.as_ref().err().and_then(|e| e["message"].as_str());
             assert!(
                 msg.is_some_and(|m| m.contains("cannot be reached")),
+                "{cell}: {got:?}"
+            );
+        }
+        Want::NothingToSwitch => {
+            class("Invalid");
+            let msg = got.as_ref().err().and_then(|e| e["message"].as_str());
+            assert!(
+                msg.is_some_and(|m| m.starts_with("nothing to switch to")),
                 "{cell}: {got:?}"
             );
         }

@@ -491,7 +491,10 @@ fn the_window_chooses_a_team_server_by_its_confirmed_fingerprint() {
         .expect("running");
     let a = crate::common::app();
     let c = a.ok("get_connection", json!({}));
-    assert_eq!(c, json!({"teamUrl": null, "nextTeamUrl": null}));
+    assert_eq!(
+        c,
+        json!({"teamUrl": null, "nextTeamUrl": null, "setByEnvironment": false, "restartNeeded": false})
+    );
     let cert = a.ok(
         "fetch_server_certificate",
         json!({"url": format!("{}/", server.url)}),
@@ -513,6 +516,7 @@ fn the_window_chooses_a_team_server_by_its_confirmed_fingerprint() {
         json!({"url": server.url, "fingerprint": fp}),
     );
     assert_eq!(c["nextTeamUrl"], server.url.as_str());
+    assert_eq!(c["restartNeeded"], true, "{c}");
     // The next start works on it, trusting the pinned certificate with no fingerprint given.
     let dir = a
         .window
@@ -527,5 +531,73 @@ fn the_window_chooses_a_team_server_by_its_confirmed_fingerprint() {
     // Back to this computer.
     let c = a.ok("use_this_computer", json!({}));
     assert!(c["nextTeamUrl"].is_null(), "{c}");
+    assert_eq!(c["restartNeeded"], false, "{c}");
     assert!(tessera_app::team::chosen(&dir).is_none());
+}
+
+/// The team server's certificate replaced (a new server at the same address): the window's
+/// sign-in is refused with both fingerprints, and from the sign-in screen's Connection the
+/// person shows the new certificate, trusts it once confirmed, and the restart it asks for
+/// works on the server again. Nothing is sent to a server presenting an unconfirmed one.
+#[test]
+fn a_replaced_certificate_is_refused_then_trusted_again_from_the_window() {
+    use serde_json::json;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().to_owned();
+    let first = tauri::async_runtime::block_on(serve("Acme"));
+    let (url, old_fp) = (first.url.clone(), first.running.fingerprint.clone());
+    let start = |dir: &std::path::Path| {
+        let team =
+            tauri::async_runtime::block_on(tessera_app::team::from_env(dir, Some(&url), None))
+                .expect("pinned")
+                .expect("team");
+        crate::common::team_window(team, Some(dir.to_owned()))
+    };
+    // Chosen and confirmed in the window (Settings > Connection) earlier.
+    tauri::async_runtime::block_on(tessera_app::team::choose(&dir, &url, &old_fp))
+        .expect("first contact confirmed");
+    let sign_in = json!({"req": {"email": "ada@acme.test", "password": PW}});
+    let a = start(&dir);
+    a.ok("sign_in", sign_in.clone());
+    a.ok("sign_out", json!({}));
+
+    let addr = first.running.addr.to_string();
+    tauri::async_runtime::block_on(first.running.shutdown());
+    let second = tauri::async_runtime::block_on(serve_on("Acme", &addr));
+    let new_fp = second.running.fingerprint.clone();
+    assert_ne!(new_fp, old_fp);
+    let e = a.err("sign_in", sign_in.clone());
+    assert_eq!(e["type"], "Forbidden", "{e}");
+    let m = e["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains(&new_fp) && m.contains(&old_fp) && m.contains("on the sign-in screen"),
+        "{e}"
+    );
+    // Nothing to restart for yet.
+    let c = a.ok("get_connection", json!({}));
+    assert_eq!(c["teamUrl"], url.as_str(), "{c}");
+    assert_eq!(c["restartNeeded"], false, "{c}");
+    let e = a.err("restart_app", json!({}));
+    assert!(
+        e["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("nothing to switch to")),
+        "{e}"
+    );
+    // Signed out, from the sign-in screen: show the certificate, confirm it, trust it.
+    let cert = a.ok("fetch_server_certificate", json!({"url": url}));
+    assert_eq!(cert["fingerprint"], new_fp.as_str());
+    let c = a.ok(
+        "use_team_server",
+        json!({"url": url, "fingerprint": new_fp}),
+    );
+    assert_eq!(c["restartNeeded"], true, "{c}");
+    // This window keeps refusing until it starts again on the new certificate.
+    assert_eq!(a.err("sign_in", sign_in.clone())["type"], "Forbidden");
+    let b = start(&dir);
+    b.ok("sign_in", sign_in);
+    let c = b.ok("get_connection", json!({}));
+    assert_eq!(c["restartNeeded"], false, "{c}");
+    tauri::async_runtime::block_on(second.running.shutdown());
 }

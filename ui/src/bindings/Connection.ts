@@ -11,4 +11,13 @@ teamUrl: string | null,
 /**
  * The team server chosen for the next start (None: this computer).
  */
-nextTeamUrl: string | null, };
+nextTeamUrl: string | null, 
+/**
+ * `TESSERA_SERVER_URL` decides the next start, whatever is chosen in the window.
+ */
+setByEnvironment: boolean, 
+/**
+ * What the next start works on differs from now (another store, or a newly trusted
+ * certificate of this server): restarting Tessera switches.
+ */
+restartNeeded: boolean, };

@@ -152,6 +152,7 @@ export const getConnection = () => call<Connection>("get_connection");
 export const fetchServerCertificate = (url: string) => call<ServerCertificate>("fetch_server_certificate", { url });
 export const useTeamServer = (url: string, fingerprint: string) => call<Connection>("use_team_server", { url, fingerprint });
 export const useThisComputer = () => call<Connection>("use_this_computer");
+export const restartApp = () => call<null>("restart_app");
 /** Moves whenever anyone changes anything in the store; polled to keep screens current. */
 export const storeVersion = () => call<number>("store_version");
 /** Scan files and folders for Tessera tokens (the backend reads them; never returns a token). */

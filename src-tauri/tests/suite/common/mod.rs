@@ -201,16 +201,28 @@ impl TeamServerFixture {
             let presented = tessera_app::team::fetch_ca(&url).await.expect("fetch");
             tessera_app::team::TeamServer::new(&url, &presented.ca_der).expect("client")
         });
-        let api = ApiStatus {
-            listen: String::new(),
-            running: true,
-            error: None,
-            fingerprint: Some(team.fingerprint().to_owned()),
-            base_url: team.base().to_owned(),
-        };
-        let state = AppState::with_backend(tessera_app::state::Backend::Team(team), api, None);
-        app_with(tempfile::tempdir().expect("tempdir"), state)
+        team_window(team, None)
     }
+}
+
+/// The app's window on the team server `team` is a client of, as the app starts it; its own
+/// files (the pinned certificate, the connection chosen) in `config_dir` when given.
+pub fn team_window(
+    team: tessera_app::team::TeamServer,
+    config_dir: Option<std::path::PathBuf>,
+) -> App {
+    let api = ApiStatus {
+        listen: String::new(),
+        running: true,
+        error: None,
+        fingerprint: Some(team.fingerprint().to_owned()),
+        base_url: team.base().to_owned(),
+    };
+    let mut state = AppState::with_backend(tessera_app::state::Backend::Team(team), api, None);
+    if let Some(dir) = config_dir {
+        state = state.with_config_dir(dir);
+    }
+    app_with(tempfile::tempdir().expect("tempdir"), state)
 }
 
 impl Drop for TeamServerFixture {

@@ -1,6 +1,7 @@
 // Which store this window works on: this computer's, or a team server's. A team server's
 // certificate is shown to compare with the fingerprint `tessera serve` printed before it is
-// trusted; the choice takes effect when Tessera starts again.
+// trusted (again, after its administrator replaced it); the choice takes effect when Tessera
+// starts again, which one button does.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { ServerCertificate } from "../../bindings/ServerCertificate";
@@ -10,10 +11,11 @@ import * as ipc from "../../lib/ipc";
 
 const connectionKey = ["connection"] as const;
 
-export function ConnectionPanel() {
+/** `initialUrl`: the address to start from (the sign-in screen's own team server). */
+export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
   const qc = useQueryClient();
   const connection = useQuery({ queryKey: connectionKey, queryFn: ipc.getConnection });
-  const [url, setUrl] = useState("");
+  const [url, setUrl] = useState(initialUrl);
   const [cert, setCert] = useState<ServerCertificate | null>(null);
   const [same, setSame] = useState(false);
   const fetchCert = useMutation({
@@ -34,6 +36,7 @@ export function ConnectionPanel() {
     mutationFn: ipc.useThisComputer,
     onSuccess: (c) => qc.setQueryData(connectionKey, c),
   });
+  const restart = useMutation({ mutationFn: ipc.restartApp });
   const c = connection.data;
   const now = c?.teamUrl ? `the team server ${c.teamUrl}` : "this computer";
   const next = c?.nextTeamUrl ? `the team server ${c.nextTeamUrl}` : "this computer";
@@ -50,13 +53,33 @@ export function ConnectionPanel() {
       {c && (
         <p>
           This window works on <strong>{now}</strong>.
-          {next !== now && (
+          {c.restartNeeded && (
             <>
               {" "}
-              From the next start it will work on <strong>{next}</strong>: restart Tessera to switch.
+              {next === now ? (
+                <>From the next start it will trust the certificate you confirmed.</>
+              ) : (
+                <>
+                  From the next start it will work on <strong>{next}</strong>.
+                </>
+              )}
             </>
           )}
         </p>
+      )}
+      {c?.setByEnvironment && (
+        <p className="muted">
+          <span className="mono">TESSERA_SERVER_URL</span> is set where Tessera runs, so it decides the server; what you choose here applies once it is
+          unset. A certificate you trust here is used either way.
+        </p>
+      )}
+      {c?.restartNeeded && (
+        <div className="restart-row">
+          <button className="btn primary" type="button" disabled={restart.isPending || restart.isSuccess} onClick={() => restart.mutate()}>
+            {restart.isPending || restart.isSuccess ? "Restarting…" : "Restart Tessera now"}
+          </button>
+          <ErrorBanner error={restart.error} />
+        </div>
       )}
       <form onSubmit={submit} noValidate aria-label="Team server">
         <Field label="Team server address" hint="Like https://tessera.example.com:8443, as its administrator gave it.">
@@ -82,7 +105,7 @@ export function ConnectionPanel() {
           <ErrorBanner error={choose.error} />
         </div>
       )}
-      {c?.nextTeamUrl && (
+      {c?.nextTeamUrl && !c.setByEnvironment && (
         <button className="btn" type="button" disabled={local.isPending} onClick={() => local.mutate()}>
           Use this computer instead
         </button>

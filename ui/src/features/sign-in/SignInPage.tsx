@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { Field } from "../../components/ui/Field";
 import { formError } from "../../lib/errors";
 import * as ipc from "../../lib/ipc";
+import { ConnectionPanel } from "../connection/ConnectionPanel";
 
 type Props = { company: string | null; notice: string | null; onSignedIn: () => void; teamUrl?: string | null };
 
@@ -64,6 +65,14 @@ export function SignInPage({ company, notice, onSignedIn, teamUrl = null }: Prop
           {signIn.isPending ? "Checking…" : "Sign in"}
         </button>
       </form>
+      {teamUrl && (
+        // Signed out is when a replaced server certificate is met (nothing signs in until it
+        // is trusted), so the connection can be changed from here.
+        <details className="card auth-card">
+          <summary>Connection</summary>
+          <ConnectionPanel initialUrl={teamUrl} />
+        </details>
+      )}
     </main>
   );
 }
