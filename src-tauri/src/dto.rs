@@ -64,11 +64,24 @@ pub struct AppStatus {
     pub api: ApiStatus,
     /// Set when the window works on a team server instead of this computer.
     pub team: Option<TeamStatus>,
+    /// Set when the window is to work on a team server it could not connect to as it
+    /// started (its certificate not confirmed yet, or not reachable): nothing else works
+    /// until the person confirms the server's certificate.
+    pub unconnected: Option<Unconnected>,
     /// Set when the token-hashing key lives in a file because no OS keyring answered.
     pub key_warning: Option<String>,
     /// Set when the audit log's hash chain or its triggers are broken (checked once per start).
     pub audit_problem: Option<String>,
     pub lock_after_minutes: u32,
+}
+
+/// The team server a window could not connect to, and why.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Unconnected {
+    pub url: String,
+    pub problem: String,
 }
 
 /// Which store the window works on now, and from the next start.

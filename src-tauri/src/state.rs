@@ -21,6 +21,11 @@ pub enum Backend {
     Local(Tessera),
     /// A team's `tessera serve`, over HTTPS with its pinned certificate.
     Team(TeamServer),
+    /// The team server chosen (`TESSERA_SERVER_URL`, or in the window) could not be trusted
+    /// or reached as Tessera started: first contact with no fingerprint confirmed yet, another
+    /// certificate than the one given, an unreachable address. The window says why and asks
+    /// the person to confirm the server's certificate; nothing else works until it is.
+    Unconnected { url: String, problem: String },
 }
 
 /// Minutes without any command before the session locks (the same as a team server's).
@@ -34,7 +39,10 @@ struct Session {
 }
 
 pub struct AppState {
-    pub backend: Backend,
+    backend: Backend,
+    /// The team server an unconnected window got connected to once its certificate was
+    /// confirmed (in place of `backend` from then on).
+    connected: std::sync::OnceLock<Backend>,
     session: Mutex<Option<Session>>,
     pub clipboard: SecretClipboard,
     pub api: Mutex<ApiStatus>,
@@ -55,6 +63,7 @@ impl AppState {
     pub fn with_backend(backend: Backend, api: ApiStatus, key_warning: Option<String>) -> Self {
         Self {
             backend,
+            connected: std::sync::OnceLock::new(),
             session: Mutex::new(None),
             clipboard: SecretClipboard::default(),
             api: Mutex::new(api),
@@ -72,14 +81,49 @@ impl AppState {
         self
     }
 
+    /// The store this window works on.
+    pub fn backend(&self) -> &Backend {
+        self.connected.get().unwrap_or(&self.backend)
+    }
+
+    /// The team server an unconnected window chose, and why it is not connected.
+    pub fn unconnected(&self) -> Option<(&str, &str)> {
+        match self.backend() {
+            Backend::Unconnected { url, problem } => Some((url, problem)),
+            _ => None,
+        }
+    }
+
+    /// Connect an unconnected window to `team` (its certificate now confirmed). Refused once
+    /// the window works on a store.
+    pub fn connect(&self, team: TeamServer) -> CmdResult<()> {
+        if self.unconnected().is_none() {
+            return Err(IpcError::invalid(
+                None,
+                "this window already works on a store; restart Tessera to switch",
+            ));
+        }
+        let connected = self.connected.set(Backend::Team(team)).is_ok();
+        if !connected {
+            return Err(IpcError::invalid(None, "this window is already connected"));
+        }
+        if let Ok(mut api) = self.api.lock() {
+            if let Some(t) = self.team() {
+                api.fingerprint = Some(t.fingerprint().to_owned());
+                api.base_url = t.base().to_owned();
+                api.running = true;
+                api.error = None;
+            }
+        }
+        Ok(())
+    }
+
     /// Where the app keeps its own files: the data folder.
     pub fn config_dir(&self) -> CmdResult<std::path::PathBuf> {
-        match (&self.config_dir, &self.backend) {
+        match (&self.config_dir, self.backend()) {
             (Some(d), _) => Ok(d.clone()),
             (None, Backend::Local(core)) => Ok(core.data_dir().to_owned()),
-            (None, Backend::Team(_)) => {
-                Err(IpcError::internal("the app's data folder is not known"))
-            }
+            (None, _) => Err(IpcError::internal("the app's data folder is not known")),
         }
     }
 
@@ -91,7 +135,7 @@ impl AppState {
 
     /// The core on this computer; a team server's window has none.
     pub fn core(&self) -> CmdResult<&Tessera> {
-        match &self.backend {
+        match self.backend() {
             Backend::Local(core) => Ok(core),
             Backend::Team(t) => Err(IpcError::invalid(
                 None,
@@ -100,14 +144,15 @@ impl AppState {
                     t.base()
                 ),
             )),
+            Backend::Unconnected { url, .. } => Err(not_connected(url)),
         }
     }
 
     /// The team server, when the window works on one.
     pub fn team(&self) -> Option<&TeamServer> {
-        match &self.backend {
+        match self.backend() {
             Backend::Team(t) => Some(t),
-            Backend::Local(_) => None,
+            _ => None,
         }
     }
 
@@ -117,7 +162,7 @@ impl AppState {
         if let Some(p) = self.audit_problem.get() {
             return p.clone();
         }
-        let Backend::Local(core) = &self.backend else {
+        let Backend::Local(core) = self.backend() else {
             return None;
         };
         let found = match core.verify_audit().await {
@@ -186,8 +231,9 @@ impl AppState {
             s.last_seen = Instant::now();
             (s.user, s.team_user.clone())
         };
-        let core = match &self.backend {
+        let core = match self.backend() {
             Backend::Local(core) => core,
+            Backend::Unconnected { url, .. } => return Err(not_connected(url)),
             Backend::Team(t) => {
                 // The server checks the person on every request; a signed-out credential
                 // means signing in again.
@@ -241,7 +287,7 @@ impl AppState {
                 s.last_seen.elapsed() > self.lock_after,
             )
         };
-        match &self.backend {
+        match self.backend() {
             Backend::Team(t) if t.signed_in() => Some((
                 Store {
                     user: team_user?,
@@ -249,7 +295,7 @@ impl AppState {
                 },
                 locked,
             )),
-            Backend::Team(_) => None,
+            Backend::Team(_) | Backend::Unconnected { .. } => None,
             Backend::Local(core) => match core.user(id).await {
                 Ok(u) if u.active => Some((
                     Store {
@@ -266,18 +312,20 @@ impl AppState {
     /// The signed-in person and the store their commands act on.
     pub async fn store(&self) -> CmdResult<Store<'_>> {
         let user = self.user().await?;
-        let via = match &self.backend {
+        let via = match self.backend() {
             Backend::Local(core) => Via::Local(core, Actor::User(user.clone())),
             Backend::Team(t) => Via::Team(t),
+            Backend::Unconnected { url, .. } => return Err(not_connected(url)),
         };
         Ok(Store { user, via })
     }
 
     /// The company's name.
     pub async fn company(&self) -> CmdResult<Option<String>> {
-        match &self.backend {
+        match self.backend() {
             Backend::Local(core) => Ok(core.company().await?),
             Backend::Team(_) => Ok(self.team_company.lock().ok().and_then(|c| c.clone())),
+            Backend::Unconnected { .. } => Ok(None),
         }
     }
 
@@ -297,4 +345,10 @@ impl AppState {
                 base_url: String::new(),
             })
     }
+}
+
+fn not_connected(url: &str) -> IpcError {
+    IpcError::unauthenticated(format!(
+        "this window is not connected to the team server at {url} yet: confirm its certificate under Connection first"
+    ))
 }

@@ -1,5 +1,6 @@
 //! Two admins' windows on one team server (issue 13): the real app twice at once under Xvfb,
-//! each signed in to the same `tessera serve`, whose store is PostgreSQL. Admin A creates a
+//! each signed in to the same `tessera serve`, whose store is PostgreSQL (B first confirms
+//! the server's certificate in the window, as on a first contact). Admin A creates a
 //! user and admin B sees it appear without a refresh; B creates a company token that the
 //! server accepts; A sees it appear and revokes it; the server refuses it (curl, 401); both
 //! audit screens show each step. Then the server stops: A's window says so and keeps its
@@ -190,20 +191,23 @@ impl Team {
         Ok(ca)
     }
 
-    /// The environment of one admin's app: its own data folder, and the team server with the
-    /// fingerprint confirmed (as `TESSERA_SERVER_URL` / `TESSERA_SERVER_FINGERPRINT`).
-    fn app_env(&self, who: &str) -> (Vec<(String, String)>, String) {
+    /// The environment of one admin's app: its own data folder and the team server
+    /// (`TESSERA_SERVER_URL`), with its fingerprint confirmed beforehand
+    /// (`TESSERA_SERVER_FINGERPRINT`) when `confirmed`, else to confirm in the window.
+    fn app_env(&self, who: &str, confirmed: bool) -> (Vec<(String, String)>, String) {
         let data = self.work.path().join(format!("app-{who}"));
         let marker = format!("TESSERA_DATA_DIR={}", data.display());
-        let env = vec![
+        let mut env = vec![
             ("TESSERA_DATA_DIR".to_owned(), data.display().to_string()),
             ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
             ("TESSERA_SERVER_URL".to_owned(), self.url()),
-            (
+        ];
+        if confirmed {
+            env.push((
                 "TESSERA_SERVER_FINGERPRINT".to_owned(),
                 self.fingerprint.clone(),
-            ),
-        ];
+            ));
+        }
         (env, marker)
     }
 }
@@ -223,8 +227,9 @@ async fn two_admins_windows_on_one_team_server_see_and_change_the_same_store() {
     let mut team = Team::new().expect("the team's database");
     team.start().expect("tessera serve");
     let app = app_binary().expect("the app");
-    let (env_a, marker_a) = team.app_env("a");
-    let (env_b, marker_b) = team.app_env("b");
+    // A's fingerprint comes confirmed in the environment; B confirms it in the window.
+    let (env_a, marker_a) = team.app_env("a", true);
+    let (env_b, marker_b) = team.app_env("b", false);
     let a = AppRun::launch("team-admin-a", &env_a, &marker_a, &app)
         .await
         .expect("admin A's app");
@@ -253,8 +258,43 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
             .map_err(|e| format!("cannot place the window: {e}"))?;
     }
 
-    // 1. Both sign in to the team server, which the sign-in names.
+    // 1. B's first contact: the window shows the server's certificate, whose fingerprint is
+    // the one `tessera serve` printed, and connects once B confirms it.
     let url = team.url();
+    b.find(
+        "//h1[normalize-space()='Connect to your team server']",
+        "B's window asking to confirm the server's certificate",
+    )
+    .await?;
+    let panel = "//section[.//h2[normalize-space()='Connection']]";
+    b.click(
+        &button(panel, "Show its certificate"),
+        "Show its certificate",
+    )
+    .await?;
+    b.wait_text(
+        &format!("{panel}//*[contains(@class,'fingerprint')]"),
+        "the fingerprint B's window shows",
+        |t| t == team.fingerprint,
+    )
+    .await?;
+    let same = b
+        .click(
+            &format!("{panel}//label[contains(., 'It is the same as the fingerprint')]//input[@type='checkbox']"),
+            "It is the same as the fingerprint tessera serve printed",
+        )
+        .await?;
+    if !same.is_selected().await.map_err(|e| e.to_string())? {
+        return Err("the fingerprint confirmation did not get ticked".into());
+    }
+    b.shot("first-contact").await?;
+    b.click(
+        &button(panel, "Trust it and use this server"),
+        "Trust it and use this server",
+    )
+    .await?;
+
+    // 2. Both sign in to the team server, which the sign-in names.
     for (w, (email, name)) in [(a, ADA), (b, BOB)] {
         w.find(
             &format!("//p[normalize-space()='On the team server {url}']"),
@@ -270,7 +310,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
     }
     a.shot("signed-in").await?;
 
-    // 2. A creates a user; B, already on Users, sees it appear without doing anything.
+    // 3. A creates a user; B, already on Users, sees it appear without doing anything.
     b.go_to("Users").await?;
     a.go_to("Users").await?;
     create_user(
@@ -294,7 +334,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
     .await?;
     b.shot("user-appeared").await?;
 
-    // 3. B creates a company token; the server accepts it.
+    // 4. B creates a company token; the server accepts it.
     b.go_to("Company tokens").await?;
     let (secret, reveal) = b
         .create_company_token(TOKEN, "Nightly billing export; ask Bob", "me:read")
@@ -309,7 +349,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
         ));
     }
 
-    // 4. A, on Company tokens, sees it appear, opens it and revokes it; the server refuses it.
+    // 5. A, on Company tokens, sees it appear, opens it and revokes it; the server refuses it.
     a.go_to("Company tokens").await?;
     let name = format!("//main//table//tr//button[normalize-space()='{TOKEN}']");
     a.click(&name, "in A's window, the token B created").await?;
@@ -326,7 +366,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
         .await?;
     a.wait_gone(&details, "the details panel").await?;
 
-    // 5. Both audit screens show each step, with who did it.
+    // 6. Both audit screens show each step, with who did it.
     for (w, who) in [(a, "A"), (b, "B")] {
         w.go_to("Audit log").await?;
         for (actor, action, target) in [
@@ -343,7 +383,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
     }
     b.shot("audit").await?;
 
-    // 6. The server stops: A's window says so and keeps its page, read-only.
+    // 7. The server stops: A's window says so and keeps its page, read-only.
     team.stop()?;
     let pill = "//header//button[contains(normalize-space(), 'Team server unreachable')]";
     a.find(pill, "the header showing the team server as unreachable")
@@ -369,7 +409,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
     .await?;
     a.shot("server-away").await?;
 
-    // 7. The server starts again at the same address: the window carries on by itself.
+    // 8. The server starts again at the same address: the window carries on by itself.
     team.start()?;
     let back = "//header//button[contains(normalize-space(), 'Team server connected')]";
     let deadline = Instant::now() + TIMEOUT * 2;

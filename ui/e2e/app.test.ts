@@ -457,6 +457,35 @@ describe("team server", () => {
     await away.context.close();
   });
 
+  it("asks to confirm the server's certificate when it starts unconnected, then signs in to it", async () => {
+    const url = "https://tessera.acme.example:8443";
+    const problem = `first connection to the team server at ${url}: its certificate's SHA-256 fingerprint is 4B:9C:22:F7. Compare it with the one \`tessera serve\` printed`;
+    const o = await h.open({ teamUrl: url, signedIn: false, unconnected: problem });
+    const { page } = o;
+    await page.getByRole("heading", { name: "Connect to your team server" }).waitFor(T);
+    await page.getByRole("status").filter({ hasText: problem }).waitFor(T);
+    // Nothing but the connection: no sign-in, no first-run setup.
+    assert.equal(await page.getByRole("heading", { name: "Sign in to Tessera" }).count(), 0);
+    assert.equal(await page.getByRole("heading", { name: "Welcome to Tessera" }).count(), 0);
+    const panel = page.getByRole("region", { name: "Connection" });
+    await panel.getByText("This window is not connected to a store yet.").waitFor(T);
+    assert.equal(await panel.getByRole("button", { name: "Restart Tessera now" }).count(), 0, "trusting connects, no restart");
+    assert.equal(await panel.getByLabel("Team server address").inputValue(), url);
+    await panel.getByRole("button", { name: "Show its certificate" }).click();
+    const cert = panel.getByRole("group", { name: "The server's certificate" });
+    const trust = cert.getByRole("button", { name: "Trust it and use this server" });
+    assert.equal(await trust.isDisabled(), true, "not before the fingerprint is confirmed");
+    await cert.getByLabel(/It is the same as the fingerprint/).check();
+    await o.shot("team-server-first-contact");
+    await trust.click();
+    await page.getByRole("heading", { name: "Sign in to Tessera" }).waitFor(T);
+    await page.locator("form").getByText(`On the team server ${url}`).waitFor(T);
+    assert.equal((await ipcCalls(page, "use_team_server")).length, 1);
+    assert.deepEqual(await ipcCalls(page, "restart_app"), [], "connected in place, no restart");
+    await noProblems(o);
+    await o.context.close();
+  });
+
   it("trusts a replaced server certificate from the sign-in screen once confirmed, and restarts on it", async () => {
     const url = "https://tessera.acme.example:8443";
     const o = await h.open({ teamUrl: url, signedIn: false });

@@ -129,9 +129,12 @@ let nextTeamUrl: string | null = scenario.teamUrl ?? null;
 let teamReachable = scenario.teamReachable ?? true;
 /** The person trusted a new certificate of the window's own team server. */
 let repinned = false;
+/** Still unconnected (scenario.unconnected) until the person trusts the server. */
+let unconnected = scenario.unconnected !== undefined && scenario.teamUrl !== undefined;
 
 function connection(): Connection {
   const teamUrl = scenario.teamUrl ?? null;
+  if (unconnected) return { teamUrl: null, nextTeamUrl, setByEnvironment: false, restartNeeded: true };
   return { teamUrl, nextTeamUrl, setByEnvironment: false, restartNeeded: teamUrl !== nextTeamUrl || repinned };
 }
 window.__SET_TEAM_REACHABLE__ = (reachable) => {
@@ -153,7 +156,8 @@ function status(): AppStatus {
       fingerprint: "SHA256:3F:9A:12:7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA",
       baseUrl: "https://127.0.0.1:8443",
     },
-    team: scenario.teamUrl
+    unconnected: unconnected && scenario.teamUrl && scenario.unconnected ? { url: scenario.teamUrl, problem: scenario.unconnected } : null,
+    team: scenario.teamUrl && !unconnected
       ? {
           url: scenario.teamUrl,
           fingerprint: "7C:E4:88:01:BD:5A:6E:93:C0:2F:71:D8:44:B6:0E:19:A2:7F:C3:55:6D:81:E0:4B:9C:22:F7:13:AA:3F:9A:12:00",
@@ -333,7 +337,11 @@ async function handle(cmd: string, args: Args): Promise<unknown> {
       return { url: String(args.url).trim().replace(/\/$/, ""), fingerprint: FAKE_SERVER_FINGERPRINT };
     case "use_team_server":
       nextTeamUrl = String(args.url);
-      if (nextTeamUrl === scenario.teamUrl) repinned = true;
+      if (nextTeamUrl === scenario.teamUrl) {
+        // The real app connects an unconnected window in place; a connected one restarts.
+        if (unconnected) unconnected = false;
+        else repinned = true;
+      }
       return connection();
     case "use_this_computer":
       nextTeamUrl = null;

@@ -24,6 +24,9 @@ export type Scenario = {
    *  the window only through store_version moving). */
   externalUserAfterMs?: number;
   teamReachable?: boolean;
+  /** The window started unconnected to `teamUrl`, for this reason (as app_status says it),
+   *  until the person trusts the server's certificate. */
+  unconnected?: string;
   /** The signed-in person's role (default admin). */
   role?: Role;
   /** "100k": list_all_tokens answers from 100,000 tokens generated per page on demand. */

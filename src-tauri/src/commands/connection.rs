@@ -19,7 +19,8 @@ fn connection(state: &AppState) -> CmdResult<Connection> {
             t.base() != next
                 || team::pinned_fingerprint(&dir, next).is_some_and(|fp| fp != t.fingerprint())
         }
-        (None, None) => false,
+        // An unconnected window is not on the store chosen either.
+        (None, None) => state.unconnected().is_some(),
         _ => true,
     };
     Ok(Connection {
@@ -81,6 +82,16 @@ pub async fn use_team_server(
     may_change(&state).await?;
     let dir = state.config_dir()?;
     team::choose(&dir, &url, &fingerprint).await?;
+    // A window that could not connect to this very server as it started connects now.
+    if let Some((chosen, _)) = state.unconnected() {
+        if team::base_url(chosen).ok() == team::base_url(&url).ok() {
+            let pinned = team::from_env(&dir, Some(chosen), None)
+                .await
+                .map_err(IpcError::internal)?
+                .ok_or_else(|| IpcError::internal("the server's address was lost"))?;
+            state.connect(pinned)?;
+        }
+    }
     connection(&state)
 }
 

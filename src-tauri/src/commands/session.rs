@@ -6,7 +6,7 @@ use tessera_core::model::{Email, Role};
 use tessera_core::password::Password;
 use tessera_core::NewUser;
 
-use crate::dto::{AppStatus, Me, SetupRequest, SignInRequest, TeamStatus};
+use crate::dto::{AppStatus, Me, SetupRequest, SignInRequest, TeamStatus, Unconnected};
 use crate::error::{CmdResult, IpcError};
 use crate::state::{AppState, LOCK_AFTER_MINUTES};
 
@@ -27,8 +27,12 @@ pub async fn app_status(state: State<'_, AppState>) -> CmdResult<AppStatus> {
     };
     Ok(AppStatus {
         team,
+        unconnected: state.unconnected().map(|(url, problem)| Unconnected {
+            url: url.to_owned(),
+            problem: problem.to_owned(),
+        }),
         // A team server was set up on the server.
-        initialised: company.is_some() || state.team().is_some(),
+        initialised: company.is_some() || state.team().is_some() || state.unconnected().is_some(),
         company,
         me,
         api: state.api_status(),

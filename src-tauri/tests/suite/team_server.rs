@@ -601,3 +601,85 @@ fn a_replaced_certificate_is_refused_then_trusted_again_from_the_window() {
     assert_eq!(c["restartNeeded"], false, "{c}");
     tauri::async_runtime::block_on(second.running.shutdown());
 }
+
+/// `TESSERA_SERVER_URL` with no fingerprint confirmed yet: the app starts anyway, on neither
+/// store, and says why; nothing works but the connection until the person confirms the
+/// certificate in the window, which connects it in place (no restart), and then it signs in.
+#[test]
+fn a_window_that_starts_unconnected_connects_once_the_certificate_is_confirmed() {
+    use serde_json::json;
+    use tessera_app::dto::ApiStatus;
+    use tessera_app::state::{AppState, Backend};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().to_owned();
+    let server = tauri::async_runtime::block_on(serve("Acme"));
+    let url = server.url.clone();
+    let problem =
+        tauri::async_runtime::block_on(tessera_app::team::from_env(&dir, Some(&url), None))
+            .err()
+            .expect("first contact needs the fingerprint confirmed");
+    let api = ApiStatus {
+        listen: String::new(),
+        running: false,
+        error: Some(problem.clone()),
+        fingerprint: None,
+        base_url: url.clone(),
+    };
+    let backend = Backend::Unconnected {
+        url: url.clone(),
+        problem: problem.clone(),
+    };
+    let state = AppState::with_backend(backend, api, None).with_config_dir(dir.clone());
+    let a = crate::common::app_with(tempfile::tempdir().expect("tempdir"), state);
+
+    let status = a.ok("app_status", json!({}));
+    assert_eq!(
+        status["unconnected"],
+        json!({"url": url, "problem": problem})
+    );
+    assert!(
+        status["team"].is_null() && status["me"].is_null(),
+        "{status}"
+    );
+    let sign_in = json!({"req": {"email": "ada@acme.test", "password": PW}});
+    assert_eq!(
+        a.err("list_my_tokens", json!({}))["type"],
+        "Unauthenticated"
+    );
+    for (cmd, args) in [
+        ("sign_in", sign_in.clone()),
+        (
+            "setup_company",
+            json!({"req": {"company": "Local", "name": "Eve", "email": "eve@acme.test", "password": PW}}),
+        ),
+    ] {
+        let e = a.err(cmd, args);
+        assert!(
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not connected to the team server")),
+            "{cmd}: {e}"
+        );
+    }
+    let c = a.ok("get_connection", json!({}));
+    assert_eq!(c["teamUrl"], Value::Null, "{c}");
+    assert_eq!(c["restartNeeded"], true, "{c}");
+
+    // The certificate shown is the one the server printed; confirmed, the window connects.
+    let cert = a.ok("fetch_server_certificate", json!({"url": url}));
+    assert_eq!(cert["fingerprint"], server.running.fingerprint.as_str());
+    let c = a.ok(
+        "use_team_server",
+        json!({"url": url, "fingerprint": server.running.fingerprint}),
+    );
+    assert_eq!(c["teamUrl"], url.as_str(), "{c}");
+    assert_eq!(c["restartNeeded"], false, "{c}");
+    let status = a.ok("app_status", json!({}));
+    assert!(status["unconnected"].is_null(), "{status}");
+    assert_eq!(status["team"]["url"], url.as_str(), "{status}");
+    assert_eq!(status["team"]["reachable"], true, "{status}");
+    a.ok("sign_in", sign_in);
+    assert_eq!(a.ok("list_my_tokens", json!({})), json!([]));
+    tauri::async_runtime::block_on(server.running.shutdown());
+}

@@ -5,6 +5,7 @@ import * as ipc from "../lib/ipc";
 import type { AppStatus } from "../bindings/AppStatus";
 import { SetupPage } from "../features/setup/SetupPage";
 import { SignInPage } from "../features/sign-in/SignInPage";
+import { ConnectPage } from "../features/connection/ConnectPage";
 import { clearUserData, createQueryClient, setSessionEndedListener, statusKey } from "./queryClient";
 import { ErrorBanner } from "../components/ui/ErrorBanner";
 
@@ -59,6 +60,7 @@ function Screens() {
     );
   }
   const s = status.data;
+  if (s.unconnected) return <ConnectPage unconnected={s.unconnected} />;
   if (!s.initialised) return <SetupPage keyWarning={s.keyWarning} onDone={signedIn} />;
   if (!s.me) return <SignInPage company={s.company} notice={notice} onSignedIn={signedIn} teamUrl={s.team?.url ?? null} />;
   return (

@@ -2,12 +2,19 @@
 import type { ApiStatus } from "./ApiStatus";
 import type { Me } from "./Me";
 import type { TeamStatus } from "./TeamStatus";
+import type { Unconnected } from "./Unconnected";
 
 export type AppStatus = { initialised: boolean, company: string | null, me: Me | null, api: ApiStatus, 
 /**
  * Set when the window works on a team server instead of this computer.
  */
 team: TeamStatus | null, 
+/**
+ * Set when the window is to work on a team server it could not connect to as it
+ * started (its certificate not confirmed yet, or not reachable): nothing else works
+ * until the person confirms the server's certificate.
+ */
+unconnected: Unconnected | null, 
 /**
  * Set when the token-hashing key lives in a file because no OS keyring answered.
  */

@@ -8,11 +8,19 @@ import type { ServerCertificate } from "../../bindings/ServerCertificate";
 import { ErrorBanner } from "../../components/ui/ErrorBanner";
 import { Field } from "../../components/ui/Field";
 import * as ipc from "../../lib/ipc";
+import { statusKey } from "../../app/queryClient";
 
 const connectionKey = ["connection"] as const;
 
-/** `initialUrl`: the address to start from (the sign-in screen's own team server). */
-export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
+type Props = {
+  /** The address to start from (the window's own team server). */
+  initialUrl?: string;
+  /** The window could not connect to its team server as it started: trusting its
+   *  certificate connects it, with no restart. */
+  unconnected?: boolean;
+};
+
+export function ConnectionPanel({ initialUrl = "", unconnected = false }: Props) {
   const qc = useQueryClient();
   const connection = useQuery({ queryKey: connectionKey, queryFn: ipc.getConnection });
   const [url, setUrl] = useState(initialUrl);
@@ -30,6 +38,8 @@ export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
     onSuccess: (c) => {
       qc.setQueryData(connectionKey, c);
       setCert(null);
+      // A window that could not connect as it started is connected now: on to sign-in.
+      void qc.invalidateQueries({ queryKey: statusKey });
     },
   });
   const local = useMutation({
@@ -50,7 +60,8 @@ export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
     <section className="card section" aria-labelledby="connection-h">
       <h2 id="connection-h">Connection</h2>
       <ErrorBanner error={connection.error} />
-      {c && (
+      {c && unconnected && <p>This window is not connected to a store yet.</p>}
+      {c && !unconnected && (
         <p>
           This window works on <strong>{now}</strong>.
           {c.restartNeeded && (
@@ -73,7 +84,7 @@ export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
           unset. A certificate you trust here is used either way.
         </p>
       )}
-      {c?.restartNeeded && (
+      {c?.restartNeeded && !unconnected && (
         <div className="restart-row">
           <button className="btn primary" type="button" disabled={restart.isPending || restart.isSuccess} onClick={() => restart.mutate()}>
             {restart.isPending || restart.isSuccess ? "Restarting…" : "Restart Tessera now"}
@@ -97,7 +108,10 @@ export function ConnectionPanel({ initialUrl = "" }: { initialUrl?: string }) {
           </p>
           <p className="mono fingerprint">{cert.fingerprint}</p>
           <label className="check">
-            <input type="checkbox" checked={same} onChange={(e) => setSame(e.target.checked)} /> It is the same as the fingerprint <span className="mono">tessera serve</span> printed
+            <input type="checkbox" checked={same} onChange={(e) => setSame(e.target.checked)} />
+            <span>
+              It is the same as the fingerprint <span className="mono">tessera serve</span> printed
+            </span>
           </label>
           <button className="btn primary" type="button" disabled={!same || choose.isPending} onClick={() => choose.mutate(cert)}>
             Trust it and use this server
