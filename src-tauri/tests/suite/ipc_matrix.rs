@@ -65,6 +65,9 @@ enum Want {
     /// `Unavailable` "cannot be reached": the caller may, and the command went for the team
     /// server the payload names, a closed port here. This is not a rights answer.
     Unreachable,
+    /// `Invalid` "this is done on the server": a team server's window has no store of its
+    /// own to set up.
+    OnServer,
     /// `Invalid` "nothing to switch to" from `restart_app`: the caller may, and no other
     /// store or certificate is chosen (so the test process is never restarted).
     NothingToSwitch,
@@ -72,7 +75,7 @@ enum Want {
 
 use Want::{
     AlreadySetUp, BulkDone, BulkRefused, Forbidden, NoClipboard, NotFound, NothingToSwitch,
-    Ok as Yes, Unauth, Unreachable,
+    Ok as Yes, OnServer, Unauth, Unreachable,
 };
 
 /// Columns: signed out, user, VRM admin, admin. Rows in `build_app`'s order.
@@ -188,6 +191,12 @@ enum Target {
 }
 
 struct Fixtures {
+    /// The store the window works on (this computer's, or the team server's), to set up
+    /// each cell's objects and read its effects directly.
+    store: tessera_core::Tessera,
+    /// On a team server: the window's folder, its address and certificate fingerprint, to
+    /// choose it again for `restart_app` (so that nothing is left to restart for).
+    team_choice: Option<(PathBuf, String, String)>,
     /// A valid token secret (of the fourth person), for save_postman_environment.
     secret: String,
     /// The policy as it is, so update_policy's Ok changes nothing for the other cells.
@@ -211,9 +220,9 @@ impl Fixtures {
     }
 
     /// A fresh personal token of owner@acme.test, made by the operator through the core.
-    fn token(&mut self, a: &App) -> (i64, String) {
+    fn token(&mut self) -> (i64, String) {
         let n = self.next();
-        let core = a.core();
+        let core = self.store.clone();
         block_on(async {
             let op = core.actor(None).await.expect("operator");
             let c = core
@@ -234,9 +243,9 @@ impl Fixtures {
     }
 
     /// A fresh person with the role `user`, active or deactivated.
-    fn person(&mut self, a: &App, active: bool) -> String {
+    fn person(&mut self, active: bool) -> String {
         let who = format!("person{}@acme.test", self.next());
-        let core = a.core();
+        let core = self.store.clone();
         block_on(async {
             let op = core.actor(None).await.expect("operator");
             core.add_user(
@@ -262,9 +271,9 @@ impl Fixtures {
 
     /// A fresh OAuth client made by the operator, with one or two valid secrets; its number
     /// and one secret's plaintext.
-    fn client(&mut self, a: &App, secrets: usize) -> (i64, String, i64) {
+    fn client(&mut self, secrets: usize) -> (i64, String, i64) {
         let n = self.next();
-        let core = a.core();
+        let core = self.store.clone();
         block_on(async {
             let op = core.actor(None).await.expect("operator");
             let c = core
@@ -295,10 +304,10 @@ impl Fixtures {
     }
 
     /// A valid payload for `cmd` called by `caller`, and what it acts on.
-    fn args(&mut self, a: &App, cmd: &str, caller: Caller) -> (Value, Target) {
+    fn args(&mut self, cmd: &str, caller: Caller) -> (Value, Target) {
         let n = self.next();
         let token = |f: &mut Self, changes: bool| {
-            let (id, _) = f.token(a);
+            let (id, _) = f.token();
             (id, Target::Token { id, changes })
         };
         let path = |p: &PathBuf| p.to_str().expect("utf-8 path").to_owned();
@@ -318,9 +327,16 @@ impl Fixtures {
             | "store_version"
             | "get_connection"
             | "use_this_computer"
-            | "restart_app"
             | "get_policy_settings"
             | "list_scopes" => (json!({}), Target::None),
+            // On a team server, chosen again (use_this_computer's cells unchose it), so
+            // nothing is left to restart for and the test process is never restarted.
+            "restart_app" => {
+                if let Some((dir, url, fp)) = &self.team_choice {
+                    block_on(tessera_app::team::choose(dir, url, fp)).expect("choose");
+                }
+                (json!({}), Target::None)
+            }
             // Port 9 (discard) on this machine: nothing listens.
             "fetch_server_certificate" => (json!({"url": "https://127.0.0.1:9"}), Target::None),
             "use_team_server" => (
@@ -384,7 +400,7 @@ impl Fixtures {
             }
             "finish_rotation" => {
                 let (id, t) = token(self, true);
-                let core = a.core();
+                let core = self.store.clone();
                 block_on(async {
                     let op = core.actor(None).await.expect("operator");
                     core.rotate_token(
@@ -412,16 +428,16 @@ impl Fixtures {
             ),
             // Making a plain user admin: the escalation a non-admin must not manage.
             "set_user_role" => {
-                let who = self.person(a, true);
+                let who = self.person(true);
                 (json!({"email": who, "role": "admin"}), Target::Person(who))
             }
             "preview_deactivate_user" => (json!({"email": "user@acme.test"}), Target::None),
             "deactivate_user" => {
-                let who = self.person(a, true);
+                let who = self.person(true);
                 (json!({"email": who}), Target::Person(who))
             }
             "reactivate_user" => {
-                let who = self.person(a, false);
+                let who = self.person(false);
                 (json!({"email": who}), Target::Person(who))
             }
             "list_clients" => (json!({}), Target::None),
@@ -430,7 +446,7 @@ impl Fixtures {
                 Target::None,
             ),
             "rotate_client_secret" => {
-                let (id, _, _) = self.client(a, 1);
+                let (id, _, _) = self.client(1);
                 (
                     json!({"id": id}),
                     Target::Client {
@@ -441,7 +457,7 @@ impl Fixtures {
                 )
             }
             "retire_client_secret" => {
-                let (id, _, older) = self.client(a, 2);
+                let (id, _, older) = self.client(2);
                 (
                     json!({"id": id, "secretId": older}),
                     Target::Client {
@@ -452,7 +468,7 @@ impl Fixtures {
                 )
             }
             "set_client_status" => {
-                let (id, _, _) = self.client(a, 1);
+                let (id, _, _) = self.client(1);
                 (
                     json!({"id": id, "action": "disable"}),
                     Target::Client {
@@ -463,7 +479,7 @@ impl Fixtures {
                 )
             }
             "delete_client" => {
-                let (id, _, _) = self.client(a, 1);
+                let (id, _, _) = self.client(1);
                 (
                     json!({"id": id}),
                     Target::Client {
@@ -474,7 +490,7 @@ impl Fixtures {
                 )
             }
             "save_client_postman_environment" => {
-                let (_, secret, _) = self.client(a, 1);
+                let (_, secret, _) = self.client(1);
                 let p = self.file("json");
                 (
                     json!({"path": path(&p), "clientId": "tsc_x", "secret": secret, "name": "Tessera"}),
@@ -587,6 +603,14 @@ fn check(cmd: &str, caller: Caller, want: Want, got: &Result<Value, Value>) {
                 "{cell}: {got:?}"
             );
         }
+        Want::OnServer => {
+            class("Invalid");
+            let msg = got.as_ref().err().and_then(|e| e["message"].as_str());
+            assert!(
+                msg.is_some_and(|m| m.ends_with("this is done on the server")),
+                "{cell}: {got:?}"
+            );
+        }
         Want::NothingToSwitch => {
             class("Invalid");
             let msg = got.as_ref().err().and_then(|e| e["message"].as_str());
@@ -627,10 +651,15 @@ fn check(cmd: &str, caller: Caller, want: Want, got: &Result<Value, Value>) {
 }
 
 /// What the cell acted on is changed exactly when the call succeeded.
-fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target) {
+fn check_target(
+    core: &tessera_core::Tessera,
+    cmd: &str,
+    caller: Caller,
+    want: Want,
+    target: &Target,
+) {
     let cell = format!("{cmd} by {caller:?}");
     let succeeded = matches!(want, Want::Ok | Want::BulkDone);
-    let core = a.core();
     match target {
         Target::None => {}
         Target::Token { id, changes } => {
@@ -688,8 +717,53 @@ fn check_target(a: &App, cmd: &str, caller: Caller, want: Want, target: &Target)
 
 #[test]
 fn every_command_answers_every_kind_of_caller_as_the_table_says() {
+    let a = App::with_admin_and_user();
+    let store = a.core();
+    run_matrix(&a, store, None, |_| None);
+}
+
+/// The same table on a team server (a live `tessera serve`, on PostgreSQL in `.ci/test`'s
+/// second pass): the window answers every caller as on this computer, since the server
+/// checks the same rights, except for what is about the window's own store, listed here.
+#[test]
+fn team_server_the_window_answers_every_kind_of_caller_as_the_table_says() {
+    let server = crate::common::TeamServerFixture::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fingerprint = server
+        .server
+        .as_ref()
+        .map(|s| s.fingerprint.clone())
+        .expect("running");
+    // Chosen in the window, as a person would: the next start is on this server too.
+    block_on(tessera_app::team::choose(
+        dir.path(),
+        &server.url,
+        &fingerprint,
+    ))
+    .expect("choose");
+    let a = server.window_in(dir.path());
+    let choice = (dir.path().to_owned(), server.url.clone(), fingerprint);
+    run_matrix(&a, server.core.clone(), Some(choice), |cmd| match cmd {
+        // There is no store here to set up; it is done on the server.
+        "setup_company" => Some([OnServer; 4]),
+        // Anyone at a team server's window may connect it elsewhere: it holds no store of
+        // its own (the payload names a closed port).
+        "fetch_server_certificate" | "use_team_server" => Some([Unreachable; 4]),
+        "restart_app" => Some([NothingToSwitch; 4]),
+        _ => None,
+    });
+}
+
+/// Every cell of [`MATRIX`] (with `differs`' rows instead where it gives one) on the window
+/// `a`, whose store is `store`.
+fn run_matrix(
+    a: &App,
+    store: tessera_core::Tessera,
+    team_choice: Option<(PathBuf, String, String)>,
+    differs: impl Fn(&str) -> Option<[Want; 4]>,
+) {
     // No display: the clipboard cells answer the same everywhere, and a developer's
-    // clipboard is left alone. This binary holds only this test.
+    // clipboard is left alone.
     std::env::remove_var("DISPLAY");
     std::env::remove_var("WAYLAND_DISPLAY");
     let started = Instant::now();
@@ -702,37 +776,34 @@ fn every_command_answers_every_kind_of_caller_as_the_table_says() {
         "the matrix must list exactly the registered commands"
     );
 
-    let a = App::with_admin_and_user();
     a.sign_in("admin@acme.test");
     a.ok("create_user", user_req("owner@acme.test", "user"));
     let policy = a.ok("get_policy_settings", json!({}));
     a.ok("sign_out", json!({}));
     let mut f = Fixtures {
+        store: store.clone(),
+        team_choice,
         secret: String::new(),
         policy,
         files: tempfile::tempdir().expect("tempdir"),
         n: 0,
     };
-    f.secret = f.token(&a).1;
+    f.secret = f.token().1;
 
     let mut cells = 0usize;
     for (cmd, wants) in MATRIX {
-        for (caller, want) in CALLERS.into_iter().zip(*wants) {
-            let (args, target) = f.args(&a, cmd, caller);
-            become_caller(&a, caller);
+        let wants = differs(cmd).unwrap_or(*wants);
+        for (caller, want) in CALLERS.into_iter().zip(wants) {
+            let (args, target) = f.args(cmd, caller);
+            become_caller(a, caller);
             let got = a.call(cmd, args);
             check(cmd, caller, want, &got);
-            check_target(&a, cmd, caller, want, &target);
+            check_target(&store, cmd, caller, want, &target);
             cells += 1;
         }
     }
 
     let total = MATRIX.len() * CALLERS.len();
-    assert_eq!(
-        MATRIX.len(),
-        registered_commands().len(),
-        "commands in build_app"
-    );
     assert_eq!(cells, total);
     println!(
         "ipc authority matrix: {cells} of {total} cells ({} commands by {} callers) in {:.1?}",

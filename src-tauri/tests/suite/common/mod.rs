@@ -194,14 +194,24 @@ impl TeamServerFixture {
         }
     }
 
+    /// [`Self::window`] keeping its own files (the pinned certificate, the connection
+    /// chosen) in `dir`, as the app does in its data folder.
+    pub fn window_in(&self, dir: &std::path::Path) -> App {
+        team_window(self.client(), Some(dir.to_owned()))
+    }
+
     /// The app's window on this server, its certificate confirmed (pinned).
     pub fn window(&self) -> App {
+        team_window(self.client(), None)
+    }
+
+    /// A client of this server trusting the certificate it presents.
+    fn client(&self) -> tessera_app::team::TeamServer {
         let url = self.url.clone();
-        let team = tauri::async_runtime::block_on(async move {
+        tauri::async_runtime::block_on(async move {
             let presented = tessera_app::team::fetch_ca(&url).await.expect("fetch");
             tessera_app::team::TeamServer::new(&url, &presented.ca_der).expect("client")
-        });
-        team_window(team, None)
+        })
     }
 }
 
