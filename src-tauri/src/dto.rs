@@ -54,6 +54,19 @@ pub struct ApiStatus {
     pub base_url: String,
 }
 
+impl ApiStatus {
+    /// A team server's window uses the server's API, not one of its own.
+    pub fn of_team(team: &crate::team::TeamServer) -> Self {
+        Self {
+            listen: String::new(),
+            running: true,
+            error: None,
+            fingerprint: Some(team.fingerprint().to_owned()),
+            base_url: team.base().to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]

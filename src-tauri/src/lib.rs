@@ -86,33 +86,17 @@ async fn open_state(dir: PathBuf) -> Result<AppState, String> {
     let (url, _) = team::next(&dir);
     let confirmed = std::env::var("TESSERA_SERVER_FINGERPRINT").ok();
     match team::from_env(&dir, url.as_deref(), confirmed.as_deref()).await {
-        Ok(Some(t)) => {
-            let api = ApiStatus {
-                listen: String::new(),
-                running: true,
-                error: None,
-                fingerprint: Some(t.fingerprint().to_owned()),
-                base_url: t.base().to_owned(),
-            };
-            return Ok(
-                AppState::with_backend(state::Backend::Team(t), api, None).with_config_dir(dir)
-            );
-        }
+        Ok(Some(t)) => return Ok(AppState::on_team(t, dir)),
         Ok(None) => {}
         // The window opens anyway, says why, and asks to confirm the server's certificate
         // (it never falls back to this computer's store or starts the embedded API).
         Err(problem) => {
-            let url = url.unwrap_or_default();
             eprintln!("warning: {problem}");
-            let api = ApiStatus {
-                listen: String::new(),
-                running: false,
-                error: Some(problem.clone()),
-                fingerprint: None,
-                base_url: url.clone(),
-            };
-            let backend = state::Backend::Unconnected { url, problem };
-            return Ok(AppState::with_backend(backend, api, None).with_config_dir(dir));
+            return Ok(AppState::unconnected_to(
+                url.unwrap_or_default(),
+                problem,
+                dir,
+            ));
         }
     }
     let (core, key_warning) = open_core(dir).await?;

@@ -75,6 +75,25 @@ impl AppState {
         }
     }
 
+    /// A window on the team server `team` is a client of, keeping its own files in `dir`.
+    pub fn on_team(team: TeamServer, dir: std::path::PathBuf) -> Self {
+        let api = ApiStatus::of_team(&team);
+        Self::with_backend(Backend::Team(team), api, None).with_config_dir(dir)
+    }
+
+    /// A window to work on the team server at `url`, which it could not connect to as it
+    /// started because of `problem`; it keeps its own files in `dir`.
+    pub fn unconnected_to(url: String, problem: String, dir: std::path::PathBuf) -> Self {
+        let api = ApiStatus {
+            listen: String::new(),
+            running: false,
+            error: Some(problem.clone()),
+            fingerprint: None,
+            base_url: url.clone(),
+        };
+        Self::with_backend(Backend::Unconnected { url, problem }, api, None).with_config_dir(dir)
+    }
+
     /// Keep the app's own files in `dir` (a team server's window has no store to keep them by).
     pub fn with_config_dir(mut self, dir: std::path::PathBuf) -> Self {
         self.config_dir = Some(dir);
@@ -103,17 +122,12 @@ impl AppState {
                 "this window already works on a store; restart Tessera to switch",
             ));
         }
-        let connected = self.connected.set(Backend::Team(team)).is_ok();
-        if !connected {
+        let api = ApiStatus::of_team(&team);
+        if self.connected.set(Backend::Team(team)).is_err() {
             return Err(IpcError::invalid(None, "this window is already connected"));
         }
-        if let Ok(mut api) = self.api.lock() {
-            if let Some(t) = self.team() {
-                api.fingerprint = Some(t.fingerprint().to_owned());
-                api.base_url = t.base().to_owned();
-                api.running = true;
-                api.error = None;
-            }
+        if let Ok(mut a) = self.api.lock() {
+            *a = api;
         }
         Ok(())
     }

@@ -125,6 +125,30 @@ pub fn run(cmd: &mut Command, what: &str, limit: Duration) -> Res<(bool, String,
     Ok((status.success(), read(&out), read(&err)))
 }
 
+/// `cli <args>` (the `tessera` CLI) with `env` and `extra` in its environment; its output,
+/// or an error with what it printed.
+pub fn run_cli(
+    cli: &Path,
+    env: &[(String, String)],
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> Res<String> {
+    let what = format!("tessera {}", args.join(" "));
+    let (ok, out, err) = run(
+        Command::new(cli)
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied()),
+        &what,
+        Duration::from_secs(60),
+    )?;
+    if ok {
+        Ok(out)
+    } else {
+        Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
+    }
+}
+
 /// Read the CLIPBOARD selection the way a user's paste would (xclip asks its owner, the app).
 /// `Ok(None)` when nothing is on the clipboard.
 pub fn read_clipboard() -> Res<Option<String>> {
@@ -785,20 +809,7 @@ impl AppEnv {
 
     /// [`Self::cli`] with extra environment, e.g. `TESSERA_PASSWORD` for `tessera init`.
     pub fn cli_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Res<String> {
-        let what = format!("tessera {}", args.join(" "));
-        let (ok, out, err) = run(
-            Command::new(&self.cli)
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .envs(extra.iter().copied()),
-            &what,
-            Duration::from_secs(30),
-        )?;
-        if ok {
-            Ok(out)
-        } else {
-            Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
-        }
+        run_cli(&self.cli, &self.env, args, extra)
     }
 
     /// `tessera cert export`: the API's CA certificate, for curl's `--cacert`.

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tessera_e2e::{
-    app_binary, audit_row, button, cli_binary, create_user, curl_bearer, dialog, free_port, run,
-    AppRun, NewUser, Res, Window, TIMEOUT,
+    app_binary, audit_row, button, cli_binary, create_user, curl_bearer, dialog, free_port,
+    run_cli, AppRun, NewUser, Res, Window, TIMEOUT,
 };
 
 const COMPANY: &str = "Acme Team E2E";
@@ -94,20 +94,7 @@ impl Team {
     }
 
     fn cli(&self, args: &[&str], extra: &[(&str, &str)]) -> Res<String> {
-        let what = format!("tessera {}", args.join(" "));
-        let (ok, out, err) = run(
-            Command::new(&self.cli)
-                .args(args)
-                .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-                .envs(extra.iter().copied()),
-            &what,
-            Duration::from_secs(60),
-        )?;
-        if ok {
-            Ok(out)
-        } else {
-            Err(format!("{what} failed: {}{}", err.trim(), out.trim()))
-        }
+        run_cli(&self.cli, &self.env, args, extra)
     }
 
     fn url(&self) -> String {

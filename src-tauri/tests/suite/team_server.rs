@@ -608,8 +608,7 @@ fn a_replaced_certificate_is_refused_then_trusted_again_from_the_window() {
 #[test]
 fn a_window_that_starts_unconnected_connects_once_the_certificate_is_confirmed() {
     use serde_json::json;
-    use tessera_app::dto::ApiStatus;
-    use tessera_app::state::{AppState, Backend};
+    use tessera_app::state::AppState;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let data = tempfile::tempdir().expect("tempdir");
     let dir = data.path().to_owned();
@@ -619,18 +618,7 @@ fn a_window_that_starts_unconnected_connects_once_the_certificate_is_confirmed()
         tauri::async_runtime::block_on(tessera_app::team::from_env(&dir, Some(&url), None))
             .err()
             .expect("first contact needs the fingerprint confirmed");
-    let api = ApiStatus {
-        listen: String::new(),
-        running: false,
-        error: Some(problem.clone()),
-        fingerprint: None,
-        base_url: url.clone(),
-    };
-    let backend = Backend::Unconnected {
-        url: url.clone(),
-        problem: problem.clone(),
-    };
-    let state = AppState::with_backend(backend, api, None).with_config_dir(dir.clone());
+    let state = AppState::unconnected_to(url.clone(), problem.clone(), dir.clone());
     let a = crate::common::app_with(tempfile::tempdir().expect("tempdir"), state);
 
     let status = a.ok("app_status", json!({}));

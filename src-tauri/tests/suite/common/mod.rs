@@ -221,17 +221,13 @@ pub fn team_window(
     team: tessera_app::team::TeamServer,
     config_dir: Option<std::path::PathBuf>,
 ) -> App {
-    let api = ApiStatus {
-        listen: String::new(),
-        running: true,
-        error: None,
-        fingerprint: Some(team.fingerprint().to_owned()),
-        base_url: team.base().to_owned(),
+    let state = match config_dir {
+        Some(dir) => AppState::on_team(team, dir),
+        None => {
+            let api = ApiStatus::of_team(&team);
+            AppState::with_backend(tessera_app::state::Backend::Team(team), api, None)
+        }
     };
-    let mut state = AppState::with_backend(tessera_app::state::Backend::Team(team), api, None);
-    if let Some(dir) = config_dir {
-        state = state.with_config_dir(dir);
-    }
     app_with(tempfile::tempdir().expect("tempdir"), state)
 }
 
