@@ -49,6 +49,7 @@ describe("first run and sign-in", () => {
     await page.getByRole("heading", { name: "No personal tokens yet" }).waitFor(T);
     assert.ok(await page.getByText("Acme Widgets GmbH").isVisible());
     assert.ok(await page.getByText("API running").isVisible());
+    assert.ok(await page.getByRole("banner").getByText("This computer", { exact: true }).isVisible(), "the header names the store");
     await o.shot("my-tokens-empty");
     const [setup] = await ipcCalls(page, "setup_company");
     assert.deepEqual(setup, { req: { company: "Acme Widgets GmbH", name: "Ada Lovelace", email: "ada@acme.example", password: PASSWORD } });
@@ -442,6 +443,7 @@ describe("team server", () => {
     assert.match(await pill.innerText(), new RegExp(url.replace(/[.:/]/g, "\\$&")));
     // Not this computer's API: no in-app API badge.
     assert.equal(await page.getByRole("button", { name: /^API / }).count(), 0);
+    assert.equal(await page.getByRole("banner").getByText("This computer", { exact: true }).count(), 0);
     await pill.click();
     const details = page.locator("#team-status-details");
     await details.getByText("Certificate SHA-256 (confirmed)").waitFor(T);

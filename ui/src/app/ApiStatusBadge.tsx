@@ -1,11 +1,15 @@
 import { useState } from "react";
 import type { ApiStatus } from "../bindings/ApiStatus";
 
-/** The in-app HTTPS API: where it listens, whether it runs (or why not), its certificate fingerprint. */
+/** The store this window works on (this computer's) and the in-app HTTPS API: where it
+ *  listens, whether it runs (or why not), its certificate fingerprint. */
 export function ApiStatusBadge({ api }: { api: ApiStatus }) {
   const [open, setOpen] = useState(false);
   return (
     <div className="api-status">
+      <span className="role-chip store-chip" title="Users, tokens and the audit log are kept in this computer's database">
+        This computer
+      </span>
       <button
         type="button"
         className={`api-pill ${api.running ? "api-ok" : "api-down"}`}
@@ -19,6 +23,8 @@ export function ApiStatusBadge({ api }: { api: ApiStatus }) {
       </button>
       {open && (
         <dl id="api-status-details" className="api-details">
+          <dt>Store</dt>
+          <dd>This computer (its own database)</dd>
           <dt>Base URL</dt>
           <dd className="mono">{api.baseUrl}</dd>
           <dt>Listening on</dt>
