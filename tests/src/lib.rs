@@ -346,6 +346,18 @@ fn processes_with_env(marker: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The running app processes (not WebKit's helpers or the drivers) whose environment holds
+/// `marker`.
+pub fn app_processes(marker: &str) -> Vec<u32> {
+    processes_with_env(marker)
+        .into_iter()
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "tessera-app")
+        })
+        .filter(|&pid| alive(pid))
+        .collect()
+}
+
 /// tauri-driver on its own port; stopped with SIGTERM (never SIGKILL, which would orphan
 /// WebKitWebDriver) when dropped, including when the test fails or panics. Anything it
 /// started that is still running afterwards (found by this run's unique environment

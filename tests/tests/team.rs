@@ -4,7 +4,8 @@
 //! user and admin B sees it appear without a refresh; B creates a company token that the
 //! server accepts; A sees it appear and revokes it; the server refuses it (curl, 401); both
 //! audit screens show each step. Then the server stops: A's window says so and keeps its
-//! page read-only; the server starts again and the window carries on by itself.
+//! page read-only; the server starts again and the window carries on by itself. And a first
+//! start that chooses the team server in the window and restarts on it with one click.
 //!
 //! Run it with `.ci/e2e`, which starts Xvfb, a session bus and a throwaway PostgreSQL cluster
 //! (`TESSERA_TEST_POSTGRES`). Screenshots in `target/e2e-artifacts/team-admin-a/` and
@@ -18,8 +19,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tessera_e2e::{
-    app_binary, audit_row, button, cli_binary, create_user, curl_bearer, dialog, free_port,
-    run_cli, AppRun, NewUser, Res, Window, TIMEOUT,
+    app_binary, app_processes, artifacts_dir, audit_row, button, cli_binary, create_user,
+    curl_bearer, dialog, free_port, input_labelled, run_cli, screen_png, AppRun, NewUser, Res,
+    Window, TIMEOUT,
 };
 
 const COMPANY: &str = "Acme Team E2E";
@@ -48,7 +50,9 @@ impl Team {
             "TESSERA_TEST_POSTGRES is not set: run this test through .ci/e2e, which starts a throwaway PostgreSQL server".to_owned()
         })?;
         let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-        let database = format!("tessera_e2e_team_{}", std::process::id());
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let database = format!("tessera_e2e_team_{}_{n}", std::process::id());
         let env = vec![
             (
                 "TESSERA_DATABASE_URL".to_owned(),
@@ -421,4 +425,126 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
     .await?;
     a.shot("server-back").await?;
     Ok(())
+}
+
+/// A first start on a new computer: the person chooses the team server under "Or work on your
+/// team's server", confirms its certificate, and chooses Restart Tessera now. The app starts
+/// again by itself, on the team server: a new process, and no embedded API any more (the
+/// first one, on this computer's store, had one). What the restarted window shows is in
+/// `target/e2e-artifacts/team-first-start/restarted.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_chooses_the_team_server_and_restarts_on_it() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
+    );
+    let mut team = Team::new().expect("the team's database");
+    team.start().expect("tessera serve");
+    let app = app_binary().expect("the app");
+    let data = team.work.path().join("app-first-start");
+    let marker = format!("TESSERA_DATA_DIR={}", data.display());
+    let api_port = free_port().expect("a port for the embedded API");
+    let env = vec![
+        ("TESSERA_DATA_DIR".to_owned(), data.display().to_string()),
+        ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
+        (
+            "TESSERA_API_LISTEN".to_owned(),
+            format!("127.0.0.1:{api_port}"),
+        ),
+    ];
+    let run = AppRun::launch("team-first-start", &env, &marker, &app)
+        .await
+        .expect("the app");
+    let outcome = first_start(&run.window, &team, &marker, api_port).await;
+    let shots = artifacts_dir("team-first-start-restarted").expect("artifacts");
+    if let Ok(png) = screen_png() {
+        let _ = std::fs::write(shots.join("restarted.png"), png);
+    }
+    // The first process is gone, so closing its WebDriver session may fail; the driver's
+    // guard stops the restarted app too.
+    if let Err(e) = run.end(outcome).await {
+        panic!("{e}");
+    }
+}
+
+async fn first_start(w: &Window, team: &Team, marker: &str, api_port: u16) -> Res<()> {
+    w.require_bundled_ui().await?;
+    w.find(
+        "//h1[normalize-space()='Welcome to Tessera']",
+        "the first-run screen",
+    )
+    .await?;
+    let api_up = || std::net::TcpStream::connect(("127.0.0.1", api_port)).is_ok();
+    if !api_up() {
+        return Err("this computer's embedded API is not running before the switch".into());
+    }
+    w.click(
+        "//summary[normalize-space()=\"Or work on your team's server\"]",
+        "Or work on your team's server",
+    )
+    .await?;
+    let panel = "//section[.//h2[normalize-space()='Connection']]";
+    w.type_into(
+        &input_labelled(panel, "Team server address"),
+        "Team server address",
+        &team.url(),
+    )
+    .await?;
+    w.click(
+        &button(panel, "Show its certificate"),
+        "Show its certificate",
+    )
+    .await?;
+    w.wait_text(
+        &format!("{panel}//*[contains(@class,'fingerprint')]"),
+        "the fingerprint the window shows",
+        |t| t == team.fingerprint,
+    )
+    .await?;
+    let same = w
+        .click(
+            &format!("{panel}//label[contains(., 'It is the same as the fingerprint')]//input[@type='checkbox']"),
+            "It is the same as the fingerprint tessera serve printed",
+        )
+        .await?;
+    if !same.is_selected().await.map_err(|e| e.to_string())? {
+        return Err("the fingerprint confirmation did not get ticked".into());
+    }
+    w.click(
+        &button(panel, "Trust it and use this server"),
+        "Trust it and use this server",
+    )
+    .await?;
+    w.find(
+        &format!(
+            "{panel}//p[contains(normalize-space(), 'From the next start it will work on the team server {}')]",
+            team.url()
+        ),
+        "the panel saying the next start works on the team server",
+    )
+    .await?;
+    w.shot("chosen").await?;
+    let before = app_processes(marker);
+    if before.len() != 1 {
+        return Err(format!("expected one app process, found {before:?}"));
+    }
+    // The click's answer may never come: the app exits to start again.
+    let _ = w
+        .click(&button(panel, "Restart Tessera now"), "Restart Tessera now")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = app_processes(marker);
+        let restarted = !now.is_empty() && now.iter().all(|p| !before.contains(p));
+        if restarted && !api_up() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the app did not start again on the team server within 30 s: app processes {now:?} (before {before:?}), embedded API {}",
+                if api_up() { "still listening" } else { "gone" }
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
