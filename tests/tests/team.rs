@@ -31,6 +31,43 @@ const BOB: (&str, &str) = ("bob@example.com", "Bob Kahn");
 const GRACE: (&str, &str) = ("grace@example.com", "Grace Hopper");
 const TOKEN: &str = "billing-sync";
 
+/// The Connection panel (Settings, the first-run screen, the sign-in screen, or the
+/// screen of a window not connected yet).
+const PANEL: &str = "//section[.//h2[normalize-space()='Connection']]";
+
+/// In the Connection panel, its address filled in: show the server's certificate, check that
+/// the fingerprint shown is the one `tessera serve` printed, tick that it is the same
+/// (screenshot `shot`), and trust it.
+async fn trust_certificate(w: &Window, team: &Team, shot: &str) -> Res<()> {
+    w.click(
+        &button(PANEL, "Show its certificate"),
+        "Show its certificate",
+    )
+    .await?;
+    w.wait_text(
+        &format!("{PANEL}//*[contains(@class,'fingerprint')]"),
+        "the fingerprint the window shows",
+        |t| t == team.fingerprint,
+    )
+    .await?;
+    let same = w
+        .click(
+            &format!("{PANEL}//label[contains(., 'It is the same as the fingerprint')]//input[@type='checkbox']"),
+            "It is the same as the fingerprint tessera serve printed",
+        )
+        .await?;
+    if !same.is_selected().await.map_err(|e| e.to_string())? {
+        return Err("the fingerprint confirmation did not get ticked".into());
+    }
+    w.shot(shot).await?;
+    w.click(
+        &button(PANEL, "Trust it and use this server"),
+        "Trust it and use this server",
+    )
+    .await
+    .map(|_| ())
+}
+
 /// The team's side: a PostgreSQL database, its key file, and one `tessera serve` on a fixed
 /// loopback port (so it can stop and start again at the same address).
 struct Team {
@@ -257,33 +294,7 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
         "B's window asking to confirm the server's certificate",
     )
     .await?;
-    let panel = "//section[.//h2[normalize-space()='Connection']]";
-    b.click(
-        &button(panel, "Show its certificate"),
-        "Show its certificate",
-    )
-    .await?;
-    b.wait_text(
-        &format!("{panel}//*[contains(@class,'fingerprint')]"),
-        "the fingerprint B's window shows",
-        |t| t == team.fingerprint,
-    )
-    .await?;
-    let same = b
-        .click(
-            &format!("{panel}//label[contains(., 'It is the same as the fingerprint')]//input[@type='checkbox']"),
-            "It is the same as the fingerprint tessera serve printed",
-        )
-        .await?;
-    if !same.is_selected().await.map_err(|e| e.to_string())? {
-        return Err("the fingerprint confirmation did not get ticked".into());
-    }
-    b.shot("first-contact").await?;
-    b.click(
-        &button(panel, "Trust it and use this server"),
-        "Trust it and use this server",
-    )
-    .await?;
+    trust_certificate(b, team, "first-contact").await?;
 
     // 2. Both sign in to the team server, which the sign-in names.
     for (w, (email, name)) in [(a, ADA), (b, BOB)] {
@@ -483,41 +494,16 @@ async fn first_start(w: &Window, team: &Team, marker: &str, api_port: u16) -> Re
         "Or work on your team's server",
     )
     .await?;
-    let panel = "//section[.//h2[normalize-space()='Connection']]";
     w.type_into(
-        &input_labelled(panel, "Team server address"),
+        &input_labelled(PANEL, "Team server address"),
         "Team server address",
         &team.url(),
     )
     .await?;
-    w.click(
-        &button(panel, "Show its certificate"),
-        "Show its certificate",
-    )
-    .await?;
-    w.wait_text(
-        &format!("{panel}//*[contains(@class,'fingerprint')]"),
-        "the fingerprint the window shows",
-        |t| t == team.fingerprint,
-    )
-    .await?;
-    let same = w
-        .click(
-            &format!("{panel}//label[contains(., 'It is the same as the fingerprint')]//input[@type='checkbox']"),
-            "It is the same as the fingerprint tessera serve printed",
-        )
-        .await?;
-    if !same.is_selected().await.map_err(|e| e.to_string())? {
-        return Err("the fingerprint confirmation did not get ticked".into());
-    }
-    w.click(
-        &button(panel, "Trust it and use this server"),
-        "Trust it and use this server",
-    )
-    .await?;
+    trust_certificate(w, team, "certificate").await?;
     w.find(
         &format!(
-            "{panel}//p[contains(normalize-space(), 'From the next start it will work on the team server {}')]",
+            "{PANEL}//p[contains(normalize-space(), 'From the next start it will work on the team server {}')]",
             team.url()
         ),
         "the panel saying the next start works on the team server",
@@ -530,7 +516,7 @@ async fn first_start(w: &Window, team: &Team, marker: &str, api_port: u16) -> Re
     }
     // The click's answer may never come: the app exits to start again.
     let _ = w
-        .click(&button(panel, "Restart Tessera now"), "Restart Tessera now")
+        .click(&button(PANEL, "Restart Tessera now"), "Restart Tessera now")
         .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
