@@ -98,8 +98,8 @@ export function AppShell({ status, me, onSessionEnd }: Props) {
       </header>
       {readOnly && (
         <div className="banner banner-warning shell-banner" role="status">
-          The team server at <span className="mono">{team.url}</span> does not answer. What is on screen may be out of date and is
-          read-only until it is back; Tessera keeps trying every few seconds.
+          The team server at <span className="mono">{team.url}</span> does not answer (or cannot reach its database). What is on
+          screen may be out of date and is read-only until it is back; Tessera keeps trying every few seconds.
         </div>
       )}
       {status.auditProblem && (
