@@ -840,6 +840,14 @@ impl AppEnv {
     }
 }
 
+/// Fail at once, saying how to run it, when the test has no X display for the app.
+pub fn require_display() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
+    );
+}
+
 /// The app running for one test: tauri-driver, its WebDriver session and the window.
 /// [`AppRun::finish`] records evidence on failure, ends the session (which closes the
 /// app), stops tauri-driver and anything left behind, and then panics with the error.
@@ -853,10 +861,7 @@ pub struct AppRun {
 impl AppRun {
     /// Start the app for `test` (its screenshots go to `target/e2e-artifacts/<test>/`).
     pub async fn start(test: &str, env: &AppEnv) -> Self {
-        assert!(
-            std::env::var_os("DISPLAY").is_some(),
-            "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
-        );
+        require_display();
         Self::launch(test, &env.env, &env.marker, &env.app)
             .await
             .expect("the app under tauri-driver")

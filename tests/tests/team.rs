@@ -20,8 +20,8 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use tessera_e2e::{
     app_binary, app_processes, artifacts_dir, audit_row, button, cli_binary, create_user,
-    curl_bearer, dialog, free_port, input_labelled, run_cli, screen_png, AppRun, NewUser, Res,
-    Window, TIMEOUT,
+    curl_bearer, dialog, free_port, input_labelled, require_display, run_cli, screen_png, AppEnv,
+    AppRun, NewUser, Res, Window, TIMEOUT,
 };
 
 const COMPANY: &str = "Acme Team E2E";
@@ -132,6 +132,14 @@ impl Team {
             &[("TESSERA_PASSWORD", PASSWORD)],
         )?;
         Ok(team)
+    }
+
+    /// [`Self::new`] with `tessera serve` started, for a test with an X display.
+    fn running() -> Self {
+        require_display();
+        let mut team = Self::new().expect("the team's database");
+        team.start().expect("tessera serve");
+        team
     }
 
     fn cli(&self, args: &[&str], extra: &[(&str, &str)]) -> Res<String> {
@@ -248,12 +256,7 @@ impl Drop for Team {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_admins_windows_on_one_team_server_see_and_change_the_same_store() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
-    );
-    let mut team = Team::new().expect("the team's database");
-    team.start().expect("tessera serve");
+    let mut team = Team::running();
     let app = app_binary().expect("the app");
     // A's fingerprint comes confirmed in the environment; B confirms it in the window.
     let (env_a, marker_a) = team.app_env("a", true);
@@ -442,31 +445,14 @@ async fn scenario(a: &Window, b: &Window, team: &mut Team) -> Res<()> {
 /// team's server", confirms its certificate, and chooses Restart Tessera now. The app starts
 /// again by itself, on the team server: a new process, and no embedded API any more (the
 /// first one, on this computer's store, had one). What the restarted window shows is in
-/// `target/e2e-artifacts/team-first-start/restarted.png`.
+/// `target/e2e-artifacts/team-first-start-restarted/restarted.png`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_start_chooses_the_team_server_and_restarts_on_it() {
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "no X display: run this test through .ci/e2e, which starts Xvfb and a session bus"
-    );
-    let mut team = Team::new().expect("the team's database");
-    team.start().expect("tessera serve");
-    let app = app_binary().expect("the app");
-    let data = team.work.path().join("app-first-start");
-    let marker = format!("TESSERA_DATA_DIR={}", data.display());
-    let api_port = free_port().expect("a port for the embedded API");
-    let env = vec![
-        ("TESSERA_DATA_DIR".to_owned(), data.display().to_string()),
-        ("TESSERA_KEYSTORE".to_owned(), "file".to_owned()),
-        (
-            "TESSERA_API_LISTEN".to_owned(),
-            format!("127.0.0.1:{api_port}"),
-        ),
-    ];
-    let run = AppRun::launch("team-first-start", &env, &marker, &app)
-        .await
-        .expect("the app");
-    let outcome = first_start(&run.window, &team, &marker, api_port).await;
+    let team = Team::running();
+    // This computer's first start: its own data folder and embedded API, no team server.
+    let env = AppEnv::new().expect("the app's environment");
+    let run = AppRun::start("team-first-start", &env).await;
+    let outcome = first_start(&run.window, &team, &env).await;
     let shots = artifacts_dir("team-first-start-restarted").expect("artifacts");
     if let Ok(png) = screen_png() {
         let _ = std::fs::write(shots.join("restarted.png"), png);
@@ -478,14 +464,16 @@ async fn a_first_start_chooses_the_team_server_and_restarts_on_it() {
     }
 }
 
-async fn first_start(w: &Window, team: &Team, marker: &str, api_port: u16) -> Res<()> {
+async fn first_start(w: &Window, team: &Team, env: &AppEnv) -> Res<()> {
+    let marker = env.marker.as_str();
+    let api = env.api_base.trim_start_matches("https://");
     w.require_bundled_ui().await?;
     w.find(
         "//h1[normalize-space()='Welcome to Tessera']",
         "the first-run screen",
     )
     .await?;
-    let api_up = || std::net::TcpStream::connect(("127.0.0.1", api_port)).is_ok();
+    let api_up = || std::net::TcpStream::connect(api).is_ok();
     if !api_up() {
         return Err("this computer's embedded API is not running before the switch".into());
     }

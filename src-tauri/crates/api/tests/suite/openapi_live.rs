@@ -757,6 +757,18 @@ impl Live<'_> {
         .await
     }
 
+    /// A GET of `op` with the query `query` as `admin`, refused as bad input (400); its body.
+    async fn refused_query(&mut self, op: &Op, query: &str, admin: &str) -> Value {
+        self.send(
+            op,
+            format!("{}?{query}", op.template),
+            Auth::Bearer(admin),
+            Body::Nothing,
+            400,
+        )
+        .await
+    }
+
     async fn send_admin(&mut self, op: &Op, path: String, fx: &Fixtures) -> Value {
         self.send(
             op,
@@ -891,15 +903,7 @@ impl Live<'_> {
                         )
                         .await;
                     assert_eq!(v["items"], json!([]), "{v}");
-                    let v = self
-                        .send(
-                            op,
-                            format!("{}?until=yesterday", op.template),
-                            Auth::Bearer(admin),
-                            Body::Nothing,
-                            400,
-                        )
-                        .await;
+                    let v = self.refused_query(op, "until=yesterday", admin).await;
                     assert_eq!(v["field"], "until", "{v}");
                 }
                 if op.id == "listTokens" {
@@ -923,24 +927,9 @@ impl Live<'_> {
                     assert!(total >= 3 && names.len() == 2, "{v}");
                     assert!(names[0] >= names[1], "{v}");
                     assert!(v["next_cursor"].is_null(), "{v}");
-                    let v = self
-                        .send(
-                            op,
-                            format!("{}?sort=name&cursor=1", op.template),
-                            Auth::Bearer(admin),
-                            Body::Nothing,
-                            400,
-                        )
-                        .await;
+                    let v = self.refused_query(op, "sort=name&cursor=1", admin).await;
                     assert_eq!(v["field"], "cursor", "{v}");
-                    self.send(
-                        op,
-                        format!("{}?sort=colour", op.template),
-                        Auth::Bearer(admin),
-                        Body::Nothing,
-                        400,
-                    )
-                    .await;
+                    self.refused_query(op, "sort=colour", admin).await;
                 }
             }
             "createToken" | "createUser" => {
